@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { GradpathError } from '../util/errors.js';
+import { runCommand, type Command } from './args.js';
+
+/** The learning path, in order. Each entry's command lives in src/cli/<module>.ts. */
+export const PATH: { chapter: string; teaches: string; command: string; module: string }[] = [
+  { chapter: 'micrograd', teaches: 'backpropagation on scalars: a Value engine, a tiny MLP, its graph drawn', command: 'gradpath micrograd', module: 'micrograd' },
+  { chapter: 'tensor engine', teaches: 'n-d tensors, reverse-mode autograd, nn modules and optimizers, WebAssembly SIMD kernels', command: 'gradpath bench matmul', module: 'bench' },
+  { chapter: 'makemore', teaches: 'character-level language models: bigram, MLP, WaveNet, RNN/GRU/LSTM, Transformer', command: 'gradpath makemore', module: 'makemore' },
+  { chapter: 'transformers', teaches: 'self-attention: a char-level GPT on Shakespeare, an encoder, RoPE, GQA/MQA, MLA', command: 'gradpath chargpt', module: 'chargpt' },
+  { chapter: 'GPT-2', teaches: 'byte-level BPE, the GPT-2 model, real training and finetuning', command: 'gradpath gpt2', module: 'gpt2' },
+  { chapter: 'grokking', teaches: 'generalisation long after memorisation, and the Fourier algorithm learned', command: 'gradpath grokking', module: 'grokking' },
+  { chapter: 'NEAT', teaches: 'neuroevolution of augmenting topologies, playing a flappy-bird game', command: 'gradpath neat', module: 'neat' },
+];
+
+/** Every top-level command and the module that defines it (some chapters have several). */
+const COMMANDS: Record<string, string> = {
+  micrograd: 'micrograd',
+  makemore: 'makemore',
+  chargpt: 'chargpt',
+  encoder: 'encoder',
+  gpt2: 'gpt2',
+  bpe: 'bpe',
+  grokking: 'grokking',
+  neat: 'neat',
+  bench: 'bench',
+};
+
+function moduleExists(module: string): boolean {
+  return existsSync(fileURLToPath(new URL(`./${module}.js`, import.meta.url)));
+}
+
+async function loadCommand(name: string): Promise<Command<any> | null> {
+  const module = COMMANDS[name];
+  if (!module || !moduleExists(module)) return null;
+  const mod = (await import(`./${module}.js`)) as { command: Command<any> };
+  return mod.command;
+}
+
+export function learningPath(): string {
+  const lines = ['gradpath: the AI learning path, runnable. Chapters in order:', ''];
+  const w = Math.max(...PATH.map((p) => p.chapter.length));
+  PATH.forEach((p, i) => {
+    const ready = moduleExists(p.module);
+    lines.push(`${String(i + 1).padStart(2)}. ${p.chapter.padEnd(w)}  ${p.teaches}`);
+    lines.push(`    ${' '.repeat(w)}  ${ready ? `run: ${p.command}` : '(coming)'}`);
+  });
+  lines.push('', 'Run `gradpath <command> --help` for the flags of a command; `gradpath --help` lists the commands.');
+  return lines.join('\n');
+}
+
+async function commandList(): Promise<string> {
+  const lines = ['Usage: gradpath <command> [options]', '', 'Commands:'];
+  for (const name of Object.keys(COMMANDS)) {
+    const cmd = await loadCommand(name);
+    lines.push(`  ${name.padEnd(10)} ${cmd ? cmd.summary : '(coming)'}`);
+  }
+  lines.push('', 'Run `gradpath` alone for the learning path, `gradpath <command> --help` for a command\'s flags.');
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const [name, ...rest] = argv;
+    if (name === undefined) {
+      console.log(learningPath());
+      return 0;
+    }
+    if (name === '--help' || name === '-h' || name === 'help') {
+      console.log(await commandList());
+      return 0;
+    }
+    if (name === '--version' || name === '-v') {
+      const { readFileSync } = await import('node:fs');
+      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+      console.log(pkg.version);
+      return 0;
+    }
+    if (!(name in COMMANDS)) {
+      throw new GradpathError(`gradpath: unknown command '${name}'; commands: ${Object.keys(COMMANDS).join(', ')} (see \`gradpath --help\`)`);
+    }
+    const cmd = await loadCommand(name);
+    if (!cmd) throw new GradpathError(`gradpath ${name}: this chapter is not built yet (coming)`);
+    return await runCommand(`gradpath ${name}`, cmd, rest);
+  } catch (err) {
+    if (err instanceof GradpathError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,82 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+
+/** One event in metrics.jsonl: a step, which split it measured, and any metrics. */
+export interface MetricEvent {
+  step: number;
+  split?: 'train' | 'val' | 'test' | string;
+  [metric: string]: unknown;
+}
+
+/**
+ * The run-directory convention shared by every training command:
+ *   config.json     the full configuration of the run
+ *   metrics.jsonl   one JSON object per event: step, split, metrics, elapsed seconds
+ *   best.safetensors / latest.safetensors   checkpoints (written by io/checkpoint)
+ *   samples.txt, *.svg                      samples and pictures
+ */
+export class RunDir {
+  readonly dir: string;
+  private readonly started = Date.now();
+  private elapsedOffset = 0;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  exists(name: string): boolean {
+    return existsSync(this.path(name));
+  }
+
+  /** Seconds since this run started, including time spent before a resume. */
+  elapsed(): number {
+    return this.elapsedOffset + (Date.now() - this.started) / 1000;
+  }
+
+  /** A resumed run continues its clock from the checkpoint's elapsed time. */
+  setElapsedOffset(seconds: number): void {
+    this.elapsedOffset = seconds;
+  }
+
+  writeConfig(config: object): void {
+    this.writeText('config.json', JSON.stringify(config, null, 2) + '\n');
+  }
+
+  readConfig<T = Record<string, unknown>>(): T | null {
+    if (!this.exists('config.json')) return null;
+    return JSON.parse(readFileSync(this.path('config.json'), 'utf8')) as T;
+  }
+
+  /** Appends one event to metrics.jsonl, stamped with elapsed seconds. */
+  log(event: MetricEvent): void {
+    const line = JSON.stringify({ ...event, elapsed: Number(this.elapsed().toFixed(3)) });
+    appendFileSync(this.path('metrics.jsonl'), line + '\n');
+  }
+
+  /** Reads metrics.jsonl back (for plots and for resuming). */
+  readMetrics(): (MetricEvent & { elapsed: number })[] {
+    if (!this.exists('metrics.jsonl')) return [];
+    return readFileSync(this.path('metrics.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l));
+  }
+
+  writeText(name: string, text: string): string {
+    const p = this.path(name);
+    writeFileAtomic(p, text);
+    return p;
+  }
+
+  writeBytes(name: string, data: Uint8Array): string {
+    const p = this.path(name);
+    writeFileAtomic(p, data);
+    return p;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Ctrl-C handling for long runs: the first SIGINT only raises a flag, so a training loop can
+ * finish its step, save a checkpoint and exit cleanly; a second SIGINT exits at once.
+ */
+let requested = false;
+let installed = false;
+
+export function watchInterrupt(): void {
+  if (installed) return;
+  installed = true;
+  process.on('SIGINT', () => {
+    if (requested) process.exit(130);
+    requested = true;
+    process.stderr.write('\ninterrupt: finishing this step and saving (Ctrl-C again to quit now)\n');
+  });
+}
+
+export function interruptRequested(): boolean {
+  return requested;
+}
+
+/** For tests: pretend Ctrl-C was (or was not) pressed. */
+export function setInterruptRequested(value: boolean): void {
+  requested = value;
+}
