@@ -1,0 +1,58 @@
+/**
+ * The primitive kernels a backend provides. Everything else in the engine (softmax, layer_norm,
+ * cross_entropy, attention, every backward rule) is composed from these in TypeScript.
+ *
+ * Conventions: data is float32 in row-major typed arrays; a kernel reads its inputs and writes
+ * every element of `out`, which never aliases an input. Shapes come as plain numbers so a
+ * kernel needs no Tensor class: a backend is a table of loops.
+ */
+
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'sigmoid' | 'relu' | 'gelu' | 'abs' | 'sign' | 'step' | 'recip';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'eq' | 'gt' | 'lt' | 'ge';
+export type ReduceOp = 'sum' | 'max' | 'min';
+
+export interface Backend {
+  readonly name: string;
+
+  /** out[i] = op(x[i]). 'step' is x > 0 ? 1 : 0 (relu's derivative); 'recip' is 1/x. */
+  unary(op: UnaryOp, x: Float32Array, out: Float32Array): void;
+
+  /**
+   * out = op(a, b) with broadcasting. `outShape` is the broadcast shape; `aStrides`/`bStrides`
+   * give, for each output dim, the input's element stride (0 where the input is broadcast).
+   */
+  binary(op: BinaryOp, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[], out: Float32Array, outShape: number[]): void;
+
+  /** Views x as (outer, dim, inner) and reduces over the middle axis: out is (outer, inner). */
+  reduce(op: ReduceOp, x: Float32Array, outer: number, dim: number, inner: number, out: Float32Array): void;
+
+  /** Index (0..dim-1) of the max over the middle axis of (outer, dim, inner); first wins ties. */
+  argmax(x: Float32Array, outer: number, dim: number, inner: number, out: Int32Array): void;
+
+  /**
+   * Batched matrix multiply: for each b < batch, out[b] (m x n) = A[b] (m x k) @ B[b] (k x n).
+   * A[b] starts at a[b * aBatchStride] and is stored (m, k) row-major, or (k, m) when transA;
+   * B[b] starts at b[b * bBatchStride] and is stored (k, n), or (n, k) when transB.
+   * A batch stride of 0 broadcasts one matrix over the batch. `out` is (batch, m, n) contiguous.
+   */
+  matmul(
+    a: Float32Array, b: Float32Array, out: Float32Array,
+    batch: number, m: number, k: number, n: number,
+    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number,
+  ): void;
+
+  /**
+   * Gathers slices along the middle axis: x is (outer, dim, inner), out is (outer, idx.length, inner),
+   * out[o, j, :] = x[o, idx[j], :]. (embedding and index_select are this with outer = 1.)
+   */
+  gather(x: Float32Array, outer: number, dim: number, inner: number, idx: Int32Array, out: Float32Array): void;
+
+  /** The backward of gather: out (outer, dim, inner) += src (outer, idx.length, inner) scattered by idx. */
+  scatterAdd(src: Float32Array, outer: number, dim: number, inner: number, idx: Int32Array, out: Float32Array): void;
+
+  /** Copies a strided view (shape, strides, offset into x) into contiguous `out`. Works for any element type. */
+  copyStrided<T extends Float32Array | Int32Array>(x: T, shape: number[], strides: number[], offset: number, out: T): void;
+
+  /** Row-wise softmax of (rows, cols); `log` gives log_softmax. Fused for numerical stability and speed. */
+  softmax(x: Float32Array, rows: number, cols: number, out: Float32Array, log: boolean): void;
+}
