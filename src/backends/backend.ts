@@ -55,4 +55,15 @@ export interface Backend {
 
   /** Row-wise softmax of (rows, cols); `log` gives log_softmax. Fused for numerical stability and speed. */
   softmax(x: Float32Array, rows: number, cols: number, out: Float32Array, log: boolean): void;
+
+  /**
+   * Fused layer norm over the last dim of (rows, cols): out = (x - mean) * rstd * weight + bias.
+   * Writes mean and rstd (one per row) for the backward. weight/bias may be null.
+   */
+  layerNorm(x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, rows: number, cols: number, eps: number,
+    out: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+
+  /** Backward of layerNorm: writes dx, and adds into dweight/dbias (when not null). */
+  layerNormBackward(g: Float32Array, x: Float32Array, weight: Float32Array | null, mean: Float32Array, rstd: Float32Array,
+    rows: number, cols: number, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null): void;
 }

@@ -1,0 +1,115 @@
+import type { BinaryOp, UnaryOp } from '../backend.js';
+
+/** Scalar definitions of every elementwise op: the single source of truth for their math. */
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+export const unaryFns: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  tanh: Math.tanh,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  relu: (x) => (x > 0 ? x : 0),
+  // GELU, tanh approximation (as in GPT-2)
+  gelu: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))),
+  abs: Math.abs,
+  sign: Math.sign,
+  step: (x) => (x > 0 ? 1 : 0),
+  recip: (x) => 1 / x,
+};
+
+export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  max: (a, b) => (a >= b ? a : b),
+  min: (a, b) => (a <= b ? a : b),
+  eq: (a, b) => (a === b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+};
+
+export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): void {
+  const n = out.length;
+  // The hottest ops get their own loops so V8 can inline them.
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) out[i] = -x[i]; return;
+    case 'exp': for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]); return;
+    case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0; return;
+    case 'tanh': for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]); return;
+    default: {
+      const f = unaryFns[op];
+      for (let i = 0; i < n; i++) out[i] = f(x[i]);
+    }
+  }
+}
+
+/** Contiguous same-shape loops for the common arithmetic ops. */
+function sameShape(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array): void {
+  const n = out.length;
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) out[i] = a[i] + b[i]; return;
+    case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - b[i]; return;
+    case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * b[i]; return;
+    case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / b[i]; return;
+    default: {
+      const f = binaryFns[op];
+      for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
+    }
+  }
+}
+
+/** Inner loop over the last dim with strides sa, sb (each 0 or 1 in practice, any value works). */
+function row(op: BinaryOp, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, out: Float32Array, io: number, n: number): void {
+  switch (op) {
+    case 'add': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] + b[ib + j * sb]; return;
+    case 'sub': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] - b[ib + j * sb]; return;
+    case 'mul': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] * b[ib + j * sb]; return;
+    case 'div': for (let j = 0; j < n; j++) out[io + j] = a[ia + j * sa] / b[ib + j * sb]; return;
+    default: {
+      const f = binaryFns[op];
+      for (let j = 0; j < n; j++) out[io + j] = f(a[ia + j * sa], b[ib + j * sb]);
+    }
+  }
+}
+
+/** True when strides walk outShape in plain row-major order (no broadcast, no transpose). */
+function isDense(strides: number[], shape: number[]): boolean {
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== s) return false;
+    s *= shape[i];
+  }
+  return true;
+}
+
+export function binary(op: BinaryOp, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[], out: Float32Array, outShape: number[]): void {
+  const nd = outShape.length;
+  const total = out.length;
+  if (total === 0) return;
+  if (isDense(aStrides, outShape) && isDense(bStrides, outShape)) return sameShape(op, a, b, out);
+  if (nd === 0) {
+    out[0] = binaryFns[op](a[0], b[0]);
+    return;
+  }
+  const last = outShape[nd - 1];
+  const sa = aStrides[nd - 1], sb = bStrides[nd - 1];
+  // odometer over all dims but the last
+  const idx = new Array(nd - 1).fill(0);
+  let ia = 0, ib = 0;
+  for (let io = 0; io < total; io += last) {
+    row(op, a, ia, sa, b, ib, sb, out, io, last);
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]++;
+      ia += aStrides[d];
+      ib += bStrides[d];
+      if (idx[d] < outShape[d]) break;
+      ia -= aStrides[d] * outShape[d];
+      ib -= bStrides[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import { getBackend } from './device.js';
+import { Tensor } from './tensor.js';
+import { unbroadcast, padNarrow, reshape } from './ops/view.js';
+import { binaryRaw } from './ops/elementwise.js';
+
+/**
+ * All of backprop in one table. Each rule gets the output gradient g, the op's inputs, its
+ * output and whatever the op saved, and returns one gradient per input (null: none needed).
+ * Rules run under noGrad. Fused rules (softmax, logSoftmax, crossEntropy, layerNorm) say so.
+ */
+type Rule = (g: Tensor, inputs: Tensor[], out: Tensor, saved: any) => (Tensor | null)[];
+
+const gelugrad = (x: Tensor, g: Tensor): Tensor => {
+  // d/dx of 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3)
+  const xv = x.floatValues(), gv = g.floatValues();
+  const out = new Float32Array(xv.length);
+  const c = Math.sqrt(2 / Math.PI);
+  for (let i = 0; i < xv.length; i++) {
+    const v = xv[i], th = Math.tanh(c * (v + 0.044715 * v * v * v));
+    out[i] = gv[i] * (0.5 * (1 + th) + 0.5 * v * (1 - th * th) * c * (1 + 3 * 0.044715 * v * v));
+  }
+  return new Tensor(out, [...x.shape]);
+};
+
+const unary = (fn: (x: Tensor, out: Tensor) => Tensor): Rule => (g, [x], out) => [g.mul(fn(x, out))];
+
+export const derivatives = {
+  // elementwise unary: d out / d x
+  neg: (g) => [g.neg()],
+  exp: unary((_, y) => y),
+  log: unary((x) => x.pow(-1)),
+  sqrt: unary((_, y) => y.mul(2).pow(-1)),
+  tanh: unary((_, y) => y.mul(y).neg().add(1)),
+  sigmoid: unary((_, y) => y.mul(y.neg().add(1))),
+  relu: unary((x) => x.gt(0)),
+  gelu: (g, [x]) => [gelugrad(x, g)],
+  abs: unary((x) => sign(x)),
+  sign: () => [null],
+  step: () => [null],
+  recip: unary((x) => x.mul(x).pow(-1).neg()),
+  powScalar: (g, [x], _out, e: number) => [g.mul(x.pow(e - 1).mul(e))],
+  clamp: (g, [x], _out, { min, max }) => [g.mul(x.ge(min).mul(x.lt(max).add(x.eq(max))))],
+
+  // elementwise binary, with broadcasting undone by summing
+  add: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)],
+  sub: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(g.neg(), b.shape)],
+  mul: (g, [a, b]) => [unbroadcast(g.mul(b), a.shape), unbroadcast(g.mul(a), b.shape)],
+  div: (g, [a, b]) => [unbroadcast(g.div(b), a.shape), unbroadcast(g.mul(a).div(b.mul(b)).neg(), b.shape)],
+  pow: (g, [a, b], y) => [unbroadcast(g.mul(b).mul(a.pow(b.sub(1))), a.shape), unbroadcast(g.mul(y).mul(a.log()), b.shape)],
+  max: (g, [a, b]) => [unbroadcast(g.mul(binaryRaw('ge', a, b)), a.shape), unbroadcast(g.mul(binaryRaw('lt', a, b)), b.shape)],
+  min: (g, [a, b]) => [unbroadcast(g.mul(binaryRaw('ge', b, a)), a.shape), unbroadcast(g.mul(binaryRaw('lt', b, a)), b.shape)],
+  where: (g, [a, b], _out, cond: Float32Array) => {
+    const c = new Tensor(cond, [...g.shape]);
+    return [unbroadcast(g.mul(c), a.shape), unbroadcast(g.mul(c.neg().add(1)), b.shape)];
+  },
+
+  // reductions: the gradient spreads back over the reduced dims
+  sum: (g, [x], _out, { kept }) => [reshape(g, kept).expand(x.shape)],
+  extreme: (g, [x], out, { kept }) => {
+    // split evenly between ties, like torch.amax
+    const mask = x.eq(reshape(out, kept));
+    return [mask.mul(reshape(g, kept)).div(mask.sum(kept.map((d: number, i: number) => (d === 1 && x.shape[i] !== 1 ? i : -1)).filter((i: number) => i >= 0), true))];
+  },
+  // fused: softmax' = y (g - sum(g y))
+  softmax: (g, _inputs, y) => [y.mul(g.sub(g.mul(y).sum(-1, true)))],
+  // fused: log_softmax' = g - softmax * sum(g)
+  logSoftmax: (g, _inputs, y) => [g.sub(y.exp().mul(g.sum(-1, true)))],
+
+  // views: route the gradient back to the original layout
+  contiguous: (g) => [g],
+  reshape: (g, _inputs, _out, shape: number[]) => [reshape(g, shape)],
+  permute: (g, _inputs, _out, dims: number[]) => {
+    const inverse = new Array<number>(dims.length);
+    dims.forEach((d, i) => (inverse[d] = i));
+    return [g.permute(inverse)];
+  },
+  expand: (g, _inputs, _out, shape: number[]) => [unbroadcast(g, shape)],
+  narrow: (g, [x], _out, { dim, start }) => [padNarrow(g, x.shape, dim, start)],
+  cat: (g, _inputs, _out, { dim, sizes }) => g.split(sizes, dim),
+
+  // dA = g B^T, dB = A^T g (batch broadcasting undone by summing)
+  matmul: (g, [a, b]) => [
+    a.requiresGrad ? unbroadcast(g.matmul(b.transpose(-1, -2)), a.shape) : null,
+    b.requiresGrad ? matmulGradB(g, a, b) : null,
+  ],
+
+  // indexing: the backward of a gather is a scatter-add
+  indexSelect: (g, [x], _out, { idx, outer, n, inner }) => {
+    const dx = new Float32Array(x.numel());
+    getBackend().scatterAdd(g.floatValues(), outer, n, inner, idx, dx);
+    return [new Tensor(dx, [...x.shape])];
+  },
+  gather: (g, [x], _out, pos: Int32Array) => {
+    const dx = new Float32Array(x.numel()), gv = g.floatValues();
+    for (let i = 0; i < pos.length; i++) dx[pos[i]] += gv[i];
+    return [new Tensor(dx, [...x.shape])];
+  },
+
+  // fused: d loss / d logits = (softmax - onehot) / count, zero for ignored targets
+  crossEntropy: (g, [logits], _out, { logp, t, N, C, ignore, count }) => {
+    const scale = g.item() / Math.max(count, 1);
+    const d = new Float32Array(N * C);
+    for (let i = 0; i < N; i++) {
+      if (t[i] === ignore) continue;
+      const o = i * C;
+      for (let j = 0; j < C; j++) d[o + j] = Math.exp(logp[o + j]) * scale;
+      d[o + t[i]] -= scale;
+    }
+    return [new Tensor(d, [...logits.shape])];
+  },
+  // fused: see backends/reference/layernorm.ts
+  layerNorm: (g, inputs, _out, { xv, mean, rstd, rows, C, hasWeight, hasBias }) => {
+    const weight = hasWeight ? inputs[1] : null;
+    const dx = new Float32Array(rows * C);
+    const dw = hasWeight ? new Float32Array(C) : null;
+    const db = hasBias ? new Float32Array(C) : null;
+    getBackend().layerNormBackward(g.floatValues(), xv, weight ? weight.floatValues() : null, mean, rstd, rows, C, dx, dw, db);
+    const grads: Tensor[] = [new Tensor(dx, [...inputs[0].shape])];
+    if (dw) grads.push(new Tensor(dw, [C]));
+    if (db) grads.push(new Tensor(db, [C]));
+    return grads;
+  },
+} satisfies Record<string, Rule>;
+
+export type OpName = keyof typeof derivatives;
+
+function sign(x: Tensor): Tensor {
+  return x.gt(0).sub(x.lt(0));
+}
+
+/** dB for A (..., m, k) @ B (k, n): fold all batch rows of A into one matmul. */
+function matmulGradB(g: Tensor, a: Tensor, b: Tensor): Tensor {
+  if (b.ndim === 2 && a.ndim > 2) {
+    const k = a.shape[a.ndim - 1], n = g.shape[g.ndim - 1];
+    return a.reshape(-1, k).transpose(0, 1).matmul(g.reshape(-1, n));
+  }
+  return unbroadcast(a.transpose(-1, -2).matmul(g), b.shape);
+}
