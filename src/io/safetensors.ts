@@ -257,7 +257,12 @@ function f16Table(): Float32Array {
 
 /** Writes `tensors` to `path` atomically: readers see the old file or the complete new one. */
 export function saveSafetensors(path: string, tensors: Record<string, TensorData>, metadata?: Record<string, string>): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  const bytes = encodeSafetensors(tensors, metadata);
+  try {
+    writeFileAtomic(path, bytes);
+  } catch (err) {
+    throw new GradpathError(`cannot write ${path}: ${(err as Error).message}`);
+  }
 }
 
 /** Reads and validates the safetensors file at `path`. */
