@@ -77,7 +77,7 @@ export async function resolveDataset(
     const path = join(dataDir, spec.fileName);
     if (isFile(path)) {
       if (!matches(sha256File(path), spec)) {
-        log(`warning: ${path} differs from the expected ${spec.description} (sha256 mismatch); using it anyway`);
+        log(`warning: ${path} does not match the sha256 of ${spec.description}; using it anyway`);
       }
       return { path, source: 'env' };
     }

@@ -68,6 +68,9 @@ export function encodeSafetensors(tensors: Record<string, TensorData>, metadata?
     if (numElements(shape) !== data.length) {
       throw new GradpathError(`tensor '${name}' has shape [${shape.join(', ')}] but ${data.length} values`);
     }
+    if (!(data instanceof Float32Array || data instanceof Int32Array)) {
+      throw new GradpathError(`tensor '${name}' must hold a Float32Array or Int32Array`);
+    }
     const dtype = data instanceof Float32Array ? 'F32' : 'I32';
     header[name] = { dtype, shape, data_offsets: [offset, offset + data.byteLength] };
     offset += data.byteLength;

@@ -121,7 +121,7 @@ test('GRADPATH_DATA_DIR is used when the file is there; a checksum mismatch only
     writeFileSync(path, 'a different version\n');
     assert.deepEqual(await resolveDataset(spec(), { log }), { path, source: 'env' });
     assert.equal(lines.length, 1);
-    assert.match(lines[0], /^warning: .*names\.txt differs from the expected the names dataset \(sha256 mismatch\); using it anyway$/);
+    assert.match(lines[0], /^warning: .*names\.txt does not match the sha256 of the names dataset; using it anyway$/);
   });
 });
 

@@ -172,9 +172,11 @@ test('decoded arrays are aligned copies even when the data is at an odd offset',
   assert.deepEqual([...b], [1, 2], 'independent of the input buffer');
 });
 
-test('encode rejects a shape that does not match the data', () => {
+test('encode rejects mismatched shapes, reserved names and other array types', () => {
   assert.throws(() => encodeSafetensors({ w: { shape: [2, 2], data: new Float32Array(3) } }), GradpathError);
   assert.throws(() => encodeSafetensors({ __metadata__: { shape: [], data: new Float32Array(1) } }), GradpathError);
+  const f64 = new Float64Array(1) as unknown as Float32Array;
+  assert.throws(() => encodeSafetensors({ w: { shape: [1], data: f64 } }), /must hold a Float32Array or Int32Array/);
 });
 
 const good = { w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
