@@ -1,2 +1,12 @@
-/** gradpath as a library: the tensor engine, nn modules and optimizers. */
+/**
+ * gradpath as a library:
+ *   import { tensor, randn, nn, optim } from 'gradpath';
+ * The engine's functions are at the top level (like torch.*), layers under nn, optimizers under optim.
+ */
+export * from './engine/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export { saveCheckpoint, loadCheckpoint, type Checkpoint, type StateDict } from './io/checkpoint.js';
+export { saveSafetensors, loadSafetensors } from './io/safetensors.js';
 export { GradpathError } from './util/errors.js';
+export { saveTrainingState, loadTrainingState, moduleState, type TrainingState } from './train/state.js';

@@ -65,13 +65,15 @@ export class Generator {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /** Six plain numbers (JSON-safe): four state words, whether a spare normal is held, and it. */
   getState(): number[] {
-    return [...this.s, this.spare];
+    const has = !Number.isNaN(this.spare);
+    return [...this.s, has ? 1 : 0, has ? this.spare : 0];
   }
 
   setState(state: readonly number[]): void {
     for (let i = 0; i < 4; i++) this.s[i] = state[i] >>> 0;
-    this.spare = state[4] ?? NaN;
+    this.spare = state[4] === 1 ? state[5] : NaN;
   }
 }
 

@@ -1,0 +1,86 @@
+import { GradpathError } from '../util/errors.js';
+import { Tensor } from '../engine/tensor.js';
+import type { Generator } from '../engine/random.js';
+import { full } from '../engine/ops/create.js';
+import { triu } from '../engine/ops/nn.js';
+import { Module } from './module.js';
+import { Dropout, Linear } from './layers.js';
+
+const maskCache = new Map<number, Tensor>();
+
+/** (T, T) mask with 1 above the diagonal: the future positions a causal head must not see. */
+export function causalMask(T: number): Tensor {
+  let m = maskCache.get(T);
+  if (!m) {
+    m = triu(full([T, T], 1), 1);
+    maskCache.set(T, m);
+  }
+  return m;
+}
+
+/**
+ * Scaled dot-product attention: softmax(q k^T / sqrt(d)) v, optionally causal.
+ * q (B, nh, T, hs), k and v (B, nh, S, hs) -> (B, nh, T, hs).
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { causal?: boolean; dropout?: Dropout } = {}): Tensor {
+  const hs = q.shape[q.ndim - 1];
+  let att = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(hs)); // (B, nh, T, S)
+  if (opts.causal) {
+    const T = q.shape[q.ndim - 2], S = k.shape[k.ndim - 2];
+    // with a cache, the T new queries sit at the end of S keys
+    const mask = T === S ? causalMask(T) : causalMask(S).narrow(0, S - T, T);
+    att = att.maskedFill(mask, -Infinity);
+  }
+  att = att.softmax(-1);
+  if (opts.dropout) att = opts.dropout.forward(att);
+  return att.matmul(v); // (B, nh, T, hs)
+}
+
+/**
+ * Multi-head self-attention with nanoGPT's names: c_attn projects to q, k, v at once, c_proj
+ * mixes the heads. causal = true for GPT (decoder), false for an encoder (bidirectional).
+ */
+export class SelfAttention extends Module {
+  c_attn: Linear;
+  c_proj: Linear;
+  attn_dropout: Dropout;
+  resid_dropout: Dropout;
+  constructor(readonly nEmbd: number, readonly nHead: number, opts: { causal?: boolean; dropout?: number; bias?: boolean; generator?: Generator } = {}) {
+    super();
+    if (nEmbd % nHead !== 0) throw new GradpathError(`attention: n_embd ${nEmbd} is not divisible by n_head ${nHead}`);
+    this.causal = opts.causal ?? true;
+    this.c_attn = new Linear(nEmbd, 3 * nEmbd, { bias: opts.bias, generator: opts.generator });
+    this.c_proj = new Linear(nEmbd, nEmbd, { bias: opts.bias, generator: opts.generator });
+    this.attn_dropout = new Dropout(opts.dropout ?? 0, opts.generator);
+    this.resid_dropout = new Dropout(opts.dropout ?? 0, opts.generator);
+  }
+  readonly causal: boolean;
+  /** The attention weights of the last forward (B, nh, T, T), kept when `keepAttention` is set (for pictures). */
+  lastAttention: Tensor | null = null;
+  keepAttention = false;
+
+  forward(x: Tensor): Tensor {
+    const [B, T, C] = x.shape; // (B, T, C)
+    const hs = C / this.nHead;
+    const [q, k, v] = this.c_attn.forward(x).split(C, 2).map((t) => t.reshape(B, T, this.nHead, hs).transpose(1, 2)); // (B, nh, T, hs)
+    let y: Tensor;
+    if (this.keepAttention) {
+      let att = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(hs));
+      if (this.causal) att = att.maskedFill(causalMask(T), -Infinity);
+      att = att.softmax(-1);
+      this.lastAttention = att.detach();
+      y = this.attn_dropout.forward(att).matmul(v);
+    } else {
+      y = scaledDotProductAttention(q, k, v, { causal: this.causal, dropout: this.attn_dropout });
+    }
+    y = y.transpose(1, 2).reshape(B, T, C); // re-assemble heads: (B, T, C)
+    return this.resid_dropout.forward(this.c_proj.forward(y));
+  }
+}
+
+/** nanoGPT's CausalSelfAttention. */
+export class CausalSelfAttention extends SelfAttention {
+  constructor(nEmbd: number, nHead: number, opts: { dropout?: number; bias?: boolean; generator?: Generator } = {}) {
+    super(nEmbd, nHead, { ...opts, causal: true });
+  }
+}

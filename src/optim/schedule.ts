@@ -1,0 +1,51 @@
+import { GradpathError } from '../util/errors.js';
+import type { Tensor } from '../engine/tensor.js';
+
+/** Learning-rate schedules: pure functions from step to learning rate. */
+export type Schedule = (step: number) => number;
+
+export function constantLR(lr: number): Schedule {
+  return () => lr;
+}
+
+/** Multiplies lr by gamma every stepSize steps. */
+export function stepLR(lr: number, stepSize: number, gamma = 0.1): Schedule {
+  return (step) => lr * Math.pow(gamma, Math.floor(step / stepSize));
+}
+
+/** Linear warmup to maxLr over warmupSteps, then cosine decay to minLr at decaySteps, then minLr (nanoGPT's). */
+export function cosineWithWarmup(opts: { maxLr: number; minLr: number; warmupSteps: number; decaySteps: number }): Schedule {
+  const { maxLr, minLr, warmupSteps, decaySteps } = opts;
+  return (step) => {
+    if (step < warmupSteps) return (maxLr * (step + 1)) / warmupSteps;
+    if (step >= decaySteps) return minLr;
+    const ratio = (step - warmupSteps) / Math.max(1, decaySteps - warmupSteps);
+    return minLr + 0.5 * (1 + Math.cos(Math.PI * ratio)) * (maxLr - minLr);
+  };
+}
+
+/** Linear decay from `from` to `to` over `steps` (micrograd's and the bigram lecture's). */
+export function linearLR(from: number, to: number, steps: number): Schedule {
+  return (step) => from + (to - from) * Math.min(1, step / Math.max(1, steps));
+}
+
+/** Scales all gradients so their global L2 norm is at most maxNorm; returns the norm before clipping. */
+export function clipGradNorm(params: Tensor[], maxNorm: number): number {
+  if (!(maxNorm > 0)) throw new GradpathError(`clip_grad_norm: max norm must be positive; got ${maxNorm}`);
+  let sq = 0;
+  for (const p of params) {
+    if (!p.grad) continue;
+    const g = p.grad.data;
+    for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
+  }
+  const norm = Math.sqrt(sq);
+  if (norm > maxNorm) {
+    const scale = maxNorm / (norm + 1e-6);
+    for (const p of params) {
+      if (!p.grad) continue;
+      const g = p.grad.data;
+      for (let i = 0; i < g.length; i++) g[i] *= scale;
+    }
+  }
+  return norm;
+}

@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tensor, crossEntropy, zeros, arange, randn, Generator, manualSeed, multinomial, topk, oneHot, setAnomalyDetection, GradpathError, cat, layerNorm } from '../../src/index.js';
+
+const close = (a: number[], b: number[], tol = 1e-5) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < tol, `index ${i}: ${v} vs ${b[i]}`));
+
+test('softmax and log_softmax on a hand-computed row', () => {
+  const x = tensor([[1, 2, 3]]);
+  const e = [Math.exp(1), Math.exp(2), Math.exp(3)];
+  const s = e[0] + e[1] + e[2];
+  close(Array.from(x.softmax(-1).values()), e.map((v) => v / s));
+  close(Array.from(x.logSoftmax(-1).values()), e.map((v) => Math.log(v / s)));
+  // huge logits stay finite
+  close(Array.from(tensor([[1000, 1000]]).softmax(-1).values()), [0.5, 0.5]);
+});
+
+test('cross_entropy: hand-computed mean with an ignored target', () => {
+  const logits = tensor([[0, 0, 0], [1, 2, 3], [5, 5, 5]]);
+  const targets = tensor(new Int32Array([0, 2, -1]));
+  const l1 = Math.log(3);
+  const l2 = -(3 - Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)));
+  assert.ok(Math.abs(crossEntropy(logits, targets).item() - (l1 + l2) / 2) < 1e-5);
+});
+
+test('shape ops keep values in order', () => {
+  const x = arange(6).float().reshape(2, 3);
+  assert.deepEqual(x.T.tolist(), [[0, 3], [1, 4], [2, 5]]);
+  assert.deepEqual(x.narrow(1, 1, 2).tolist(), [[1, 2], [4, 5]]);
+  assert.deepEqual(cat([x, x.mul(10)], 0).sum(1).tolist(), [3, 12, 30, 120]);
+  assert.deepEqual(x.max(1).tolist(), [2, 5]);
+  assert.deepEqual(x.argmax(0).tolist(), [1, 1, 1]);
+  assert.deepEqual(x.matmul(x.T).tolist(), [[5, 14], [14, 50]]);
+});
+
+test('layer_norm normalises each row', () => {
+  const y = layerNorm(tensor([[1, 2, 3, 4]]), null, null, 0);
+  const v = Array.from(y.values());
+  assert.ok(Math.abs(v.reduce((a, b) => a + b)) < 1e-5);
+  assert.ok(Math.abs(v.reduce((a, b) => a + b * b, 0) / 4 - 1) < 1e-4);
+});
+
+test('seeded random numbers repeat exactly', () => {
+  const a = randn([5], { generator: new Generator(3) }).tolist();
+  const b = randn([5], { generator: new Generator(3) }).tolist();
+  assert.deepEqual(a, b);
+  manualSeed(9);
+  const c = randn([3]).tolist();
+  manualSeed(9);
+  assert.deepEqual(randn([3]).tolist(), c);
+  const g = new Generator(1);
+  g.normal();
+  const state = g.getState();
+  const next = [g.normal(), g.random()];
+  g.setState(JSON.parse(JSON.stringify(state)));
+  assert.deepEqual([g.normal(), g.random()], next);
+});
+
+test('multinomial follows the probabilities; topk and one_hot', () => {
+  const g = new Generator(5);
+  const s = multinomial(tensor([[0.1, 0.0, 0.9]]), 2000, g).intValues();
+  const counts = [0, 0, 0];
+  for (const v of s) counts[v]++;
+  assert.equal(counts[1], 0);
+  assert.ok(counts[2] > 1700 && counts[2] < 1900, `counts ${counts}`);
+  const { values, indices } = topk(tensor([[3, 1, 4, 1, 5]]), 3);
+  assert.deepEqual(values.tolist(), [[5, 4, 3]]);
+  assert.deepEqual(indices.tolist(), [[4, 2, 0]]);
+  assert.deepEqual(oneHot(tensor(new Int32Array([2, 0])), 3).tolist(), [[0, 0, 1], [1, 0, 0]]);
+});
+
+test('user errors name the op and the values', () => {
+  const err = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: Error) => e instanceof GradpathError && re.test(e.message), re.source);
+  err(() => zeros([4, 3]).matmul(zeros([5, 2])), /^matmul: cannot multiply \[4, 3\] by \[5, 2\]: inner dimensions 3 and 5 differ$/);
+  err(() => crossEntropy(zeros([2, 27]), tensor(new Int32Array([31, 0]))), /^cross_entropy: target 31 is out of range for 27 classes$/);
+  err(() => zeros([12]).reshape(5, 3), /^reshape: cannot view 12 elements \[12\] as \[5, 3\]$/);
+  err(() => zeros([2, 3]).add(zeros([4])), /^add: cannot broadcast \[2, 3\] with \[4\]/);
+  err(() => zeros([2]).sum(3), /^sum: dim 3 is out of range/);
+});
+
+test('anomaly mode reports the first op that made a NaN', () => {
+  setAnomalyDetection(true);
+  try {
+    const x = tensor([-1, 1]).setRequiresGrad();
+    assert.throws(() => x.sqrt(), /anomaly: sqrt \(forward\) produced NaN/);
+  } finally {
+    setAnomalyDetection(false);
+  }
+});
+
+test('gradients accumulate across backward calls; noGrad records nothing', async () => {
+  const { noGrad } = await import('../../src/index.js');
+  const x = tensor([1, 2, 3]).setRequiresGrad();
+  x.mul(2).sum().backward();
+  x.mul(3).sum().backward();
+  assert.deepEqual(x.grad!.tolist(), [5, 5, 5]);
+  const y = noGrad(() => x.mul(2));
+  assert.equal(y.requiresGrad, false);
+  assert.equal(x.detach().requiresGrad, false);
+});
