@@ -10,3 +10,4 @@ export { saveCheckpoint, loadCheckpoint, type Checkpoint, type StateDict } from 
 export { saveSafetensors, loadSafetensors } from './io/safetensors.js';
 export { GradpathError } from './util/errors.js';
 export { saveTrainingState, loadTrainingState, moduleState, type TrainingState } from './train/state.js';
+export * as models from './models/index.js';

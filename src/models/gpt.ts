@@ -1,0 +1,170 @@
+import { GradpathError } from '../util/errors.js';
+import { Tensor } from '../engine/tensor.js';
+import { Generator, defaultGenerator } from '../engine/random.js';
+import { arange } from '../engine/ops/create.js';
+import { crossEntropy, multinomial, topk } from '../engine/ops/nn.js';
+import { noGrad } from '../engine/autograd.js';
+import { Module } from '../nn/module.js';
+import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
+import { SelfAttention } from '../nn/attention.js';
+
+/**
+ * GPT, as in nanoGPT's model.py: token + position embeddings, pre-LayerNorm blocks of
+ * self-attention and a 4x GELU MLP, a final LayerNorm, and a head tied to the token embedding.
+ * Parameter names match Hugging Face's GPT-2 (transformer.* prefix dropped): wte, wpe,
+ * h.0.ln_1, h.0.attn.c_attn, ..., ln_f. Shared by makemore's transformer, chargpt and GPT-2.
+ */
+export interface GPTConfig {
+  vocabSize: number;
+  blockSize: number;
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  dropout?: number;
+  /** Biases in Linear and LayerNorm layers (GPT-2: true; nanoGPT's faster variant: false). */
+  bias?: boolean;
+  /** Bidirectional attention (an encoder) instead of causal. */
+  bidirectional?: boolean;
+  /** Tie the output head to the token embedding (GPT-2 does). */
+  tieWeights?: boolean;
+}
+
+export function validateGPTConfig(c: GPTConfig): void {
+  for (const k of ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new GradpathError(`gpt: ${k} must be a positive integer; got ${c[k]}`);
+  }
+  if (c.nEmbd % c.nHead !== 0) throw new GradpathError(`gpt: n_embd ${c.nEmbd} is not divisible by n_head ${c.nHead}`);
+}
+
+/** Normal(0, std) initialisation, as nanoGPT's _init_weights. */
+function normal_(t: Tensor, std: number, gen: Generator): void {
+  const d = t.data as Float32Array;
+  for (let i = 0; i < d.length; i++) d[i] = gen.normal() * std;
+}
+
+export class MLP extends Module {
+  c_fc: Linear;
+  c_proj: Linear;
+  dropout: Dropout;
+  constructor(nEmbd: number, opts: { bias?: boolean; dropout?: number; generator?: Generator } = {}) {
+    super();
+    this.c_fc = new Linear(nEmbd, 4 * nEmbd, opts);
+    this.c_proj = new Linear(4 * nEmbd, nEmbd, opts);
+    this.dropout = new Dropout(opts.dropout ?? 0, opts.generator);
+  }
+  forward(x: Tensor): Tensor {
+    return this.dropout.forward(this.c_proj.forward(this.c_fc.forward(x).gelu())); // (B, T, C)
+  }
+}
+
+export class Block extends Module {
+  ln_1: LayerNorm;
+  attn: SelfAttention;
+  ln_2: LayerNorm;
+  mlp: MLP;
+  constructor(c: GPTConfig, gen: Generator) {
+    super();
+    const opts = { bias: c.bias ?? true, dropout: c.dropout ?? 0, generator: gen };
+    this.ln_1 = new LayerNorm(c.nEmbd, { bias: opts.bias });
+    this.attn = new SelfAttention(c.nEmbd, c.nHead, { ...opts, causal: !c.bidirectional });
+    this.ln_2 = new LayerNorm(c.nEmbd, { bias: opts.bias });
+    this.mlp = new MLP(c.nEmbd, opts);
+  }
+  forward(x: Tensor): Tensor {
+    x = x.add(this.attn.forward(this.ln_1.forward(x))); // (B, T, C)
+    return x.add(this.mlp.forward(this.ln_2.forward(x)));
+  }
+}
+
+export class GPT extends Module {
+  wte: Embedding;
+  wpe: Embedding;
+  drop: Dropout;
+  h: Block[];
+  ln_f: LayerNorm;
+  lm_head: Linear;
+  readonly config: GPTConfig;
+
+  constructor(config: GPTConfig, gen: Generator = defaultGenerator) {
+    super();
+    validateGPTConfig(config);
+    this.config = { dropout: 0, bias: true, bidirectional: false, tieWeights: true, ...config };
+    const c = this.config;
+    this.wte = new Embedding(c.vocabSize, c.nEmbd, { generator: gen });
+    this.wpe = new Embedding(c.blockSize, c.nEmbd, { generator: gen });
+    this.drop = new Dropout(c.dropout, gen);
+    this.h = Array.from({ length: c.nLayer }, () => new Block(c, gen));
+    this.ln_f = new LayerNorm(c.nEmbd, { bias: c.bias });
+    this.lm_head = new Linear(c.nEmbd, c.vocabSize, { bias: false, generator: gen });
+    // nanoGPT init: N(0, 0.02) weights, zero biases, residual projections scaled by 1/sqrt(2 n_layer)
+    for (const [name, p] of this.namedParameters()) {
+      if (name.endsWith('bias')) (p.data as Float32Array).fill(0);
+      else if (name.startsWith('ln') || name.includes('.ln_')) continue;
+      else normal_(p, name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * c.nLayer) : 0.02, gen);
+    }
+    if (c.tieWeights) this.lm_head.weight = this.wte.weight; // one tensor, listed once (as wte.weight)
+  }
+
+  /** idx (B, T) int32 -> logits (B, T, vocab); with targets (B, T), also the mean cross-entropy. */
+  forward(idx: Tensor, targets?: Tensor): { logits: Tensor; loss: Tensor | null } {
+    const [, T] = idx.shape;
+    if (T > this.config.blockSize) throw new GradpathError(`gpt: sequence of length ${T} is longer than the block size ${this.config.blockSize}`);
+    const pos = arange(T); // (T)
+    let x = this.wte.forward(idx).add(this.wpe.forward(pos)); // (B, T, C)
+    x = this.drop.forward(x);
+    for (const block of this.h) x = block.forward(x);
+    x = this.ln_f.forward(x);
+    const logits = this.lm_head.forward(x); // (B, T, vocab)
+    const loss = targets ? crossEntropy(logits, targets, { ignoreIndex: -1 }) : null;
+    return { logits, loss };
+  }
+
+  /** Parameters excluding position embeddings (as nanoGPT reports them). */
+  numParams(nonEmbedding = true): number {
+    return this.numParameters() - (nonEmbedding ? this.wpe.weight.numel() : 0);
+  }
+
+  /**
+   * Samples maxNewTokens tokens after idx (B, T), cropping the context to the block size.
+   * temperature scales the logits; topK keeps only the k most likely tokens.
+   */
+  generate(idx: Tensor, maxNewTokens: number, opts: { temperature?: number; topK?: number; generator?: Generator } = {}): Tensor {
+    const temperature = opts.temperature ?? 1.0;
+    return noGrad(() => {
+      const wasTraining = this.training;
+      this.eval();
+      let seq = idx;
+      for (let i = 0; i < maxNewTokens; i++) {
+        const T = seq.shape[1];
+        const ctx = T <= this.config.blockSize ? seq : seq.narrow(1, T - this.config.blockSize, this.config.blockSize);
+        const { logits } = this.forward(ctx);
+        const last = logits.narrow(1, logits.shape[1] - 1, 1).squeeze(1).div(temperature); // (B, vocab)
+        const probs = restrictTopK(last, opts.topK).softmax(-1);
+        const next = multinomial(probs, 1, opts.generator); // (B, 1)
+        seq = catInt(seq, next);
+      }
+      this.train(wasTraining);
+      return seq;
+    });
+  }
+}
+
+/** Logits with everything below the k-th largest set to -inf (no-op when k is unset). */
+export function restrictTopK(logits: Tensor, k?: number): Tensor {
+  const V = logits.shape[logits.ndim - 1];
+  if (!k || k >= V) return logits;
+  const kth = topk(logits, k).values.narrow(-1, k - 1, 1); // (B, 1)
+  return logits.maskedFill(logits.lt(kth), -Infinity);
+}
+
+function catInt(a: Tensor, b: Tensor): Tensor {
+  const [B, T] = a.shape, n = b.shape[1];
+  const out = new Int32Array(B * (T + n));
+  const av = a.intValues(), bv = b.intValues();
+  for (let i = 0; i < B; i++) {
+    out.set(av.subarray(i * T, (i + 1) * T), i * (T + n));
+    out.set(bv.subarray(i * n, (i + 1) * n), i * (T + n) + T);
+  }
+  return new Tensor(out, [B, T + n]);
+}
+
