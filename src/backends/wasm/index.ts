@@ -100,6 +100,8 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
     await Promise.all(Array.from({ length: threads - 1 }, (_, i) => new Promise<void>((resolve, reject) => {
       const w = new Worker(new URL('./worker.js', import.meta.url), {
         workerData: { module, memory, ctrl: ctrlBuf, index: i + 1 },
+        // Workers inherit the parent's flags, but `--input-type` (from `node -e`) makes a file worker fail.
+        execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
       });
       workers.push(w);
       // unref only once ready: an unref'd worker would not keep this await alive.
