@@ -31,13 +31,14 @@ export interface TypeDefaults {
  */
 export const TYPE_DEFAULTS: Record<ModelType, TypeDefaults> = {
   bigram: { learningRate: 0.1, maxSteps: 3000 },
-  mlp: { learningRate: 5e-3, maxSteps: 20000, nEmbd: 10, nEmbd2: 200 },
-  wavenet: { learningRate: 5e-3, maxSteps: 20000, nEmbd: 24, nEmbd2: 128 },
-  rnn: { learningRate: 2e-3, maxSteps: 10000 },
-  gru: { learningRate: 2e-3, maxSteps: 10000 },
-  lstm: { learningRate: 2e-3, maxSteps: 10000 },
-  bow: { learningRate: 2e-3, maxSteps: 10000 },
-  transformer: { learningRate: 1e-3, maxSteps: 3000 },
+  mlp: { learningRate: 5e-3, maxSteps: 10000, nEmbd: 10, nEmbd2: 200 },
+  wavenet: { learningRate: 5e-3, maxSteps: 8000, nEmbd: 24, nEmbd2: 128 },
+  rnn: { learningRate: 2e-3, maxSteps: 3000 },
+  gru: { learningRate: 2e-3, maxSteps: 3000 },
+  lstm: { learningRate: 2e-3, maxSteps: 3000 },
+  bow: { learningRate: 2e-3, maxSteps: 3000 },
+  // the no-flag run: a couple of minutes on two cores
+  transformer: { learningRate: 1e-3, maxSteps: 2000 },
 };
 
 /** How many previous characters a model can see (the rest of the item does not matter to it). */
