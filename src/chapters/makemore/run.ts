@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Generator } from '../../engine/random.js';
 import { loadCheckpoint } from '../../io/checkpoint.js';
 import { RunDir } from '../../io/rundir.js';
@@ -51,7 +52,11 @@ const say = (msg: string) => process.stderr.write(msg + '\n');
 export async function runMakemore(o: MakemoreOptions, out: (line: string) => void = console.log): Promise<MakemoreSummary | null> {
   const d = TYPE_DEFAULTS[o.type];
   const { items, source } = await loadItems(o.input, say);
-  const runDir = new RunDir(o.outDir ?? `runs/makemore-${o.type}`);
+  const dir = resolve(o.outDir ?? `runs/makemore-${o.type}`);
+  // refuse before the run directory is created: a failed command leaves no trace
+  if (o.sampleOnly && !existsSync(join(dir, 'best.safetensors'))) throw new GradpathError(`--sample-only: no trained model in ${dir} (best.safetensors); train first`);
+  if (o.resume && !existsSync(join(dir, 'latest.safetensors'))) throw new GradpathError(`--resume: no checkpoint in ${dir} (latest.safetensors); train without --resume first`);
+  const runDir = new RunDir(dir);
   if (o.sampleOnly) {
     sampleOnly(o, items, runDir, out);
     return null;
@@ -103,7 +108,6 @@ function printSamples(samples: string[], train: string[], test: string[], runDir
 /** --sample-only: rebuild the model from best.safetensors (its own vocabulary and sizes) and sample. */
 function sampleOnly(o: MakemoreOptions, items: string[], runDir: RunDir, out: (line: string) => void): void {
   const path = runDir.path('best.safetensors');
-  if (!existsSync(path)) throw new GradpathError(`--sample-only: no trained model in ${runDir.dir} (best.safetensors); train first`);
   const ckpt = loadCheckpoint(path, { kind: kindOf(o.type) });
   const c = ckpt.config as { vocab: string; blockSize: number; nLayer: number; nHead: number; nEmbd: number; nEmbd2: number; seed: number };
   const vocab = new Vocab(c.vocab);

@@ -68,4 +68,9 @@ test('bad input files exit 2 with one line and leave no run directory', async ()
   const noCkpt = await makemore(['-i', input, '-o', join(dir, 'fresh'), '--resume']);
   assert.equal(noCkpt.code, 2);
   assert.match(noCkpt.err.at(-1)!, /--resume: no checkpoint/);
+  assert.equal(existsSync(join(dir, 'fresh')), false);
+  const noModel = await makemore(['-i', input, '-o', join(dir, 'fresh'), '--sample-only']);
+  assert.equal(noModel.code, 2);
+  assert.match(noModel.err.at(-1)!, /--sample-only: no trained model/);
+  assert.equal(existsSync(join(dir, 'fresh')), false);
 });
