@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { Generator } from '../../engine/random.js';
 import { noGrad } from '../../engine/autograd.js';
 import { AdamW } from '../../optim/adam.js';
@@ -98,8 +98,12 @@ export function train(o: TrainOptions): TrainResult {
     bestTestLoss = Number(got.extra.bestTestLoss ?? Infinity);
     o.runDir.setElapsedOffset(Number(got.extra.elapsed ?? 0));
     log(`resuming ${o.type} from step ${step} (best test loss ${bestTestLoss.toFixed(4)})`);
+  } else if (existsSync(latest)) {
+    log(`starting a new run in ${o.runDir.dir}, replacing the one there (--resume continues it instead)`);
   }
-  o.runDir.writeConfig(config); // only now: a refused resume leaves the run directory alone
+  // only now: a refused resume leaves the run directory alone
+  if (!o.resume) rmSync(o.runDir.path('metrics.jsonl'), { force: true }); // a new run, a new log
+  o.runDir.writeConfig(config);
 
   const saveLatest = () => saveTrainingState(latest, { model, optimizer, generator: gen, step, kind: kindOf(o.type), config, extra: { bestTestLoss, elapsed: o.runDir.elapsed() } });
   let trainLoss = NaN, testLoss = NaN, lastEval = -1;
