@@ -67,7 +67,7 @@ export async function runMakemore(o: MakemoreOptions, out: (line: string) => voi
   let counts: Pick<MakemoreSummary, 'count_train_loss' | 'count_test_loss'> = {};
   if (o.type === 'bigram') counts = countingBigram(split, runDir, o, out);
 
-  const result = train({
+  const result = await train({
     type: o.type, split, runDir, seed: o.seed, batchSize: o.batchSize,
     learningRate: o.learningRate ?? d.learningRate, weightDecay: o.weightDecay, maxSteps: o.maxSteps ?? d.maxSteps,
     model: { nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd ?? d.nEmbd ?? 64, nEmbd2: o.nEmbd2 ?? d.nEmbd2 ?? 64 },

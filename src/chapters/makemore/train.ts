@@ -79,7 +79,7 @@ export function evaluate(model: CharModel, data: CharDataset, maxBatches = 10, b
  * train and test loss, the best model (best.safetensors) when the test loss improves, the full
  * state for --resume (latest.safetensors), and a few samples. Ctrl-C saves and stops.
  */
-export function train(o: TrainOptions): TrainResult {
+export async function train(o: TrainOptions): Promise<TrainResult> {
   const log = o.log ?? (() => {});
   const evalInterval = o.evalInterval ?? 500;
   const cfg = modelConfig(o);
@@ -144,6 +144,8 @@ export function train(o: TrainOptions): TrainResult {
     progress.update(step, { loss: l });
     o.onStep?.(step, l);
     if (step % evalInterval === 0) evaluateAndSave();
+    // let the event loop run: Ctrl-C only raises its flag from there, never inside a synchronous loop
+    await new Promise((done) => setImmediate(done));
     if (interruptRequested()) {
       saveLatest();
       progress.log(`interrupted at step ${step}: state saved to ${latest}; continue with --resume`);

@@ -11,30 +11,30 @@ const base = { split, model: { nLayer: 1, nHead: 2, nEmbd: 8, nEmbd2: 8 }, seed:
 
 // wavenet carries BatchNorm running statistics, lstm a second state, transformer the shared GPT
 for (const type of ['wavenet', 'lstm', 'transformer'] as ModelType[]) {
-  test(`${type}: Ctrl-C at step 6 then --resume gives the same losses as a straight run`, () => {
-    const straight = train({ ...base, type, runDir: new RunDir(tempDir()) });
+  test(`${type}: Ctrl-C at step 6 then --resume gives the same losses as a straight run`, async () => {
+    const straight = await train({ ...base, type, runDir: new RunDir(tempDir()) });
     const dir = new RunDir(tempDir());
-    const first = train({ ...base, type, runDir: dir, onStep: (s) => s === 6 && setInterruptRequested(true) });
+    const first = await train({ ...base, type, runDir: dir, onStep: (s) => s === 6 && setInterruptRequested(true) });
     setInterruptRequested(false);
     assert.equal(first.interrupted, true);
     assert.equal(first.steps, 6);
-    const second = train({ ...base, type, runDir: dir, resume: true });
+    const second = await train({ ...base, type, runDir: dir, resume: true });
     assert.equal(second.steps, 12);
     assert.deepEqual([...first.losses, ...second.losses], straight.losses);
     assert.equal(second.testLoss, straight.testLoss);
   });
 }
 
-test('--resume without a checkpoint, or with another model type, is refused and overwrites nothing', () => {
+test('--resume without a checkpoint, or with another model type, is refused and overwrites nothing', async () => {
   const empty = new RunDir(tempDir());
-  assert.throws(() => train({ ...base, type: 'rnn', runDir: empty, resume: true }), /--resume: no checkpoint in .*latest\.safetensors/);
+  await assert.rejects(() => train({ ...base, type: 'rnn', runDir: empty, resume: true }), /--resume: no checkpoint in .*latest\.safetensors/);
   assert.equal(empty.exists('config.json'), false);
 
   const dir = new RunDir(tempDir());
-  train({ ...base, type: 'gru', maxSteps: 4, runDir: dir });
+  await train({ ...base, type: 'gru', maxSteps: 4, runDir: dir });
   const config = readFileSync(dir.path('config.json'), 'utf8');
   const latest = readFileSync(dir.path('latest.safetensors'));
-  assert.throws(() => train({ ...base, type: 'rnn', runDir: dir, resume: true }), /makemore-gru/);
+  await assert.rejects(() => train({ ...base, type: 'rnn', runDir: dir, resume: true }), /makemore-gru/);
   assert.equal(readFileSync(dir.path('config.json'), 'utf8'), config);
   assert.deepEqual(readFileSync(dir.path('latest.safetensors')), latest);
 });
