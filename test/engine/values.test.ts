@@ -22,6 +22,15 @@ test('cross_entropy: hand-computed mean with an ignored target', () => {
   assert.ok(Math.abs(crossEntropy(logits, targets).item() - (l1 + l2) / 2) < 1e-5);
 });
 
+test('attention softmax equals scale, causal mask and softmax composed', async () => {
+  const { attentionSoftmax, randn: rn, Generator: G, triu: tu, ones: on } = await import('../../src/index.js');
+  const x = rn([2, 3, 5], { generator: new G(1) });
+  const fused = attentionSoftmax(x, 0.5, true).values();
+  const mask = tu(on([5, 5]), 1).narrow(0, 2, 3); // 3 queries at the end of 5 keys
+  const composed = x.mul(0.5).maskedFill(mask, -Infinity).softmax(-1).values();
+  fused.forEach((v, i) => assert.ok(Math.abs(v - composed[i]) < 1e-6));
+});
+
 test('shape ops keep values in order', () => {
   const x = arange(6).float().reshape(2, 3);
   assert.deepEqual(x.T.tolist(), [[0, 3], [1, 4], [2, 5]]);
