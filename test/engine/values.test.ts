@@ -106,3 +106,13 @@ test('gradients accumulate across backward calls; noGrad records nothing', async
   assert.equal(y.requiresGrad, false);
   assert.equal(x.detach().requiresGrad, false);
 });
+
+test('a gradient shared by several inputs is never accumulated into twice', () => {
+  // t = a + b hands the same gradient tensor to a and b; a then receives a second gradient
+  const a = tensor([1, 2]).setRequiresGrad(), b = tensor([3, 4]).setRequiresGrad();
+  const t = a.add(b);
+  const u = t.mul(2).add(t.mul(3)); // t's gradient is accumulated (2 + 3)
+  u.add(a.mul(10)).sum().backward();
+  assert.deepEqual(a.grad!.tolist(), [15, 15]);
+  assert.deepEqual(b.grad!.tolist(), [5, 5]);
+});
