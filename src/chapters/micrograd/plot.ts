@@ -1,0 +1,47 @@
+import type { Dataset } from './data.js';
+import type { MLP } from './nn.js';
+
+export interface BoundaryOptions {
+  /** Picture width and height in pixels. */
+  size?: number;
+  /** Grid cells per side; each cell is coloured by the class the model predicts at its centre. */
+  cells?: number;
+}
+
+/**
+ * The decision boundary as a hand-written SVG: a grid of model predictions (blue for +1, red
+ * for -1), the training points on top in the same colours, darker.
+ */
+export function decisionBoundarySvg(model: MLP, data: Dataset, { size = 480, cells = 80 }: BoundaryOptions = {}): string {
+  const xs = data.X.map((p) => p[0]);
+  const ys = data.X.map((p) => p[1]);
+  const pad = 0.5;
+  const x0 = Math.min(...xs) - pad, x1 = Math.max(...xs) + pad;
+  const y0 = Math.min(...ys) - pad, y1 = Math.max(...ys) + pad;
+  const span = Math.max(x1 - x0, y1 - y0); // equal scale on both axes, so the moons keep their shape
+  const px = (x: number) => ((x - x0) / span) * size;
+  const py = (y: number) => size - ((y - y0) / span) * size; // SVG's y grows downward
+  const cell = span / cells;
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}">`,
+    `<rect width="${size}" height="${size}" fill="#ffffff"/>`,
+    '<g shape-rendering="crispEdges">',
+  ];
+  const w = (size / cells).toFixed(2);
+  for (let i = 0; i < cells; i++) {
+    for (let j = 0; j < cells; j++) {
+      const cx = x0 + (i + 0.5) * cell;
+      const cy = y0 + (j + 0.5) * cell;
+      const positive = model.predict([cx, cy])[0] > 0;
+      const fill = positive ? '#c6dbef' : '#fcd5ce';
+      out.push(`<rect x="${px(x0 + i * cell).toFixed(2)}" y="${py(y0 + (j + 1) * cell).toFixed(2)}" width="${w}" height="${w}" fill="${fill}"/>`);
+    }
+  }
+  out.push('</g>');
+  data.X.forEach(([x, y], k) => {
+    const fill = data.y[k] > 0 ? '#2171b5' : '#cb181d';
+    out.push(`<circle cx="${px(x).toFixed(2)}" cy="${py(y).toFixed(2)}" r="4.5" fill="${fill}" stroke="#000000" stroke-width="0.8"/>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
