@@ -19,37 +19,50 @@ const OP_NAMES = ['', '+', '-', '*', '/', 'neg', '**', 'exp', 'log', 'tanh', 'si
 /** Each topological sort takes two fresh mark values (entered, done); older marks are smaller. */
 let markCounter = 0;
 
-export class Value {
-  data: number;
-  /** d(root)/d(this) after root.backward(). Leaves accumulate across calls; see backward(). */
-  grad = 0;
-  /** Optional name shown in the graph picture. */
-  label: string;
-  /** The operation that produced this value (0 for a leaf) and its inputs; engine internals. */
-  readonly op: number;
-  readonly a: Value | null;
-  readonly b: Value | null;
-  /** The exponent, for pow. */
-  readonly k: number;
-  mark = 0;
+/** Display names, kept off the nodes: few values are named, and every field costs all 66,000. */
+const labels = new WeakMap<Value, string>();
 
-  constructor(data: number, label = '', op = LEAF, a: Value | null = null, b: Value | null = null, k = 0) {
+export class Value {
+  // Fields are `declare`d and all set in the constructor, in one order: TypeScript then emits no
+  // class-field definitions (which would first set each to undefined), so V8 gives every Value
+  // the same small shape. Six fields is measurably cheaper for the garbage collector than eight.
+  declare data: number;
+  /** d(root)/d(this) after root.backward(). Leaves accumulate across calls; see backward(). */
+  declare grad: number;
+  /** The operation that produced this value (0 for a leaf) and its inputs; engine internals. */
+  declare readonly op: number;
+  declare readonly a: Value | null;
+  /** The second input; for pow, a constant holding the exponent (it gets no gradient). */
+  declare readonly b: Value | null;
+  /** Visit mark of the topological sort. */
+  declare mark: number;
+
+  constructor(data: number, label = '', op = LEAF, a: Value | null = null, b: Value | null = null) {
     this.data = data;
-    this.label = label;
+    this.grad = 0;
     this.op = op;
     this.a = a;
     this.b = b;
-    this.k = k;
+    this.mark = 0;
+    if (label !== '') labels.set(this, label);
+  }
+
+  /** Optional name shown in the graph picture. */
+  get label(): string {
+    return labels.get(this) ?? '';
+  }
+  set label(name: string) {
+    labels.set(this, name);
   }
 
   /** The operation's symbol ('+', 'tanh', '**2', ...), or '' for a leaf. */
   get opName(): string {
-    return this.op === POW ? `**${this.k}` : OP_NAMES[this.op];
+    return this.op === POW ? `**${this.b!.data}` : OP_NAMES[this.op];
   }
 
-  /** The inputs of the operation that made this value. */
+  /** The inputs of the operation that made this value (pow's exponent is a constant, not an input). */
   get children(): Value[] {
-    return this.b !== null ? [this.a!, this.b] : this.a !== null ? [this.a] : [];
+    return this.b !== null && this.op !== POW ? [this.a!, this.b] : this.a !== null ? [this.a] : [];
   }
 
   add(other: Operand): Value {
@@ -72,7 +85,7 @@ export class Value {
     return new Value(-this.data, '', NEG, this);
   }
   pow(k: number): Value {
-    return new Value(this.data ** k, '', POW, this, null, k);
+    return new Value(this.data ** k, '', POW, this, new Value(k));
   }
   exp(): Value {
     return new Value(Math.exp(this.data), '', EXP, this);
@@ -118,7 +131,8 @@ export class Value {
   }
 
   toString(): string {
-    return `Value(data=${this.data}, grad=${this.grad}${this.label ? `, label=${this.label}` : ''})`;
+    const label = this.label;
+    return `Value(data=${this.data}, grad=${this.grad}${label ? `, label=${label}` : ''})`;
   }
 }
 
@@ -142,7 +156,11 @@ function propagate(v: Value): void {
       return;
     }
     case NEG: a.grad -= g; return;
-    case POW: a.grad += v.k * a.data ** (v.k - 1) * g; return;
+    case POW: {
+      const k = v.b!.data;
+      a.grad += k * a.data ** (k - 1) * g;
+      return;
+    }
     case EXP: a.grad += v.data * g; return;
     case LOG: a.grad += g / a.data; return;
     case TANH: a.grad += (1 - v.data * v.data) * g; return;
@@ -186,7 +204,7 @@ function sortInto(root: Value, order: Value[]): number {
       v.mark = entered;
       const a = v.a, b = v.b;
       if (a !== null && a.mark < entered) stack[top++] = a;
-      if (b !== null && b.mark < entered) stack[top++] = b;
+      if (b !== null && b.mark < entered && v.op !== POW) stack[top++] = b; // pow's b: a constant
     } else {
       stack[--top] = NOTHING;
       // A node pushed by two parents sits on the stack twice; only its first surfacing counts.

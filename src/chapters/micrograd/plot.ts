@@ -27,14 +27,20 @@ export function decisionBoundarySvg(model: MLP, data: Dataset, { size = 480, cel
     `<rect width="${size}" height="${size}" fill="#ffffff"/>`,
     '<g shape-rendering="crispEdges">',
   ];
-  const w = (size / cells).toFixed(2);
-  for (let i = 0; i < cells; i++) {
-    for (let j = 0; j < cells; j++) {
-      const cx = x0 + (i + 0.5) * cell;
-      const cy = y0 + (j + 0.5) * cell;
-      const positive = model.predict([cx, cy])[0] > 0;
-      const fill = positive ? '#c6dbef' : '#fcd5ce';
-      out.push(`<rect x="${px(x0 + i * cell).toFixed(2)}" y="${py(y0 + (j + 1) * cell).toFixed(2)}" width="${w}" height="${w}" fill="${fill}"/>`);
+  const h = (size / cells).toFixed(2);
+  for (let j = 0; j < cells; j++) {
+    // One rectangle per run of same-class cells in a row keeps the file small.
+    let runStart = 0;
+    let runPositive = false;
+    for (let i = 0; i <= cells; i++) {
+      const positive = i < cells && model.predict([x0 + (i + 0.5) * cell, y0 + (j + 0.5) * cell])[0] > 0;
+      if (i > 0 && (i === cells || positive !== runPositive)) {
+        const fill = runPositive ? '#c6dbef' : '#fcd5ce';
+        const x = px(x0 + runStart * cell), width = px(x0 + i * cell) - x;
+        out.push(`<rect x="${x.toFixed(2)}" y="${py(y0 + (j + 1) * cell).toFixed(2)}" width="${width.toFixed(2)}" height="${h}" fill="${fill}"/>`);
+        runStart = i;
+      }
+      runPositive = positive;
     }
   }
   out.push('</g>');
