@@ -78,3 +78,14 @@ test('a short training run lowers the loss', () => {
   assert.ok(result.accuracy > 0.85, `accuracy ${result.accuracy}`);
   assert.ok(result.nodesPerStep > 60_000);
 });
+
+test("toDot shows pow's exponent on the op, not as an input node", () => {
+  const x = new Value(3, 'x');
+  const y = x.pow(2).named('y');
+  y.backward();
+  const dot = toDot(y);
+  assert.equal((dot.match(/shape=record/g) ?? []).length, 2);
+  assert.ok(dot.includes('label="**2"'));
+  assert.deepEqual(x.children, []);
+  assert.deepEqual(y.children, [x]);
+});
