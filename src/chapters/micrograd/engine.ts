@@ -3,8 +3,9 @@
  * two) inputs, so backward() can walk the graph in reverse and apply the chain rule.
  *
  * Kept lean on purpose, because the moons demo builds ~66,000 nodes per step:
- * - inputs live in two fields (a, b) rather than an array, and the op is a small integer, so a
- *   node is one object and backward is one switch, not a closure allocated per operation;
+ * - inputs live in two fields (a, b) rather than an array, and the op is a small integer, so
+ *   backward is one switch, not a closure allocated per operation;
+ * - data and grad live in shared slabs (below), so a node is one small object for the GC;
  * - the topological sort is iterative (a recursive one overflows the stack on deep graphs) and
  *   marks visited nodes with a counter stored on the node instead of a Set.
  */
@@ -29,7 +30,7 @@ const labels = new WeakMap<Value, string>();
  * Value in it is left.)
  */
 const SLAB_VALUES = 2048;
-let slab = new Float64Array(2 * SLAB_VALUES);
+let currentSlab = new Float64Array(2 * SLAB_VALUES);
 let slabUsed = 0;
 
 export class Value {
@@ -48,14 +49,14 @@ export class Value {
   declare mark: number;
 
   constructor(data: number, label = '', op = LEAF, a: Value | null = null, b: Value | null = null) {
-    if (slabUsed === slab.length) {
-      slab = new Float64Array(2 * SLAB_VALUES);
+    if (slabUsed === currentSlab.length) {
+      currentSlab = new Float64Array(2 * SLAB_VALUES);
       slabUsed = 0;
     }
-    this.slab = slab;
+    this.slab = currentSlab;
     this.slot = slabUsed;
     slabUsed += 2;
-    slab[this.slot] = data; // grad starts at 0: a new slab is zero-filled
+    currentSlab[this.slot] = data; // grad starts at 0: a new slab is zero-filled
     this.op = op;
     this.a = a;
     this.b = b;
