@@ -16,9 +16,11 @@ export function decisionBoundarySvg(model: MLP, data: Dataset, { size = 480, cel
   const xs = data.X.map((p) => p[0]);
   const ys = data.X.map((p) => p[1]);
   const pad = 0.5;
-  const x0 = Math.min(...xs) - pad, x1 = Math.max(...xs) + pad;
-  const y0 = Math.min(...ys) - pad, y1 = Math.max(...ys) + pad;
-  const span = Math.max(x1 - x0, y1 - y0); // equal scale on both axes, so the moons keep their shape
+  const [xmin, xmax, ymin, ymax] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  // A square view with equal scale on both axes, so the moons keep their shape, data centred.
+  const span = Math.max(xmax - xmin, ymax - ymin) + 2 * pad;
+  const x0 = (xmin + xmax - span) / 2;
+  const y0 = (ymin + ymax - span) / 2;
   const px = (x: number) => ((x - x0) / span) * size;
   const py = (y: number) => size - ((y - y0) / span) * size; // SVG's y grows downward
   const cell = span / cells;
