@@ -88,6 +88,7 @@ export class MLP {
     return h as number[];
   }
 
+  /** All weights and biases, layer by layer: the same array on every call (the SGD loop is hot). */
   parameters(): Value[] {
     return this.params;
   }

@@ -43,8 +43,8 @@ export interface TrainResult {
 
 /**
  * Max-margin (SVM) loss mean(relu(1 - y * score)) plus L2 regularisation, and the fraction of
- * points on the right side of the boundary. Inputs are numbers: w.mul(x) lifts each to a leaf,
- * as micrograd wraps each input in a Value.
+ * points on the right side of the boundary. The inputs are numbers; MLP.forward wraps each in a
+ * leaf Value, as micrograd's notebook does.
  */
 export function moonsLoss(model: MLP, data: Dataset, l2 = MOONS_RECIPE.l2): { loss: Value; accuracy: number } {
   const n = data.X.length;
