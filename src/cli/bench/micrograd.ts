@@ -42,7 +42,7 @@ export const command = defineCommand({
     const load = loadavg()[0];
     const f3 = (x: number) => x.toFixed(3);
     console.log(`micrograd moons training: ${opts.steps} steps, MLP(2, [16, 16, 1]), 100 points, seed ${DEFAULT_SEED}`);
-    console.log(`  first run (cold): ${f3(cold.seconds)} s  (${(reference / cold.seconds).toFixed(0)}x)`);
+    console.log(`  first run (cold): ${f3(cold.seconds)} s  (${(reference / cold.seconds).toFixed(0)}x; cpu ${f3(cold.cpu)} s)`);
     console.log(`  later runs (s):   ${warm.map((r) => f3(r.seconds)).join(', ')}`);
     console.log(`  seconds:          ${f3(seconds)}  median of ${warm.length}: ${((seconds / opts.steps) * 1000).toFixed(2)} ms/step, ${(opts.steps / seconds).toFixed(1)} steps/s`);
     console.log(`  cpu seconds:      ${f3(cpu)}  (load average ${load.toFixed(2)}: wall time grows when other work shares the cores)`);
@@ -59,6 +59,7 @@ export const command = defineCommand({
         speedup_vs_python: Number(speedup.toFixed(1)),
         cold_seconds: Number(cold.seconds.toFixed(4)),
         cold_speedup_vs_python: Number((reference / cold.seconds).toFixed(1)),
+        cold_cpu_seconds: Number(cold.cpu.toFixed(4)),
         cpu_seconds: Number(cpu.toFixed(4)),
         load_average: Number(load.toFixed(2)),
       }));
