@@ -65,7 +65,7 @@ export async function runMakemore(o: MakemoreOptions, out: (line: string) => voi
   if (!o.quiet) say(`makemore ${o.type}: ${items.length} items from ${source}; vocabulary ${split.vocab.size} (${split.vocab.toString()} and '.'), block size ${split.blockSize}; ${split.train.length} train, ${split.test.length} test`);
 
   let counts: Pick<MakemoreSummary, 'count_train_loss' | 'count_test_loss'> = {};
-  if (o.type === 'bigram') counts = countingBigram(split, runDir, o, out);
+  if (o.type === 'bigram') counts = countingBigram(split, runDir, o);
 
   const result = await train({
     type: o.type, split, runDir, seed: o.seed, batchSize: o.batchSize,
@@ -85,7 +85,7 @@ function cpuSeconds(): number {
 }
 
 /** Lecture 1's counting model: its loss, a few samples, and the picture of N. */
-function countingBigram(split: Split, runDir: RunDir, o: MakemoreOptions, out: (line: string) => void) {
+function countingBigram(split: Split, runDir: RunDir, o: MakemoreOptions) {
   const N = countBigrams(split.train.items, split.vocab);
   const P = bigramProbabilities(N, 1);
   const count_train_loss = bigramNLL(P, split.train.items, split.vocab);
@@ -95,7 +95,6 @@ function countingBigram(split: Split, runDir: RunDir, o: MakemoreOptions, out: (
     say(`counting bigram (N + 1 smoothing): train NLL ${count_train_loss.toFixed(4)}, test NLL ${count_test_loss.toFixed(4)}; heatmap ${svg}`);
     say(`  samples: ${sampleBigram(P, split.vocab, 5, new Generator(o.seed)).join(', ')}`);
   }
-  void out;
   return { count_train_loss, count_test_loss };
 }
 
