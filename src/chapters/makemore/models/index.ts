@@ -38,7 +38,7 @@ export const TYPE_DEFAULTS: Record<ModelType, TypeDefaults> = {
   lstm: { learningRate: 2e-3, maxSteps: 3000 },
   bow: { learningRate: 2e-3, maxSteps: 3000 },
   // the no-flag run: a couple of minutes on two cores
-  transformer: { learningRate: 1e-3, maxSteps: 2000 },
+  transformer: { learningRate: 1e-3, maxSteps: 1500 },
 };
 
 /** How many previous characters a model can see (the rest of the item does not matter to it). */
