@@ -5,6 +5,7 @@ import { formatDuration, formatTable } from '../util/format.js';
 import { RunDir } from '../io/rundir.js';
 import { checkTask, OPERATIONS } from '../chapters/grokking/data.js';
 import { describeSpectrum } from '../chapters/grokking/fourier.js';
+import { asciiCurves } from '../chapters/grokking/plot.js';
 import { PRESET_CONFIGS, PRESETS, type Preset } from '../chapters/grokking/presets.js';
 import { checkResumable, grokked, runOne, runTitle, writePictures, type RunSummary } from '../chapters/grokking/run.js';
 import type { GrokConfig } from '../chapters/grokking/train.js';
@@ -78,6 +79,7 @@ Examples:
       `${(100 * r.finalValAcc).toFixed(1)}%`, r.epochsRun, `${r.epochsPerSecond.toFixed(1)}`, formatDuration(r.seconds)]);
     say(formatTable(['run', 'train 99% at', 'val 99% at', 'ratio', 'final val acc', 'epochs', 'epochs/s', 'time'], rows));
     for (const r of runs) {
+      say(`${r.label}: accuracy ('t' train, 'v' validation)\n${asciiCurves(r.history)}`);
       say(`${r.label}: ${describeSpectrum(r.spectrum)}`);
       say(`${r.label}: ${grokked(r) ? 'grokked (validation 99% at least 5x later than training 99%)' : r.val99 ? 'generalised, but not 5x later than it memorised' : 'did not generalise within the budget'}`);
     }

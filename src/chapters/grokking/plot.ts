@@ -137,3 +137,27 @@ function svg(w: number, h: number, body: string[]): string {
     '',
   ].join('\n');
 }
+
+/**
+ * The accuracy curves as text for the terminal (and the docs): columns are log-spaced
+ * epochs, 't' marks training accuracy, 'v' validation, '*' both.
+ */
+export function asciiCurves(history: EpochRecord[], width = 64, height = 10): string {
+  const rows = history.filter((h) => h.valAcc !== null);
+  if (rows.length === 0) return '';
+  const xMax = rows[rows.length - 1].epoch;
+  const grid = Array.from({ length: height + 1 }, () => Array<string>(width).fill(' '));
+  let j = 0;
+  for (let c = 0; c < width; c++) {
+    const e = Math.pow(xMax, c / (width - 1)); // log-spaced epoch of this column
+    while (j + 1 < rows.length && rows[j + 1].epoch <= e) j++;
+    const r = rows[j];
+    const ty = Math.round(r.trainAcc * height), vy = Math.round(r.valAcc! * height);
+    grid[height - ty][c] = 't';
+    grid[height - vy][c] = ty === vy ? '*' : 'v';
+  }
+  const lines = grid.map((row, i) => `${i === 0 ? '100%' : i === height ? '  0%' : '    '} |${row.join('')}`);
+  const axis = `     +${'-'.repeat(width)}`;
+  const labels = `      1${' '.repeat(Math.max(1, width - 1 - String(xMax).length))}${xMax}  epoch (log)`;
+  return [...lines, axis, labels].join('\n');
+}
