@@ -109,9 +109,11 @@ export function curvesSvg(title: string, runs: Run[]): string {
 export function spectrumSvg(title: string, spectra: { label: string; spectrum: Spectrum }[]): string {
   const w = 900, rowH = 220, pad = { l: 52, r: 10, t: 30, b: 34 };
   const parts: string[] = [`<text x="${w / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`];
+  // one scale for every row, so a flat (memorising) spectrum is not blown up to look spiky
+  const max = Math.max(1e-9, ...spectra.flatMap((s) => s.spectrum.norms));
   spectra.forEach(({ label, spectrum: s }, r) => {
     const y0 = 30 + r * rowH, W = w - pad.l - pad.r, H = rowH - pad.t - pad.b;
-    const K = s.norms.length, max = Math.max(...s.norms, 1e-9);
+    const K = s.norms.length;
     const bw = W / K;
     parts.push(`<text x="${pad.l}" y="${y0 + 18}" font-size="12">${esc(label)}: key ${s.keyFrequencies.length ? s.keyFrequencies.join(', ') : 'none'}; top 5 hold ${(100 * s.top5Share).toFixed(0)}% of the energy</text>`);
     parts.push(`<rect x="${pad.l}" y="${y0 + pad.t}" width="${W}" height="${H}" fill="none" stroke="#888"/>`);
