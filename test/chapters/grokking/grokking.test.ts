@@ -134,3 +134,29 @@ test('CLI: a tiny run writes metrics, pictures and a JSON last line', async () =
   const events = readFileSync(join(out, 'wd0', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(events.some((e) => e.split === 'val' && typeof e.param_norm === 'number'));
 });
+
+test('Ctrl-C saves the state; --resume continues from it', async () => {
+  const { setInterruptRequested } = await import('../../../src/util/interrupt.js');
+  const out = mkdtempSync(join(tmpdir(), 'gp-grok-resume-'));
+  const orig = console.log;
+  console.log = () => {};
+  const origErr = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  let first: number, second: number;
+  try {
+    setInterruptRequested(true); // as if Ctrl-C arrived during the first epoch
+    first = await main(['grokking', '--preset', 'quick', '--p', '7', '--epochs', '12', '--eval-every', '4', '--out', out]);
+    setInterruptRequested(false);
+    second = await main(['grokking', '--preset', 'quick', '--p', '7', '--epochs', '12', '--eval-every', '4', '--out', out, '--resume']);
+  } finally {
+    console.log = orig;
+    process.stderr.write = origErr;
+    setInterruptRequested(false);
+  }
+  assert.equal(first, 130);
+  assert.equal(second, 0);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  assert.equal(summary.epochsRun, 12);
+  const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.split === 'val').map((e) => e.step);
+  assert.deepEqual(steps, [1, 4, 8, 12]);
+});
