@@ -6,7 +6,7 @@
  */
 import { GradpathError } from '../../util/errors.js';
 import type { WasmMemory } from './wasm-api.js';
-import { ERROR, GEN, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C, J_CBS, J_K, J_LDC, J_M, J_N,
+import { ERROR, GEN, NEXT, J_DYNAMIC, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C, J_CBS, J_K, J_LDC, J_M, J_N,
   PENDING, runSlice, setSlice, waitChange, type Sgemm } from './shared.js';
 
 /** Everything initWasm sets up; installed here so `matmul` can stay synchronous. */
@@ -114,6 +114,7 @@ function ensureBytes(s: WasmState, bytes: number): void {
 function runJob(s: WasmState, threads: number, batch: number, m: number, n: number, fixed: number, perThread: number): void {
   const p = s.ctrl;
   const packs = (t: number) => [BASE + t * perThread, BASE + t * perThread + align(s.packABytes)] as const;
+  p[J_DYNAMIC] = 0;
   if (threads === 1) {
     setSlice(p, 0, 0, batch, 0, m, 0, n, ...packs(0));
     runSlice(s.sgemm, p, 0);
@@ -128,10 +129,12 @@ function runJob(s: WasmState, threads: number, batch: number, m: number, n: numb
   for (let t = 0; t < s.threads; t++) {
     const lo = Math.floor((t * units) / threads), hi = Math.floor(((t + 1) * units) / threads);
     if (t >= threads) setSlice(p, t, 0, 0, 0, 0, 0, 0, ...packs(t));
-    else if (byBatch) setSlice(p, t, lo, hi, 0, m, 0, n, ...packs(t));
+    else if (byBatch) setSlice(p, t, 0, batch, 0, m, 0, n, ...packs(t)); // claimed via NEXT
     else if (rows) setSlice(p, t, 0, batch, lo * unit, Math.min(m, hi * unit), 0, n, ...packs(t));
     else setSlice(p, t, 0, batch, 0, m, lo * unit, Math.min(n, hi * unit), ...packs(t));
   }
+  p[J_DYNAMIC] = byBatch ? 1 : 0;
+  Atomics.store(p, NEXT, 0);
   Atomics.store(p, ERROR, 0);
   Atomics.store(p, PENDING, s.workers.length);
   Atomics.add(p, GEN, 1);
