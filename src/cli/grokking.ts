@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { defineCommand } from './args.js';
 import { watchInterrupt } from '../util/interrupt.js';
+import { GradpathError } from '../util/errors.js';
 import { formatDuration, formatTable } from '../util/format.js';
 import { RunDir } from '../io/rundir.js';
 import { checkTask, OPERATIONS } from '../chapters/grokking/data.js';
@@ -61,6 +62,9 @@ Examples:
       seed: o.seed ?? base.seed,
     };
     checkTask(config.op, config.p, config.trainFrac);
+    if (config.dModel % config.nHeads !== 0) {
+      throw new GradpathError(`gradpath grokking: --d-model must be a multiple of the ${config.nHeads} heads; got ${config.dModel}`);
+    }
     const out = o.out ?? join('runs', 'grokking', `${o.preset}-${config.op}-p${config.p}`);
     if (o.resume) checkResumable(out);
     watchInterrupt();
