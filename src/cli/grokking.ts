@@ -98,6 +98,6 @@ Examples:
         weight_decay: config.weightDecay, epochs: main.epochsRun, ...(runs[1] ? { wd0: brief(runs[1]) } : {}),
       }));
     }
-    return main.interrupted ? 130 : 0;
+    return runs.some((r) => r.interrupted) ? 130 : 0;
   },
 });
