@@ -37,7 +37,7 @@ export const DEFAULT_FLAPPY: FlappyParams = {
   scrollSpeed: 3,
   pipeWidth: 52,
   pipeSpacing: 220,
-  gapHeight: 130,
+  gapHeight: 140,
   gapMargin: 40,
   firstPipeX: 300,
 };
