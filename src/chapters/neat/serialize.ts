@@ -47,7 +47,7 @@ export function parseGenome(text: string, source = 'genome'): SavedGenome {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    bad(`not JSON (${(err as Error).message})`);
+    bad(`not JSON (${(err as Error).message.replace(/\s+/g, ' ')})`);
   }
   const obj = data as Partial<SavedGenome> | null;
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) bad('expected a JSON object');
