@@ -32,6 +32,30 @@ export function initialPoleState(poles: 1 | 2): PoleState {
   return { x: 0, xDot: 0, theta: poles === 2 ? [POLE.initialAngle, 0] : [POLE.initialAngle], thetaDot: poles === 2 ? [0, 0] : [0] };
 }
 
+/**
+ * The paper's generalisation test for the no-velocity task (after Gruau et al.): 625 starts, x,
+ * x', theta1, theta1' each at 5%, 25%, 50%, 75% and 95% of their range; a controller generalises
+ * if it then balances 1,000 steps from at least 200 of them.
+ */
+export function generalisationStarts(): PoleState[] {
+  const levels = [0.05, 0.25, 0.5, 0.75, 0.95];
+  const at = (range: number, f: number) => -range + 2 * range * f;
+  const deg = Math.PI / 180;
+  const starts: PoleState[] = [];
+  for (const a of levels) for (const b of levels) for (const c of levels) for (const d of levels) {
+    starts.push({ x: at(2.16, a), xDot: at(1.35, b), theta: [at(3.6 * deg, c), 0], thetaDot: [at(8.6 * deg, d), 0] });
+  }
+  return starts;
+}
+
+export function generalisationScore(network: Network): number {
+  let good = 0;
+  for (const start of generalisationStarts()) {
+    if (balance(network, { poles: 2, velocities: false }, 1000, undefined, start).steps >= 1000) good++;
+  }
+  return good;
+}
+
 /** One Euler step under `force` (newtons, positive pushes the cart right). */
 export function stepPole(s: PoleState, force: number): void {
   const g = POLE.gravity;
@@ -88,8 +112,8 @@ export function poleInputCount(task: PoleTask): number {
 }
 
 /** Balances for up to `maxSteps`; the sigmoid output in [0, 1] maps to a force in [-10, 10] N. */
-export function balance(network: Network, task: PoleTask, maxSteps = POLE.successSteps, trace?: (s: PoleState) => void): { steps: number; wiggle: number } {
-  const s = initialPoleState(task.poles);
+export function balance(network: Network, task: PoleTask, maxSteps = POLE.successSteps, trace?: (s: PoleState) => void, start?: PoleState): { steps: number; wiggle: number } {
+  const s = start ? { x: start.x, xDot: start.xDot, theta: [...start.theta], thetaDot: [...start.thetaDot] } : initialPoleState(task.poles);
   network.reset();
   let steps = 0;
   let wiggle = 0;
@@ -109,7 +133,8 @@ export function balance(network: Network, task: PoleTask, maxSteps = POLE.succes
  * Fitness with velocities: steps balanced (the paper's measure). Without velocities: Gruau et
  * al.'s damping fitness over 1,000 steps, 0.1 t/1000 + 0.9 * 0.75 / wiggle, which rewards
  * controllers that keep the system still rather than jiggling it; networks that balance 1,000
- * steps are then run to 100,000 to decide `solved`.
+ * steps are then run to 100,000 and, as in the paper, must also pass the generalisation test
+ * (200 of 625 starts) to count as `solved`.
  */
 export function poleFitness(network: Network, _genome: unknown, task: PoleTask): FitnessResult {
   if (task.velocities) {
@@ -122,5 +147,7 @@ export function poleFitness(network: Network, _genome: unknown, task: PoleTask):
   const fitness = 0.1 * f1 + 0.9 * Math.min(f2, 10);
   if (short.steps < 1000) return { fitness, solved: false, steps: short.steps };
   const { steps } = balance(network, task);
-  return { fitness, solved: steps >= POLE.successSteps, steps };
+  if (steps < POLE.successSteps) return { fitness, solved: false, steps };
+  const generalised = task.poles === 2 ? generalisationScore(network) : 625;
+  return { fitness, solved: generalised >= 200, steps, generalised };
 }
