@@ -116,17 +116,17 @@ export function balance(network: Network, task: PoleTask, maxSteps = POLE.succes
   const s = start ? { x: start.x, xDot: start.xDot, theta: [...start.theta], thetaDot: [...start.thetaDot] } : initialPoleState(task.poles);
   network.reset();
   let steps = 0;
-  let wiggle = 0;
+  // Gruau's anti-jiggle term sums |x| + |x'| + |theta1| + |theta1'| over the last 100 steps.
+  const recent = new Float64Array(100);
   while (steps < maxSteps) {
     const out = network.activate(poleInputs(s, task.velocities))[0];
     stepPole(s, (out - 0.5) * 2 * POLE.forceMagnitude);
     if (poleFailed(s)) break;
     steps++;
     trace?.(s);
-    // For the no-velocity task: Gruau's anti-jiggle term looks at the last 100 of the first 1,000 steps.
-    if (steps > 900 && steps <= 1000) wiggle += Math.abs(s.x) + Math.abs(s.xDot) + Math.abs(s.theta[0]) + Math.abs(s.thetaDot[0]);
+    recent[steps % 100] = Math.abs(s.x) + Math.abs(s.xDot) + Math.abs(s.theta[0]) + Math.abs(s.thetaDot[0]);
   }
-  return { steps, wiggle };
+  return { steps, wiggle: recent.reduce((a, b) => a + b, 0) };
 }
 
 /**
@@ -143,8 +143,8 @@ export function poleFitness(network: Network, _genome: unknown, task: PoleTask):
   }
   const short = balance(network, task, 1000);
   const f1 = short.steps / 1000;
-  const f2 = short.steps < 100 ? 0 : 0.75 / Math.max(short.wiggle, 1e-9);
-  const fitness = 0.1 * f1 + 0.9 * Math.min(f2, 10);
+  const f2 = short.steps < 100 ? 0 : 0.75 / Math.max(short.wiggle, 1e-6);
+  const fitness = 0.1 * f1 + 0.9 * f2;
   if (short.steps < 1000) return { fitness, solved: false, steps: short.steps };
   const { steps } = balance(network, task);
   if (steps < POLE.successSteps) return { fitness, solved: false, steps };
