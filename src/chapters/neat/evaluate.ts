@@ -55,9 +55,9 @@ interface Reply {
 }
 
 /**
- * Evaluates a population over `n` worker threads. Genomes are split into contiguous chunks and
- * the results put back in order, so (for a deterministic fitness function) the outcome is
- * identical to serial evaluation; only the wall-clock time changes.
+ * Evaluates a population over `n` worker threads. Results are put back in population order, so
+ * (for a deterministic fitness function) the outcome is identical to serial evaluation; only the
+ * wall-clock time changes.
  */
 export async function workerEvaluator(n: number, spec: FitnessModule, context: unknown, recurrent: boolean): Promise<Evaluator> {
   await loadFitness(spec); // fail early, with a clear message, in the main thread
@@ -85,10 +85,23 @@ export async function workerEvaluator(n: number, spec: FitnessModule, context: u
       w.postMessage({ id, genomes });
     });
   return {
+    // Small chunks handed out as workers become free: the costly genomes (the good ones, which
+    // survive long) sit together in a species, so fixed halves would leave one thread idle.
+    // Results are stored by index, so the order and the outcome never depend on the timing.
     async evaluate(genomes) {
-      const size = Math.ceil(genomes.length / n);
-      const chunks = workers.map((w, k) => call(w, genomes.slice(k * size, (k + 1) * size)));
-      return (await Promise.all(chunks)).flat();
+      const size = Math.max(1, Math.ceil(genomes.length / (n * 8)));
+      const results: FitnessResult[] = new Array(genomes.length);
+      let next = 0;
+      const drain = async (w: Worker) => {
+        while (next < genomes.length) {
+          const start = next;
+          next += size;
+          const chunk = await call(w, genomes.slice(start, start + size));
+          chunk.forEach((r, k) => (results[start + k] = r));
+        }
+      };
+      await Promise.all(workers.map(drain));
+      return results;
     },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
