@@ -109,6 +109,11 @@ export class Tokenizer {
     this.specialRegex = names.length ? new RegExp(names.map(escapeRegex).join('|'), 'g') : null;
   }
 
+  /** Forgets encoded pieces (benchmarks time a cold encoder with this). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
   get vocabSize(): number {
     return this.vocab.length;
   }
