@@ -222,11 +222,12 @@ export function detectFormat(path: string): WeightsFormat {
     closeSync(fd);
   }
   if (head.readInt32LE(0) === LLMC_MAGIC) return 'llmc';
-  const meta = loadSafetensorsMetadataOnly(path);
+  const meta = safetensorsMetadata(path);
   return meta.gradpath ? 'gradpath' : 'hf';
 }
 
-function loadSafetensorsMetadataOnly(path: string): Record<string, string> {
+/** The `__metadata__` of a safetensors file, reading only its header. */
+export function safetensorsMetadata(path: string): Record<string, string> {
   const fd = openSync(path, 'r');
   try {
     const len = Buffer.alloc(8);
