@@ -83,7 +83,14 @@ export function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): { losses: nu
   const ckptPath = run.path('latest.safetensors');
   const gen = new Generator(o.seed);
 
-  // model: from weights (their configuration wins unless the user gave one), or fresh
+  // data first: a missing directory should not wait for a 124M model to be built
+  const train = new ShardLoader(o.data, 'train', B, T);
+  const hasVal = shardFiles(o.data, 'val').length > 0;
+  const val = hasVal ? new ShardLoader(o.data, 'val', B, T) : null;
+
+  // model: from weights (their configuration wins), from the checkpoint being resumed, or fresh;
+  // a fresh one is checked against memory before its tensors are allocated
+  if (!o.initFrom) checkMemory(o.model, B, T);
   let model: GPT2;
   if (o.resume && existsSync(ckptPath)) {
     // the checkpoint's own configuration (it may have come from --init-from weights); weights are loaded below
@@ -104,10 +111,6 @@ export function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): { losses: nu
   const decay = params.filter(([, p]) => p.ndim >= 2).map(([, p]) => p), noDecay = params.filter(([, p]) => p.ndim < 2).map(([, p]) => p);
   const opt = new AdamW([{ params: decay, weightDecay: o.weightDecay }, { params: noDecay, weightDecay: 0 }], { lr: o.lr, betas: [0.9, o.beta2 ?? 0.95], eps: 1e-8 });
   const schedule = cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr ?? o.lr * 0.1, warmupSteps: o.warmupSteps, decaySteps: o.maxSteps });
-
-  const train = new ShardLoader(o.data, 'train', B, T);
-  const hasVal = shardFiles(o.data, 'val').length > 0;
-  const val = hasVal ? new ShardLoader(o.data, 'val', B, T) : null;
 
   const runConfig = { model: config, batchSize: B, seqLen: T, totalBatchTokens: B * T * accum, lr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, weightDecay: o.weightDecay, gradClip: o.gradClip, maxSteps: o.maxSteps, seed: o.seed };
   let start = 0;
