@@ -1,6 +1,6 @@
 import gpt2Ranks from 'js-tiktoken/ranks/gpt2';
 import { GradpathError } from '../../util/errors.js';
-import { bytesKey, GPT2_SPLIT_PATTERN, Tokenizer, tokenizerFromRanks } from './bpe.js';
+import { GPT2_SPLIT_PATTERN, Tokenizer, tokenizerFromRanks } from './bpe.js';
 
 /**
  * OpenAI's GPT-2 tokenizer: 256 byte tokens + 50,000 merges + <|endoftext|> = 50,257 ids.
@@ -20,7 +20,7 @@ export function parseTiktokenRanks(text: string): Map<string, number> {
     if (!line) continue;
     const [, first, ...tokens] = line.split(' ');
     const offset = Number.parseInt(first, 10);
-    tokens.forEach((b64, i) => ranks.set(bytesKey(Buffer.from(b64, 'base64')), offset + i));
+    tokens.forEach((b64, i) => ranks.set(Buffer.from(b64, 'base64').toString('latin1'), offset + i)); // latin1: one char per byte
   }
   return ranks;
 }

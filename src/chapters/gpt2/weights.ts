@@ -1,5 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { GradpathError } from '../../util/errors.js';
 import { shapeStr } from '../../engine/shape.js';
 import { loadSafetensors, saveSafetensors, type RawTensor, type TensorData } from '../../io/safetensors.js';
@@ -305,12 +306,23 @@ export async function resolveWeights(spec: string, log: (m: string) => void = ()
     for (const [remote, local] of [['config.json', join(dir, 'config.json')], ['model.safetensors', file]]) {
       const res = await fetch(`${base}/${remote}`, { signal: AbortSignal.timeout(600_000) });
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      // the hub names a large (LFS) file's SHA-256 in X-Linked-Etag: check the download against it
+      const etag = (res.headers.get('x-linked-etag') ?? '').replace(/"/g, '');
+      const hash = createHash('sha256');
       const tmp = `${local}.part`;
       const fd = openSync(tmp, 'w');
       try {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) writeSync(fd, chunk);
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          hash.update(chunk);
+          writeSync(fd, chunk);
+        }
       } finally {
         closeSync(fd);
+      }
+      const digest = hash.digest('hex');
+      if (/^[0-9a-f]{64}$/.test(etag) && etag !== digest) {
+        rmSync(tmp, { force: true });
+        throw new Error(`${remote} has sha256 ${digest}, but the hub says ${etag}`);
       }
       renameSync(tmp, local);
     }
