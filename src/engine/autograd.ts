@@ -80,6 +80,12 @@ function topoSort(root: Tensor): Tensor[] {
   return order;
 }
 
+/** acc += g elementwise (acc is a contiguous float tensor of the same shape). */
+function addInto(acc: Tensor, g: Tensor): void {
+  const a = acc.data, v = g.floatValues();
+  for (let i = 0; i < a.length; i++) a[i] += v[i];
+}
+
 /**
  * Backpropagates from `root` (a scalar unless `grad` is given). Leaf tensors that require
  * grad accumulate into `.grad` across calls, as in PyTorch; call zeroGrad between steps.
@@ -91,6 +97,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
   }
   const order = topoSort(root);
   const grads = new Map<Tensor, Tensor>();
+  const owned = new Set<Tensor>();
   grads.set(root, grad ?? root.onesLike());
   noGrad(() => {
     for (let k = order.length - 1; k >= 0; k--) {
@@ -102,6 +109,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
         continue;
       }
       grads.delete(t); // intermediate gradients are not kept (as in PyTorch)
+      owned.delete(g); // the rule may pass g on to several inputs: no longer ours to write
       const { op, inputs, saved } = t.node;
       const inputGrads = derivatives[op](g, inputs, t, saved);
       for (let i = 0; i < inputs.length; i++) {
@@ -109,7 +117,13 @@ export function backward(root: Tensor, grad?: Tensor): void {
         if (!gx || !x.requiresGrad) continue;
         if (anomalyMode) checkFinite(`${op} (backward)`, gx);
         const prev = grads.get(x);
-        grads.set(x, prev ? prev.add(gx) : gx);
+        if (!prev) grads.set(x, gx);
+        else if (owned.has(prev)) addInto(prev, gx); // our own sum buffer: accumulate in place
+        else {
+          const sum = prev.add(gx); // rules may hand out shared tensors, so the first sum is a new one
+          owned.add(sum);
+          grads.set(x, sum);
+        }
       }
     }
   });

@@ -65,6 +65,8 @@ export const derivatives = {
   },
   // fused: softmax' = y (g - sum(g y))
   softmax: (g, _inputs, y) => [y.mul(g.sub(g.mul(y).sum(-1, true)))],
+  // fused: scale * y * (g - sum(g y)); masked positions have y = 0 and get no gradient
+  attentionSoftmax: (g, _inputs, y, scale: number) => [y.mul(g.sub(g.mul(y).sum(-1, true))).mul(scale)],
   // fused: log_softmax' = g - softmax * sum(g)
   logSoftmax: (g, _inputs, y) => [g.sub(y.exp().mul(g.sum(-1, true)))],
 
