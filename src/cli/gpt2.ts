@@ -109,7 +109,7 @@ const train = defineCommand({
     const r = trainGPT2(o, {
       log: (m) => (opts.json ? console.error(m) : progress.log(m)),
       onStep: (s) => {
-        if (opts.json) console.log(JSON.stringify({ step: s.step, loss: s.loss, lr: s.lr, grad_norm: s.gradNorm, seconds: s.seconds, tokens_per_s: s.tokensPerSec, gflops: s.gflops, utilization: s.utilization, rss_mb: process.memoryUsage().rss / 2 ** 20, max_rss_mb: process.resourceUsage().maxRSS / 1024 }));
+        if (opts.json) console.log(JSON.stringify({ step: s.step, loss: s.loss, lr: s.lr, grad_norm: s.gradNorm, seconds: s.seconds, cpu_seconds: s.cpuSeconds, tokens_per_s: s.tokensPerSec, gflops: s.gflops, utilization: s.utilization, rss_mb: process.memoryUsage().rss / 2 ** 20, max_rss_mb: process.resourceUsage().maxRSS / 1024 }));
         else progress.log(`step ${String(s.step).padStart(5)} | loss ${s.loss.toFixed(4)} | lr ${s.lr.toExponential(2)} | norm ${s.gradNorm.toFixed(3)} | ${(s.seconds * 1000).toFixed(0)} ms | ${s.tokensPerSec.toFixed(0)} tok/s | ${s.gflops.toFixed(2)} GFLOP/s (${(100 * s.utilization).toFixed(1)}% of peak)`);
         progress.update(s.step + 1, { loss: s.loss });
       },

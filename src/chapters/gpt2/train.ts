@@ -52,6 +52,8 @@ export interface StepInfo {
   lr: number;
   gradNorm: number;
   seconds: number;
+  /** CPU time of this process during the step, all threads (on a shared machine, steadier than wall time). */
+  cpuSeconds: number;
   tokensPerSec: number;
   gflops: number;
   /** Achieved FLOP/s as a fraction of the matmul peak. */
@@ -135,7 +137,7 @@ export function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): { losses: nu
   const losses: number[] = [], valLosses: [number, number][] = [];
   let step = start;
   for (; step < o.maxSteps; step++) {
-    const t0 = performance.now();
+    const t0 = performance.now(), cpu0 = process.cpuUsage();
     const lr = schedule(step);
     opt.setLearningRate(lr);
     opt.zeroGrad();
@@ -149,8 +151,9 @@ export function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): { losses: nu
     const gradNorm = o.gradClip > 0 ? clipGradNorm(model.parameters(), o.gradClip) : globalNorm(model.parameters());
     opt.step();
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const info: StepInfo = {
-      step, loss: lossSum / accum, lr, gradNorm, seconds,
+      step, loss: lossSum / accum, lr, gradNorm, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6,
       tokensPerSec: (B * T * accum) / seconds, gflops: flopsPerStep / seconds / 1e9, utilization: flopsPerStep / seconds / 1e9 / peak,
     };
     losses.push(info.loss);
