@@ -25,13 +25,14 @@ const prepare = defineCommand({
     'shard-tokens': { type: 'int', min: 1, default: 100_000_000, help: 'Tokens per train shard' },
     'val-tokens': { type: 'int', min: 0, default: 32768, help: 'The first N tokens form the validation shard (llm.c: 32768 for tinyshakespeare)' },
     encoding: { type: 'string', default: 'gpt2', help: 'gpt2 or a tokenizer file from `gradpath bpe train`', placeholder: 'gpt2|FILE' },
+    paragraphs: { type: 'boolean', help: 'Every blank-line-separated paragraph is a document, as llm.c prepares tinyshakespeare' },
   },
   run(opts, positionals) {
     const inputs = [...(opts.input ? [opts.input] : []), ...positionals];
     if (!inputs.length) throw new GradpathError('gradpath gpt2 prepare: give at least one text file with -i');
     if (!opts.output) throw new GradpathError('gradpath gpt2 prepare: -o DIR is required');
     const t0 = performance.now();
-    const { files, tokens } = prepareShards(inputs, opts.output, tokenizerFor(opts.encoding), { shardTokens: opts.shardTokens, valTokens: opts.valTokens, log });
+    const { files, tokens } = prepareShards(inputs, opts.output, tokenizerFor(opts.encoding), { shardTokens: opts.shardTokens, valTokens: opts.valTokens, paragraphs: opts.paragraphs, log });
     console.log(`${tokens} tokens in ${files.length} shard(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${files.join(', ')}`);
   },
 });

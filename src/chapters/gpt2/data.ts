@@ -103,6 +103,8 @@ export function safeCut(text: string): number {
 export interface PrepareOptions {
   shardTokens?: number;
   valTokens?: number;
+  /** Each blank-line-separated paragraph is a document (llm.c's tinyshakespeare preparation). */
+  paragraphs?: boolean;
   /** Bytes read at a time (small in tests to exercise the cutting). */
   chunkBytes?: number;
   log?: (msg: string) => void;
@@ -134,6 +136,16 @@ export function prepareShards(inputs: string[], outDir: string, tok: Tokenizer, 
     try {
       for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) {
         pending += decoder.decode(chunk.subarray(0, n), { stream: true });
+        if (opts.paragraphs) {
+          // llm.c's tinyshakespeare: every blank-line-separated section is a document, encoded
+          // with its "\n\n" and followed by <|endoftext|> (sections found left to right, as split())
+          let from = 0;
+          for (let at; (at = pending.indexOf('\n\n', from)) >= 0; from = at + 2) {
+            out.push(tok.encode(pending.slice(from, at + 2)));
+            out.push([EOT]);
+          }
+          pending = pending.slice(from);
+        }
         let cut = safeCut(pending);
         // a giant run without whitespace: cut anyway (at most a token or two differ), not at a surrogate pair
         if (cut < 0 && pending.length > 1 << 26) cut = (pending.charCodeAt(pending.length - 1) & 0xfc00) === 0xd800 ? pending.length - 1 : pending.length;

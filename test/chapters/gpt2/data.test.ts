@@ -59,6 +59,19 @@ test('prepare: streaming in tiny chunks gives the same tokens as encoding each f
   assert.deepEqual(got, expected);
 });
 
+test('prepare --paragraphs: the same tokens as llm.c\'s tinyshakespeare.py, in chunks', () => {
+  const text = 'First Citizen:\nBefore we proceed.\n\nAll:\nSpeak, speak.\n\n\nFirst Citizen:\nYou are all resolved\n\n  odd spacing \n\nend';
+  writeFileSync(join(dir, 'p.txt'), text);
+  const expected: number[] = [];
+  const sections = text.split('\n\n');
+  sections.forEach((s, i) => expected.push(EOT, ...tok.encode(i < sections.length - 1 ? s + '\n\n' : s)));
+  for (const chunkBytes of [5, 16, 1 << 20]) {
+    const out = join(dir, `para-${chunkBytes}`);
+    prepareShards([join(dir, 'p.txt')], out, tok, { valTokens: 0, paragraphs: true, chunkBytes });
+    assert.deepEqual(Array.from(readShard(join(out, 'train_000000.bin'))), expected, `chunks of ${chunkBytes}`);
+  }
+});
+
 test('loader: sequential (B, T) batches with targets shifted by one, rank striding, wrap-around', () => {
   const d = join(dir, 'seq');
   prepareShards([], d, tok); // creates the directory
