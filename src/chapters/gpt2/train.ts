@@ -92,9 +92,10 @@ export function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): { losses: nu
 
   // model: from weights (their configuration wins), from the checkpoint being resumed, or fresh;
   // a fresh one is checked against memory before its tensors are allocated
-  if (!o.initFrom) checkMemory(o.model, B, T);
+  const resuming = Boolean(o.resume && existsSync(ckptPath));
+  if (!o.initFrom && !resuming) checkMemory(o.model, B, T);
   let model: GPT2;
-  if (o.resume && existsSync(ckptPath)) {
+  if (resuming) {
     // the checkpoint's own configuration (it may have come from --init-from weights); weights are loaded below
     const meta = JSON.parse(safetensorsMetadata(ckptPath).gradpath ?? '{}') as { config?: { model?: GPT2Config } };
     model = new GPT2(meta.config?.model ?? o.model, gen);
@@ -116,7 +117,7 @@ export function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): { losses: nu
 
   const runConfig = { model: config, batchSize: B, seqLen: T, totalBatchTokens: B * T * accum, lr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, weightDecay: o.weightDecay, gradClip: o.gradClip, maxSteps: o.maxSteps, seed: o.seed };
   let start = 0;
-  if (o.resume && existsSync(ckptPath)) {
+  if (resuming) {
     const s = loadTrainingState(ckptPath, { model, optimizer: opt, generator: gen, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS });
     start = s.step;
     train.setState(s.extra.loader as LoaderState);
