@@ -22,8 +22,10 @@ const NC: i32 = 4096;
 // Exported so the JS side splits work between threads on tile boundaries.
 export const TILE_M: i32 = MR;
 export const TILE_N: i32 = NR;
-export const PACK_A_BYTES: i32 = MC * KC * 4;
-export const PACK_B_BYTES: i32 = KC * NC * 4;
+// Packed panels are padded to whole tiles: NC = 4096 is not a multiple of NR = 12, so the
+// B buffer must hold ceil(NC / NR) * NR columns (sizing it NC wide overflowed into the next buffer).
+export const PACK_A_BYTES: i32 = ((MC + MR - 1) / MR) * MR * KC * 4;
+export const PACK_B_BYTES: i32 = KC * ((NC + NR - 1) / NR) * NR * 4;
 // Scratch for one edge tile (MR x NR) placed at the end of each thread's packed-A buffer.
 export const EDGE_BYTES: i32 = MR * NR * 4;
 
