@@ -98,6 +98,9 @@ export function backward(root: Tensor, grad?: Tensor): void {
   const order = topoSort(root);
   const grads = new Map<Tensor, Tensor>();
   const owned = new Set<Tensor>();
+  // how many gradients were handed out on each storage (views share one): 1 means unshared
+  const deliveries = new Map<Float32Array | Int32Array, number>();
+  const deliver = (gx: Tensor) => deliveries.set(gx.data, (deliveries.get(gx.data) ?? 0) + 1);
   grads.set(root, grad ?? root.onesLike());
   noGrad(() => {
     for (let k = order.length - 1; k >= 0; k--) {
@@ -105,7 +108,8 @@ export function backward(root: Tensor, grad?: Tensor): void {
       const g = grads.get(t);
       if (!g) continue;
       if (!t.node) {
-        t.accumulateGrad(g);
+        // a gradient whose storage reached no other tensor can become .grad without a copy
+        t.accumulateGrad(g, deliveries.get(g.data) === 1);
         continue;
       }
       grads.delete(t); // intermediate gradients are not kept (as in PyTorch)
@@ -117,11 +121,15 @@ export function backward(root: Tensor, grad?: Tensor): void {
         if (!gx || !x.requiresGrad) continue;
         if (anomalyMode) checkFinite(`${op} (backward)`, gx);
         const prev = grads.get(x);
-        if (!prev) grads.set(x, gx);
+        if (!prev) {
+          grads.set(x, gx);
+          deliver(gx);
+        }
         else if (owned.has(prev)) addInto(prev, gx); // our own sum buffer: accumulate in place
         else {
           const sum = prev.add(gx); // rules may hand out shared tensors, so the first sum is a new one
           owned.add(sum);
+          deliver(sum);
           grads.set(x, sum);
         }
       }

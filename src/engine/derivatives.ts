@@ -108,7 +108,7 @@ export const derivatives = {
       if (t[i] === ignore) continue;
       const o = i * C;
       for (let j = 0; j < C; j++) d[o + j] = Math.exp(logp[o + j]) * scale;
-      d[o + t[i]] -= scale;
+      d[o + t[i]] = Math.expm1(logp[o + t[i]]) * scale; // p - 1 without rounding p to 1 first
     }
     return [new Tensor(d, [...logits.shape])];
   },

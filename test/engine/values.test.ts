@@ -116,3 +116,11 @@ test('a gradient shared by several inputs is never accumulated into twice', () =
   assert.deepEqual(a.grad!.tolist(), [15, 15]);
   assert.deepEqual(b.grad!.tolist(), [5, 5]);
 });
+
+test('leaf gradients never share storage, even when one gradient tensor reaches two leaves', () => {
+  const a = tensor([1, 2]).setRequiresGrad(), b = tensor([3, 4]).setRequiresGrad();
+  a.add(b).mul(2).sum().backward(); // add hands the same gradient to a and b
+  assert.notEqual(a.grad!.data, b.grad!.data);
+  (a.grad!.data as Float32Array)[0] = 100;
+  assert.deepEqual(b.grad!.tolist(), [2, 2]);
+});
