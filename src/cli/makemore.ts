@@ -37,6 +37,6 @@ Examples:
     watchInterrupt();
     const summary = await runMakemore({ ...o, outDir: o.outDir, type: o.type as ModelType });
     if (summary && o.json) console.log(JSON.stringify(summary));
-    return 0;
+    return summary?.interrupted ? 130 : 0; // saved and stopped by Ctrl-C: the shell's convention, as grokking
   },
 });

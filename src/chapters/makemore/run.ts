@@ -42,6 +42,8 @@ export interface MakemoreSummary {
   seconds: number;
   /** CPU seconds of this process (all threads): wall time inflates when other work shares the cores. */
   cpu_seconds: number;
+  /** Present when Ctrl-C stopped the run (its state is saved; --resume continues). */
+  interrupted?: true;
   count_train_loss?: number;
   count_test_loss?: number;
 }
@@ -76,7 +78,7 @@ export async function runMakemore(o: MakemoreOptions, out: (line: string) => voi
   if (!o.quiet) say(`${o.type}: ${result.params} parameters, ${result.steps} steps in ${result.seconds.toFixed(1)} s; train loss ${result.trainLoss.toFixed(4)}, test loss ${result.testLoss.toFixed(4)} (best ${result.bestTestLoss.toFixed(4)}); run directory ${runDir.dir}`);
   const samples = generateItems(result.model, split.vocab, split.blockSize, o.numSamples, { topK: o.topK, generator: new Generator(o.seed) });
   printSamples(samples, split.train.items, split.test.items, runDir, out);
-  return { type: o.type, params: result.params, steps: result.steps, train_loss: result.trainLoss, test_loss: result.testLoss, seconds: Number(result.seconds.toFixed(2)), cpu_seconds: cpuSeconds(), ...counts };
+  return { type: o.type, params: result.params, steps: result.steps, train_loss: result.trainLoss, test_loss: result.testLoss, seconds: Number(result.seconds.toFixed(2)), cpu_seconds: cpuSeconds(), ...counts, ...(result.interrupted ? { interrupted: true as const } : {}) };
 }
 
 function cpuSeconds(): number {

@@ -8,7 +8,7 @@ import { syllableNames, tempDir, writeLines } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/gradpath.js', import.meta.url));
 
-test('a real Ctrl-C (SIGINT) during training saves latest.safetensors and exits cleanly', async () => {
+test('a real Ctrl-C (SIGINT) during training saves latest.safetensors and exits cleanly with 130', async () => {
   const dir = tempDir();
   const input = writeLines(dir, 'names.txt', syllableNames(200));
   const child = spawn(process.execPath, [BIN, 'makemore', '-i', input, '-o', join(dir, 'run'), '--type', 'bigram', '--max-steps', '10000000', '--num-samples', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -20,9 +20,10 @@ test('a real Ctrl-C (SIGINT) during training saves latest.safetensors and exits 
     if (stderr.includes('block size') && !child.killed) setTimeout(() => child.kill('SIGINT'), 500);
   });
   const code = await new Promise<number | null>((done) => child.on('close', done));
-  assert.equal(code, 0, stderr);
+  assert.equal(code, 130, stderr);
   assert.match(stderr, /interrupted at step \d+: state saved/);
   assert.ok(existsSync(join(dir, 'run', 'latest.safetensors')));
   const summary = JSON.parse(stdout.trim().split('\n').at(-1)!);
   assert.ok(summary.steps > 0 && summary.steps < 10000000);
+  assert.equal(summary.interrupted, true);
 });
