@@ -107,7 +107,7 @@ const train = defineCommand({
       checkpointEvery: opts.checkpointEvery, seed: opts.seed, resume: opts.resume, peakGflops: opts.peakGflops,
     };
     const progress = new Progress({ total: maxSteps, label: 'gpt2', quiet: opts.json });
-    const r = trainGPT2(o, {
+    const r = await trainGPT2(o, {
       log: (m) => (opts.json ? console.error(m) : progress.log(m)),
       onStep: (s) => {
         if (opts.json) console.log(JSON.stringify({ step: s.step, loss: s.loss, lr: s.lr, grad_norm: s.gradNorm, seconds: s.seconds, cpu_seconds: s.cpuSeconds, tokens_per_s: s.tokensPerSec, gflops: s.gflops, utilization: s.utilization, rss_mb: process.memoryUsage().rss / 2 ** 20, max_rss_mb: process.resourceUsage().maxRSS / 1024 }));

@@ -72,11 +72,11 @@ Examples:
     say(`grokking: ${runTitle(config)}; ${config.epochs} epochs at most -> ${out}`);
     const runs: RunSummary[] = [];
     const wdLabel = (wd: number) => `wd ${wd}`;
-    runs.push(runOne(config, o.compareWd ? join(out, `wd${config.weightDecay}`) : out, { label: wdLabel(config.weightDecay), resume: o.resume }));
+    runs.push(await runOne(config, o.compareWd ? join(out, `wd${config.weightDecay}`) : out, { label: wdLabel(config.weightDecay), resume: o.resume }));
     if (o.compareWd && !runs[0].interrupted) {
       // same budget, no early stop: without weight decay the point is that it never gets there
       const twin: GrokConfig = { ...config, weightDecay: 0, stopAfterGrok: 0 };
-      runs.push(runOne(twin, join(out, 'wd0'), { label: wdLabel(0), resume: o.resume }));
+      runs.push(await runOne(twin, join(out, 'wd0'), { label: wdLabel(0), resume: o.resume }));
       writePictures(new RunDir(out), `${runTitle(config).replace(/, weight decay [^,]*$/, '')}: weight decay ${config.weightDecay} vs 0`, runs);
     }
     const rows = runs.map((r) => [r.label, r.train99 ?? 'never', r.val99 ?? 'never', r.val99 && r.train99 ? `${(r.val99 / r.train99).toFixed(1)}x` : '-',

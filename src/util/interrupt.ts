@@ -19,6 +19,14 @@ export function interruptRequested(): boolean {
   return requested;
 }
 
+/**
+ * Lets pending events run. A signal handler only runs between event-loop turns, so a training
+ * loop must await this once per step, or Ctrl-C is not seen until the loop ends.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** For tests: pretend Ctrl-C was (or was not) pressed. */
 export function setInterruptRequested(value: boolean): void {
   requested = value;

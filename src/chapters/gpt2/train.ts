@@ -6,7 +6,7 @@ import { AdamW } from '../../optim/adam.js';
 import { clipGradNorm, cosineWithWarmup } from '../../optim/schedule.js';
 import { RunDir } from '../../io/rundir.js';
 import { loadTrainingState, saveTrainingState } from '../../train/state.js';
-import { interruptRequested } from '../../util/interrupt.js';
+import { interruptRequested, yieldToEventLoop } from '../../util/interrupt.js';
 import { GradpathError } from '../../util/errors.js';
 import { checkMemory, describeMemory, flopsPerToken, GPT2, measureMatmulGflops, type GPT2Config } from './model.js';
 import { ShardLoader, shardFiles, type LoaderState } from './data.js';
@@ -77,7 +77,7 @@ export function gradAccumSteps(totalBatchTokens: number | undefined, B: number, 
   return totalBatchTokens / micro;
 }
 
-export function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): { losses: number[]; valLosses: [number, number][]; model: GPT2; steps: number } {
+export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promise<{ losses: number[]; valLosses: [number, number][]; model: GPT2; steps: number }> {
   const log = hooks.log ?? (() => {});
   const { batchSize: B, seqLen: T } = o;
   const accum = gradAccumSteps(o.totalBatchTokens, B, T);
@@ -173,6 +173,7 @@ export function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): { losses: nu
       run.writeText('samples.txt', `step ${step}:\n${text}\n`);
       hooks.onSample?.(step, text);
     }
+    await yieldToEventLoop(); // lets a Ctrl-C handler run
     if (interruptRequested()) {
       step++;
       break;

@@ -52,7 +52,7 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
-export function runOne(config: GrokConfig, dirPath: string, opts: RunOptions): RunSummary {
+export async function runOne(config: GrokConfig, dirPath: string, opts: RunOptions): Promise<RunSummary> {
   const dir = new RunDir(dirPath);
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   if (opts.resume && dir.exists('summary.json')) {
@@ -77,7 +77,7 @@ export function runOne(config: GrokConfig, dirPath: string, opts: RunOptions): R
   dir.writeConfig({ ...config, kind: KIND, parameters: session.model.numParameters(), train_size: session.split.trainIdx.length, val_size: session.split.valIdx.length });
   const progress = new Progress({ total: config.epochs, label: opts.label, quiet: opts.quiet });
   const last = { train: 0, val: 0 };
-  const result: GrokResult = train(session, {
+  const result: GrokResult = await train(session, {
     startEpoch,
     history,
     interrupted: interruptRequested,

@@ -1,3 +1,4 @@
+import { yieldToEventLoop } from '../../util/interrupt.js';
 import { noGrad } from '../../engine/autograd.js';
 import { Generator } from '../../engine/random.js';
 import { crossEntropy } from '../../engine/ops/nn.js';
@@ -104,7 +105,7 @@ export interface TrainHooks {
 }
 
 /** Full-batch training: one AdamW step per epoch on the whole training split. */
-export function train(session: GrokSession, hooks: TrainHooks = {}): GrokResult {
+export async function train(session: GrokSession, hooks: TrainHooks = {}): Promise<GrokResult> {
   const { config, model, optimizer, split } = session;
   const started = Date.now();
   const cpu0 = process.cpuUsage();
@@ -137,6 +138,7 @@ export function train(session: GrokSession, hooks: TrainHooks = {}): GrokResult 
       history.push(rec);
     }
     hooks.onEpoch?.(rec);
+    await yieldToEventLoop(); // lets a Ctrl-C handler run
     if (hooks.interrupted?.()) {
       interrupted = true;
       break;

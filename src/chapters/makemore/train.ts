@@ -6,7 +6,7 @@ import { cosineWithWarmup } from '../../optim/schedule.js';
 import { saveTrainingState, loadTrainingState } from '../../train/state.js';
 import type { RunDir } from '../../io/rundir.js';
 import { Progress } from '../../io/progress.js';
-import { interruptRequested } from '../../util/interrupt.js';
+import { interruptRequested, yieldToEventLoop } from '../../util/interrupt.js';
 import { GradpathError } from '../../util/errors.js';
 import type { CharDataset, Split } from './data.js';
 import { createModel, type CharModel, type ModelConfig, type ModelType } from './models/index.js';
@@ -145,7 +145,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     o.onStep?.(step, l);
     if (step % evalInterval === 0) evaluateAndSave();
     // let the event loop run: Ctrl-C only raises its flag from there, never inside a synchronous loop
-    await new Promise((done) => setImmediate(done));
+    await yieldToEventLoop(); // lets a Ctrl-C handler run
     if (interruptRequested()) {
       saveLatest();
       progress.log(`interrupted at step ${step}: state saved to ${latest}; continue with --resume`);

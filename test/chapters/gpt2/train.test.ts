@@ -31,25 +31,25 @@ test.before(async () => {
   writeShard(join(data, 'val_000000.bin'), stream.subarray(0, 500));
 });
 
-test('train: a tiny GPT-2 overfits a tiny shard', () => {
-  const r = trainGPT2(options('overfit', { maxSteps: 80, lr: 1e-2, totalBatchTokens: 128, evalEvery: 40 }));
+test('train: a tiny GPT-2 overfits a tiny shard', async () => {
+  const r = await trainGPT2(options('overfit', { maxSteps: 80, lr: 1e-2, totalBatchTokens: 128, evalEvery: 40 }));
   assert.equal(r.losses.length, 80);
   assert.ok(r.losses[0] > 3, `starts near ln(32) = 3.47: ${r.losses[0]}`);
   assert.ok(r.losses.at(-1)! < 0.2, `ends near zero: ${r.losses.at(-1)}`);
   assert.ok(r.valLosses.at(-1)![1] < 0.2);
 });
 
-test('train: interrupted and resumed gives exactly the losses of an uninterrupted run', () => {
-  const straight = trainGPT2(options('straight', { sampleEvery: 3 })).losses;
-  const first = trainGPT2(options('resumed', { sampleEvery: 3 }), {
+test('train: interrupted and resumed gives exactly the losses of an uninterrupted run', async () => {
+  const straight = (await trainGPT2(options('straight', { sampleEvery: 3 }))).losses;
+  const first = await trainGPT2(options('resumed', { sampleEvery: 3 }), {
     onStep: (s) => s.step === 4 && setInterruptRequested(true),
   });
   setInterruptRequested(false);
   assert.equal(first.steps, 5);
-  const second = trainGPT2(options('resumed', { sampleEvery: 3, resume: true }));
+  const second = await trainGPT2(options('resumed', { sampleEvery: 3, resume: true }));
   assert.deepEqual([...first.losses, ...second.losses], straight);
   // a resume with another configuration is refused
-  assert.throws(() => trainGPT2(options('resumed', { resume: true, batchSize: 2 })), /another configuration: batchSize/);
+  await assert.rejects(() => trainGPT2(options('resumed', { resume: true, batchSize: 2 })), /another configuration: batchSize/);
 });
 
 test('model: parameter count, padding and memory refusal', () => {

@@ -102,11 +102,11 @@ test('models: both architectures give (B, p) logits and train', () => {
   }
 });
 
-test('a reduced quick preset reaches 100% training accuracy', () => {
+test('a reduced quick preset reaches 100% training accuracy', async () => {
   const cfg = { ...PRESET_CONFIGS.quick, p: 11, trainFrac: 0.5, epochs: 400, evalEvery: 50, stopAfterGrok: 0 };
   const s = setupRun(cfg);
   let at: number | null = null;
-  const r = train(s, { onEpoch: (e) => { if (at === null && e.trainAcc === 1) at = e.epoch; }, interrupted: () => at !== null });
+  const r = await train(s, { onEpoch: (e) => { if (at === null && e.trainAcc === 1) at = e.epoch; }, interrupted: () => at !== null });
   assert.ok(at !== null, `training accuracy after ${r.epochsRun} epochs: ${r.history.at(-1)?.trainAcc}`);
   // measured again after that epoch's update (a large step may flip an example or two)
   assert.ok(evaluate(s.model, s.split.x, s.split.y).acc >= 0.95);
