@@ -2,6 +2,7 @@ import { getBackend } from './device.js';
 import { Tensor } from './tensor.js';
 import { unbroadcast, padNarrow, reshape } from './ops/view.js';
 import { binaryRaw } from './ops/elementwise.js';
+import { geluGrad } from '../backends/reference/elementwise.js';
 
 /**
  * All of backprop in one table. Each rule gets the output gradient g, the op's inputs, its
@@ -11,14 +12,9 @@ import { binaryRaw } from './ops/elementwise.js';
 type Rule = (g: Tensor, inputs: Tensor[], out: Tensor, saved: any) => (Tensor | null)[];
 
 const gelugrad = (x: Tensor, g: Tensor): Tensor => {
-  // d/dx of 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3)
   const xv = x.floatValues(), gv = g.floatValues();
   const out = new Float32Array(xv.length);
-  const c = Math.sqrt(2 / Math.PI);
-  for (let i = 0; i < xv.length; i++) {
-    const v = xv[i], th = Math.tanh(c * (v + 0.044715 * v * v * v));
-    out[i] = gv[i] * (0.5 * (1 + th) + 0.5 * v * (1 - th * th) * c * (1 + 3 * 0.044715 * v * v));
-  }
+  for (let i = 0; i < xv.length; i++) out[i] = gv[i] * geluGrad(xv[i]);
   return new Tensor(out, [...x.shape]);
 };
 
@@ -52,6 +48,12 @@ export const derivatives = {
   where: (g, [a, b], _out, cond: Float32Array) => {
     const c = new Tensor(cond, [...g.shape]);
     return [unbroadcast(g.mul(c), a.shape), unbroadcast(g.mul(c.neg().add(1)), b.shape)];
+  },
+
+  maskedFill: (g, [x], _out, mask: Float32Array) => {
+    const gv = g.floatValues(), d = new Float32Array(gv.length), period = mask.length;
+    for (let i = 0, j = 0; i < d.length; i++, j = j + 1 === period ? 0 : j + 1) d[i] = mask[j] !== 0 ? 0 : gv[i];
+    return [new Tensor(d, [...x.shape])];
   },
 
   // reductions: the gradient spreads back over the reduced dims

@@ -62,7 +62,9 @@ export class SelfAttention extends Module {
   forward(x: Tensor): Tensor {
     const [B, T, C] = x.shape; // (B, T, C)
     const hs = C / this.nHead;
-    const [q, k, v] = this.c_attn.forward(x).split(C, 2).map((t) => t.reshape(B, T, this.nHead, hs).transpose(1, 2)); // (B, nh, T, hs)
+    // one copy moves q, k and v into head-major layout; each is then a contiguous slice
+    const qkv = this.c_attn.forward(x).reshape(B, T, 3, this.nHead, hs).permute(2, 0, 3, 1, 4).contiguous(); // (3, B, nh, T, hs)
+    const [q, k, v] = [0, 1, 2].map((i) => qkv.narrow(0, i, 1).squeeze(0)); // (B, nh, T, hs)
     let y: Tensor;
     if (this.keepAttention) {
       let att = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(hs));

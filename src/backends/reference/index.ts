@@ -60,7 +60,9 @@ function gather(x: Float32Array, outer: number, dim: number, inner: number, idx:
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < m; j++) {
       const src = (o * dim + idx[j]) * inner;
-      out.set(x.subarray(src, src + inner), (o * m + j) * inner);
+      const dst = (o * m + j) * inner;
+      if (inner >= 64) out.set(x.subarray(src, src + inner), dst);
+      else for (let i = 0; i < inner; i++) out[dst + i] = x[src + i];
     }
   }
 }
@@ -84,7 +86,8 @@ function copyStrided<T extends Float32Array | Int32Array>(x: T, shape: number[],
   const idx = new Array(nd - 1).fill(0);
   let ix = offset;
   for (let io = 0; io < total; io += last) {
-    if (sl === 1) out.set(x.subarray(ix, ix + last) as any, io);
+    // subarray() allocates, so short rows are copied element by element
+    if (sl === 1 && last >= 64) out.set(x.subarray(ix, ix + last) as any, io);
     else for (let j = 0; j < last; j++) out[io + j] = x[ix + j * sl];
     for (let d = nd - 2; d >= 0; d--) {
       idx[d]++;

@@ -86,13 +86,19 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 /** Fills positions where mask is nonzero with value (e.g. -Infinity above the causal diagonal). */
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
-  try {
-    broadcastShapes('masked_fill', x.shape, mask.shape);
-  } catch {
+  const shape = broadcastShapes('masked_fill', x.shape, mask.shape);
+  if (shape.length !== x.ndim || shape.some((d, i) => d !== x.shape[i])) {
     throw new GradpathError(`masked_fill: mask ${shapeStr(mask.shape)} does not broadcast to ${shapeStr(x.shape)}`);
   }
-  if (broadcastShapes('masked_fill', x.shape, mask.shape).length !== x.ndim || broadcastShapes('masked_fill', x.shape, mask.shape).some((d, i) => d !== x.shape[i])) {
-    throw new GradpathError(`masked_fill: mask ${shapeStr(mask.shape)} does not broadcast to ${shapeStr(x.shape)}`);
-  }
-  return where(mask, value, x);
+  // The mask repeats over x's leading dims (a (T, T) causal mask under (B, nh, T, T) scores):
+  // read it with a modulo instead of materialising the broadcast.
+  const trailing = mask.shape.slice(mask.shape.findIndex((d) => d !== 1));
+  const repeats = mask.numel() === 0 || trailing.every((d, i) => d === x.shape[x.ndim - trailing.length + i]);
+  const m = repeats ? mask.floatValues() : mask.float().expand(x.shape).floatValues();
+  const xv = floatData(x);
+  const out = empty([...x.shape]);
+  const o = out.data;
+  const period = m.length;
+  for (let i = 0, j = 0; i < o.length; i++, j = j + 1 === period ? 0 : j + 1) o[i] = m[j] !== 0 ? value : xv[i];
+  return record(out, 'maskedFill', [x], m);
 }

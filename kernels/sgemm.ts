@@ -1,0 +1,169 @@
+// Register-tiled SIMD sgemm over packed panels (GotoBLAS-style blocking), compiled twice by
+// scripts/build-kernels.mjs: plain SIMD (mul + add) and relaxed SIMD (fused multiply-add).
+//
+// All pointers are byte offsets into the imported shared memory; strides are in elements.
+// The JS side owns the memory layout: it copies operands in, gives each thread its own
+// packing buffers (PACK_A_BYTES / PACK_B_BYTES below) and copies C out.
+// There is no static data on purpose: every worker instantiates this module over the same
+// shared memory, and data segments would be re-written by each instantiation.
+
+// Micro-tile: MR rows x NR columns of C live in 2 * MR v128 registers (12 of x64's 16 xmm).
+const MR: i32 = 6;
+const NR: i32 = 8;
+// Cache blocking: a KC x NR panel of packed B (8 KiB) stays in L1 while the MC x KC block of
+// packed A (~240 KiB) streams from L2; a KC x NC block of packed B sits in L3.
+const KC: i32 = 256;
+const MC: i32 = 240;
+const NC: i32 = 4096;
+
+// Exported so the JS side splits work between threads on tile boundaries.
+export const TILE_M: i32 = MR;
+export const TILE_N: i32 = NR;
+export const PACK_A_BYTES: i32 = MC * KC * 4;
+export const PACK_B_BYTES: i32 = KC * NC * 4;
+// Scratch for one edge tile (MR x NR) placed at the end of each thread's packed-A buffer.
+export const EDGE_BYTES: i32 = MR * NR * 4;
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+// C[0..MR, 0..NR] (=|+=) packedA (kc x MR) * packedB (kc x NR); ldc in bytes.
+@inline function micro(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a = v128.load32_splat(pa, 16);
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    a = v128.load32_splat(pa, 20);
+    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    pa += MR * 4;
+    pb += NR * 4;
+  }
+  if (acc) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(c + ldc)); c11 = f32x4.add(c11, v128.load(c + ldc, 16));
+    c20 = f32x4.add(c20, v128.load(c + 2 * ldc)); c21 = f32x4.add(c21, v128.load(c + 2 * ldc, 16));
+    c30 = f32x4.add(c30, v128.load(c + 3 * ldc)); c31 = f32x4.add(c31, v128.load(c + 3 * ldc, 16));
+    c40 = f32x4.add(c40, v128.load(c + 4 * ldc)); c41 = f32x4.add(c41, v128.load(c + 4 * ldc, 16));
+    c50 = f32x4.add(c50, v128.load(c + 5 * ldc)); c51 = f32x4.add(c51, v128.load(c + 5 * ldc, 16));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
+  v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
+  v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
+  v128.store(c + 4 * ldc, c40); v128.store(c + 4 * ldc, c41, 16);
+  v128.store(c + 5 * ldc, c50); v128.store(c + 5 * ldc, c51, 16);
+}
+
+// Packs the mc x kc block of A at `a` into MR-row panels: panel i holds, for each p, the MR
+// values A[i*MR + r][p] contiguously. Rows past mc are zero so edge tiles compute exactly.
+function packA(a: usize, ars: i32, acs: i32, mc: i32, kc: i32, dst: usize): void {
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const rows = min(MR, mc - i0);
+    for (let r = 0; r < rows; r++) {
+      let src = a + (<usize>(i0 + r) * ars << 2);
+      let d = dst + (r << 2);
+      if (acs == 1) {
+        for (let p = 0; p < kc; p++) { store<f32>(d, load<f32>(src)); src += 4; d += MR * 4; }
+      } else {
+        const step = <usize>acs << 2;
+        for (let p = 0; p < kc; p++) { store<f32>(d, load<f32>(src)); src += step; d += MR * 4; }
+      }
+    }
+    for (let r = rows; r < MR; r++) {
+      let d = dst + (r << 2);
+      for (let p = 0; p < kc; p++) { store<f32>(d, 0); d += MR * 4; }
+    }
+    dst += <usize>kc * MR * 4;
+  }
+}
+
+// Packs the kc x nc block of B at `b` into NR-column panels (kc rows of NR values each),
+// zero-padding columns past nc.
+function packB(b: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: usize): void {
+  const rowStep = <usize>brs << 2;
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const cols = min(NR, nc - j0);
+    let src = b + (<usize>j0 * bcs << 2);
+    if (bcs == 1 && cols == NR) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
+        src += rowStep; dst += NR * 4;
+      }
+    } else {
+      const colStep = <usize>bcs << 2;
+      for (let p = 0; p < kc; p++) {
+        let s = src;
+        for (let j = 0; j < cols; j++) { store<f32>(dst + (j << 2), load<f32>(s)); s += colStep; }
+        for (let j = cols; j < NR; j++) store<f32>(dst + (j << 2), 0);
+        src += rowStep; dst += NR * 4;
+      }
+    }
+  }
+}
+
+// One packed mc x kc block of A times one packed kc x nc block of B into C (ldc in elements).
+function macro(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, ldc: i32, acc: bool, edge: usize): void {
+  const ldcb = <usize>ldc << 2;
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const cols = min(NR, nc - j0);
+    const bp = pb + (<usize>j0 * kc << 2);
+    for (let i0 = 0; i0 < mc; i0 += MR) {
+      const rows = min(MR, mc - i0);
+      const ap = pa + (<usize>i0 * kc << 2);
+      const cp = c + <usize>i0 * ldcb + (<usize>j0 << 2);
+      if (rows == MR && cols == NR) {
+        micro(kc, ap, bp, cp, ldcb, acc);
+      } else {
+        // Partial tile: compute the full tile into scratch, then write only the valid part.
+        micro(kc, ap, bp, edge, NR * 4, false);
+        for (let r = 0; r < rows; r++) {
+          const cr = cp + <usize>r * ldcb, er = edge + <usize>(r * NR * 4);
+          for (let j = 0; j < cols; j++) {
+            const o = <usize>(j << 2);
+            const v = load<f32>(er + o);
+            store<f32>(cr + o, acc ? load<f32>(cr + o) + v : v);
+          }
+        }
+      }
+    }
+  }
+}
+
+// C (m x n, row stride ldc) = A (m x k, strides ars/acs) @ B (k x n, strides brs/bcs).
+// pa: PACK_A_BYTES + EDGE_BYTES of scratch; pb: PACK_B_BYTES of scratch (per thread).
+export function sgemm(m: i32, n: i32, k: i32, a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32,
+  c: usize, ldc: i32, pa: usize, pb: usize): void {
+  if (k <= 0) {
+    for (let i = 0; i < m; i++) memory.fill(c + (<usize>i * ldc << 2), 0, <usize>n << 2);
+    return;
+  }
+  const edge = pa + <usize>PACK_A_BYTES;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      packB(b + ((<usize>pc * brs + <usize>jc * bcs) << 2), brs, bcs, kc, nc, pb);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packA(a + ((<usize>ic * ars + <usize>pc * acs) << 2), ars, acs, mc, kc, pa);
+        macro(mc, nc, kc, pa, pb, c + ((<usize>ic * ldc + jc) << 2), ldc, pc > 0, edge);
+      }
+    }
+  }
+}

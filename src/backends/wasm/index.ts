@@ -1,0 +1,125 @@
+/**
+ * Loads the wasm kernels and starts the worker pool. `await initWasm()` once; after that the
+ * synchronous `matmul` (same signature as Backend.matmul) runs on wasm SIMD + threads.
+ */
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { GradpathError } from '../../util/errors.js';
+import { CTRL_INTS, MAX_THREADS, type Sgemm } from './shared.js';
+import { installWasm, matmul, wasmState, type WasmState } from './matmul.js';
+import { WA, type WasmGlobal } from './wasm-api.js';
+
+export { matmul, matmulJs, setCutoffs } from './matmul.js';
+
+export interface WasmOptions {
+  /** Threads including the calling one; default env GRADPATH_THREADS, else os.availableParallelism(). */
+  threads?: number;
+  /** Set false to force the plain-SIMD kernel even where relaxed SIMD (fused multiply-add) works. */
+  relaxedSimd?: boolean;
+}
+
+export interface WasmInfo {
+  matmul: typeof matmul;
+  threads: number;
+  relaxedSimd: boolean;
+}
+
+export function defaultThreads(): number {
+  const env = process.env.GRADPATH_THREADS;
+  if (env !== undefined && env.trim() !== '') {
+    const v = Number(env);
+    if (!Number.isInteger(v) || v < 1) throw new GradpathError(`GRADPATH_THREADS must be a positive integer; got '${env}'`);
+    return Math.min(v, MAX_THREADS);
+  }
+  return Math.min(availableParallelism(), MAX_THREADS);
+}
+
+let pending: Promise<WasmInfo> | null = null;
+
+/**
+ * Initialises (or re-initialises with different options) the wasm backend. Concurrent and
+ * repeated calls with the same options share one set-up.
+ */
+export async function initWasm(opts: WasmOptions = {}): Promise<WasmInfo> {
+  const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), MAX_THREADS));
+  const wantRelaxed = opts.relaxedSimd !== false;
+  const prev = pending;
+  if (prev) {
+    const info = await prev.catch(() => null);
+    if (info && info.threads === threads && (wantRelaxed || !info.relaxedSimd) && pending === prev) return info;
+  }
+  const next = (async () => {
+    await shutdownWasm();
+    return setUp(threads, wantRelaxed);
+  })();
+  pending = next;
+  return next;
+}
+
+/** Stops the workers (they are unref'd, so this is optional: the process exits without it). */
+export async function shutdownWasm(): Promise<void> {
+  const s = wasmState();
+  installWasm(null);
+  if (s) await Promise.all(s.workers.map((w) => w.terminate()));
+}
+
+async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
+  // Node 20's V8 ships relaxed SIMD behind a flag; it must be set before compiling.
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const dir = new URL('../../../kernels/', import.meta.url);
+  let bytes: Buffer;
+  let relaxedSimd = false;
+  try {
+    bytes = await readFile(new URL('sgemm.wasm', dir));
+    if (wantRelaxed) {
+      const relaxed = await readFile(new URL('sgemm-relaxed.wasm', dir));
+      if (WA.validate(relaxed)) {
+        bytes = relaxed;
+        relaxedSimd = true;
+      }
+    }
+  } catch (err) {
+    throw new GradpathError(`wasm backend: cannot read the kernels in ${dir.pathname} (run \`npm run build\`): ${(err as Error).message}`);
+  }
+  const module = await WA.compile(bytes);
+  const probe = new WA.Instance(module, {
+    env: { memory: new WA.Memory({ initial: 1, maximum: 16384, shared: true }) },
+  }).exports;
+  const g = (name: string) => (probe[name] as WasmGlobal).value as number;
+  const packABytes = g('PACK_A_BYTES') + g('EDGE_BYTES'), packBBytes = g('PACK_B_BYTES');
+  // Room for every thread's packing buffers up front; operands grow the memory per call.
+  const initialBytes = 65536 + threads * (packABytes + packBBytes + 128);
+  const memory = new WA.Memory({ initial: Math.ceil(initialBytes / 65536), maximum: 16384, shared: true });
+  const sgemm = new WA.Instance(module, { env: { memory } }).exports.sgemm as Sgemm;
+  const ctrlBuf = new SharedArrayBuffer(4 * CTRL_INTS);
+
+  const workers: Worker[] = [];
+  try {
+    await Promise.all(Array.from({ length: threads - 1 }, (_, i) => new Promise<void>((resolve, reject) => {
+      const w = new Worker(new URL('./worker.js', import.meta.url), {
+        workerData: { module, memory, ctrl: ctrlBuf, index: i + 1 },
+        // Workers inherit the parent's flags, but `--input-type` (from `node -e`) makes a file worker fail.
+        execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+      });
+      workers.push(w);
+      // unref only once ready: an unref'd worker would not keep this await alive.
+      w.once('message', () => {
+        w.unref();
+        resolve();
+      });
+      w.once('error', reject);
+      w.once('exit', (code) => reject(new GradpathError(`wasm worker exited during start-up (code ${code})`)));
+    })));
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw err;
+  }
+  const s: WasmState = {
+    sgemm, memory, ctrl: new Int32Array(ctrlBuf), workers, threads, relaxedSimd,
+    tileM: g('TILE_M'), tileN: g('TILE_N'), packABytes, packBBytes,
+  };
+  installWasm(s);
+  return { matmul, threads, relaxedSimd };
+}

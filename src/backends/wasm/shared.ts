@@ -1,0 +1,58 @@
+/**
+ * What the main thread and the workers share: the layout of the control block (an Int32Array
+ * over a SharedArrayBuffer) and the function that runs one thread's share of a matmul job.
+ * Every thread runs the same code over the same shared wasm memory, so a job is just numbers.
+ */
+
+export type Sgemm = (m: number, n: number, k: number, a: number, ars: number, acs: number,
+  b: number, brs: number, bcs: number, c: number, ldc: number, pa: number, pb: number) => void;
+
+/** Control words: job generation (bumped to start a job), workers still busy, error flag. */
+export const GEN = 0, PENDING = 1, ERROR = 2;
+/** Job description shared by all threads (pointers are byte offsets, strides in elements). */
+export const J_M = 4, J_N = 5, J_K = 6, J_A = 7, J_ARS = 8, J_ACS = 9, J_ABS = 10,
+  J_B = 11, J_BRS = 12, J_BCS = 13, J_BBS = 14, J_C = 15, J_CBS = 16, J_LDC = 17;
+/** Per-thread slice: batch range, row range, column range of C, and its packing buffers. */
+const T_BASE = 32, T_STRIDE = 8;
+export const MAX_THREADS = 64;
+export const CTRL_INTS = T_BASE + T_STRIDE * MAX_THREADS;
+
+export function setSlice(p: Int32Array, t: number, b0: number, b1: number, r0: number, r1: number,
+  c0: number, c1: number, pa: number, pb: number): void {
+  const o = T_BASE + T_STRIDE * t;
+  p[o] = b0; p[o + 1] = b1; p[o + 2] = r0; p[o + 3] = r1; p[o + 4] = c0; p[o + 5] = c1; p[o + 6] = pa; p[o + 7] = pb;
+}
+
+/** Runs thread t's slice of the current job. */
+export function runSlice(sgemm: Sgemm, p: Int32Array, t: number): void {
+  const o = T_BASE + T_STRIDE * t;
+  const b0 = p[o], b1 = p[o + 1], r0 = p[o + 2], r1 = p[o + 3], c0 = p[o + 4], c1 = p[o + 5];
+  if (b1 <= b0 || r1 <= r0 || c1 <= c0) return;
+  const k = p[J_K], ars = p[J_ARS], acs = p[J_ACS], brs = p[J_BRS], bcs = p[J_BCS], ldc = p[J_LDC];
+  const pa = p[o + 6], pb = p[o + 7];
+  for (let bi = b0; bi < b1; bi++) {
+    const a = p[J_A] + 4 * (bi * p[J_ABS] + r0 * ars);
+    const b = p[J_B] + 4 * (bi * p[J_BBS] + c0 * bcs);
+    const c = p[J_C] + 4 * (bi * p[J_CBS] + r0 * ldc + c0);
+    sgemm(r1 - r0, c1 - c0, k, a, ars, acs, b, brs, bcs, c, ldc, pa, pb);
+  }
+}
+
+/** How long an idle thread spins (cheap to wake) before sleeping in Atomics.wait (~50 us to wake). */
+export const SPIN_MS = 0.3;
+
+/** Waits until p[i] !== v: spins first, then sleeps. */
+export function waitChange(p: Int32Array, i: number, v: number): number {
+  let cur = Atomics.load(p, i);
+  if (cur !== v) return cur;
+  const t0 = performance.now();
+  for (let spins = 1; ; spins++) {
+    cur = Atomics.load(p, i);
+    if (cur !== v) return cur;
+    if ((spins & 255) === 0 && performance.now() - t0 > SPIN_MS) {
+      Atomics.wait(p, i, v);
+      cur = Atomics.load(p, i);
+      if (cur !== v) return cur;
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { defineCommand } from '../args.js';
+import { formatTable } from '../../util/format.js';
+import { initWasm, matmul, defaultThreads } from '../../backends/wasm/index.js';
+import { matmul as referenceMatmul } from '../../backends/reference/matmul.js';
+
+/**
+ * `gradpath bench matmul`: GFLOP/s of the wasm matmul (all threads, one thread, and the
+ * plain-SIMD build where relaxed SIMD is on) against the reference triple loop, same run.
+ */
+
+const SHAPES: [number, number, number][] = [[1024, 1024, 1024], [4096, 768, 3072]];
+
+function randomArray(n: number): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = Math.random() * 2 - 1;
+  return x;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Median GFLOP/s over `reps` timed runs after one warm-up run. */
+function timeWasm(m: number, k: number, n: number, reps: number): number {
+  const a = randomArray(m * k), b = randomArray(k * n), out = new Float32Array(m * n);
+  matmul(a, b, out, 1, m, k, n, false, false, 0, 0);
+  const rates: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    matmul(a, b, out, 1, m, k, n, false, false, 0, 0);
+    rates.push((2 * m * k * n) / ((performance.now() - t0) * 1e6));
+  }
+  return median(rates);
+}
+
+/**
+ * The reference is ~100x slower, so it runs once on the first `rows` rows of A (each row of C
+ * costs the same, so the rate is that of the full product), after a small warm-up.
+ */
+function timeReference(m: number, k: number, n: number, rows: number): number {
+  const a = randomArray(rows * k), b = randomArray(k * n), out = new Float32Array(rows * n);
+  referenceMatmul(a, b, out, 1, Math.min(rows, 4), k, n, false, false, 0, 0);
+  const t0 = performance.now();
+  referenceMatmul(a, b, out, 1, rows, k, n, false, false, 0, 0);
+  return (2 * rows * k * n) / ((performance.now() - t0) * 1e6);
+}
+
+export const command = defineCommand({
+  name: 'matmul',
+  summary: 'GFLOP/s of the wasm SIMD matmul (1024^3 and 4096x768x3072) vs the reference loop',
+  description: `Times C = A @ B for square 1024 and the GPT-2 MLP shape M=4096, K=768, N=3072 on the wasm
+backend with all threads (GRADPATH_THREADS, default: all cores), with one thread, and with the
+plain-SIMD kernel when relaxed SIMD is in use; the median of --reps runs after a warm-up. The
+reference backend runs once on a subset of rows (the rate per row is constant) in the same run.
+With --json, the last stdout line is a JSON summary.`,
+  options: {
+    json: { type: 'boolean', help: 'Print a JSON summary as the last line' },
+    reps: { type: 'int', default: 5, min: 1, help: 'Timed repetitions per measurement (median reported)' },
+    'ref-rows': { type: 'int', default: 64, min: 1, help: 'Rows of A the reference runs on' },
+  },
+  async run(opts) {
+    const threads = defaultThreads();
+    const shapes = SHAPES.map(([m, k, n]) => ({ m, k, n, multi: 0, single: 0, plain: 0, ref: 0 }));
+    // One configuration at a time: re-initialising the pool between shapes would be wasted time.
+    let info = await initWasm({ threads });
+    const relaxed = info.relaxedSimd;
+    for (const s of shapes) s.multi = timeWasm(s.m, s.k, s.n, opts.reps);
+    if (threads > 1) {
+      await initWasm({ threads: 1 });
+      for (const s of shapes) s.single = timeWasm(s.m, s.k, s.n, opts.reps);
+    }
+    if (relaxed) {
+      await initWasm({ threads, relaxedSimd: false });
+      for (const s of shapes) s.plain = timeWasm(s.m, s.k, s.n, opts.reps);
+    }
+    info = await initWasm({ threads });
+    for (const s of shapes) s.ref = timeReference(s.m, s.k, s.n, Math.min(s.m, opts.refRows));
+    if (threads === 1) for (const s of shapes) s.single = s.multi;
+
+    const kernel = relaxed ? 'relaxed SIMD (fused multiply-add)' : 'plain SIMD (relaxed SIMD unavailable)';
+    console.log(`wasm matmul, ${threads} thread${threads > 1 ? 's' : ''}, ${kernel}; median of ${opts.reps} runs after a warm-up.`);
+    console.log(`reference: one run on the first ${opts.refRows} rows of A, rate scaled to the full product.\n`);
+    const header = ['M x K x N', `wasm ${threads}T GFLOP/s`, 'wasm 1T GFLOP/s'];
+    if (relaxed) header.push(`plain SIMD ${threads}T`);
+    header.push('reference GFLOP/s', 'ratio');
+    console.log(formatTable(header, shapes.map((s) => [
+      `${s.m} x ${s.k} x ${s.n}`, s.multi.toFixed(1), s.single.toFixed(1),
+      ...(relaxed ? [s.plain.toFixed(1)] : []), s.ref.toFixed(2), `${(s.multi / s.ref).toFixed(0)}x`,
+    ])));
+    if (opts.json) {
+      const round = (x: number) => Math.round(x * 100) / 100;
+      console.log(JSON.stringify({
+        threads: info.threads,
+        gflops: round(shapes[0].multi),
+        results: shapes.map((s) => ({
+          m: s.m, k: s.k, n: s.n, backend: 'wasm', gflops: round(s.multi), single_thread_gflops: round(s.single),
+          ...(relaxed ? { plain_simd_gflops: round(s.plain) } : {}),
+          reference_gflops: round(s.ref), ratio: round(s.multi / s.ref),
+        })),
+        relaxed_simd: relaxed,
+      }));
+    }
+    return 0;
+  },
+});
