@@ -144,17 +144,18 @@ function reportKv(shape: Omit<TransformerConfig, 'vocabSize'>, o: ChargptFlags):
     const { model, config } = buildModel(cfg, new Generator(o.seed));
     const cache = new KVCache(config.nLayer);
     const t0 = performance.now();
-    noGrad(() => model.generate(new Tensor(Int32Array.of(0), [1, 1]), N - 1, { cache, generator: new Generator(1) }));
+    // 1 prompt token + N new ones: every token but the last sampled one has gone through the cache
+    noGrad(() => model.generate(new Tensor(Int32Array.of(0), [1, 1]), N, { cache, generator: new Generator(1) }));
     const sec = (performance.now() - t0) / 1000;
     const bytes = cache.bytes();
-    const perToken = bytes / 4 / N / config.nLayer;
+    const perToken = bytes / 4 / cache.pos / config.nLayer;
     const mark = kind === base.attention ? ' (configured)' : '';
-    rows.push([f.name + mark, f.formula, f.elements, kvElementsPerToken(config), bytes, perToken, model.numParams(), ((N - 1) / sec).toFixed(0)]);
-    json.push({ attention: kind, formula: f.formula, formula_elements: f.elements, elements_per_token_per_layer: perToken, cache_bytes: bytes, params: model.numParams() });
+    rows.push([f.name + mark, f.formula, f.elements, kvElementsPerToken(config), bytes, perToken, model.numParams(), (N / sec).toFixed(0)]);
+    json.push({ attention: kind, formula: f.formula, formula_elements: f.elements, elements_per_token_per_layer: perToken, cache_bytes: bytes, cached_tokens: cache.pos, params: model.numParams(), tokens_per_s: Number((N / sec).toFixed(1)) });
   }
   console.log(`KV cache per token per layer (float32), n_layer ${shape.nLayer}, n_head ${shape.nHead}, d_h ${shape.nEmbd / shape.nHead}; measured after generating ${N} tokens:`);
   console.log(formatTable(['attention', 'DeepSeek-V2 formula', 'elements', 'this model', `cache bytes (${N} tok)`, 'measured el/tok/layer', 'params', 'tok/s'], rows));
-  console.log(`GQA uses n_g = ${base.attention === 'gqa' ? base.nKvHead : Math.max(1, shape.nHead >> 1)} groups; MLA uses the configured d_c, d_h^R (or defaults n_embd/2, d_h/2 here).`);
+  console.log(`GQA: n_g = ${base.attention === 'gqa' ? base.nKvHead : Math.max(1, shape.nHead >> 1)} K/V heads; MLA: d_c and d_h^R as configured (defaults n_embd/2 and d_h/2). DeepSeek-V2 itself uses d_c = 4 d_h, d_h^R = d_h/2.`);
   if (o.json) console.log(JSON.stringify({ tokens: N, n_layer: shape.nLayer, variants: json }));
   return 0;
 }

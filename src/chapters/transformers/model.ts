@@ -70,13 +70,14 @@ export function buildModel(config: TransformerConfig, gen: Generator): { model: 
 
 /**
  * KV-cache elements per token per layer, DeepSeek-V2's Table 1 with our dimensions:
- * MHA 2 n_h d_h, GQA 2 n_g d_h, MQA 2 d_h, MLA d_c + d_h^R (here d_c and d_h^R of the config,
- * or DeepSeek's choice d_c = 4 d_h, d_h^R = d_h / 2 when the config is not MLA).
+ * MHA 2 n_h d_h, GQA 2 n_g d_h, MQA 2 d_h, MLA d_c + d_h^R (d_c and d_h^R of the config, or
+ * our defaults n_embd / 2 and d_h / 2 when the config is not MLA; n_g = n_h / 2 unless GQA is configured).
  */
 export function kvFormulas(c: TransformerConfig): { name: string; formula: string; elements: number }[] {
   const nh = c.nHead, dh = c.nEmbd / c.nHead;
   const ng = c.attention === 'gqa' ? c.nKvHead! : Math.max(1, nh >> 1);
-  const dc = c.attention === 'mla' ? c.kvRank! : 4 * dh, dr = c.attention === 'mla' ? c.ropeDim! : dh / 2;
+  const mla = c.attention === 'mla' ? c : resolveConfig({ ...c, attention: 'mla' });
+  const dc = mla.kvRank!, dr = mla.ropeDim!;
   return [
     { name: 'MHA', formula: `2 n_h d_h = 2*${nh}*${dh}`, elements: 2 * nh * dh },
     { name: 'GQA', formula: `2 n_g d_h = 2*${ng}*${dh}`, elements: 2 * ng * dh },
