@@ -19,11 +19,11 @@ function label(c: string): string {
   return c === '\n' ? '⏎' : c === ' ' ? '␣' : c;
 }
 
-export function attentionSvg(a: AttentionMaps, cell = 6): string {
+export function attentionSvg(a: AttentionMaps, cell = 8): string {
   const T = a.labels.length;
   const L = a.maps.length, H = a.maps[0]?.length ?? 0;
   const pad = 14, gap = 18, side = T * cell;
-  const W = pad * 2 + H * (side + gap + pad) , top = 40;
+  const W = Math.max(640, pad * 2 + H * (side + gap + pad)), top = 40;
   const Ht = top + L * (side + gap + pad + 12) + pad;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${Ht}" viewBox="0 0 ${W} ${Ht}" font-family="monospace">`);
