@@ -137,6 +137,10 @@ function reportKv(shape: Omit<TransformerConfig, 'vocabSize'>, o: ChargptFlags):
   const base = resolveConfig({ ...shape, vocabSize: 65 });
   const rows: (string | number)[][] = [];
   const json: Record<string, unknown>[] = [];
+  { // warm up the JIT and the kernels so the first variant's speed is not penalised
+    const { model } = buildModel({ ...shape, vocabSize: 65, attention: 'mha' }, new Generator(o.seed));
+    noGrad(() => model.generate(new Tensor(Int32Array.of(0), [1, 1]), Math.min(16, N), { cache: new KVCache(shape.nLayer), generator: new Generator(1) }));
+  }
   for (const f of kvFormulas(base)) {
     const kind = f.name.toLowerCase() as AttentionKind;
     const cfg: TransformerConfig = { ...shape, vocabSize: 65, attention: kind, nKvHead: kind === 'gqa' ? (base.attention === 'gqa' ? base.nKvHead : undefined) : undefined };
@@ -152,6 +156,15 @@ function reportKv(shape: Omit<TransformerConfig, 'vocabSize'>, o: ChargptFlags):
     const mark = kind === base.attention ? ' (configured)' : '';
     rows.push([f.name + mark, f.formula, f.elements, kvElementsPerToken(config), bytes, perToken, model.numParams(), (N / sec).toFixed(0)]);
     json.push({ attention: kind, formula: f.formula, formula_elements: f.elements, elements_per_token_per_layer: perToken, cache_bytes: bytes, cached_tokens: cache.pos, params: model.numParams(), tokens_per_s: Number((N / sec).toFixed(1)) });
+  }
+  {
+    // the same generation without a cache recomputes every earlier position at every step
+    const { model } = buildModel({ ...shape, vocabSize: 65, attention: 'mha' }, new Generator(o.seed));
+    const t0 = performance.now();
+    noGrad(() => model.generate(new Tensor(Int32Array.of(0), [1, 1]), N, { generator: new Generator(1) }));
+    const sec = (performance.now() - t0) / 1000;
+    rows.push(['MHA, no cache', '-', '-', '-', '-', '-', model.numParams(), (N / sec).toFixed(0)]);
+    json.push({ attention: 'mha-nocache', tokens_per_s: Number((N / sec).toFixed(1)) });
   }
   console.log(`KV cache per token per layer (float32), n_layer ${shape.nLayer}, n_head ${shape.nHead}, d_h ${shape.nEmbd / shape.nHead}; measured after generating ${N} tokens:`);
   console.log(formatTable(['attention', 'DeepSeek-V2 formula', 'elements', 'this model', `cache bytes (${N} tok)`, 'measured el/tok/layer', 'params', 'tok/s'], rows));
