@@ -70,7 +70,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   }
   log(`chargpt: ${data.train.length + data.val.length} characters, vocab ${data.vocabSize}, ${o.attention}${config.pos === 'rope' ? ' + RoPE' : ''}, ${model.numParams().toLocaleString('en-US')} parameters, run dir ${run.dir}`);
   const B = settings.batchSize, T = config.blockSize;
-  const res: TrainResult = train({
+  const res: TrainResult = await train({
     model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run, resume: o.resume, quiet: o.quiet, log,
     trainLoss: (g) => {
       const { x, y } = data.batch('train', B, T, g);

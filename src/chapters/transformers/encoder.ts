@@ -133,7 +133,7 @@ export async function runEncoder(o: EncoderFlags): Promise<number> {
   const base = new Baselines(data);
   const B = settings.batchSize, T = config.blockSize;
   log(`encoder: ${data.train.length + data.val.length} characters, vocab ${data.vocabSize} + [MASK], ${o.attention}, bidirectional, ${model.numParams().toLocaleString('en-US')} parameters, run dir ${run.dir}`);
-  const res = train({
+  const res = await train({
     model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run, resume: o.resume, quiet: o.quiet, log,
     trainLoss: (g) => {
       const batch = maskBatch(data, 'train', B, T, g);

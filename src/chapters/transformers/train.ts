@@ -75,7 +75,7 @@ export function makeOptimizer(model: Module, s: TrainSettings): AdamW {
  * evaluation on both splits every evalInterval iterations (and at the end), the best model kept
  * in best.safetensors, latest.safetensors for --resume, and Ctrl-C saving before it exits.
  */
-export function train(job: TrainJob): TrainResult {
+export async function train(job: TrainJob): Promise<TrainResult> {
   const { model, gen, settings: s, run } = job;
   const opt = makeOptimizer(model, s);
   const schedule = cosineWithWarmup({ maxLr: s.lr, minLr: s.minLr, warmupSteps: s.warmupIters, decaySteps: s.lrDecayIters });
@@ -134,6 +134,8 @@ export function train(job: TrainJob): TrainResult {
     lossEma = Number.isNaN(lossEma) ? l : 0.9 * lossEma + 0.1 * l;
     if (step % 10 === 0 || step === s.maxIters) run.log({ step, split: 'batch', loss: l, lr });
     progress.update(step, { loss: lossEma, lr });
+    // the loop is synchronous: give the event loop a turn so a Ctrl-C (SIGINT) handler can run
+    await new Promise((resolve) => setImmediate(resolve));
     if (interruptRequested()) {
       interrupted = true;
       break;
