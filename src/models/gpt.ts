@@ -160,6 +160,9 @@ export class GPT extends Module {
     const [, T] = idx.shape;
     const cache = opts.cache;
     const start = cache ? cache.pos : 0;
+    if (cache && this.h.some((b) => b.attn instanceof SelfAttention)) {
+      throw new GradpathError('gpt: nn.SelfAttention keeps no KV cache; build the model with an attention factory (chapters/transformers buildModel)');
+    }
     if (start + T > this.config.blockSize) throw new GradpathError(`gpt: sequence of length ${start + T} is longer than the block size ${this.config.blockSize}`);
     let x = this.wte.forward(idx); // (B, T, C)
     if (this.wpe) x = x.add(this.wpe.forward(arange(start, start + T))); // + (T, C)
