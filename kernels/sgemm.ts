@@ -7,10 +7,13 @@
 // There is no static data on purpose: every worker instantiates this module over the same
 // shared memory, and data segments would be re-written by each instantiation.
 
-// Micro-tile: MR rows x NR columns of C live in 2 * MR v128 registers (12 of x64's 16 xmm).
-const MR: i32 = 6;
-const NR: i32 = 8;
-// Cache blocking: a KC x NR panel of packed B (8 KiB) stays in L1 while the MC x KC block of
+// Micro-tile: MR rows x NR columns of C held in v128 registers. Measured on this machine's
+// EPYC (one core, GFLOP/s): with fused multiply-add 3x12 ~45, 2x16 ~43, 4x8 ~40; with mul + add
+// 2x16 ~42, 4x8 ~40 but 3x12 only ~17; 6x8 and 4x12 (15-16 live registers of x64's 16 xmm)
+// spill in V8 and drop to ~15-20 either way. So each build gets its own tile shape.
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 3 : 2;
+const NR: i32 = ASC_FEATURE_RELAXED_SIMD ? 12 : 16;
+// Cache blocking: a KC x NR panel of packed B (12-16 KiB) stays in L1 while the MC x KC block of
 // packed A (~240 KiB) streams from L2; a KC x NC block of packed B sits in L3.
 const KC: i32 = 256;
 const MC: i32 = 240;
@@ -19,8 +22,10 @@ const NC: i32 = 4096;
 // Exported so the JS side splits work between threads on tile boundaries.
 export const TILE_M: i32 = MR;
 export const TILE_N: i32 = NR;
-export const PACK_A_BYTES: i32 = MC * KC * 4;
-export const PACK_B_BYTES: i32 = KC * NC * 4;
+// Packed panels are padded to whole tiles: NC = 4096 is not a multiple of NR = 12, so the
+// B buffer must hold ceil(NC / NR) * NR columns (sizing it NC wide overflowed into the next buffer).
+export const PACK_A_BYTES: i32 = ((MC + MR - 1) / MR) * MR * KC * 4;
+export const PACK_B_BYTES: i32 = KC * ((NC + NR - 1) / NR) * NR * 4;
 // Scratch for one edge tile (MR x NR) placed at the end of each thread's packed-A buffer.
 export const EDGE_BYTES: i32 = MR * NR * 4;
 
@@ -31,43 +36,57 @@ export const EDGE_BYTES: i32 = MR * NR * 4;
 
 // C[0..MR, 0..NR] (=|+=) packedA (kc x MR) * packedB (kc x NR); ldc in bytes.
 @inline function micro(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  if (ASC_FEATURE_RELAXED_SIMD) micro3x12(kc, pa, pb, c, ldc, acc);
+  else micro2x16(kc, pa, pb, c, ldc, acc);
+}
+
+@inline function micro2x16(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32), b3 = v128.load(pb, 48);
     let a = v128.load32_splat(pa);
-    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01); c02 = madd(a, b2, c02); c03 = madd(a, b3, c03);
     a = v128.load32_splat(pa, 4);
-    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-    a = v128.load32_splat(pa, 8);
-    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-    a = v128.load32_splat(pa, 12);
-    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    a = v128.load32_splat(pa, 16);
-    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
-    a = v128.load32_splat(pa, 20);
-    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
-    pa += MR * 4;
-    pb += NR * 4;
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11); c12 = madd(a, b2, c12); c13 = madd(a, b3, c13);
+    pa += 2 * 4;
+    pb += 16 * 4;
   }
+  const c1 = c + ldc;
   if (acc) {
     c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
-    c10 = f32x4.add(c10, v128.load(c + ldc)); c11 = f32x4.add(c11, v128.load(c + ldc, 16));
-    c20 = f32x4.add(c20, v128.load(c + 2 * ldc)); c21 = f32x4.add(c21, v128.load(c + 2 * ldc, 16));
-    c30 = f32x4.add(c30, v128.load(c + 3 * ldc)); c31 = f32x4.add(c31, v128.load(c + 3 * ldc, 16));
-    c40 = f32x4.add(c40, v128.load(c + 4 * ldc)); c41 = f32x4.add(c41, v128.load(c + 4 * ldc, 16));
-    c50 = f32x4.add(c50, v128.load(c + 5 * ldc)); c51 = f32x4.add(c51, v128.load(c + 5 * ldc, 16));
+    c02 = f32x4.add(c02, v128.load(c, 32)); c03 = f32x4.add(c03, v128.load(c, 48));
+    c10 = f32x4.add(c10, v128.load(c1)); c11 = f32x4.add(c11, v128.load(c1, 16));
+    c12 = f32x4.add(c12, v128.load(c1, 32)); c13 = f32x4.add(c13, v128.load(c1, 48));
   }
-  v128.store(c, c00); v128.store(c, c01, 16);
-  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
-  v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
-  v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
-  v128.store(c + 4 * ldc, c40); v128.store(c + 4 * ldc, c41, 16);
-  v128.store(c + 5 * ldc, c50); v128.store(c + 5 * ldc, c51, 16);
+  v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32); v128.store(c, c03, 48);
+  v128.store(c1, c10); v128.store(c1, c11, 16); v128.store(c1, c12, 32); v128.store(c1, c13, 48);
+}
+
+@inline function micro3x12(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c22 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16), b2 = v128.load(pb, 32);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01); c02 = madd(a, b2, c02);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11); c12 = madd(a, b2, c12);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21); c22 = madd(a, b2, c22);
+    pa += 3 * 4;
+    pb += 12 * 4;
+  }
+  const c1 = c + ldc, c2 = c + 2 * ldc;
+  if (acc) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16)); c02 = f32x4.add(c02, v128.load(c, 32));
+    c10 = f32x4.add(c10, v128.load(c1)); c11 = f32x4.add(c11, v128.load(c1, 16)); c12 = f32x4.add(c12, v128.load(c1, 32));
+    c20 = f32x4.add(c20, v128.load(c2)); c21 = f32x4.add(c21, v128.load(c2, 16)); c22 = f32x4.add(c22, v128.load(c2, 32));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16); v128.store(c, c02, 32);
+  v128.store(c1, c10); v128.store(c1, c11, 16); v128.store(c1, c12, 32);
+  v128.store(c2, c20); v128.store(c2, c21, 16); v128.store(c2, c22, 32);
 }
 
 // Packs the mc x kc block of A at `a` into MR-row panels: panel i holds, for each p, the MR
@@ -102,7 +121,8 @@ function packB(b: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: usize): void
     let src = b + (<usize>j0 * bcs << 2);
     if (bcs == 1 && cols == NR) {
       for (let p = 0; p < kc; p++) {
-        v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
+        v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16); v128.store(dst, v128.load(src, 32), 32);
+        if (NR == 16) v128.store(dst, v128.load(src, 48), 48);
         src += rowStep; dst += NR * 4;
       }
     } else {

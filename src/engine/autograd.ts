@@ -80,6 +80,12 @@ function topoSort(root: Tensor): Tensor[] {
   return order;
 }
 
+/** acc += g elementwise (acc is a contiguous float tensor of the same shape). */
+function addInto(acc: Tensor, g: Tensor): void {
+  const a = acc.data, v = g.floatValues();
+  for (let i = 0; i < a.length; i++) a[i] += v[i];
+}
+
 /**
  * Backpropagates from `root` (a scalar unless `grad` is given). Leaf tensors that require
  * grad accumulate into `.grad` across calls, as in PyTorch; call zeroGrad between steps.
@@ -91,6 +97,10 @@ export function backward(root: Tensor, grad?: Tensor): void {
   }
   const order = topoSort(root);
   const grads = new Map<Tensor, Tensor>();
+  const owned = new Set<Tensor>();
+  // how many gradients were handed out on each storage (views share one): 1 means unshared
+  const deliveries = new Map<Float32Array | Int32Array, number>();
+  const deliver = (gx: Tensor) => deliveries.set(gx.data, (deliveries.get(gx.data) ?? 0) + 1);
   grads.set(root, grad ?? root.onesLike());
   noGrad(() => {
     for (let k = order.length - 1; k >= 0; k--) {
@@ -98,10 +108,12 @@ export function backward(root: Tensor, grad?: Tensor): void {
       const g = grads.get(t);
       if (!g) continue;
       if (!t.node) {
-        t.accumulateGrad(g);
+        // a gradient whose storage reached no other tensor can become .grad without a copy
+        t.accumulateGrad(g, deliveries.get(g.data) === 1);
         continue;
       }
       grads.delete(t); // intermediate gradients are not kept (as in PyTorch)
+      owned.delete(g); // the rule may pass g on to several inputs: no longer ours to write
       const { op, inputs, saved } = t.node;
       const inputGrads = derivatives[op](g, inputs, t, saved);
       for (let i = 0; i < inputs.length; i++) {
@@ -109,7 +121,17 @@ export function backward(root: Tensor, grad?: Tensor): void {
         if (!gx || !x.requiresGrad) continue;
         if (anomalyMode) checkFinite(`${op} (backward)`, gx);
         const prev = grads.get(x);
-        grads.set(x, prev ? prev.add(gx) : gx);
+        if (!prev) {
+          grads.set(x, gx);
+          deliver(gx);
+        }
+        else if (owned.has(prev)) addInto(prev, gx); // our own sum buffer: accumulate in place
+        else {
+          const sum = prev.add(gx); // rules may hand out shared tensors, so the first sum is a new one
+          owned.add(sum);
+          deliver(sum);
+          grads.set(x, sum);
+        }
       }
     }
   });

@@ -65,6 +65,8 @@ export const derivatives = {
   },
   // fused: softmax' = y (g - sum(g y))
   softmax: (g, _inputs, y) => [y.mul(g.sub(g.mul(y).sum(-1, true)))],
+  // fused: scale * y * (g - sum(g y)); masked positions have y = 0 and get no gradient
+  attentionSoftmax: (g, _inputs, y, scale: number) => [y.mul(g.sub(g.mul(y).sum(-1, true))).mul(scale)],
   // fused: log_softmax' = g - softmax * sum(g)
   logSoftmax: (g, _inputs, y) => [g.sub(y.exp().mul(g.sum(-1, true)))],
 
@@ -106,7 +108,7 @@ export const derivatives = {
       if (t[i] === ignore) continue;
       const o = i * C;
       for (let j = 0; j < C; j++) d[o + j] = Math.exp(logp[o + j]) * scale;
-      d[o + t[i]] -= scale;
+      d[o + t[i]] = Math.expm1(logp[o + t[i]]) * scale; // p - 1 without rounding p to 1 first
     }
     return [new Tensor(d, [...logits.shape])];
   },

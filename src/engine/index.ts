@@ -8,6 +8,6 @@ export { where, maskedFill } from './ops/elementwise.js';
 export { cat, stack } from './ops/view.js';
 export { matmul } from './ops/matmul.js';
 export { embedding, indexSelect, gather } from './ops/indexing.js';
-export { crossEntropy, layerNorm, batchNorm, dropout, oneHot, tril, triu, topk, multinomial } from './ops/nn.js';
+export { crossEntropy, layerNorm, batchNorm, dropout, oneHot, tril, triu, topk, multinomial, attentionSoftmax } from './ops/nn.js';
 export { softmax } from './ops/reduce.js';
 export { gradcheck } from './gradcheck.js';

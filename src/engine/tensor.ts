@@ -126,9 +126,16 @@ export class Tensor {
     return new Tensor(this.data, this.shape, this.strides, this.offset);
   }
 
-  /** Adds g into .grad (leaf accumulation, as in PyTorch). */
-  accumulateGrad(g: Tensor): void {
+  /**
+   * Adds g into .grad (leaf accumulation, as in PyTorch). With `adopt`, backward promises that
+   * g's storage is used by nothing else, so a first gradient is kept as it is instead of copied.
+   */
+  accumulateGrad(g: Tensor, adopt = false): void {
     const gv = g.floatValues();
+    if (!this.grad && adopt && gv === g.data && g.dtype === 'float32') {
+      this.grad = new Tensor(gv, [...this.shape]);
+      return;
+    }
     if (!this.grad) {
       this.grad = new Tensor(gv === g.data ? gv.slice() : new Float32Array(gv), [...this.shape]);
       return;

@@ -2,7 +2,7 @@ import { GradpathError } from '../util/errors.js';
 import { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../engine/random.js';
 import { full } from '../engine/ops/create.js';
-import { triu } from '../engine/ops/nn.js';
+import { attentionSoftmax, triu } from '../engine/ops/nn.js';
 import { Module } from './module.js';
 import { Dropout, Linear } from './layers.js';
 
@@ -24,14 +24,8 @@ export function causalMask(T: number): Tensor {
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { causal?: boolean; dropout?: Dropout } = {}): Tensor {
   const hs = q.shape[q.ndim - 1];
-  let att = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(hs)); // (B, nh, T, S)
-  if (opts.causal) {
-    const T = q.shape[q.ndim - 2], S = k.shape[k.ndim - 2];
-    // with a cache, the T new queries sit at the end of S keys
-    const mask = T === S ? causalMask(T) : causalMask(S).narrow(0, S - T, T);
-    att = att.maskedFill(mask, -Infinity);
-  }
-  att = att.softmax(-1);
+  // fused scale + causal mask + softmax; with a cache, the T new queries sit at the end of S keys
+  let att = attentionSoftmax(q.matmul(k.transpose(-2, -1)), 1 / Math.sqrt(hs), opts.causal ?? false); // (B, nh, T, S)
   if (opts.dropout) att = opts.dropout.forward(att);
   return att.matmul(v); // (B, nh, T, hs)
 }
@@ -67,9 +61,7 @@ export class SelfAttention extends Module {
     const [q, k, v] = [0, 1, 2].map((i) => qkv.narrow(0, i, 1).squeeze(0)); // (B, nh, T, hs)
     let y: Tensor;
     if (this.keepAttention) {
-      let att = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(hs));
-      if (this.causal) att = att.maskedFill(causalMask(T), -Infinity);
-      att = att.softmax(-1);
+      const att = attentionSoftmax(q.matmul(k.transpose(-2, -1)), 1 / Math.sqrt(hs), this.causal); // (B, nh, T, T)
       this.lastAttention = att.detach();
       y = this.attn_dropout.forward(att).matmul(v);
     } else {

@@ -24,14 +24,18 @@ export class Adam extends Optimizer {
     const { beta1: b1, beta2: b2, eps } = this;
     const m = s.exp_avg, v = s.exp_avg_sq;
     const c1 = 1 - Math.pow(b1, this.stepCount), c2 = 1 - Math.pow(b2, this.stepCount);
-    const stepSize = lr / c1, sqrtC2 = Math.sqrt(c2);
+    const stepSize = lr / c1, invSqrtC2 = 1 / Math.sqrt(c2);
     const decay = this.decoupled ? 1 - lr * wd : 1;
     const l2 = this.decoupled ? 0 : wd;
+    const ob1 = 1 - b1, ob2 = 1 - b2;
+    // hot loop over every parameter: constants hoisted, each array read once and written once
     for (let i = 0; i < p.length; i++) {
       const gi = g[i] + l2 * p[i];
-      m[i] = b1 * m[i] + (1 - b1) * gi;
-      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-      p[i] = p[i] * decay - stepSize * m[i] / (Math.sqrt(v[i]) / sqrtC2 + eps);
+      const mi = b1 * m[i] + ob1 * gi;
+      const vi = b2 * v[i] + ob2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(vi) * invSqrtC2 + eps);
     }
   }
 }

@@ -70,3 +70,17 @@ test('a GPT forward and backward give the same loss and gradients on both backen
   assert.ok(Math.abs(fast.loss - ref.loss) < 1e-5, `${fast.loss} vs ${ref.loss}`);
   fast.grads.forEach((g, i) => assert.ok(maxRelDiff(g, ref.grads[i]) < 1e-4, `parameter ${i}`));
 });
+
+test('default backend: matmul with N past one packed block (regression: panels padded to whole tiles)', () => {
+  const be = getBackend();
+  const gen = new Generator(6);
+  for (const [m, k, n] of [[3, 300, 4096], [5, 257, 4100], [2, 768, 8195], [1, 64, 12289]]) {
+    for (const transB of [false, true]) {
+      const a = randomArray(m * k, gen), b = randomArray(k * n, gen);
+      const c1 = new Float32Array(m * n), c2 = new Float32Array(m * n);
+      be.matmul(a, b, c1, 1, m, k, n, false, transB, 0, 0);
+      referenceBackend.matmul(a, b, c2, 1, m, k, n, false, transB, 0, 0);
+      assert.ok(maxRelDiff(c1, c2) <= 1e-5 * Math.sqrt(k) * 4, `${m}x${k}x${n} transB=${transB}`);
+    }
+  }
+});

@@ -107,7 +107,7 @@ test('threaded results match single-threaded (row, column and batch splits)', as
   const shapes: Case[] = [
     { batch: 1, m: 257, k: 127, n: 65, transA: false, transB: false, aStride: -1, bStride: -1 }, // split rows
     { batch: 1, m: 17, k: 65, n: 257, transA: true, transB: true, aStride: -1, bStride: -1 }, // split columns
-    { batch: 4, m: 65, k: 33, n: 17, transA: false, transB: true, aStride: 0, bStride: -1 }, // split batches
+    { batch: 7 * 3, m: 65, k: 33, n: 17, transA: false, transB: true, aStride: 0, bStride: -1 }, // batches claimed dynamically
     { batch: 3, m: 127, k: 300, n: 127, transA: false, transB: false, aStride: -1, bStride: 0 }, // odd batch
   ];
   const single: Float32Array[] = [];
@@ -124,13 +124,19 @@ test('threaded results match single-threaded (row, column and batch splits)', as
   });
 });
 
-test('plain-SIMD build (no relaxed SIMD) is also correct', async () => {
+test('plain-SIMD build (no relaxed SIMD; its own tile shape) is also correct', async () => {
   const info = await initWasm({ threads: 2, relaxedSimd: false });
   assert.equal(info.relaxedSimd, false);
-  setCutoffs(0, 0);
+  setCutoffs(0, Infinity);
   const r = rng(5);
+  const sizes = [1, 3, 17, 65, 257];
+  for (const m of sizes) for (const k of sizes) for (const n of sizes) {
+    const transA = (m + k) % 2 === 0, transB = (k + n) % 2 === 1;
+    check(matmul, { batch: 1, m, k, n, transA, transB, aStride: -1, bStride: -1 }, r, 'plain');
+  }
+  setCutoffs(0, 0);
   for (const [m, k, n] of [[65, 257, 17], [127, 64, 127]]) {
-    check(matmul, { batch: 2, m, k, n, transA: false, transB: true, aStride: -1, bStride: 0 }, r, 'plain');
+    check(matmul, { batch: 2, m, k, n, transA: false, transB: true, aStride: -1, bStride: 0 }, r, 'plain threaded');
   }
 });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, randn, rand, tensor, gradcheck, crossEntropy, layerNorm, batchNorm, embedding, cat, stack, where, maskedFill, tril, triu, Generator, topk, gather } from '../../src/engine/index.js';
+import { Tensor, randn, rand, tensor, gradcheck, attentionSoftmax, crossEntropy, layerNorm, batchNorm, embedding, cat, stack, where, maskedFill, tril, triu, Generator, topk, gather } from '../../src/engine/index.js';
 
 const gen = new Generator(42);
 const param = (shape: number[], scale = 1) => randn(shape, { generator: gen }).mul(scale).detach().setRequiresGrad();
@@ -78,3 +78,6 @@ check('layer_norm', (x, w, b) => layerNorm(x, w, b), [param([3, 6]), param([6]),
 check('layer_norm no affine', (x) => layerNorm(x, null, null), [param([2, 3, 5])]);
 check('batch_norm (N, C)', (x, w, b) => batchNorm(x, null, null, w, b, true), [param([5, 3]), param([3]), param([3])]);
 check('batch_norm (N, C, L)', (x) => batchNorm(x, null, null, null, null, true), [param([4, 2, 3])]);
+check('attention softmax, causal', (x) => attentionSoftmax(x, 0.5, true), [param([2, 3, 3])]);
+check('attention softmax, causal with cache offset', (x) => attentionSoftmax(x, 0.7, true), [param([2, 2, 4])]);
+check('attention softmax, bidirectional', (x) => attentionSoftmax(x, 0.3, false), [param([3, 4])]);

@@ -22,6 +22,15 @@ test('cross_entropy: hand-computed mean with an ignored target', () => {
   assert.ok(Math.abs(crossEntropy(logits, targets).item() - (l1 + l2) / 2) < 1e-5);
 });
 
+test('attention softmax equals scale, causal mask and softmax composed', async () => {
+  const { attentionSoftmax, randn: rn, Generator: G, triu: tu, ones: on } = await import('../../src/index.js');
+  const x = rn([2, 3, 5], { generator: new G(1) });
+  const fused = attentionSoftmax(x, 0.5, true).values();
+  const mask = tu(on([5, 5]), 1).narrow(0, 2, 3); // 3 queries at the end of 5 keys
+  const composed = x.mul(0.5).maskedFill(mask, -Infinity).softmax(-1).values();
+  fused.forEach((v, i) => assert.ok(Math.abs(v - composed[i]) < 1e-6));
+});
+
 test('shape ops keep values in order', () => {
   const x = arange(6).float().reshape(2, 3);
   assert.deepEqual(x.T.tolist(), [[0, 3], [1, 4], [2, 5]]);
@@ -96,4 +105,22 @@ test('gradients accumulate across backward calls; noGrad records nothing', async
   const y = noGrad(() => x.mul(2));
   assert.equal(y.requiresGrad, false);
   assert.equal(x.detach().requiresGrad, false);
+});
+
+test('a gradient shared by several inputs is never accumulated into twice', () => {
+  // t = a + b hands the same gradient tensor to a and b; a then receives a second gradient
+  const a = tensor([1, 2]).setRequiresGrad(), b = tensor([3, 4]).setRequiresGrad();
+  const t = a.add(b);
+  const u = t.mul(2).add(t.mul(3)); // t's gradient is accumulated (2 + 3)
+  u.add(a.mul(10)).sum().backward();
+  assert.deepEqual(a.grad!.tolist(), [15, 15]);
+  assert.deepEqual(b.grad!.tolist(), [5, 5]);
+});
+
+test('leaf gradients never share storage, even when one gradient tensor reaches two leaves', () => {
+  const a = tensor([1, 2]).setRequiresGrad(), b = tensor([3, 4]).setRequiresGrad();
+  a.add(b).mul(2).sum().backward(); // add hands the same gradient to a and b
+  assert.notEqual(a.grad!.data, b.grad!.data);
+  (a.grad!.data as Float32Array)[0] = 100;
+  assert.deepEqual(b.grad!.tolist(), [2, 2]);
 });

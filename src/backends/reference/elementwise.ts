@@ -103,11 +103,52 @@ function isDense(strides: number[], shape: number[]): boolean {
   return true;
 }
 
+/**
+ * If strides read a block that repeats along the leading dims (0 strides there, row-major in
+ * the trailing dims) return the block's length: 1 for a scalar, C for a (C) bias under (B, T, C).
+ */
+function period(strides: number[], shape: number[]): number {
+  let s = 1, i = shape.length - 1;
+  for (; i >= 0 && (strides[i] === s || shape[i] === 1); i--) s *= shape[i];
+  for (; i >= 0; i--) if (strides[i] !== 0 && shape[i] !== 1) return 0;
+  return s;
+}
+
+/** out[i] = op(a[i], b[i % p]) (or op(b[i % p], a[i]) when swapped): bias adds, scalar scales. */
+function periodic(op: BinaryOp, dense: Float32Array, rep: Float32Array, p: number, out: Float32Array, repFirst: boolean): void {
+  const n = out.length;
+  if (p === 1) {
+    const v = rep[0];
+    if (!repFirst && op === 'mul') { for (let i = 0; i < n; i++) out[i] = dense[i] * v; return; }
+    if (!repFirst && op === 'add') { for (let i = 0; i < n; i++) out[i] = dense[i] + v; return; }
+  }
+  if (!repFirst && op === 'add') {
+    for (let i = 0; i < n; i += p) for (let j = 0; j < p; j++) out[i + j] = dense[i + j] + rep[j];
+    return;
+  }
+  if (!repFirst && op === 'mul') {
+    for (let i = 0; i < n; i += p) for (let j = 0; j < p; j++) out[i + j] = dense[i + j] * rep[j];
+    return;
+  }
+  const f = binaryFns[op];
+  for (let i = 0; i < n; i += p) {
+    for (let j = 0; j < p; j++) out[i + j] = repFirst ? f(rep[j], dense[i + j]) : f(dense[i + j], rep[j]);
+  }
+}
+
 export function binary(op: BinaryOp, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[], out: Float32Array, outShape: number[]): void {
   const nd = outShape.length;
   const total = out.length;
   if (total === 0) return;
-  if (isDense(aStrides, outShape) && isDense(bStrides, outShape)) return sameShape(op, a, b, out);
+  const aDense = isDense(aStrides, outShape), bDense = isDense(bStrides, outShape);
+  if (aDense && bDense) return sameShape(op, a, b, out);
+  if (aDense) {
+    const p = period(bStrides, outShape);
+    if (p > 0) return periodic(op, a, b, p, out, false);
+  } else if (bDense) {
+    const p = period(aStrides, outShape);
+    if (p > 0) return periodic(op, b, a, p, out, true);
+  }
   if (nd === 0) {
     out[0] = binaryFns[op](a[0], b[0]);
     return;

@@ -36,7 +36,7 @@ export function defaultThreads(): number {
   return Math.min(availableParallelism(), MAX_THREADS);
 }
 
-let pending: Promise<WasmInfo> | null = null;
+let pending: { threads: number; wantRelaxed: boolean; info: Promise<WasmInfo> } | null = null;
 
 /**
  * Initialises (or re-initialises with different options) the wasm backend. Concurrent and
@@ -46,20 +46,28 @@ export async function initWasm(opts: WasmOptions = {}): Promise<WasmInfo> {
   const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), MAX_THREADS));
   const wantRelaxed = opts.relaxedSimd !== false;
   const prev = pending;
-  if (prev) {
-    const info = await prev.catch(() => null);
-    if (info && info.threads === threads && (wantRelaxed || !info.relaxedSimd) && pending === prev) return info;
+  if (prev && prev.threads === threads && prev.wantRelaxed === wantRelaxed) {
+    const info = await prev.info.catch(() => null);
+    if (info && pending === prev) return info;
   }
-  const next = (async () => {
-    await shutdownWasm();
+  const info = (async () => {
+    if (prev) await prev.info.catch(() => null); // never tear down a set-up still in progress
+    await teardown();
     return setUp(threads, wantRelaxed);
   })();
-  pending = next;
-  return next;
+  pending = { threads, wantRelaxed, info };
+  return info;
 }
 
 /** Stops the workers (they are unref'd, so this is optional: the process exits without it). */
 export async function shutdownWasm(): Promise<void> {
+  const prev = pending;
+  pending = null;
+  if (prev) await prev.info.catch(() => null);
+  await teardown();
+}
+
+async function teardown(): Promise<void> {
   const s = wasmState();
   installWasm(null);
   if (s) await Promise.all(s.workers.map((w) => w.terminate()));

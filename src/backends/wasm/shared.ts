@@ -7,11 +7,16 @@
 export type Sgemm = (m: number, n: number, k: number, a: number, ars: number, acs: number,
   b: number, brs: number, bcs: number, c: number, ldc: number, pa: number, pb: number) => void;
 
-/** Control words: job generation (bumped to start a job), workers still busy, error flag. */
-export const GEN = 0, PENDING = 1, ERROR = 2;
+/**
+ * Control words: job generation (bumped to start a job), workers still busy, error flag, and
+ * the next unclaimed batch index when batches are handed out dynamically.
+ */
+export const GEN = 0, PENDING = 1, ERROR = 2, NEXT = 3;
 /** Job description shared by all threads (pointers are byte offsets, strides in elements). */
 export const J_M = 4, J_N = 5, J_K = 6, J_A = 7, J_ARS = 8, J_ACS = 9, J_ABS = 10,
-  J_B = 11, J_BRS = 12, J_BCS = 13, J_BBS = 14, J_C = 15, J_CBS = 16, J_LDC = 17;
+  J_B = 11, J_BRS = 12, J_BCS = 13, J_BBS = 14, J_C = 15, J_CBS = 16, J_LDC = 17,
+  /** 1: threads claim batch indices [b0, b1) one at a time from NEXT instead of owning them. */
+  J_DYNAMIC = 18;
 /** Per-thread slice: batch range, row range, column range of C, and its packing buffers. */
 const T_BASE = 32, T_STRIDE = 8;
 export const MAX_THREADS = 64;
@@ -30,7 +35,10 @@ export function runSlice(sgemm: Sgemm, p: Int32Array, t: number): void {
   if (b1 <= b0 || r1 <= r0 || c1 <= c0) return;
   const k = p[J_K], ars = p[J_ARS], acs = p[J_ACS], brs = p[J_BRS], bcs = p[J_BCS], ldc = p[J_LDC];
   const pa = p[o + 6], pb = p[o + 7];
-  for (let bi = b0; bi < b1; bi++) {
+  const dynamic = p[J_DYNAMIC] === 1;
+  // Claiming matrices one by one balances the load when a thread runs late (a busy machine,
+  // or the calling thread still copying); the claim is one atomic add per matrix.
+  for (let bi = dynamic ? Atomics.add(p, NEXT, 1) : b0; bi < b1; bi = dynamic ? Atomics.add(p, NEXT, 1) : bi + 1) {
     const a = p[J_A] + 4 * (bi * p[J_ABS] + r0 * ars);
     const b = p[J_B] + 4 * (bi * p[J_BBS] + c0 * bcs);
     const c = p[J_C] + 4 * (bi * p[J_CBS] + r0 * ldc + c0);

@@ -1,3 +1,4 @@
+import { availableParallelism, loadavg } from 'node:os';
 import { defineCommand } from '../args.js';
 import { formatTable } from '../../util/format.js';
 import { initWasm, matmul, defaultThreads } from '../../backends/wasm/index.js';
@@ -80,7 +81,13 @@ With --json, the last stdout line is a JSON summary.`,
 
     const kernel = relaxed ? 'relaxed SIMD (fused multiply-add)' : 'plain SIMD (relaxed SIMD unavailable)';
     console.log(`wasm matmul, ${threads} thread${threads > 1 ? 's' : ''}, ${kernel}; median of ${opts.reps} runs after a warm-up.`);
-    console.log(`reference: one run on the first ${opts.refRows} rows of A, rate scaled to the full product.\n`);
+    console.log(`reference: one run on the first ${opts.refRows} rows of A, rate scaled to the full product.`);
+    // Wall-clock rates drop in proportion when other processes share the cores; say so.
+    const load = loadavg()[0];
+    if (load > availableParallelism() - 0.5) {
+      console.log(`note: load average ${load.toFixed(1)} on ${availableParallelism()} cores: other processes are competing, so these rates are low.`);
+    }
+    console.log('');
     const header = ['M x K x N', `wasm ${threads}T GFLOP/s`, 'wasm 1T GFLOP/s'];
     if (relaxed) header.push(`plain SIMD ${threads}T`);
     header.push('reference GFLOP/s', 'ratio');

@@ -35,6 +35,36 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreInde
   return record(out, 'crossEntropy', [logits], { logp, t, N, C, ignore, count });
 }
 
+/**
+ * softmax(scale * scores) over the last dim, with the causal mask applied on the fly: query t
+ * of T sees keys 0 .. S-T+t (with a KV cache the T queries are the last of S positions).
+ * Fused for speed: one pass instead of scale, masked_fill and softmax, and one backward.
+ * scores (..., T, S) -> weights (..., T, S).
+ */
+export function attentionSoftmax(scores: Tensor, scale: number, causal: boolean): Tensor {
+  const S = scores.shape[scores.ndim - 1], T = scores.shape[scores.ndim - 2];
+  if (causal && T > S) throw new GradpathError(`attention: ${T} queries cannot attend causally to only ${S} keys`);
+  const x = scores.floatValues();
+  const out = empty([...scores.shape]);
+  const y = out.data as Float32Array;
+  const rows = x.length / S;
+  for (let r = 0; r < rows; r++) {
+    const o = r * S;
+    const limit = causal ? S - T + (r % T) + 1 : S;
+    let max = -Infinity;
+    for (let j = 0; j < limit; j++) if (x[o + j] > max) max = x[o + j];
+    let sum = 0;
+    for (let j = 0; j < limit; j++) {
+      const e = Math.exp((x[o + j] - max) * scale);
+      y[o + j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0; j < limit; j++) y[o + j] *= inv;
+  }
+  return record(out, 'attentionSoftmax', [scores], scale);
+}
+
 /** layer_norm over the last dim, with optional affine weight and bias of shape (C). */
 export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
   const C = x.shape[x.ndim - 1];

@@ -1,0 +1,15 @@
+import { defineCommand } from './args.js';
+import { xorCommand } from '../chapters/neat/cli/xor.js';
+import { poleCommand } from '../chapters/neat/cli/pole.js';
+import { flappyCommand } from '../chapters/neat/cli/flappy.js';
+
+/** `gradpath neat`: the NEAT chapter's benchmarks and the flappy-bird game. */
+export const command = defineCommand({
+  name: 'neat',
+  summary: 'NEAT: evolve network weights and topologies (XOR, pole balancing, a flappy-bird game)',
+  usage: 'gradpath neat <xor|pole|flappy> [options]',
+  description: `Neuroevolution of augmenting topologies (Stanley & Miikkulainen 2002): historical markings,
+speciation and explicit fitness sharing. See docs/neat.md.`,
+  options: {},
+  subcommands: [xorCommand, poleCommand, flappyCommand],
+});
