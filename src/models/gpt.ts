@@ -46,7 +46,7 @@ export interface AttentionContext {
 
 /** An attention layer a Block can hold; SelfAttention (no cache, learned positions) is the default. */
 export type AttentionLayer = Module & { forward(x: Tensor, ctx?: AttentionContext): Tensor };
-export type AttentionFactory = (config: GPTConfig, gen: Generator, layer: number) => AttentionLayer;
+export type AttentionFactory<A extends AttentionLayer = AttentionLayer> = (config: GPTConfig, gen: Generator, layer: number) => A;
 
 /**
  * Per-layer state of incremental decoding: `pos` tokens have been processed, and layer i keeps
@@ -99,17 +99,19 @@ export class MLP extends Module {
   }
 }
 
-export class Block extends Module {
+/** A is the attention module's type: nn.SelfAttention unless a factory builds another. */
+export class Block<A extends AttentionLayer = SelfAttention> extends Module {
   ln_1: LayerNorm;
-  attn: AttentionLayer;
+  attn: A;
   ln_2: LayerNorm;
   mlp: MLP;
   /** attention: builds this block's attention (MQA, GQA, MLA, RoPE...); default nn.SelfAttention. */
-  constructor(c: GPTConfig, gen: Generator, attention?: AttentionFactory, layer = 0) {
+  constructor(c: GPTConfig, gen: Generator, attention?: AttentionFactory<A>, layer = 0) {
     super();
     const opts = { bias: c.bias ?? true, dropout: c.dropout ?? 0, generator: gen };
     this.ln_1 = new LayerNorm(c.nEmbd, { bias: opts.bias });
-    this.attn = attention ? attention(c, gen, layer) : new SelfAttention(c.nEmbd, c.nHead, { ...opts, causal: !c.bidirectional });
+    // without a factory A is SelfAttention (the type parameter's default)
+    this.attn = attention ? attention(c, gen, layer) : (new SelfAttention(c.nEmbd, c.nHead, { ...opts, causal: !c.bidirectional }) as unknown as A);
     this.ln_2 = new LayerNorm(c.nEmbd, { bias: opts.bias });
     this.mlp = new MLP(c.nEmbd, opts);
   }
@@ -119,18 +121,18 @@ export class Block extends Module {
   }
 }
 
-export class GPT extends Module {
+export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
   wte: Embedding;
   /** Learned position table (B, T) -> (T, C); left unset (undefined) when config.pos is 'rope'. */
   wpe!: Embedding;
   drop: Dropout;
-  h: Block[];
+  h: Block<A>[];
   ln_f: LayerNorm;
   lm_head: Linear;
   readonly config: GPTConfig;
 
   /** opts.attention: a factory for each block's attention (see chapters/transformers). */
-  constructor(config: GPTConfig, gen: Generator = defaultGenerator, opts: { attention?: AttentionFactory } = {}) {
+  constructor(config: GPTConfig, gen: Generator = defaultGenerator, opts: { attention?: AttentionFactory<A> } = {}) {
     super();
     validateGPTConfig(config);
     this.config = { dropout: 0, bias: true, bidirectional: false, tieWeights: true, ...config };
@@ -139,7 +141,7 @@ export class GPT extends Module {
     this.wte = new Embedding(c.vocabSize, c.nEmbd, { generator: gen });
     if (c.pos !== 'rope') this.wpe = new Embedding(c.blockSize, c.nEmbd, { generator: gen });
     this.drop = new Dropout(c.dropout, gen);
-    this.h = Array.from({ length: c.nLayer }, (_, i) => new Block(c, gen, opts.attention, i));
+    this.h = Array.from({ length: c.nLayer }, (_, i) => new Block<A>(c, gen, opts.attention, i));
     this.ln_f = new LayerNorm(c.nEmbd, { bias: c.bias });
     this.lm_head = new Linear(c.nEmbd, c.vocabSize, { bias: false, generator: gen });
     // nanoGPT init: N(0, 0.02) weights, zero biases, residual projections scaled by 1/sqrt(2 n_layer)
@@ -160,7 +162,7 @@ export class GPT extends Module {
     const [, T] = idx.shape;
     const cache = opts.cache;
     const start = cache ? cache.pos : 0;
-    if (cache && this.h.some((b) => b.attn instanceof SelfAttention)) {
+    if (cache && this.h.some((b) => (b.attn as AttentionLayer) instanceof SelfAttention)) {
       throw new GradpathError('gpt: nn.SelfAttention keeps no KV cache; build the model with an attention factory (chapters/transformers buildModel)');
     }
     if (start + T > this.config.blockSize) throw new GradpathError(`gpt: sequence of length ${start + T} is longer than the block size ${this.config.blockSize}`);

@@ -2,7 +2,7 @@ import { GradpathError } from '../../util/errors.js';
 import { Tensor } from '../../engine/tensor.js';
 import { Generator } from '../../engine/random.js';
 import { noGrad } from '../../engine/autograd.js';
-import { KVCache, type GPT } from '../../models/gpt.js';
+import { KVCache, type GPT, type AttentionLayer } from '../../models/gpt.js';
 import { loadCheckpoint } from '../../io/checkpoint.js';
 import { RunDir } from '../../io/rundir.js';
 import { formatTable } from '../../util/format.js';
@@ -21,7 +21,7 @@ export interface ChargptFlags extends ModelFlags {
 const log = (m: string) => console.error(m);
 
 /** Samples with the KV cache, timing the generation (tokens per second). */
-export function sample(model: GPT, data: { encode(s: string): number[]; decode(ids: ArrayLike<number>): string }, o: { prompt: string; n: number; len: number; temperature: number; topK: number; gen: Generator }): { texts: string[]; tokensPerSecond: number } {
+export function sample(model: GPT<AttentionLayer>, data: { encode(s: string): number[]; decode(ids: ArrayLike<number>): string }, o: { prompt: string; n: number; len: number; temperature: number; topK: number; gen: Generator }): { texts: string[]; tokensPerSecond: number } {
   const ids = data.encode(o.prompt); // checked before any training starts
   const texts: string[] = [];
   let tokens = 0, seconds = 0;
@@ -36,7 +36,7 @@ export function sample(model: GPT, data: { encode(s: string): number[]; decode(i
 }
 
 /** Mean cross-entropy over `batches` batches of a split. */
-function evalLoss(model: GPT, data: CharData, split: 'train' | 'val', gen: Generator, batches: number, B: number, T: number): Record<string, number> {
+function evalLoss(model: GPT<AttentionLayer>, data: CharData, split: 'train' | 'val', gen: Generator, batches: number, B: number, T: number): Record<string, number> {
   let sum = 0;
   for (let i = 0; i < batches; i++) {
     const { x, y } = data.batch(split, B, T, gen);

@@ -3,7 +3,7 @@ import { Tensor } from '../../engine/tensor.js';
 import { Generator } from '../../engine/random.js';
 import { noGrad } from '../../engine/autograd.js';
 import { crossEntropy } from '../../engine/ops/nn.js';
-import type { GPT } from '../../models/gpt.js';
+import type { GPT, AttentionLayer } from '../../models/gpt.js';
 import { RunDir } from '../../io/rundir.js';
 import { CharData, loadText } from './data.js';
 import { buildModel } from './model.js';
@@ -99,7 +99,7 @@ export class Baselines {
 }
 
 /** Loss and accuracy on masked positions, with both baselines on the very same positions. */
-function evaluate(model: GPT, data: CharData, base: Baselines, split: 'train' | 'val', gen: Generator, batches: number, B: number, T: number): Record<string, number> {
+function evaluate(model: GPT<AttentionLayer>, data: CharData, base: Baselines, split: 'train' | 'val', gen: Generator, batches: number, B: number, T: number): Record<string, number> {
   let loss = 0, correct = 0, n = 0, ul = 0, uc = 0, bl = 0, bc = 0;
   for (let i = 0; i < batches; i++) {
     const batch = maskBatch(data, split, B, T, gen);
@@ -165,7 +165,7 @@ function round(x: number, d = 4): number | null {
 }
 
 /** Runs one masked validation window with keepAttention on and draws every layer's heads. */
-export function drawAttention(model: GPT, data: CharData, T: number, gen: Generator): string {
+export function drawAttention(model: GPT<AttentionLayer>, data: CharData, T: number, gen: Generator): string {
   const batch = maskBatch(data, 'val', 1, T, gen);
   const layers = model.h.map((b) => b.attn as unknown as { keepAttention: boolean; lastAttention: Tensor | null });
   for (const a of layers) a.keepAttention = true;

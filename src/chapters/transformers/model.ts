@@ -52,7 +52,9 @@ export function resolveConfig(c: TransformerConfig): TransformerConfig {
 }
 
 /** The factory a GPT's blocks call to build their attention. */
-export function attentionFactory(c: TransformerConfig): AttentionFactory {
+export type VariantAttention = GroupedQueryAttention | MultiHeadLatentAttention;
+
+export function attentionFactory(c: TransformerConfig): AttentionFactory<VariantAttention> {
   return (cfg, gen) => {
     const common = { causal: !cfg.bidirectional, dropout: cfg.dropout ?? 0, bias: cfg.bias ?? true, generator: gen };
     if (c.attention === 'mla') {
@@ -63,7 +65,7 @@ export function attentionFactory(c: TransformerConfig): AttentionFactory {
 }
 
 /** A GPT (src/models/gpt.ts) whose blocks use the configured attention design. */
-export function buildModel(config: TransformerConfig, gen: Generator): { model: GPT; config: TransformerConfig } {
+export function buildModel(config: TransformerConfig, gen: Generator): { model: GPT<VariantAttention>; config: TransformerConfig } {
   const c = resolveConfig(config);
   return { model: new GPT(c, gen, { attention: attentionFactory(c) }), config: c };
 }
