@@ -27,6 +27,47 @@ export interface GPTConfig {
   bidirectional?: boolean;
   /** Tie the output head to the token embedding (GPT-2 does). */
   tieWeights?: boolean;
+  /**
+   * Position information: 'learned' adds a wpe table (GPT-2); 'rope' has no table and leaves
+   * positions to the attention modules (rotary embeddings), which then must come from a factory.
+   */
+  pos?: 'learned' | 'rope';
+}
+
+/**
+ * What an attention module sees besides x: the absolute position of x's first token (for RoPE
+ * and for the causal mask over cached keys) and, when decoding incrementally, this layer's cache
+ * (a bag of tensors whose layout each attention design chooses: K and V for MHA, c_KV for MLA).
+ */
+export interface AttentionContext {
+  pos: number;
+  cache?: Record<string, Tensor>;
+}
+
+/** An attention layer a Block can hold; SelfAttention (no cache, learned positions) is the default. */
+export type AttentionLayer = Module & { forward(x: Tensor, ctx?: AttentionContext): Tensor };
+export type AttentionFactory<A extends AttentionLayer = AttentionLayer> = (config: GPTConfig, gen: Generator, layer: number) => A;
+
+/**
+ * Per-layer state of incremental decoding: `pos` tokens have been processed, and layer i keeps
+ * whatever its attention put in `layers[i]`. bytes() measures what is really held.
+ */
+export class KVCache {
+  pos = 0;
+  layers: Record<string, Tensor>[];
+  constructor(readonly nLayer: number) {
+    this.layers = Array.from({ length: nLayer }, () => ({}));
+  }
+  reset(): void {
+    this.pos = 0;
+    this.layers = Array.from({ length: this.nLayer }, () => ({}));
+  }
+  /** Bytes of every tensor held (float32: 4 per element). */
+  bytes(): number {
+    let n = 0;
+    for (const l of this.layers) for (const t of Object.values(l)) n += t.numel() * t.data.BYTES_PER_ELEMENT;
+    return n;
+  }
 }
 
 export function validateGPTConfig(c: GPTConfig): void {
@@ -34,6 +75,7 @@ export function validateGPTConfig(c: GPTConfig): void {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new GradpathError(`gpt: ${k} must be a positive integer; got ${c[k]}`);
   }
   if (c.nEmbd % c.nHead !== 0) throw new GradpathError(`gpt: n_embd ${c.nEmbd} is not divisible by n_head ${c.nHead}`);
+  if (c.pos !== undefined && c.pos !== 'learned' && c.pos !== 'rope') throw new GradpathError(`gpt: pos must be learned or rope; got ${c.pos}`);
 }
 
 /** Normal(0, std) initialisation, as nanoGPT's _init_weights. */
@@ -57,43 +99,49 @@ export class MLP extends Module {
   }
 }
 
-export class Block extends Module {
+/** A is the attention module's type: nn.SelfAttention unless a factory builds another. */
+export class Block<A extends AttentionLayer = SelfAttention> extends Module {
   ln_1: LayerNorm;
-  attn: SelfAttention;
+  attn: A;
   ln_2: LayerNorm;
   mlp: MLP;
-  constructor(c: GPTConfig, gen: Generator) {
+  /** attention: builds this block's attention (MQA, GQA, MLA, RoPE...); default nn.SelfAttention. */
+  constructor(c: GPTConfig, gen: Generator, attention?: AttentionFactory<A>, layer = 0) {
     super();
     const opts = { bias: c.bias ?? true, dropout: c.dropout ?? 0, generator: gen };
     this.ln_1 = new LayerNorm(c.nEmbd, { bias: opts.bias });
-    this.attn = new SelfAttention(c.nEmbd, c.nHead, { ...opts, causal: !c.bidirectional });
+    // without a factory A is SelfAttention (the type parameter's default)
+    this.attn = attention ? attention(c, gen, layer) : (new SelfAttention(c.nEmbd, c.nHead, { ...opts, causal: !c.bidirectional }) as unknown as A);
     this.ln_2 = new LayerNorm(c.nEmbd, { bias: opts.bias });
     this.mlp = new MLP(c.nEmbd, opts);
   }
-  forward(x: Tensor): Tensor {
-    x = x.add(this.attn.forward(this.ln_1.forward(x))); // (B, T, C)
+  forward(x: Tensor, ctx?: AttentionContext): Tensor {
+    x = x.add(this.attn.forward(this.ln_1.forward(x), ctx)); // (B, T, C)
     return x.add(this.mlp.forward(this.ln_2.forward(x)));
   }
 }
 
-export class GPT extends Module {
+export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
   wte: Embedding;
-  wpe: Embedding;
+  /** Learned position table (B, T) -> (T, C); left unset (undefined) when config.pos is 'rope'. */
+  wpe!: Embedding;
   drop: Dropout;
-  h: Block[];
+  h: Block<A>[];
   ln_f: LayerNorm;
   lm_head: Linear;
   readonly config: GPTConfig;
 
-  constructor(config: GPTConfig, gen: Generator = defaultGenerator) {
+  /** opts.attention: a factory for each block's attention (see chapters/transformers). */
+  constructor(config: GPTConfig, gen: Generator = defaultGenerator, opts: { attention?: AttentionFactory<A> } = {}) {
     super();
     validateGPTConfig(config);
     this.config = { dropout: 0, bias: true, bidirectional: false, tieWeights: true, ...config };
     const c = this.config;
+    if (c.pos === 'rope' && !opts.attention) throw new GradpathError('gpt: pos rope needs an attention factory that applies rotary embeddings');
     this.wte = new Embedding(c.vocabSize, c.nEmbd, { generator: gen });
-    this.wpe = new Embedding(c.blockSize, c.nEmbd, { generator: gen });
+    if (c.pos !== 'rope') this.wpe = new Embedding(c.blockSize, c.nEmbd, { generator: gen });
     this.drop = new Dropout(c.dropout, gen);
-    this.h = Array.from({ length: c.nLayer }, () => new Block(c, gen));
+    this.h = Array.from({ length: c.nLayer }, (_, i) => new Block<A>(c, gen, opts.attention, i));
     this.ln_f = new LayerNorm(c.nEmbd, { bias: c.bias });
     this.lm_head = new Linear(c.nEmbd, c.vocabSize, { bias: false, generator: gen });
     // nanoGPT init: N(0, 0.02) weights, zero biases, residual projections scaled by 1/sqrt(2 n_layer)
@@ -105,14 +153,26 @@ export class GPT extends Module {
     if (c.tieWeights) this.lm_head.weight = this.wte.weight; // one tensor, listed once (as wte.weight)
   }
 
-  /** idx (B, T) int32 -> logits (B, T, vocab); with targets (B, T), also the mean cross-entropy. */
-  forward(idx: Tensor, targets?: Tensor): { logits: Tensor; loss: Tensor | null } {
+  /**
+   * idx (B, T) int32 -> logits (B, T, vocab); with targets (B, T), also the mean cross-entropy.
+   * With opts.cache, idx holds only the new tokens: they sit at positions cache.pos.. and attend
+   * to the cached ones, and the cache advances by T (incremental decoding).
+   */
+  forward(idx: Tensor, targets?: Tensor | null, opts: { cache?: KVCache } = {}): { logits: Tensor; loss: Tensor | null } {
     const [, T] = idx.shape;
-    if (T > this.config.blockSize) throw new GradpathError(`gpt: sequence of length ${T} is longer than the block size ${this.config.blockSize}`);
-    const pos = arange(T); // (T)
-    let x = this.wte.forward(idx).add(this.wpe.forward(pos)); // (B, T, C)
+    const cache = opts.cache;
+    const start = cache ? cache.pos : 0;
+    if (cache && this.h.some((b) => (b.attn as AttentionLayer) instanceof SelfAttention)) {
+      throw new GradpathError('gpt: nn.SelfAttention keeps no KV cache; build the model with an attention factory (chapters/transformers buildModel)');
+    }
+    if (start + T > this.config.blockSize) throw new GradpathError(`gpt: sequence of length ${start + T} is longer than the block size ${this.config.blockSize}`);
+    let x = this.wte.forward(idx); // (B, T, C)
+    if (this.wpe) x = x.add(this.wpe.forward(arange(start, start + T))); // + (T, C)
     x = this.drop.forward(x);
-    for (const block of this.h) x = block.forward(x);
+    this.h.forEach((block, i) => {
+      x = block.forward(x, { pos: start, cache: cache?.layers[i] });
+    });
+    if (cache) cache.pos += T;
     x = this.ln_f.forward(x);
     const logits = this.lm_head.forward(x); // (B, T, vocab)
     const loss = targets ? crossEntropy(logits, targets, { ignoreIndex: -1 }) : null;
@@ -121,23 +181,37 @@ export class GPT extends Module {
 
   /** Parameters excluding position embeddings (as nanoGPT reports them). */
   numParams(nonEmbedding = true): number {
-    return this.numParameters() - (nonEmbedding ? this.wpe.weight.numel() : 0);
+    return this.numParameters() - (nonEmbedding && this.wpe ? this.wpe.weight.numel() : 0);
   }
 
   /**
    * Samples maxNewTokens tokens after idx (B, T), cropping the context to the block size.
    * temperature scales the logits; topK keeps only the k most likely tokens.
+   * With opts.cache (a KVCache, which the caller may inspect afterwards), each step feeds only the
+   * newest token; when the block is full the cache restarts from the last half block of tokens.
    */
-  generate(idx: Tensor, maxNewTokens: number, opts: { temperature?: number; topK?: number; generator?: Generator } = {}): Tensor {
+  generate(idx: Tensor, maxNewTokens: number, opts: { temperature?: number; topK?: number; generator?: Generator; cache?: KVCache } = {}): Tensor {
     const temperature = opts.temperature ?? 1.0;
+    const bs = this.config.blockSize;
+    const cache = opts.cache;
     return noGrad(() => {
       const wasTraining = this.training;
       this.eval();
       let seq = idx;
+      cache?.reset();
       for (let i = 0; i < maxNewTokens; i++) {
         const T = seq.shape[1];
-        const ctx = T <= this.config.blockSize ? seq : seq.narrow(1, T - this.config.blockSize, this.config.blockSize);
-        const { logits } = this.forward(ctx);
+        let logits: Tensor;
+        if (cache && cache.pos > 0 && cache.pos < bs) {
+          logits = this.forward(seq.narrow(1, T - 1, 1), null, { cache }).logits; // (B, 1, vocab)
+        } else if (cache) {
+          cache.reset(); // (re)fill: the whole prompt, or the last half block once the block is full
+          const keep = T <= bs ? T : Math.max(1, bs >> 1);
+          logits = this.forward(seq.narrow(1, T - keep, keep), null, { cache }).logits;
+        } else {
+          const ctx = T <= bs ? seq : seq.narrow(1, T - bs, bs);
+          logits = this.forward(ctx).logits;
+        }
         const last = logits.narrow(1, logits.shape[1] - 1, 1).squeeze(1).div(temperature); // (B, vocab)
         const probs = restrictTopK(last, opts.topK).softmax(-1);
         const next = multinomial(probs, 1, opts.generator); // (B, 1)

@@ -1,0 +1,31 @@
+import { defineCommand } from './args.js';
+import { modelOptions } from '../chapters/transformers/presets.js';
+import { runChargpt } from '../chapters/transformers/chargpt.js';
+
+/** `gradpath chargpt`: nanoGPT's shakespeare_char, with the attention designs that came after GPT-2. */
+export const command = defineCommand({
+  name: 'chargpt',
+  summary: "A character-level GPT on Shakespeare (nanoGPT's shakespeare_char), with MHA/GQA/MQA/MLA attention and RoPE",
+  description: `
+Trains nanoGPT's character-level GPT: token + position embeddings, pre-LayerNorm blocks, a tied head,
+AdamW with warmup and cosine decay. Evaluates both splits every --eval-interval iterations, keeps the
+best model, prints samples at the end. Ctrl-C saves; --resume continues exactly.
+
+Examples:
+  GRADPATH_DATA_DIR=/work/shared/data gradpath chargpt --preset cpu
+  gradpath chargpt --preset cpu --attention mla --max-iters 500 --json
+  gradpath chargpt --report-kv --attention gqa --n-kv-head 2
+  gradpath chargpt -o runs/chargpt-cpu --sample-only --prompt "ROMEO:"`,
+  options: {
+    ...modelOptions,
+    'sample-only': { type: 'boolean', help: 'Only sample from the checkpoint in --out' },
+    'num-samples': { type: 'int', min: 0, default: 2, help: 'Samples printed at the end' },
+    'sample-len': { type: 'int', min: 1, default: 500, help: 'Characters per sample' },
+    prompt: { type: 'string', help: 'Start of every sample (default: a newline)' },
+    temperature: { type: 'float', min: 0.01, default: 0.8, help: 'Sampling temperature' },
+    'top-k': { type: 'int', min: 1, default: 200, help: 'Sample among the k most likely characters' },
+    'report-kv': { type: 'boolean', help: 'Print KV-cache sizes of MHA, GQA, MQA and MLA at this model size (formulas and measured)' },
+    'kv-tokens': { type: 'int', min: 2, help: 'Tokens generated for --report-kv (default: block size)' },
+  },
+  run: (o) => runChargpt(o),
+});

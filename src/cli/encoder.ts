@@ -1,0 +1,21 @@
+import { defineCommand } from './args.js';
+import { modelOptions } from '../chapters/transformers/presets.js';
+import { runEncoder } from '../chapters/transformers/encoder.js';
+
+/** `gradpath encoder`: a bidirectional transformer trained with masked-character modelling. */
+export const command = defineCommand({
+  name: 'encoder',
+  summary: 'An encoder-only (bidirectional) transformer trained to fill in masked characters, with attention maps',
+  description: `
+The same blocks as chargpt without the causal mask. 15% of the characters are replaced by [MASK]
+and the model predicts them from both sides. Reports masked-character loss and accuracy on the
+validation split next to unigram and bigram (left-context) baselines, and writes attention.svg.
+
+Example:
+  GRADPATH_DATA_DIR=/work/shared/data gradpath encoder --preset cpu --max-iters 1000`,
+  options: {
+    ...modelOptions,
+    'map-length': { type: 'int', min: 2, default: 48, help: 'Characters in the attention-map picture' },
+  },
+  run: (o) => runEncoder(o),
+});
