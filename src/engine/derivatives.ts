@@ -2,7 +2,7 @@ import { getBackend } from './device.js';
 import { Tensor } from './tensor.js';
 import { unbroadcast, padNarrow, reshape } from './ops/view.js';
 import { binaryRaw } from './ops/elementwise.js';
-import { geluGrad } from '../backends/reference/elementwise.js';
+import { geluGradFromTanh } from '../backends/reference/elementwise.js';
 
 /**
  * All of backprop in one table. Each rule gets the output gradient g, the op's inputs, its
@@ -11,11 +11,12 @@ import { geluGrad } from '../backends/reference/elementwise.js';
  */
 type Rule = (g: Tensor, inputs: Tensor[], out: Tensor, saved: any) => (Tensor | null)[];
 
-const gelugrad = (x: Tensor, g: Tensor): Tensor => {
-  const xv = x.floatValues(), gv = g.floatValues();
+// fused: uses the tanh values the forward saved
+const gelugrad = (g: Tensor, xv: Float32Array, th: Float32Array): Tensor => {
+  const gv = g.floatValues();
   const out = new Float32Array(xv.length);
-  for (let i = 0; i < xv.length; i++) out[i] = gv[i] * geluGrad(xv[i]);
-  return new Tensor(out, [...x.shape]);
+  for (let i = 0; i < xv.length; i++) out[i] = gv[i] * geluGradFromTanh(xv[i], th[i]);
+  return new Tensor(out, [...g.shape]);
 };
 
 const unary = (fn: (x: Tensor, out: Tensor) => Tensor): Rule => (g, [x], out) => [g.mul(fn(x, out))];
@@ -29,7 +30,7 @@ export const derivatives = {
   tanh: unary((_, y) => y.mul(y).neg().add(1)),
   sigmoid: unary((_, y) => y.mul(y.neg().add(1))),
   relu: unary((x) => x.gt(0)),
-  gelu: (g, [x]) => [gelugrad(x, g)],
+  gelu: (g, _inputs, _out, { xv, th }) => [gelugrad(g, xv, th)],
   abs: unary((x) => sign(x)),
   sign: () => [null],
   step: () => [null],

@@ -171,7 +171,7 @@ export class Tensor {
   tanh(): Tensor { return E.unaryOp('tanh', this); }
   sigmoid(): Tensor { return E.unaryOp('sigmoid', this); }
   relu(): Tensor { return E.unaryOp('relu', this); }
-  gelu(): Tensor { return E.unaryOp('gelu', this); }
+  gelu(): Tensor { return E.gelu(this); }
   abs(): Tensor { return E.unaryOp('abs', this); }
   clamp(min?: number, max?: number): Tensor { return E.clamp(this, min, max); }
   maskedFill(mask: Tensor, value: number): Tensor { return E.maskedFill(this, mask, value); }

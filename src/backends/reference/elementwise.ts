@@ -14,9 +14,21 @@ export function gelu(x: number): number {
   return 0.5 * x * (1 + fastTanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
 }
 
-/** Derivative of gelu (used by the backward rule). */
-export function geluGrad(x: number): number {
-  const th = fastTanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
+/**
+ * GELU over an array, also writing the tanh it computed for each element into `th`, so the
+ * backward needs no second exp (GELU is the costliest elementwise op of a GPT step).
+ */
+export function geluWithTanh(x: Float32Array, out: Float32Array, th: Float32Array): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    const t = fastTanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v));
+    th[i] = t;
+    out[i] = 0.5 * v * (1 + t);
+  }
+}
+
+/** Derivative of gelu at x, given th = tanh(sqrt(2/pi) (x + 0.044715 x^3)) from the forward. */
+export function geluGradFromTanh(x: number, th: number): number {
   return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
 }
 export const unaryFns: Record<UnaryOp, (x: number) => number> = {

@@ -1,4 +1,5 @@
 import type { BinaryOp, UnaryOp } from '../../backends/backend.js';
+import { geluWithTanh } from '../../backends/reference/elementwise.js';
 import { GradpathError } from '../../util/errors.js';
 import { record } from '../autograd.js';
 import { getBackend } from '../device.js';
@@ -30,6 +31,15 @@ export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   const out = empty([...xf.shape]);
   getBackend().unary(op, floatData(xf), out.data as Float32Array);
   return record(out, op, [xf]);
+}
+
+/** GELU (tanh approximation), fused: the forward keeps its tanh values for the backward. */
+export function gelu(x: Tensor): Tensor {
+  const xv = floatData(asTensor(x));
+  const out = empty([...x.shape]);
+  const th = new Float32Array(xv.length);
+  geluWithTanh(xv, out.data as Float32Array, th);
+  return record(out, 'gelu', [x], { xv, th });
 }
 
 /** Runs a broadcasting binary kernel; inputs may be any strided views (no copies). */
