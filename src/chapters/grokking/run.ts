@@ -11,19 +11,12 @@ import { CONFIG_KEYS, setupRun, train, type EpochRecord, type GrokConfig, type G
 
 /** One run in its own directory: config.json, metrics.jsonl, curves.svg, spectrum.svg, summary.json, latest.safetensors. */
 
-export interface RunSummary {
+/** A training result plus what the run adds: its label, configuration, speed and spectrum. */
+export interface RunSummary extends GrokResult {
   label: string;
   config: GrokConfig;
-  train99: number | null;
-  val99: number | null;
-  finalValAcc: number;
-  epochsRun: number;
-  seconds: number;
-  cpuSeconds: number;
   epochsPerSecond: number;
   spectrum: Spectrum;
-  history: EpochRecord[];
-  interrupted: boolean;
 }
 
 const KIND = 'grokking';
