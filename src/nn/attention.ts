@@ -1,33 +1,22 @@
 import { GradpathError } from '../util/errors.js';
 import { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../engine/random.js';
-import { full } from '../engine/ops/create.js';
-import { attentionSoftmax, triu } from '../engine/ops/nn.js';
+import { attentionSoftmax } from '../engine/ops/nn.js';
 import { Module } from './module.js';
 import { Dropout, Linear } from './layers.js';
 
-const maskCache = new Map<number, Tensor>();
-
-/** (T, T) mask with 1 above the diagonal: the future positions a causal head must not see. */
-export function causalMask(T: number): Tensor {
-  let m = maskCache.get(T);
-  if (!m) {
-    m = triu(full([T, T], 1), 1);
-    maskCache.set(T, m);
-  }
-  return m;
-}
-
 /**
- * Scaled dot-product attention: softmax(q k^T / sqrt(d)) v, optionally causal.
- * q (B, nh, T, hs), k and v (B, nh, S, hs) -> (B, nh, T, hs).
+ * Scaled dot-product attention: softmax(q k^T * scale) v, optionally causal, with the weights.
+ * q (..., T, d), k (..., S, d), v (..., S, dv) -> y (..., T, dv), att (..., T, S); batch dims
+ * broadcast (GQA shares a K/V head that way). With a KV cache the T queries are the last T of
+ * the S positions. Scale defaults to 1/sqrt(d).
  */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { causal?: boolean; dropout?: Dropout } = {}): Tensor {
-  const hs = q.shape[q.ndim - 1];
-  // fused scale + causal mask + softmax; with a cache, the T new queries sit at the end of S keys
-  let att = attentionSoftmax(q.matmul(k.transpose(-2, -1)), 1 / Math.sqrt(hs), opts.causal ?? false); // (B, nh, T, S)
-  if (opts.dropout) att = opts.dropout.forward(att);
-  return att.matmul(v); // (B, nh, T, hs)
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { scale?: number; causal?: boolean; dropout?: Dropout } = {}): { y: Tensor; att: Tensor } {
+  const scale = opts.scale ?? 1 / Math.sqrt(q.shape[q.ndim - 1]);
+  // fused scale + causal mask + softmax
+  const att = attentionSoftmax(q.matmul(k.transpose(-2, -1)), scale, opts.causal ?? false); // (..., T, S)
+  const y = (opts.dropout ? opts.dropout.forward(att) : att).matmul(v); // (..., T, dv)
+  return { y, att };
 }
 
 /**
@@ -59,15 +48,9 @@ export class SelfAttention extends Module {
     // one copy moves q, k and v into head-major layout; each is then a contiguous slice
     const qkv = this.c_attn.forward(x).reshape(B, T, 3, this.nHead, hs).permute(2, 0, 3, 1, 4).contiguous(); // (3, B, nh, T, hs)
     const [q, k, v] = [0, 1, 2].map((i) => qkv.narrow(0, i, 1).squeeze(0)); // (B, nh, T, hs)
-    let y: Tensor;
-    if (this.keepAttention) {
-      const att = attentionSoftmax(q.matmul(k.transpose(-2, -1)), 1 / Math.sqrt(hs), this.causal); // (B, nh, T, T)
-      this.lastAttention = att.detach();
-      y = this.attn_dropout.forward(att).matmul(v);
-    } else {
-      y = scaledDotProductAttention(q, k, v, { causal: this.causal, dropout: this.attn_dropout });
-    }
-    y = y.transpose(1, 2).reshape(B, T, C); // re-assemble heads: (B, T, C)
+    const { y: heads, att } = scaledDotProductAttention(q, k, v, { causal: this.causal, dropout: this.attn_dropout }); // (B, nh, T, hs)
+    if (this.keepAttention) this.lastAttention = att.detach();
+    const y = heads.transpose(1, 2).reshape(B, T, C); // re-assemble heads: (B, T, C)
     return this.resid_dropout.forward(this.c_proj.forward(y));
   }
 }

@@ -1,7 +1,7 @@
 /** Neural-network building blocks, as torch.nn (layers) and torch.nn.functional (functions). */
 export { Module } from './module.js';
 export { Linear, Embedding, LayerNorm, BatchNorm1d, Dropout, ReLU, Tanh, GELU, Sequential, uniform, type Layer } from './layers.js';
-export { SelfAttention, CausalSelfAttention, scaledDotProductAttention, causalMask } from './attention.js';
+export { SelfAttention, CausalSelfAttention, scaledDotProductAttention } from './attention.js';
 export { crossEntropy, layerNorm, batchNorm, dropout, oneHot, attentionSoftmax } from '../engine/ops/nn.js';
 export { embedding } from '../engine/ops/indexing.js';
 export { softmax } from '../engine/ops/reduce.js';

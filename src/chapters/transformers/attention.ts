@@ -4,23 +4,9 @@ import type { Generator } from '../../engine/random.js';
 import { cat } from '../../engine/ops/view.js';
 import { Module } from '../../nn/module.js';
 import { Dropout, LayerNorm, Linear } from '../../nn/layers.js';
-import { causalMask } from '../../nn/attention.js';
+import { scaledDotProductAttention as attend } from '../../nn/attention.js';
 import type { AttentionContext } from '../../models/gpt.js';
 import { Rope } from './rope.js';
-
-/**
- * softmax(q k^T * scale) v with an optional causal mask. q (..., T, d), k (..., S, d),
- * v (..., S, dv); batch dims broadcast (that is how GQA shares a K/V head among queries).
- * With a cache the T queries are the last T of the S positions, so query t may see keys <= S-T+t.
- */
-export function attend(q: Tensor, k: Tensor, v: Tensor, opts: { scale: number; causal: boolean; dropout?: Dropout }): { y: Tensor; att: Tensor } {
-  const T = q.shape[q.ndim - 2], S = k.shape[k.ndim - 2];
-  let att = q.matmul(k.transpose(-2, -1)).mul(opts.scale); // (..., T, S)
-  if (opts.causal) att = att.maskedFill(T === S ? causalMask(T) : causalMask(S).narrow(0, S - T, T), -Infinity);
-  att = att.softmax(-1);
-  const y = (opts.dropout ? opts.dropout.forward(att) : att).matmul(v); // (..., T, dv)
-  return { y, att };
-}
 
 /** Appends new entries (along `dim`) to the tensor cached under `key` and returns all of them. */
 function append(cache: Record<string, Tensor> | undefined, key: string, x: Tensor, dim: number): Tensor {

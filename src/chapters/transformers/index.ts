@@ -4,7 +4,7 @@
  * attention designs, RoPE, the KV-cache accounting, the char-level data, training and the encoder.
  */
 export { Rope } from './rope.js';
-export { attend, GroupedQueryAttention, MultiHeadLatentAttention, type AttentionOptions, type MLAOptions } from './attention.js';
+export { GroupedQueryAttention, MultiHeadLatentAttention, type AttentionOptions, type MLAOptions } from './attention.js';
 export { buildModel, resolveConfig, attentionFactory, kvFormulas, kvElementsPerToken, type AttentionKind, type TransformerConfig } from './model.js';
 export { CharData, TINY_SHAKESPEARE, loadText } from './data.js';
 export { PRESETS, type Preset } from './presets.js';

@@ -21,21 +21,16 @@ export function asTensor(x: TensorLike): Tensor {
   return x.dtype === 'float32' ? x : x.float();
 }
 
-/** Contiguous float32 data of x (shares storage when possible). */
-export function floatData(x: Tensor): Float32Array {
-  return x.floatValues();
-}
-
 export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   const xf = asTensor(x);
   const out = empty([...xf.shape]);
-  getBackend().unary(op, floatData(xf), out.data as Float32Array);
+  getBackend().unary(op, xf.floatValues(), out.data as Float32Array);
   return record(out, op, [xf]);
 }
 
 /** GELU (tanh approximation), fused: the forward keeps its tanh values for the backward. */
 export function gelu(x: Tensor): Tensor {
-  const xv = floatData(asTensor(x));
+  const xv = asTensor(x).floatValues();
   const out = empty([...x.shape]);
   const th = new Float32Array(xv.length);
   geluWithTanh(xv, out.data as Float32Array, th);
@@ -75,7 +70,7 @@ export function pow(x: Tensor, exponent: TensorLike): Tensor {
 
 export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
   if (min > max) throw new GradpathError(`clamp: min ${min} is greater than max ${max}`);
-  const v = floatData(x);
+  const v = x.floatValues();
   const out = empty([...x.shape]);
   const o = out.data;
   for (let i = 0; i < v.length; i++) o[i] = v[i] < min ? min : v[i] > max ? max : v[i];
@@ -105,7 +100,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   const trailing = mask.shape.slice(mask.shape.findIndex((d) => d !== 1));
   const repeats = mask.numel() === 0 || trailing.every((d, i) => d === x.shape[x.ndim - trailing.length + i]);
   const m = repeats ? mask.floatValues() : mask.float().expand(x.shape).floatValues();
-  const xv = floatData(x);
+  const xv = x.floatValues();
   const out = empty([...x.shape]);
   const o = out.data;
   const period = m.length;

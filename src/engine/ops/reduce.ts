@@ -3,7 +3,7 @@ import { record } from '../autograd.js';
 import { getBackend } from '../device.js';
 import { normDim, numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { empty, floatData } from './elementwise.js';
+import { empty } from './elementwise.js';
 
 /** Reductions over dims, and softmax (a fused reduction). */
 
@@ -45,7 +45,7 @@ function finish(x: Tensor, data: Float32Array, dims: number[], keepdim: boolean)
 
 export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const dims = normDims('sum', x, dim);
-  const out = finish(x, reduceData('sum', floatData(x), x.shape, dims), dims, keepdim);
+  const out = finish(x, reduceData('sum', x.floatValues(), x.shape, dims), dims, keepdim);
   return record(out, 'sum', [x], { kept: keptShape(x.shape, dims) });
 }
 
@@ -65,7 +65,7 @@ export function variance(x: Tensor, dim?: number | number[], keepdim = false, un
 function extreme(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
   if (x.numel() === 0) throw new GradpathError(`${op}: cannot reduce an empty tensor ${shapeStr(x.shape)}`);
   const dims = normDims(op, x, dim);
-  const out = finish(x, reduceData(op, floatData(x), x.shape, dims), dims, keepdim);
+  const out = finish(x, reduceData(op, x.floatValues(), x.shape, dims), dims, keepdim);
   return record(out, 'extreme', [x], { kept: keptShape(x.shape, dims) });
 }
 
@@ -81,7 +81,7 @@ export function argmax(x: Tensor, dim = -1, keepdim = false): Tensor {
   const d = normDim('argmax', dim, x.ndim);
   const [outer, n, inner] = splitAt(x.shape, d);
   const out = new Int32Array(outer * inner);
-  getBackend().argmax(floatData(x), outer, n, inner, out);
+  getBackend().argmax(x.floatValues(), outer, n, inner, out);
   return new Tensor(out, keepdim ? keptShape(x.shape, [d]) : x.shape.filter((_, i) => i !== d));
 }
 
@@ -92,6 +92,6 @@ export function softmax(x: Tensor, dim = -1, log = false): Tensor {
   if (d !== last) return softmax(x.transpose(d, last), last, log).transpose(d, last);
   const cols = x.shape[last] ?? 1;
   const out = empty([...x.shape]);
-  getBackend().softmax(floatData(x), x.numel() / Math.max(cols, 1), cols, out.data as Float32Array, log);
+  getBackend().softmax(x.floatValues(), x.numel() / Math.max(cols, 1), cols, out.data as Float32Array, log);
   return record(out, log ? 'logSoftmax' : 'softmax', [x]);
 }

@@ -12,12 +12,16 @@ test('a real Ctrl-C (SIGINT) during training saves latest.safetensors and exits 
   const dir = tempDir();
   const input = writeLines(dir, 'names.txt', syllableNames(200));
   const child = spawn(process.execPath, [BIN, 'makemore', '-i', input, '-o', join(dir, 'run'), '--type', 'bigram', '--max-steps', '10000000', '--num-samples', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '', stdout = '';
+  let stderr = '', stdout = '', scheduled = false;
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => {
     stderr += d;
     // the run has started training once the data line is out; give it a moment, then interrupt
-    if (stderr.includes('block size') && !child.killed) setTimeout(() => child.kill('SIGINT'), 500);
+    // exactly once (a second SIGINT means "quit now, without saving")
+    if (stderr.includes('block size') && !scheduled) {
+      scheduled = true;
+      setTimeout(() => child.kill('SIGINT'), 500);
+    }
   });
   const code = await new Promise<number | null>((done) => child.on('close', done));
   assert.equal(code, 130, stderr);
