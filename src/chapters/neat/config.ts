@@ -25,8 +25,13 @@ export interface NeatConfig {
   weightPerturbRate: number;
   /** Perturbations are uniform in [-power, +power]. */
   weightPerturbPower: number;
-  /** Fresh weights are uniform in [-range, +range]. */
+  /** Weights of the first genomes and of new links are uniform in [-range, +range]. */
   weightInitRange: number;
+  /**
+   * A weight that is not perturbed is replaced by a fresh one, uniform in [-range, +range]. The
+   * original NEAT code draws replacements at the mutation power (2.5), not the initial range.
+   */
+  weightReplaceRange: number;
   /** Weights are clamped to [-cap, cap] so a long run cannot drift to huge values. */
   weightCap: number;
   addNodeRate: number;
@@ -71,6 +76,7 @@ export const PAPER_DEFAULTS: Omit<NeatConfig, 'inputs' | 'outputs'> = {
   // The paper does not print the perturbation size; 2.5 is the original NEAT code's mutation power.
   weightPerturbPower: 2.5,
   weightInitRange: 1.0,
+  weightReplaceRange: 2.5,
   weightCap: 8,
   addNodeRate: 0.03,
   addLinkRate: 0.05,
@@ -103,7 +109,7 @@ const RATES: (keyof NeatConfig)[] = [
 ];
 const NON_NEGATIVE: (keyof NeatConfig)[] = [
   'excessCoefficient', 'disjointCoefficient', 'weightCoefficient', 'compatibilityThreshold',
-  'normaliseAbove', 'weightPerturbPower', 'weightInitRange', 'targetSpecies',
+  'normaliseAbove', 'weightPerturbPower', 'weightInitRange', 'weightReplaceRange', 'targetSpecies',
 ];
 
 export function validateConfig(c: NeatConfig): void {

@@ -207,7 +207,7 @@ export function mutateWeights(g: Genome, config: NeatConfig, rng: Random): void 
     if (rng.chance(config.weightPerturbRate)) {
       c.weight = clampWeight(c.weight + rng.uniform(-config.weightPerturbPower, config.weightPerturbPower), config.weightCap);
     } else {
-      c.weight = rng.uniform(-config.weightInitRange, config.weightInitRange);
+      c.weight = rng.uniform(-config.weightReplaceRange, config.weightReplaceRange);
     }
   }
 }

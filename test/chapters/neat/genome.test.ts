@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  compatibilityDistance, createInitialGenome, crossover, InnovationTracker, mutateAddLink, mutateAddNode, cloneGenome,
+  compatibilityDistance, createInitialGenome, crossover, InnovationTracker, mutateAddLink, mutateAddNode, mutateWeights, cloneGenome,
 } from '../../../src/chapters/neat/genome.js';
 import { createNetwork } from '../../../src/chapters/neat/network.js';
 import { Random } from '../../../src/chapters/neat/random.js';
@@ -101,4 +101,18 @@ test('add-link never closes a cycle in a feed-forward genome', () => {
   const h = handGenome([[0, 0, 3, 1], [1, 1, 3, 1], [2, 2, 3, 1]]);
   for (let i = 0; i < 10; i++) mutateAddLink(h, recurrent, tracker, rng);
   assert.ok(h.connections.some((c) => c.in === 3 && c.out === 3), 'recurrent genomes may gain self-loops');
+});
+
+test('weight mutation: perturbations within the mutation power, replacements within weightReplaceRange', () => {
+  const rng = new Random(5);
+  const links: [number, number, number, number][] = [];
+  for (let i = 0; i < 200; i++) links.push([i, i % 3, 3, 0]);
+  const replaced = handGenome(links);
+  mutateWeights(replaced, xorConfig({ weightPerturbRate: 0, weightReplaceRange: 0.3 }), rng);
+  const w = replaced.connections.map((c) => c.weight);
+  assert.ok(w.every((x) => Math.abs(x) <= 0.3) && Math.max(...w) > 0.25 && Math.min(...w) < -0.25, 'replacements fill [-0.3, 0.3]');
+  const perturbed = handGenome(links.map(([i, f, t]) => [i, f, t, 5] as [number, number, number, number]));
+  mutateWeights(perturbed, xorConfig({ weightPerturbRate: 1, weightPerturbPower: 0.5 }), rng);
+  assert.ok(perturbed.connections.every((c) => Math.abs(c.weight - 5) <= 0.5 && c.weight !== 5), 'perturbations stay within ±power of the old weight');
+  assert.throws(() => xorConfig({ weightReplaceRange: -1 }), /weightReplaceRange must be a finite number >= 0/);
 });
