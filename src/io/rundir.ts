@@ -44,6 +44,18 @@ export class RunDir {
     this.elapsedOffset = seconds;
   }
 
+  /**
+   * Resuming from a checkpoint saved at `step`: the clock continues from `elapsedSeconds`, and
+   * metrics.jsonl forgets events after `step` (logged by the interrupted run after its last save;
+   * the resumed run logs them again), so the log reads as one uninterrupted run.
+   */
+  resumeAt(step: number, elapsedSeconds: number): void {
+    this.setElapsedOffset(elapsedSeconds);
+    if (!this.exists('metrics.jsonl')) return;
+    const kept = this.readMetrics().filter((e) => !(e.step > step));
+    this.writeText('metrics.jsonl', kept.map((e) => JSON.stringify(e) + '\n').join(''));
+  }
+
   writeConfig(config: object): void {
     this.writeText('config.json', JSON.stringify(config, null, 2) + '\n');
   }

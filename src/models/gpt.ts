@@ -32,6 +32,11 @@ export interface GPTConfig {
    * positions to the attention modules (rotary embeddings), which then must come from a factory.
    */
   pos?: 'learned' | 'rope';
+  /**
+   * Initialisation: 'gpt2' (nanoGPT's N(0, 0.02), residual projections scaled down) or 'pytorch'
+   * (each layer's own default: embeddings N(0, 1), Linear U(±1/sqrt(fan_in)), as makemore leaves them).
+   */
+  init?: 'gpt2' | 'pytorch';
 }
 
 /**
@@ -76,6 +81,7 @@ export function validateGPTConfig(c: GPTConfig): void {
   }
   if (c.nEmbd % c.nHead !== 0) throw new GradpathError(`gpt: n_embd ${c.nEmbd} is not divisible by n_head ${c.nHead}`);
   if (c.pos !== undefined && c.pos !== 'learned' && c.pos !== 'rope') throw new GradpathError(`gpt: pos must be learned or rope; got ${c.pos}`);
+  if (c.init !== undefined && c.init !== 'gpt2' && c.init !== 'pytorch') throw new GradpathError(`gpt: init must be gpt2 or pytorch; got ${c.init}`);
 }
 
 /** Normal(0, std) initialisation, as nanoGPT's _init_weights. */
@@ -135,7 +141,7 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
   constructor(config: GPTConfig, gen: Generator = defaultGenerator, opts: { attention?: AttentionFactory<A> } = {}) {
     super();
     validateGPTConfig(config);
-    this.config = { dropout: 0, bias: true, bidirectional: false, tieWeights: true, ...config };
+    this.config = { dropout: 0, bias: true, bidirectional: false, tieWeights: true, init: 'gpt2', ...config };
     const c = this.config;
     if (c.pos === 'rope' && !opts.attention) throw new GradpathError('gpt: pos rope needs an attention factory that applies rotary embeddings');
     this.wte = new Embedding(c.vocabSize, c.nEmbd, { generator: gen });
@@ -144,13 +150,17 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
     this.h = Array.from({ length: c.nLayer }, (_, i) => new Block<A>(c, gen, opts.attention, i));
     this.ln_f = new LayerNorm(c.nEmbd, { bias: c.bias });
     this.lm_head = new Linear(c.nEmbd, c.vocabSize, { bias: false, generator: gen });
-    // nanoGPT init: N(0, 0.02) weights, zero biases, residual projections scaled by 1/sqrt(2 n_layer)
+    if (c.init === 'gpt2') this.initGPT2(gen);
+    if (c.tieWeights) this.lm_head.weight = this.wte.weight; // one tensor, listed once (as wte.weight)
+  }
+
+  /** nanoGPT's init: N(0, 0.02) weights, zero biases, residual projections scaled by 1/sqrt(2 n_layer). */
+  private initGPT2(gen: Generator): void {
     for (const [name, p] of this.namedParameters()) {
       if (name.endsWith('bias')) (p.data as Float32Array).fill(0);
       else if (name.startsWith('ln') || name.includes('.ln_')) continue;
-      else normal_(p, name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * c.nLayer) : 0.02, gen);
+      else normal_(p, name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * this.config.nLayer) : 0.02, gen);
     }
-    if (c.tieWeights) this.lm_head.weight = this.wte.weight; // one tensor, listed once (as wte.weight)
   }
 
   /**

@@ -96,7 +96,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const got = loadTrainingState(latest, { model, optimizer, generator: gen, kind: kindOf(o.type), config, configKeys: CONFIG_KEYS });
     step = got.step;
     bestTestLoss = Number(got.extra.bestTestLoss ?? Infinity);
-    o.runDir.setElapsedOffset(Number(got.extra.elapsed ?? 0));
+    o.runDir.resumeAt(step, Number(got.extra.elapsed ?? 0));
     log(`resuming ${o.type} from step ${step} (best test loss ${bestTestLoss.toFixed(4)})`);
   } else if (existsSync(latest)) {
     log(`starting a new run in ${o.runDir.dir}, replacing the one there (--resume continues it instead)`);

@@ -85,7 +85,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     step = got.step;
     bestVal = Number(got.extra.bestVal ?? Infinity);
     elapsedBefore = Number(got.extra.elapsed ?? 0);
-    run.setElapsedOffset(elapsedBefore);
+    run.resumeAt(step, elapsedBefore);
     job.log(`resuming from ${run.path('latest.safetensors')} at iteration ${step}`);
   } else {
     run.writeText('metrics.jsonl', '');
