@@ -15,10 +15,12 @@ Examples:
   GRADPATH_DATA_DIR=/work/shared/data gradpath chargpt --preset cpu
   gradpath chargpt --preset cpu --attention mla --max-iters 500 --json
   gradpath chargpt --report-kv --attention gqa --n-kv-head 2
-  gradpath chargpt -o runs/chargpt-cpu --sample-only --prompt "ROMEO:"`,
+  gradpath chargpt -o runs/chargpt-cpu --sample-only --prompt "ROMEO:"
+  gradpath chargpt -o runs/chargpt-cpu --eval-only --json`,
   options: {
     ...modelOptions,
     'sample-only': { type: 'boolean', help: 'Only sample from the checkpoint in --out' },
+    'eval-only': { type: 'boolean', help: "Only measure the checkpoint in --out: exact loss over every window of both splits (not --eval-iters' estimate)" },
     'num-samples': { type: 'int', min: 0, default: 2, help: 'Samples printed at the end' },
     'sample-len': { type: 'int', min: 1, default: 500, help: 'Characters per sample' },
     prompt: { type: 'string', help: 'Start of every sample (default: a newline)' },

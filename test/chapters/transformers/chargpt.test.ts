@@ -34,6 +34,23 @@ test('chargpt: training a tiny model on a tiny text lowers the loss', async () =
   assert.ok(statSync(join(out, 'best.safetensors')).size > 0);
 });
 
+test('chargpt --eval-only: the exact loss over every window of both splits', async () => {
+  const out = join(dir, 'train'); // trained by the test above
+  const logged: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => (logged.push(String(chunk)), true)) as typeof process.stdout.write;
+  try {
+    assert.equal(await runChargpt(flags(['-i', text, '-o', out, '--eval-only', '--json', '--quiet'])), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  const got = JSON.parse(logged.join('').trim().split('\n').at(-1)!);
+  assert.equal(got.step, 100);
+  // the text repeats a 48-character phrase, so the two splits hold the same sentences: close losses
+  assert.ok(got.val_loss > 0 && got.val_loss < 0.65 * Math.log(14) && Math.abs(got.val_loss - got.train_loss) < 0.3, JSON.stringify(got));
+  await assert.rejects(runChargpt(flags(['-i', text, '-o', join(dir, 'nothing-here'), '--eval-only'])), /--eval-only: no checkpoint/);
+});
+
 test('chargpt: --resume continues exactly (3 + 3 iterations = 6 straight)', async () => {
   const common = [...tiny, '--lr-decay-iters', '6', '--warmup-iters', '2', '--eval-interval', '100', '--dropout', '0.1', '--attention', 'gqa', '--n-kv-head', '1'];
   const a = join(dir, 'straight'), b = join(dir, 'resumed');
