@@ -26,6 +26,7 @@ Examples:
     'n-head': { type: 'int', min: 1, default: 4, help: 'Transformer heads' },
     'n-embd': { type: 'int', min: 1, help: 'Embedding size (default 64; mlp 10, wavenet 24)' },
     'n-embd2': { type: 'int', min: 1, help: 'Hidden size (default 64; mlp 200, wavenet 128)' },
+    dropout: { type: 'float', min: 0, help: 'Transformer dropout probability (default 0.1; other types have none)' },
     seed: { type: 'int', default: 3407, help: 'Random seed (split, initialisation, batches)' },
     'top-k': { type: 'int', min: 1, help: 'Sample only from the k most likely characters' },
     'num-samples': { type: 'int', min: 0, default: 50, help: 'Samples printed at the end' },

@@ -23,6 +23,7 @@ export interface MakemoreOptions {
   nHead: number;
   nEmbd?: number;
   nEmbd2?: number;
+  dropout?: number;
   seed: number;
   topK?: number;
   numSamples: number;
@@ -53,6 +54,7 @@ const say = (msg: string) => process.stderr.write(msg + '\n');
 
 export async function runMakemore(o: MakemoreOptions, out: (line: string) => void = console.log): Promise<MakemoreSummary | null> {
   const d = TYPE_DEFAULTS[o.type];
+  if (o.dropout !== undefined && !(o.dropout >= 0 && o.dropout < 1)) throw new GradpathError(`--dropout must be in [0, 1) (the probability of zeroing an activation); got ${o.dropout}`);
   const { items, source } = await loadItems(o.input, say);
   const dir = resolve(o.outDir ?? `runs/makemore-${o.type}`);
   // refuse before the run directory is created: a failed command leaves no trace
@@ -72,7 +74,7 @@ export async function runMakemore(o: MakemoreOptions, out: (line: string) => voi
   const result = await train({
     type: o.type, split, runDir, seed: o.seed, batchSize: o.batchSize,
     learningRate: o.learningRate ?? d.learningRate, weightDecay: o.weightDecay, maxSteps: o.maxSteps ?? d.maxSteps,
-    model: { nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd ?? d.nEmbd ?? 64, nEmbd2: o.nEmbd2 ?? d.nEmbd2 ?? 64 },
+    model: { nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd ?? d.nEmbd ?? 64, nEmbd2: o.nEmbd2 ?? d.nEmbd2 ?? 64, dropout: o.dropout ?? d.dropout ?? 0 },
     resume: o.resume, topK: o.topK, evalInterval: o.evalInterval, log: say, quiet: o.quiet,
   });
   if (!o.quiet) say(`${o.type}: ${result.params} parameters, ${result.steps} steps in ${result.seconds.toFixed(1)} s; train loss ${result.trainLoss.toFixed(4)}, test loss ${result.testLoss.toFixed(4)} (best ${result.bestTestLoss.toFixed(4)}); run directory ${runDir.dir}`);

@@ -25,3 +25,19 @@ for (const type of MODEL_TYPES) {
     assert.equal(new Set(top1).size, 1); // greedy: every row the same
   });
 }
+
+test("transformer: makemore's PyTorch-default initialisation and the dropout setting reach the GPT", async () => {
+  const { createModel } = await import('../../../src/chapters/makemore/models/index.js');
+  const c = { vocabSize: 27, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64, nEmbd2: 64, dropout: 0.1 };
+  const model = createModel('transformer', c, new Generator(1)) as unknown as import('../../../src/models/gpt.js').GPT;
+  const std = (name: string) => {
+    const d = model.namedParameters().find(([n]) => n === name)![1].data as Float32Array;
+    const mean = d.reduce((a, x) => a + x, 0) / d.length;
+    return Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / d.length);
+  };
+  assert.ok(Math.abs(std('wte.weight') - 1) < 0.1, `embeddings N(0, 1): std ${std('wte.weight')}`);
+  // Linear: U(±1/sqrt(64)) has std 1/sqrt(3 * 64) = 0.072, where GPT-2's init would give 0.02
+  assert.ok(Math.abs(std('h.0.mlp.c_fc.weight') - 1 / Math.sqrt(192)) < 0.005, `Linear U(±1/sqrt(fan_in)): std ${std('h.0.mlp.c_fc.weight')}`);
+  assert.equal(model.config.dropout, 0.1);
+  assert.equal(model.config.init, 'pytorch');
+});

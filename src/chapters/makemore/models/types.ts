@@ -10,6 +10,8 @@ export interface ModelConfig {
   nHead: number;
   nEmbd: number;
   nEmbd2: number;
+  /** Dropout probability (the transformer's attention and residual paths; the others ignore it). */
+  dropout?: number;
 }
 
 /**
