@@ -3,6 +3,7 @@ import { GPT, type GPTConfig } from '../../models/gpt.js';
 import { AdamW } from '../../optim/adam.js';
 import { Generator } from '../../engine/random.js';
 import { randint } from '../../engine/ops/create.js';
+import { BufferPool } from '../../engine/pool.js';
 import { getBackend, withBackend } from '../../engine/device.js';
 import { referenceBackend } from '../../backends/reference/index.js';
 import { formatTable } from '../../util/format.js';
@@ -23,14 +24,19 @@ function timeSteps(model: GPT, batch: number, seqLen: number, steps: number, gen
   const opt = new AdamW(model.parameters(), { lr: 1e-4, betas: [0.9, 0.95], weightDecay: 0.1 });
   const V = model.config.vocabSize;
   const times: number[] = [];
+  // recycled storage: each step reuses the previous one's buffers instead of fresh memory
+  const pool = new BufferPool();
   for (let i = 0; i <= steps; i++) {
     const x = randint(0, V, [batch, seqLen], { generator: gen });
     const y = randint(0, V, [batch, seqLen], { generator: gen });
     const t0 = performance.now();
-    const { loss } = model.forward(x, y);
-    opt.zeroGrad();
-    loss!.backward();
-    opt.step();
+    pool.run(() => {
+      const { loss } = model.forward(x, y);
+      opt.zeroGrad();
+      loss!.backward();
+      opt.step();
+    });
+    pool.reset();
     if (i > 0) times.push(performance.now() - t0);
   }
   return times;

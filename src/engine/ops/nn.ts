@@ -4,7 +4,8 @@ import { getBackend } from '../device.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { normDim, numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { empty } from './elementwise.js';
+import { empty, emptyUninit } from './elementwise.js';
+import { floatsUninit } from '../pool.js';
 
 /** Neural-network functions (torch.nn.functional): losses, normalisation, dropout, sampling. */
 
@@ -21,7 +22,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreInde
     throw new GradpathError(`cross_entropy: logits ${shapeStr(logits.shape)} need targets of shape ${shapeStr(logits.shape.slice(0, -1))}; got ${shapeStr(targets.shape)}`);
   }
   const t = targets.intValues();
-  const logp = new Float32Array(N * C);
+  const logp = floatsUninit(N * C);
   getBackend().softmax(logits.floatValues(), N, C, logp, true);
   let loss = 0, count = 0;
   for (let i = 0; i < N; i++) {
@@ -72,7 +73,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     if (p && (p.ndim !== 1 || p.shape[0] !== C)) throw new GradpathError(`layer_norm: ${name} ${shapeStr(p.shape)} does not match the last dim ${C} of ${shapeStr(x.shape)}`);
   }
   const rows = x.numel() / C;
-  const out = empty([...x.shape]);
+  const out = emptyUninit([...x.shape]);
   const mean = new Float32Array(rows), rstd = new Float32Array(rows);
   const xv = x.floatValues();
   getBackend().layerNorm(xv, weight ? weight.floatValues() : null, bias ? bias.floatValues() : null, rows, C, eps, out.data as Float32Array, mean, rstd);
