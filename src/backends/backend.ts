@@ -11,6 +11,21 @@ export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'sigmoid' | 'rel
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'eq' | 'gt' | 'lt' | 'ge';
 export type ReduceOp = 'sum' | 'max' | 'min';
 
+/** Scalars of one Adam step (bias corrections folded in by the optimizer). */
+export interface AdamStep {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** lr / (1 - beta1^t) */
+  stepSize: number;
+  /** 1 / sqrt(1 - beta2^t) */
+  invSqrtC2: number;
+  /** Decoupled weight decay factor: 1 - lr * wd for AdamW, 1 for Adam. */
+  decay: number;
+  /** L2 penalty added to the gradient: wd for Adam, 0 for AdamW. */
+  l2: number;
+}
+
 export interface Backend {
   readonly name: string;
 
@@ -66,4 +81,11 @@ export interface Backend {
   /** Backward of layerNorm: writes dx, and adds into dweight/dbias (when not null). */
   layerNormBackward(g: Float32Array, x: Float32Array, weight: Float32Array | null, mean: Float32Array, rstd: Float32Array,
     rows: number, cols: number, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null): void;
+
+  /**
+   * One Adam(W) step in place over a parameter p with gradient g and moments m, v (same length):
+   * g' = g + l2 p; m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
+   * p = p decay - stepSize m / (sqrt(v) invSqrtC2 + eps).
+   */
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, s: AdamStep): void;
 }

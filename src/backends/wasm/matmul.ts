@@ -22,7 +22,12 @@ export interface WasmState {
   /** Bytes of packing scratch per thread: packed A (+ edge tile), then packed B. */
   packABytes: number;
   packBBytes: number;
+  /** The Adam kernel (kernels/adam.ts), instantiated over the same memory on the main thread. */
+  adam: AdamKernel;
 }
+
+export type AdamKernel = (p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, ob1: number, ob2: number,
+  stepSize: number, invSqrtC2: number, eps: number, decay: number, l2: number) => void;
 
 let state: WasmState | null = null;
 let f32: Float32Array<ArrayBufferLike> = new Float32Array(0);
@@ -102,6 +107,19 @@ export function matmul(
     runJob(s, threads, cnt, m, n, fixed, perThread);
     out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + cnt * m * n), b0 * m * n);
   }
+}
+
+/**
+ * Scratch space for other kernels (nothing runs concurrently with a matmul): grows the memory
+ * to hold `bytes` past the packing buffers; returns the scratch's byte offset and a view of
+ * the whole memory (valid until the next call).
+ */
+export function scratch(bytes: number): { state: WasmState; base: number; f32: Float32Array<ArrayBufferLike> } {
+  const s = state;
+  if (s === null) throw new GradpathError('wasm backend: call `await initWasm()` first');
+  const base = BASE + s.threads * (align(s.packABytes) + align(s.packBBytes));
+  ensureBytes(s, base + bytes);
+  return { state: s, base, f32 };
 }
 
 function ensureBytes(s: WasmState, bytes: number): void {
