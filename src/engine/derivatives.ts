@@ -102,15 +102,19 @@ export const derivatives = {
     return [new Tensor(dx, [...x.shape])];
   },
 
-  // fused: d loss / d logits = (softmax - onehot) / count, zero for ignored targets
-  crossEntropy: (g, [logits], _out, { logp, t, N, C, ignore, count }) => {
+  // fused: d loss / d logits = (softmax - onehot) / count, zero for ignored targets; the
+  // forward kept the softmax and, per row, p - 1 for the target
+  crossEntropy: (g, [logits], _out, { probs, pm1, t, N, C, ignore, count }) => {
     const scale = g.item() / Math.max(count, 1);
-    const d = floats(N * C);
+    const d = floatsUninit(N * C);
     for (let i = 0; i < N; i++) {
-      if (t[i] === ignore) continue;
       const o = i * C;
-      for (let j = 0; j < C; j++) d[o + j] = Math.exp(logp[o + j]) * scale;
-      d[o + t[i]] = Math.expm1(logp[o + t[i]]) * scale; // p - 1 without rounding p to 1 first
+      if (t[i] === ignore) {
+        d.fill(0, o, o + C);
+        continue;
+      }
+      for (let j = 0; j < C; j++) d[o + j] = probs[o + j] * scale;
+      d[o + t[i]] = pm1[i] * scale;
     }
     return [new Tensor(d, [...logits.shape])];
   },

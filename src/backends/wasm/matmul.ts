@@ -6,7 +6,7 @@
  */
 import { GradpathError } from '../../util/errors.js';
 import type { WasmMemory } from './wasm-api.js';
-import { ERROR, GEN, NEXT, J_DYNAMIC, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C, J_CBS, J_K, J_LDC, J_M, J_N,
+import { ERROR, GEN, NEXT, J_BLK, J_NBLK, J_ROWS, J_UNITS, J_DYNAMIC, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C, J_CBS, J_K, J_LDC, J_M, J_N,
   PENDING, runSlice, setSlice, waitChange, type Sgemm } from './shared.js';
 
 /** Everything initWasm sets up; installed here so `matmul` can stay synchronous. */
@@ -128,6 +128,14 @@ function ensureBytes(s: WasmState, bytes: number): void {
   if (f32.buffer.byteLength !== s.memory.buffer.byteLength) f32 = new Float32Array(s.memory.buffer);
 }
 
+/**
+ * Whole matrices are handed out when there are this many per thread (or the batch divides
+ * evenly). Otherwise each matrix is cut into one block per thread: every block re-packs the
+ * operand the blocks share (A for column blocks), which for GPT-2's shapes (m = 256 rows, long
+ * k) costs ~20% of the block's compute per extra block, more than finer balancing wins back.
+ */
+const BLOCKS_PER_THREAD = 4;
+
 /** Splits the job into per-thread slices of C, wakes the workers, does slice 0 here, waits. */
 function runJob(s: WasmState, threads: number, batch: number, m: number, n: number, fixed: number, perThread: number): void {
   const p = s.ctrl;
@@ -138,20 +146,16 @@ function runJob(s: WasmState, threads: number, batch: number, m: number, n: numb
     runSlice(s.sgemm, p, 0);
     return;
   }
-  // Whole matrices per thread when the batch divides evenly (or is large); otherwise split the
-  // longer side of C on tile boundaries so every thread packs only its own share.
-  const byBatch = batch % threads === 0 || batch >= 4 * threads;
-  const rows = !byBatch && m >= n;
-  const unit = rows ? s.tileM : s.tileN;
-  const units = byBatch ? batch : Math.ceil((rows ? m : n) / unit);
-  for (let t = 0; t < s.threads; t++) {
-    const lo = Math.floor((t * units) / threads), hi = Math.floor(((t + 1) * units) / threads);
-    if (t >= threads) setSlice(p, t, 0, 0, 0, 0, 0, 0, ...packs(t));
-    else if (byBatch) setSlice(p, t, 0, batch, 0, m, 0, n, ...packs(t)); // claimed via NEXT
-    else if (rows) setSlice(p, t, 0, batch, lo * unit, Math.min(m, hi * unit), 0, n, ...packs(t));
-    else setSlice(p, t, 0, batch, 0, m, lo * unit, Math.min(n, hi * unit), ...packs(t));
-  }
-  p[J_DYNAMIC] = byBatch ? 1 : 0;
+  // Work units claimed dynamically: whole matrices, or blocks of the longer side of C on tile
+  // boundaries, one per thread, so every thread packs only its own share of the other operand.
+  const byBatch = batch >= BLOCKS_PER_THREAD * threads || batch % threads === 0;
+  const rows = m >= n;
+  const side = rows ? m : n, tile = rows ? s.tileM : s.tileN;
+  const blk = byBatch ? side : Math.ceil(Math.ceil(side / tile) / threads) * tile;
+  const nblk = Math.ceil(side / blk);
+  for (let t = 0; t < s.threads; t++) setSlice(p, t, 0, 0, 0, 0, 0, 0, ...packs(t));
+  p[J_BLK] = blk; p[J_NBLK] = nblk; p[J_ROWS] = rows ? 1 : 0; p[J_UNITS] = batch * nblk;
+  p[J_DYNAMIC] = 1;
   Atomics.store(p, NEXT, 0);
   Atomics.store(p, ERROR, 0);
   Atomics.store(p, PENDING, s.workers.length);

@@ -1,5 +1,5 @@
 import { GradpathError } from '../../util/errors.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { getBackend } from '../device.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { normDim, numel, shapeStr } from '../shape.js';
@@ -11,8 +11,10 @@ import { floatsUninit } from '../pool.js';
 
 /**
  * Cross entropy of logits (N, C) (or (..., C)) against integer targets (N) (or (...)), mean over
- * targets that are not ignoreIndex. Fused: log_softmax and the pick share one pass, and the
- * backward is softmax - onehot.
+ * targets that are not ignoreIndex. Fused: one pass of exp per row gives the loss and, when a
+ * gradient will be needed, the softmax the backward scales (softmax - onehot): one exp per
+ * logit in all (GPT-2 has 50257 per token). For the target the backward needs p - 1, kept per
+ * row as -(sum of the other exps) / sum, which stays exact where p rounds to 1.
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreIndex?: number } = {}): Tensor {
   const ignore = opts.ignoreIndex ?? -1;
@@ -22,18 +24,40 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreInde
     throw new GradpathError(`cross_entropy: logits ${shapeStr(logits.shape)} need targets of shape ${shapeStr(logits.shape.slice(0, -1))}; got ${shapeStr(targets.shape)}`);
   }
   const t = targets.intValues();
-  const logp = floatsUninit(N * C);
-  getBackend().softmax(logits.floatValues(), N, C, logp, true);
+  const x = logits.floatValues();
+  const keep = logits.requiresGrad && isGradEnabled();
+  const probs = keep ? floatsUninit(N * C) : null;
+  const pm1 = keep ? new Float64Array(N) : null;
   let loss = 0, count = 0;
   for (let i = 0; i < N; i++) {
     const y = t[i];
     if (y === ignore) continue;
     if (y < 0 || y >= C) throw new GradpathError(`cross_entropy: target ${y} is out of range for ${C} classes`);
-    loss -= logp[i * C + y];
+    const o = i * C;
+    let max = -Infinity;
+    for (let j = 0; j < C; j++) if (x[o + j] > max) max = x[o + j];
+    if (max === -Infinity) max = 0; // all -inf: keep NaN out of (-inf) - (-inf)
+    let sum = 0;
+    if (probs) {
+      // the target's exp is left out of the running sum, so the others' sum is exact
+      for (let j = 0; j < C; j++) {
+        const e = Math.exp(x[o + j] - max);
+        probs[o + j] = e;
+        sum += j === y ? 0 : e;
+      }
+      const others = sum;
+      sum += probs[o + y];
+      const inv = 1 / sum;
+      pm1![i] = -others * inv;
+      for (let j = 0; j < C; j++) probs[o + j] *= inv;
+    } else {
+      for (let j = 0; j < C; j++) sum += Math.exp(x[o + j] - max);
+    }
+    loss -= x[o + y] - max - Math.log(sum);
     count++;
   }
   const out = new Tensor(Float32Array.of(count ? loss / count : NaN), []);
-  return record(out, 'crossEntropy', [logits], { logp, t, N, C, ignore, count });
+  return record(out, 'crossEntropy', [logits], { probs, pm1, t, N, C, ignore, count });
 }
 
 /**
