@@ -88,4 +88,19 @@ export interface Backend {
    * p = p decay - stepSize m / (sqrt(v) invSqrtC2 + eps).
    */
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, s: AdamStep): void;
+
+  /** GELU (tanh approximation) over x into out, also writing each tanh value into th for the backward. */
+  geluForward(x: Float32Array, out: Float32Array, th: Float32Array): void;
+
+  /** dx = g * gelu'(x), with th the tanh values geluForward wrote. */
+  geluBackward(g: Float32Array, x: Float32Array, th: Float32Array, dx: Float32Array): void;
+
+  /**
+   * Cross-entropy of the rows of x (rows, cols) against targets t, skipping rows whose target is
+   * `ignore`: writes lse[i] (log-sum-exp of row i) and, when probs is given, the row's softmax
+   * into probs and p_target - 1 into pm1[i] (computed from the other classes' sum, so it stays
+   * exact where p rounds to 1). Rows that are ignored are left as they are.
+   */
+  crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
+    lse: Float64Array, probs: Float32Array | null, pm1: Float64Array | null): void;
 }

@@ -2,7 +2,6 @@ import { getBackend } from './device.js';
 import { Tensor } from './tensor.js';
 import { unbroadcast, padNarrow, reshape } from './ops/view.js';
 import { binaryRaw } from './ops/elementwise.js';
-import { geluGradFromTanh } from '../backends/reference/elementwise.js';
 import { floats, floatsUninit } from './pool.js';
 
 /**
@@ -16,7 +15,7 @@ type Rule = (g: Tensor, inputs: Tensor[], out: Tensor, saved: any) => (Tensor | 
 const gelugrad = (g: Tensor, xv: Float32Array, th: Float32Array): Tensor => {
   const gv = g.floatValues();
   const out = floatsUninit(xv.length);
-  for (let i = 0; i < xv.length; i++) out[i] = gv[i] * geluGradFromTanh(xv[i], th[i]);
+  getBackend().geluBackward(gv, xv, th, out);
   return new Tensor(out, [...g.shape]);
 };
 

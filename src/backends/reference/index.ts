@@ -1,5 +1,6 @@
 import type { Backend, ReduceOp } from '../backend.js';
-import { binary, unary } from './elementwise.js';
+import { binary, geluBackward, geluWithTanh, unary } from './elementwise.js';
+import { crossEntropyRows } from './xent.js';
 import { matmul } from './matmul.js';
 import { layerNorm, layerNormBackward } from './layernorm.js';
 import { adam } from './adam.js';
@@ -132,4 +133,7 @@ export const referenceBackend: Backend = {
   layerNorm,
   layerNormBackward,
   adam,
+  geluForward: geluWithTanh,
+  geluBackward,
+  crossEntropyRows,
 };

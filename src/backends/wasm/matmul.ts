@@ -6,6 +6,7 @@
  */
 import { GradpathError } from '../../util/errors.js';
 import type { WasmMemory } from './wasm-api.js';
+import type { ElementwiseKernels } from './elementwise.js';
 import { ERROR, GEN, NEXT, J_BLK, J_NBLK, J_ROWS, J_UNITS, J_DYNAMIC, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C, J_CBS, J_K, J_LDC, J_M, J_N,
   PENDING, runSlice, setSlice, waitChange, type Sgemm } from './shared.js';
 
@@ -24,6 +25,8 @@ export interface WasmState {
   packBBytes: number;
   /** The Adam kernel (kernels/adam.ts), instantiated over the same memory on the main thread. */
   adam: AdamKernel;
+  /** GELU and cross-entropy kernels (kernels/elementwise.ts), likewise. */
+  elementwise: ElementwiseKernels;
 }
 
 export type AdamKernel = (p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, ob1: number, ob2: number,

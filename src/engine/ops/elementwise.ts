@@ -1,5 +1,4 @@
 import type { BinaryOp, UnaryOp } from '../../backends/backend.js';
-import { geluWithTanh } from '../../backends/reference/elementwise.js';
 import { GradpathError } from '../../util/errors.js';
 import { record } from '../autograd.js';
 import { getBackend } from '../device.js';
@@ -39,7 +38,7 @@ export function gelu(x: Tensor): Tensor {
   const xv = asTensor(x).floatValues();
   const out = emptyUninit([...x.shape]);
   const th = floatsUninit(xv.length);
-  geluWithTanh(xv, out.data as Float32Array, th);
+  getBackend().geluForward(xv, out.data as Float32Array, th);
   return record(out, 'gelu', [x], { xv, th });
 }
 

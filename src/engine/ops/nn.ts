@@ -24,36 +24,19 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreInde
     throw new GradpathError(`cross_entropy: logits ${shapeStr(logits.shape)} need targets of shape ${shapeStr(logits.shape.slice(0, -1))}; got ${shapeStr(targets.shape)}`);
   }
   const t = targets.intValues();
-  const x = logits.floatValues();
   const keep = logits.requiresGrad && isGradEnabled();
   const probs = keep ? floatsUninit(N * C) : null;
   const pm1 = keep ? new Float64Array(N) : null;
+  const lse = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    if (t[i] !== ignore && (t[i] < 0 || t[i] >= C)) throw new GradpathError(`cross_entropy: target ${t[i]} is out of range for ${C} classes`);
+  }
+  const x = logits.floatValues();
+  getBackend().crossEntropyRows(x, N, C, t, ignore, lse, probs, pm1);
   let loss = 0, count = 0;
   for (let i = 0; i < N; i++) {
-    const y = t[i];
-    if (y === ignore) continue;
-    if (y < 0 || y >= C) throw new GradpathError(`cross_entropy: target ${y} is out of range for ${C} classes`);
-    const o = i * C;
-    let max = -Infinity;
-    for (let j = 0; j < C; j++) if (x[o + j] > max) max = x[o + j];
-    if (max === -Infinity) max = 0; // all -inf: keep NaN out of (-inf) - (-inf)
-    let sum = 0;
-    if (probs) {
-      // the target's exp is left out of the running sum, so the others' sum is exact
-      for (let j = 0; j < C; j++) {
-        const e = Math.exp(x[o + j] - max);
-        probs[o + j] = e;
-        sum += j === y ? 0 : e;
-      }
-      const others = sum;
-      sum += probs[o + y];
-      const inv = 1 / sum;
-      pm1![i] = -others * inv;
-      for (let j = 0; j < C; j++) probs[o + j] *= inv;
-    } else {
-      for (let j = 0; j < C; j++) sum += Math.exp(x[o + j] - max);
-    }
-    loss -= x[o + y] - max - Math.log(sum);
+    if (t[i] === ignore) continue;
+    loss += lse[i] - x[i * C + t[i]];
     count++;
   }
   const out = new Tensor(Float32Array.of(count ? loss / count : NaN), []);
