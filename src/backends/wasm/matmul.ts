@@ -7,8 +7,8 @@
 import { GradpathError } from '../../util/errors.js';
 import type { WasmMemory } from './wasm-api.js';
 import type { ElementwiseKernels } from './elementwise.js';
-import { ERROR, GEN, NEXT, J_BLK, J_NBLK, J_ROWS, J_UNITS, J_DYNAMIC, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C, J_CBS, J_K, J_LDC, J_M, J_N,
-  PENDING, runSlice, setSlice, waitChange, type Sgemm } from './shared.js';
+import { ACTIVE, CLOSED, ERROR, GEN, NEXT, J_BLK, J_NBLK, J_ROWS, J_UNITS, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C,
+  J_CBS, J_K, J_LDC, J_M, J_N, runSlice, runUnits, setSlice, waitChange, type Sgemm } from './shared.js';
 
 /** Everything initWasm sets up; installed here so `matmul` can stay synchronous. */
 export interface WasmState {
@@ -107,7 +107,7 @@ export function matmul(
     const aOff = b0 * aBatchStride, bOff = b0 * bBatchStride;
     f32.set(a.subarray(aOff, aOff + span(cnt, aBatchStride, m * k)), aPtr >> 2);
     f32.set(b.subarray(bOff, bOff + span(cnt, bBatchStride, k * n)), bPtr >> 2);
-    runJob(s, threads, cnt, m, n, fixed, perThread);
+    runJob(s, threads, cnt, m, n, perThread);
     out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + cnt * m * n), b0 * m * n);
   }
 }
@@ -133,39 +133,47 @@ function ensureBytes(s: WasmState, bytes: number): void {
 
 /**
  * Whole matrices are handed out when there are this many per thread (or the batch divides
- * evenly). Otherwise each matrix is cut into one block per thread: every block re-packs the
- * operand the blocks share (A for column blocks), which for GPT-2's shapes (m = 256 rows, long
- * k) costs ~20% of the block's compute per extra block, more than finer balancing wins back.
+ * evenly). Otherwise each matrix is cut into blocks along the longer side of C, up to this many
+ * per thread: more blocks balance better when a thread runs late, but every block re-packs the
+ * operand the blocks share (all of A for a column block, scalar packing: ~25 / columns of the
+ * block's compute; all of B for a row block, vector packing: about a quarter of that). So a
+ * block gets at least MIN_COLS columns or MIN_ROWS rows, and the count is a multiple of threads.
  */
 const BLOCKS_PER_THREAD = 4;
+const MIN_COLS = 1024, MIN_ROWS = 256;
 
-/** Splits the job into per-thread slices of C, wakes the workers, does slice 0 here, waits. */
-function runJob(s: WasmState, threads: number, batch: number, m: number, n: number, fixed: number, perThread: number): void {
+/**
+ * Cuts the job into units, wakes the workers, claims units here too, then waits for the
+ * workers still inside the job (not for ones that never woke: see shared.ts). The job words
+ * written before this call are safe because NEXT is parked at CLOSED between jobs.
+ */
+function runJob(s: WasmState, threads: number, batch: number, m: number, n: number, perThread: number): void {
   const p = s.ctrl;
   const packs = (t: number) => [BASE + t * perThread, BASE + t * perThread + align(s.packABytes)] as const;
-  p[J_DYNAMIC] = 0;
   if (threads === 1) {
     setSlice(p, 0, 0, batch, 0, m, 0, n, ...packs(0));
     runSlice(s.sgemm, p, 0);
     return;
   }
-  // Work units claimed dynamically: whole matrices, or blocks of the longer side of C on tile
-  // boundaries, one per thread, so every thread packs only its own share of the other operand.
+  // Work units claimed dynamically: whole matrices, or blocks of the longer side of C on tile boundaries.
   const byBatch = batch >= BLOCKS_PER_THREAD * threads || batch % threads === 0;
   const rows = m >= n;
   const side = rows ? m : n, tile = rows ? s.tileM : s.tileN;
-  const blk = byBatch ? side : Math.ceil(Math.ceil(side / tile) / threads) * tile;
+  const want = threads * Math.max(1, Math.min(BLOCKS_PER_THREAD, Math.floor(side / (rows ? MIN_ROWS : MIN_COLS) / threads)));
+  const blk = byBatch ? side : Math.ceil(Math.ceil(side / tile) / want) * tile;
   const nblk = Math.ceil(side / blk);
   for (let t = 0; t < s.threads; t++) setSlice(p, t, 0, 0, 0, 0, 0, 0, ...packs(t));
   p[J_BLK] = blk; p[J_NBLK] = nblk; p[J_ROWS] = rows ? 1 : 0; p[J_UNITS] = batch * nblk;
-  p[J_DYNAMIC] = 1;
-  Atomics.store(p, NEXT, 0);
   Atomics.store(p, ERROR, 0);
-  Atomics.store(p, PENDING, s.workers.length);
+  Atomics.store(p, NEXT, 0); // opens the job
   Atomics.add(p, GEN, 1);
   Atomics.notify(p, GEN);
-  runSlice(s.sgemm, p, 0);
-  for (let v = Atomics.load(p, PENDING); v !== 0; v = Atomics.load(p, PENDING)) waitChange(p, PENDING, v);
+  try {
+    runUnits(s.sgemm, p, 0);
+  } finally {
+    Atomics.store(p, NEXT, CLOSED);
+    for (let v = Atomics.load(p, ACTIVE); v !== 0; v = Atomics.load(p, ACTIVE)) waitChange(p, ACTIVE, v);
+  }
   if (Atomics.load(p, ERROR)) throw new GradpathError('wasm matmul: a worker thread failed');
 }
 

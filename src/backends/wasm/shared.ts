@@ -8,19 +8,26 @@ export type Sgemm = (m: number, n: number, k: number, a: number, ars: number, ac
   b: number, brs: number, bcs: number, c: number, ldc: number, pa: number, pb: number) => void;
 
 /**
- * Control words: job generation (bumped to start a job), workers still busy, error flag, and
- * the next unclaimed batch index when batches are handed out dynamically.
+ * Control words: job generation (bumped to wake the workers), threads inside a job, error flag,
+ * and the next unclaimed work unit.
+ *
+ * The protocol lets the calling thread finish a job without waiting for workers that never
+ * woke up in time (on a busy machine a sleeping worker can take milliseconds to be scheduled):
+ * a thread counts itself into ACTIVE before claiming units and out when it runs out of them;
+ * the caller, once the units are exhausted, parks NEXT at CLOSED and waits only for ACTIVE = 0.
+ * A late worker then claims a number >= CLOSED and leaves; the caller rewrites the job words
+ * only while NEXT is parked, and opens the next job by storing NEXT = 0 last.
  */
-export const GEN = 0, PENDING = 1, ERROR = 2, NEXT = 3;
+export const GEN = 0, ACTIVE = 1, ERROR = 2, NEXT = 3;
+export const CLOSED = 1 << 30;
 /** Job description shared by all threads (pointers are byte offsets, strides in elements). */
 export const J_M = 4, J_N = 5, J_K = 6, J_A = 7, J_ARS = 8, J_ACS = 9, J_ABS = 10,
   J_B = 11, J_BRS = 12, J_BCS = 13, J_BBS = 14, J_C = 15, J_CBS = 16, J_LDC = 17,
   /**
-   * 1: threads claim work units one at a time from NEXT instead of owning a fixed slice. A unit
-   * is one matrix of the batch times one block of J_BLK rows (J_ROWS = 1) or columns of C;
-   * J_NBLK blocks per matrix, J_UNITS units in all.
+   * Threads claim work units one at a time from NEXT. A unit is one matrix of the batch times
+   * one block of J_BLK rows (J_ROWS = 1) or columns of C; J_NBLK blocks per matrix, J_UNITS in all.
    */
-  J_DYNAMIC = 18, J_BLK = 19, J_NBLK = 20, J_ROWS = 21, J_UNITS = 22;
+  J_BLK = 19, J_NBLK = 20, J_ROWS = 21, J_UNITS = 22;
 /** Per-thread slice: batch range, row range, column range of C, and its packing buffers. */
 const T_BASE = 32, T_STRIDE = 8;
 export const MAX_THREADS = 64;
@@ -32,25 +39,32 @@ export function setSlice(p: Int32Array, t: number, b0: number, b1: number, r0: n
   p[o] = b0; p[o + 1] = b1; p[o + 2] = r0; p[o + 3] = r1; p[o + 4] = c0; p[o + 5] = c1; p[o + 6] = pa; p[o + 7] = pb;
 }
 
-/** Runs thread t's slice of the current job, or the units it claims when the job is dynamic. */
+/** Runs thread t's fixed slice of the current job (the single-thread path). */
 export function runSlice(sgemm: Sgemm, p: Int32Array, t: number): void {
   const o = T_BASE + T_STRIDE * t;
-  const pa = p[o + 6], pb = p[o + 7];
-  if (p[J_DYNAMIC] === 1) {
-    // Claiming units one by one balances the load when a thread runs late (a busy machine, or
-    // the calling thread still copying); the claim is one atomic add per unit. Every element
-    // of C is computed the same way whoever claims it, so results do not depend on the split.
-    const units = p[J_UNITS], nblk = p[J_NBLK], blk = p[J_BLK], rows = p[J_ROWS] === 1, m = p[J_M], n = p[J_N];
-    for (let u = Atomics.add(p, NEXT, 1); u < units; u = Atomics.add(p, NEXT, 1)) {
-      const bi = (u / nblk) | 0, lo = (u - bi * nblk) * blk;
-      if (rows) block(sgemm, p, bi, lo, Math.min(m, lo + blk), 0, n, pa, pb);
-      else block(sgemm, p, bi, 0, m, lo, Math.min(n, lo + blk), pa, pb);
-    }
-    return;
-  }
   const b0 = p[o], b1 = p[o + 1], r0 = p[o + 2], r1 = p[o + 3], c0 = p[o + 4], c1 = p[o + 5];
   if (r1 <= r0 || c1 <= c0) return;
-  for (let bi = b0; bi < b1; bi++) block(sgemm, p, bi, r0, r1, c0, c1, pa, pb);
+  for (let bi = b0; bi < b1; bi++) block(sgemm, p, bi, r0, r1, c0, c1, p[o + 6], p[o + 7]);
+}
+
+/**
+ * Claims and runs units of the current job until none are left (see ACTIVE above). Claiming
+ * one by one balances the load when a thread runs late; every element of C is computed the
+ * same way whoever claims it, so results do not depend on the split.
+ */
+export function runUnits(sgemm: Sgemm, p: Int32Array, t: number): void {
+  const o = T_BASE + T_STRIDE * t;
+  Atomics.add(p, ACTIVE, 1);
+  try {
+    for (let u = Atomics.add(p, NEXT, 1); u < CLOSED && u < p[J_UNITS]; u = Atomics.add(p, NEXT, 1)) {
+      const nblk = p[J_NBLK], blk = p[J_BLK];
+      const bi = (u / nblk) | 0, lo = (u - bi * nblk) * blk;
+      if (p[J_ROWS] === 1) block(sgemm, p, bi, lo, Math.min(p[J_M], lo + blk), 0, p[J_N], p[o + 6], p[o + 7]);
+      else block(sgemm, p, bi, 0, p[J_M], lo, Math.min(p[J_N], lo + blk), p[o + 6], p[o + 7]);
+    }
+  } finally {
+    if (Atomics.sub(p, ACTIVE, 1) === 1) Atomics.notify(p, ACTIVE);
+  }
 }
 
 /** Rows r0..r1 x columns c0..c1 of matrix bi of C. */
