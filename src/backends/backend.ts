@@ -89,9 +89,6 @@ export interface Backend {
    */
   adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, s: AdamStep): void;
 
-  /** Zeroed storage for one of Adam's moment buffers (a backend may keep it where adam() runs). */
-  adamState(n: number): Float32Array;
-
   /** GELU (tanh approximation) over x into out, also writing each tanh value into th for the backward. */
   geluForward(x: Float32Array, out: Float32Array, th: Float32Array): void;
 

@@ -19,8 +19,8 @@ async function loadDefault(): Promise<Backend> {
   try {
     const wasm = await import('../backends/wasm/index.js');
     const info = await wasm.initWasm();
-    const { matmul, adam, adamState, geluForward, geluBackward, crossEntropyRows } = info;
-    return { ...referenceBackend, name: 'wasm', matmul, adam, adamState, geluForward, geluBackward, crossEntropyRows };
+    const { matmul, adam, geluForward, geluBackward, crossEntropyRows } = info;
+    return { ...referenceBackend, name: 'wasm', matmul, adam, geluForward, geluBackward, crossEntropyRows };
   } catch (err) {
     process.stderr.write(`gradpath: WebAssembly kernels unavailable (${(err as Error).message.split('\n')[0]}); using the slower reference backend. Run \`npm run build\` to build them.\n`);
     return referenceBackend;

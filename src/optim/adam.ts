@@ -21,10 +21,6 @@ export class Adam extends Optimizer {
   protected bufferNames(): string[] {
     return ['exp_avg', 'exp_avg_sq'];
   }
-  /** The backend's storage: the wasm backend keeps moments in its memory, saving copies every step. */
-  protected override newBuffer(n: number): Float32Array {
-    return getBackend().adamState(n);
-  }
   protected update(p: Float32Array, g: Float32Array, s: Record<string, Float32Array>, lr: number, wd: number): void {
     const c1 = 1 - Math.pow(this.beta1, this.stepCount), c2 = 1 - Math.pow(this.beta2, this.stepCount);
     getBackend().adam(p, g, s.exp_avg, s.exp_avg_sq, {

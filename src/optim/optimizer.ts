@@ -59,15 +59,10 @@ export abstract class Optimizer {
   /** Names of the per-parameter buffers this optimizer keeps (for state dicts). */
   protected abstract bufferNames(): string[];
 
-  /** Zeroed storage for one per-parameter buffer. */
-  protected newBuffer(n: number): Float32Array {
-    return new Float32Array(n);
-  }
-
   private buffers(p: Tensor): Record<string, Float32Array> {
     let s = this.state.get(p);
     if (!s) {
-      s = Object.fromEntries(this.bufferNames().map((n) => [n, this.newBuffer(p.numel())]));
+      s = Object.fromEntries(this.bufferNames().map((n) => [n, new Float32Array(p.numel())]));
       this.state.set(p, s);
     }
     return s;

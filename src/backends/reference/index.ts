@@ -133,7 +133,6 @@ export const referenceBackend: Backend = {
   layerNorm,
   layerNormBackward,
   adam,
-  adamState: (n: number) => new Float32Array(n),
   geluForward: geluWithTanh,
   geluBackward,
   crossEntropyRows,

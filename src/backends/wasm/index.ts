@@ -8,13 +8,13 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { GradpathError } from '../../util/errors.js';
 import { CLOSED, CTRL_INTS, MAX_THREADS, NEXT, type Sgemm } from './shared.js';
-import { installWasm, matmul, MAX_PAGES, wasmState, type AdamKernel, type WasmState } from './matmul.js';
-import { adam, adamState } from './adam.js';
+import { installWasm, matmul, wasmState, type AdamKernel, type WasmState } from './matmul.js';
+import { adam } from './adam.js';
 import { crossEntropyRows, geluBackward, geluForward, type ElementwiseKernels } from './elementwise.js';
 import { WA, type WasmGlobal } from './wasm-api.js';
 
 export { matmul, matmulJs, setCutoffs } from './matmul.js';
-export { adam, adamState } from './adam.js';
+export { adam } from './adam.js';
 export { crossEntropyRows, geluBackward, geluForward } from './elementwise.js';
 
 export interface WasmOptions {
@@ -27,7 +27,6 @@ export interface WasmOptions {
 export interface WasmInfo {
   matmul: typeof matmul;
   adam: typeof adam;
-  adamState: typeof adamState;
   geluForward: typeof geluForward;
   geluBackward: typeof geluBackward;
   crossEntropyRows: typeof crossEntropyRows;
@@ -104,13 +103,13 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   }
   const module = await WA.compile(bytes);
   const probe = new WA.Instance(module, {
-    env: { memory: new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }) },
+    env: { memory: new WA.Memory({ initial: 1, maximum: 16384, shared: true }) },
   }).exports;
   const g = (name: string) => (probe[name] as WasmGlobal).value as number;
   const packABytes = g('PACK_A_BYTES') + g('EDGE_BYTES'), packBBytes = g('PACK_B_BYTES');
   // Room for every thread's packing buffers up front; operands grow the memory per call.
   const initialBytes = 65536 + threads * (packABytes + packBBytes + 128);
-  const memory = new WA.Memory({ initial: Math.ceil(initialBytes / 65536), maximum: MAX_PAGES, shared: true });
+  const memory = new WA.Memory({ initial: Math.ceil(initialBytes / 65536), maximum: 16384, shared: true });
   const sgemm = new WA.Instance(module, { env: { memory } }).exports.sgemm as Sgemm;
   const adamKernel = new WA.Instance(await WA.compile(adamBytes), { env: { memory } }).exports.adam as AdamKernel;
   const elementwise = new WA.Instance(await WA.compile(eltBytes), { env: { memory } }).exports as unknown as ElementwiseKernels;
@@ -140,8 +139,8 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   }
   const s: WasmState = {
     sgemm, memory, ctrl: new Int32Array(ctrlBuf), workers, threads, relaxedSimd,
-    tileM: g('TILE_M'), tileN: g('TILE_N'), packABytes, packBBytes, adam: adamKernel, elementwise, residentBytes: 0,
+    tileM: g('TILE_M'), tileN: g('TILE_N'), packABytes, packBBytes, adam: adamKernel, elementwise,
   };
   installWasm(s);
-  return { matmul, adam, adamState, geluForward, geluBackward, crossEntropyRows, threads, relaxedSimd };
+  return { matmul, adam, geluForward, geluBackward, crossEntropyRows, threads, relaxedSimd };
 }

@@ -27,8 +27,6 @@ export interface WasmState {
   adam: AdamKernel;
   /** GELU and cross-entropy kernels (kernels/elementwise.ts), likewise. */
   elementwise: ElementwiseKernels;
-  /** Bytes of long-lived state (Adam moments) kept after the packing buffers; scratch starts after them. */
-  residentBytes: number;
 }
 
 export type AdamKernel = (p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, ob1: number, ob2: number,
@@ -63,11 +61,7 @@ export function setCutoffs(wasm: number, thread: number): void {
   minThreadWork = thread;
 }
 
-/** The kernels' declared maximum memory (2 GiB: byte offsets fit the int32 control words). */
-export const MAX_PAGES = 32768;
-const MAX_BYTES = MAX_PAGES * 65536;
-/** Room always left for matmul operands when memory is handed out for long-lived state. */
-const MIN_SCRATCH = 768 * 2 ** 20;
+const MAX_BYTES = 16384 * 65536; // the kernel's declared maximum memory (1 GiB)
 const BASE = 65536; // the first page is left to the module itself (it has no data, but be safe)
 const align = (x: number) => (x + 63) & ~63;
 
@@ -90,7 +84,7 @@ export function matmul(
   }
   const threads = work >= minThreadWork ? s.threads : 1;
   const perThread = align(s.packABytes) + align(s.packBBytes);
-  const fixed = BASE + s.threads * perThread + s.residentBytes;
+  const fixed = BASE + s.threads * perThread;
   const span = (bc: number, stride: number, size: number) => (bc - 1) * stride + size;
   const chunkBytes = (bc: number) =>
     align(4 * span(bc, aBatchStride, m * k)) + align(4 * span(bc, bBatchStride, k * n)) + align(4 * bc * m * n);
@@ -98,7 +92,7 @@ export function matmul(
   let bc = batch;
   while (bc > 1 && fixed + chunkBytes(bc) > MAX_BYTES) bc = Math.ceil(bc / 2);
   if (fixed + chunkBytes(bc) > MAX_BYTES) {
-    throw new GradpathError(`wasm matmul: one ${m}x${k} @ ${k}x${n} product needs more than the kernel memory (2 GiB, less long-lived state)`);
+    throw new GradpathError(`wasm matmul: one ${m}x${k} @ ${k}x${n} product needs more than the 1 GiB kernel memory`);
   }
   ensureBytes(s, fixed + chunkBytes(Math.min(bc, batch)));
 
@@ -126,26 +120,9 @@ export function matmul(
 export function scratch(bytes: number): { state: WasmState; base: number; f32: Float32Array<ArrayBufferLike> } {
   const s = state;
   if (s === null) throw new GradpathError('wasm backend: call `await initWasm()` first');
-  const base = BASE + s.threads * (align(s.packABytes) + align(s.packBBytes)) + s.residentBytes;
+  const base = BASE + s.threads * (align(s.packABytes) + align(s.packBBytes));
   ensureBytes(s, base + bytes);
   return { state: s, base, f32 };
-}
-
-/**
- * n zero floats of long-lived memory (never reused as scratch): the view and its byte offset,
- * or null when that would leave less than MIN_SCRATCH for matmul operands.
- */
-export function resident(n: number): { state: WasmState; view: Float32Array; offset: number } | null {
-  const s = state;
-  if (s === null) return null;
-  const offset = BASE + s.threads * (align(s.packABytes) + align(s.packBBytes)) + s.residentBytes;
-  const bytes = align(4 * n);
-  if (offset + bytes + MIN_SCRATCH > MAX_BYTES) return null;
-  ensureBytes(s, offset + bytes);
-  s.residentBytes += bytes;
-  const view = new Float32Array(s.memory.buffer, offset, n);
-  view.fill(0); // this memory may have been scratch before
-  return { state: s, view, offset };
 }
 
 function ensureBytes(s: WasmState, bytes: number): void {
