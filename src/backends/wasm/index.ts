@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { GradpathError } from '../../util/errors.js';
-import { CLOSED, CTRL_INTS, MAX_THREADS, NEXT, type Sgemm } from './shared.js';
+import { CTRL_INTS, MAX_THREADS, type Sgemm } from './shared.js';
 import { installWasm, matmul, wasmState, type AdamKernel, type WasmState } from './matmul.js';
 import { adam } from './adam.js';
 import { crossEntropyRows, geluBackward, geluForward, type ElementwiseKernels } from './elementwise.js';
@@ -114,7 +114,6 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   const adamKernel = new WA.Instance(await WA.compile(adamBytes), { env: { memory } }).exports.adam as AdamKernel;
   const elementwise = new WA.Instance(await WA.compile(eltBytes), { env: { memory } }).exports as unknown as ElementwiseKernels;
   const ctrlBuf = new SharedArrayBuffer(4 * CTRL_INTS);
-  new Int32Array(ctrlBuf)[NEXT] = CLOSED; // no job open until the first matmul
 
   const workers: Worker[] = [];
   try {

@@ -7,7 +7,7 @@
 import { GradpathError } from '../../util/errors.js';
 import type { WasmMemory } from './wasm-api.js';
 import type { ElementwiseKernels } from './elementwise.js';
-import { ACTIVE, CLOSED, ERROR, GEN, NEXT, J_BLK, J_NBLK, J_ROWS, J_UNITS, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C,
+import { ERROR, GEN, NEXT, PENDING, J_BLK, J_NBLK, J_ROWS, J_UNITS, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C,
   J_CBS, J_K, J_LDC, J_M, J_N, runSlice, runUnits, setSlice, waitChange, type Sgemm } from './shared.js';
 
 /** Everything initWasm sets up; installed here so `matmul` can stay synchronous. */
@@ -142,11 +142,7 @@ function ensureBytes(s: WasmState, bytes: number): void {
 const BLOCKS_PER_THREAD = 4;
 const MIN_COLS = 1024, MIN_ROWS = 256;
 
-/**
- * Cuts the job into units, wakes the workers, claims units here too, then waits for the
- * workers still inside the job (not for ones that never woke: see shared.ts). The job words
- * written before this call are safe because NEXT is parked at CLOSED between jobs.
- */
+/** Cuts the job into units, wakes the workers, claims units here too, and waits for the workers. */
 function runJob(s: WasmState, threads: number, batch: number, m: number, n: number, perThread: number): void {
   const p = s.ctrl;
   const packs = (t: number) => [BASE + t * perThread, BASE + t * perThread + align(s.packABytes)] as const;
@@ -164,15 +160,15 @@ function runJob(s: WasmState, threads: number, batch: number, m: number, n: numb
   const nblk = Math.ceil(side / blk);
   for (let t = 0; t < s.threads; t++) setSlice(p, t, 0, 0, 0, 0, 0, 0, ...packs(t));
   p[J_BLK] = blk; p[J_NBLK] = nblk; p[J_ROWS] = rows ? 1 : 0; p[J_UNITS] = batch * nblk;
+  Atomics.store(p, NEXT, 0);
   Atomics.store(p, ERROR, 0);
-  Atomics.store(p, NEXT, 0); // opens the job
+  Atomics.store(p, PENDING, s.workers.length);
   Atomics.add(p, GEN, 1);
   Atomics.notify(p, GEN);
   try {
     runUnits(s.sgemm, p, 0);
   } finally {
-    Atomics.store(p, NEXT, CLOSED);
-    for (let v = Atomics.load(p, ACTIVE); v !== 0; v = Atomics.load(p, ACTIVE)) waitChange(p, ACTIVE, v);
+    for (let v = Atomics.load(p, PENDING); v !== 0; v = Atomics.load(p, PENDING)) waitChange(p, PENDING, v);
   }
   if (Atomics.load(p, ERROR)) throw new GradpathError('wasm matmul: a worker thread failed');
 }

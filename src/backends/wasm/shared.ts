@@ -8,18 +8,11 @@ export type Sgemm = (m: number, n: number, k: number, a: number, ars: number, ac
   b: number, brs: number, bcs: number, c: number, ldc: number, pa: number, pb: number) => void;
 
 /**
- * Control words: job generation (bumped to wake the workers), threads inside a job, error flag,
- * and the next unclaimed work unit.
- *
- * The protocol lets the calling thread finish a job without waiting for workers that never
- * woke up in time (on a busy machine a sleeping worker can take milliseconds to be scheduled):
- * a thread counts itself into ACTIVE before claiming units and out when it runs out of them;
- * the caller, once the units are exhausted, parks NEXT at CLOSED and waits only for ACTIVE = 0.
- * A late worker then claims a number >= CLOSED and leaves; the caller rewrites the job words
- * only while NEXT is parked, and opens the next job by storing NEXT = 0 last.
+ * Control words: job generation (bumped to start a job), workers still busy with it, error
+ * flag, and the next unclaimed work unit. Every worker runs every job (possibly claiming
+ * nothing) and counts itself done, so the job words are never rewritten under a worker.
  */
-export const GEN = 0, ACTIVE = 1, ERROR = 2, NEXT = 3;
-export const CLOSED = 1 << 30;
+export const GEN = 0, PENDING = 1, ERROR = 2, NEXT = 3;
 /** Job description shared by all threads (pointers are byte offsets, strides in elements). */
 export const J_M = 4, J_N = 5, J_K = 6, J_A = 7, J_ARS = 8, J_ACS = 9, J_ABS = 10,
   J_B = 11, J_BRS = 12, J_BCS = 13, J_BBS = 14, J_C = 15, J_CBS = 16, J_LDC = 17,
@@ -48,22 +41,18 @@ export function runSlice(sgemm: Sgemm, p: Int32Array, t: number): void {
 }
 
 /**
- * Claims and runs units of the current job until none are left (see ACTIVE above). Claiming
- * one by one balances the load when a thread runs late; every element of C is computed the
- * same way whoever claims it, so results do not depend on the split.
+ * Claims and runs units of the current job until none are left. Claiming one by one balances
+ * the load when a thread runs late (a busy machine, or the calling thread still copying);
+ * every element of C is computed the same way whoever claims it, so results do not depend
+ * on the split.
  */
 export function runUnits(sgemm: Sgemm, p: Int32Array, t: number): void {
   const o = T_BASE + T_STRIDE * t;
-  Atomics.add(p, ACTIVE, 1);
-  try {
-    for (let u = Atomics.add(p, NEXT, 1); u < CLOSED && u < p[J_UNITS]; u = Atomics.add(p, NEXT, 1)) {
-      const nblk = p[J_NBLK], blk = p[J_BLK];
-      const bi = (u / nblk) | 0, lo = (u - bi * nblk) * blk;
-      if (p[J_ROWS] === 1) block(sgemm, p, bi, lo, Math.min(p[J_M], lo + blk), 0, p[J_N], p[o + 6], p[o + 7]);
-      else block(sgemm, p, bi, 0, p[J_M], lo, Math.min(p[J_N], lo + blk), p[o + 6], p[o + 7]);
-    }
-  } finally {
-    if (Atomics.sub(p, ACTIVE, 1) === 1) Atomics.notify(p, ACTIVE);
+  const units = p[J_UNITS], nblk = p[J_NBLK], blk = p[J_BLK], rows = p[J_ROWS] === 1, m = p[J_M], n = p[J_N];
+  for (let u = Atomics.add(p, NEXT, 1); u < units; u = Atomics.add(p, NEXT, 1)) {
+    const bi = (u / nblk) | 0, lo = (u - bi * nblk) * blk;
+    if (rows) block(sgemm, p, bi, lo, Math.min(m, lo + blk), 0, n, p[o + 6], p[o + 7]);
+    else block(sgemm, p, bi, 0, m, lo, Math.min(n, lo + blk), p[o + 6], p[o + 7]);
   }
 }
 
