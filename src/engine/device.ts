@@ -6,7 +6,8 @@ import { referenceBackend } from '../backends/reference/index.js';
  * reference one for a test) changes every op at once.
  *
  * The default is wasm: the reference kernels with matmul (where training spends its time)
- * replaced by the WebAssembly SIMD kernel on all cores. GRADPATH_BACKEND=reference selects
+ * replaced by the WebAssembly SIMD kernel on all cores, and the Adam step, GELU and the
+ * cross-entropy rows by WebAssembly SIMD kernels on the calling thread. GRADPATH_BACKEND=reference selects
  * the plain TypeScript kernels; if the wasm kernels are not built, the reference is used
  * with a one-line warning.
  */
