@@ -7,9 +7,9 @@ import { referenceBackend } from '../backends/reference/index.js';
  *
  * The default is wasm: the reference kernels with matmul (where training spends its time)
  * replaced by the WebAssembly SIMD kernel on all cores, and the Adam step, GELU and the
- * cross-entropy rows by WebAssembly SIMD kernels on the calling thread. GRADPATH_BACKEND=reference selects
- * the plain TypeScript kernels; if the wasm kernels are not built, the reference is used
- * with a one-line warning.
+ * cross-entropy rows by WebAssembly SIMD kernels on the calling thread.
+ * GRADPATH_BACKEND=reference selects the plain TypeScript kernels; if the wasm kernels are
+ * not built, the reference is used with a one-line warning.
  */
 async function loadDefault(): Promise<Backend> {
   const wanted = process.env.GRADPATH_BACKEND ?? 'wasm';
