@@ -91,9 +91,29 @@ export const EDGE_BYTES: i32 = MR * NR * 4;
 
 // Packs the mc x kc block of A at `a` into MR-row panels: panel i holds, for each p, the MR
 // values A[i*MR + r][p] contiguously. Rows past mc are zero so edge tiles compute exactly.
+// Full panels of a row-major A interleave 4 columns of the MR rows with shuffles; of a
+// transposed A (ars = 1) each column's MR values are already contiguous. A 3-row panel copies
+// 4 floats per column, one too many: the extra lands in the next column's slot (rewritten
+// next), the next panel (written after), or, past the last panel, the edge-tile scratch.
 function packA(a: usize, ars: i32, acs: i32, mc: i32, kc: i32, dst: usize): void {
   for (let i0 = 0; i0 < mc; i0 += MR) {
     const rows = min(MR, mc - i0);
+    if (rows == MR && acs == 1) {
+      packRows(a + (<usize>i0 * ars << 2), <usize>ars << 2, kc, dst);
+      dst += <usize>kc * MR * 4;
+      continue;
+    }
+    if (rows == MR && ars == 1) {
+      let src = a + (<usize>i0 << 2), d = dst;
+      const step = <usize>acs << 2;
+      for (let p = 0; p < kc; p++) {
+        if (MR == 3) v128.store(d, v128.load(src));
+        else store<u64>(d, load<u64>(src));
+        src += step; d += MR * 4;
+      }
+      dst += <usize>kc * MR * 4;
+      continue;
+    }
     for (let r = 0; r < rows; r++) {
       let src = a + (<usize>(i0 + r) * ars << 2);
       let d = dst + (r << 2);
@@ -112,6 +132,33 @@ function packA(a: usize, ars: i32, acs: i32, mc: i32, kc: i32, dst: usize): void
   }
 }
 
+// One full panel of a row-major A (rows `rs` bytes apart): MR rows x kc columns, interleaved.
+@inline function packRows(src: usize, rs: usize, kc: i32, d: usize): void {
+  const s1 = src + rs, s2 = src + 2 * rs;
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const o = <usize>p << 2;
+    const a = v128.load(src + o), b = v128.load(s1 + o);
+    if (MR == 3) {
+      const c = v128.load(s2 + o);
+      v128.store(d, i32x4.shuffle(i32x4.shuffle(a, b, 0, 4, 1, 5), c, 0, 1, 4, 2)); // a0 b0 c0 a1
+      v128.store(d, i32x4.shuffle(i32x4.shuffle(b, c, 1, 5, 2, 6), a, 0, 1, 6, 2), 16); // b1 c1 a2 b2
+      v128.store(d, i32x4.shuffle(c, i32x4.shuffle(a, b, 3, 7, 3, 7), 2, 4, 5, 3), 32); // c2 a3 b3 c3
+    } else {
+      v128.store(d, i32x4.shuffle(a, b, 0, 4, 1, 5));
+      v128.store(d, i32x4.shuffle(a, b, 2, 6, 3, 7), 16);
+    }
+    d += MR * 16;
+  }
+  for (; p < kc; p++) {
+    const o = <usize>p << 2;
+    store<f32>(d, load<f32>(src + o));
+    store<f32>(d, load<f32>(s1 + o), 4);
+    if (MR == 3) store<f32>(d, load<f32>(s2 + o), 8);
+    d += MR * 4;
+  }
+}
+
 // Packs the kc x nc block of B at `b` into NR-column panels (kc rows of NR values each),
 // zero-padding columns past nc.
 function packB(b: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: usize): void {
@@ -125,6 +172,30 @@ function packB(b: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: usize): void
         if (NR == 16) v128.store(dst, v128.load(src, 48), 48);
         src += rowStep; dst += NR * 4;
       }
+    } else if (brs == 1 && cols == NR) {
+      // B stored transposed (every Linear forward: x @ W^T): 4 rows of each column are
+      // contiguous, so 4x4 blocks go through a shuffle transpose
+      const colStep = <usize>bcs << 2;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        for (let g = 0; g < NR / 4; g++) {
+          const s0 = src + <usize>(g * 4) * colStep + (<usize>p << 2);
+          const r0 = v128.load(s0), r1 = v128.load(s0 + colStep), r2 = v128.load(s0 + 2 * colStep), r3 = v128.load(s0 + 3 * colStep);
+          const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+          const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          const d = dst + (<usize>p * NR << 2) + (<usize>g << 4);
+          v128.store(d, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+          v128.store(d + NR * 4, i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+          v128.store(d + NR * 8, i32x4.shuffle(t2, t3, 0, 1, 4, 5));
+          v128.store(d + NR * 12, i32x4.shuffle(t2, t3, 2, 3, 6, 7));
+        }
+      }
+      for (; p < kc; p++) {
+        let s = src + (<usize>p << 2);
+        const d = dst + (<usize>p * NR << 2);
+        for (let j = 0; j < NR; j++) { store<f32>(d + (j << 2), load<f32>(s)); s += colStep; }
+      }
+      dst += <usize>kc * NR * 4;
     } else {
       const colStep = <usize>bcs << 2;
       for (let p = 0; p < kc; p++) {

@@ -11,6 +11,21 @@ export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'sigmoid' | 'rel
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'eq' | 'gt' | 'lt' | 'ge';
 export type ReduceOp = 'sum' | 'max' | 'min';
 
+/** Scalars of one Adam step (bias corrections folded in by the optimizer). */
+export interface AdamStep {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** lr / (1 - beta1^t) */
+  stepSize: number;
+  /** 1 / sqrt(1 - beta2^t) */
+  invSqrtC2: number;
+  /** Decoupled weight decay factor: 1 - lr * wd for AdamW, 1 for Adam. */
+  decay: number;
+  /** L2 penalty added to the gradient: wd for Adam, 0 for AdamW. */
+  l2: number;
+}
+
 export interface Backend {
   readonly name: string;
 
@@ -66,4 +81,26 @@ export interface Backend {
   /** Backward of layerNorm: writes dx, and adds into dweight/dbias (when not null). */
   layerNormBackward(g: Float32Array, x: Float32Array, weight: Float32Array | null, mean: Float32Array, rstd: Float32Array,
     rows: number, cols: number, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null): void;
+
+  /**
+   * One Adam(W) step in place over a parameter p with gradient g and moments m, v (same length):
+   * g' = g + l2 p; m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
+   * p = p decay - stepSize m / (sqrt(v) invSqrtC2 + eps).
+   */
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, s: AdamStep): void;
+
+  /** GELU (tanh approximation) over x into out, also writing each tanh value into th for the backward. */
+  geluForward(x: Float32Array, out: Float32Array, th: Float32Array): void;
+
+  /** dx = g * gelu'(x), with th the tanh values geluForward wrote. */
+  geluBackward(g: Float32Array, x: Float32Array, th: Float32Array, dx: Float32Array): void;
+
+  /**
+   * Cross-entropy of the rows of x (rows, cols) against targets t, skipping rows whose target is
+   * `ignore`: writes lse[i] (log-sum-exp of row i) and, when probs is given, the row's softmax
+   * into probs and p_target - 1 into pm1[i] (computed from the other classes' sum, so it stays
+   * exact where p rounds to 1). Rows that are ignored are left as they are.
+   */
+  crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
+    lse: Float64Array, probs: Float32Array | null, pm1: Float64Array | null): void;
 }

@@ -1,6 +1,7 @@
 import { GradpathError } from '../util/errors.js';
 import type { Tensor } from './tensor.js';
-import { derivatives, type OpName } from './derivatives.js';
+import { derivatives, intoRules, type IntoRule, type OpName } from './derivatives.js';
+import { keepBuffer, recycle } from './pool.js';
 
 /**
  * Reverse-mode autograd. Each op that takes a tensor requiring grad records a Node on its
@@ -86,9 +87,19 @@ function addInto(acc: Tensor, g: Tensor): void {
   for (let i = 0; i < a.length; i++) a[i] += v[i];
 }
 
+/** True when t is a contiguous float tensor covering its whole storage (safe to add into). */
+function wholeStorage(t: Tensor): boolean {
+  return t.dtype === 'float32' && t.offset === 0 && t.data.length === t.numel() && t.isContiguous();
+}
+
 /**
  * Backpropagates from `root` (a scalar unless `grad` is given). Leaf tensors that require
  * grad accumulate into `.grad` across calls, as in PyTorch; call zeroGrad between steps.
+ *
+ * Gradient storage is tracked by how many pending gradients hold it (views share storage).
+ * A storage held by exactly one pending gradient is that gradient's alone: a second gradient
+ * for the same tensor is added into it in place (no new buffer), a leaf adopts it as .grad
+ * without a copy, and once no gradient holds it any more it goes back to the buffer pool.
  */
 export function backward(root: Tensor, grad?: Tensor): void {
   if (!root.requiresGrad) throw new GradpathError('backward: this tensor does not require grad (no parameter in its graph has requiresGrad)');
@@ -97,42 +108,71 @@ export function backward(root: Tensor, grad?: Tensor): void {
   }
   const order = topoSort(root);
   const grads = new Map<Tensor, Tensor>();
-  const owned = new Set<Tensor>();
-  // how many gradients were handed out on each storage (views share one): 1 means unshared
-  const deliveries = new Map<Float32Array | Int32Array, number>();
-  const deliver = (gx: Tensor) => deliveries.set(gx.data, (deliveries.get(gx.data) ?? 0) + 1);
-  grads.set(root, grad ?? root.onesLike());
+  const holders = new Map<Float32Array | Int32Array, number>();
+  const hold = (gx: Tensor, d: number) => holders.set(gx.data, (holders.get(gx.data) ?? 0) + d);
+  const rootGrad = grad ?? root.onesLike();
+  grads.set(root, rootGrad);
+  hold(rootGrad, 1);
+  if (grad) hold(grad, 1); // the caller's tensor: never written to, adopted or recycled
+  // storage that may have just become unheld; recycled at the end of each node
+  const dead: (Float32Array | Int32Array)[] = [];
+  const sweep = () => {
+    for (const d of dead) if ((holders.get(d) ?? 0) === 0) {
+      holders.delete(d);
+      recycle(d);
+    }
+    dead.length = 0;
+  };
   noGrad(() => {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
       const g = grads.get(t);
       if (!g) continue;
+      grads.delete(t); // intermediate gradients are not kept (as in PyTorch)
+      hold(g, -1);
       if (!t.node) {
         // a gradient whose storage reached no other tensor can become .grad without a copy
-        t.accumulateGrad(g, deliveries.get(g.data) === 1);
+        const adopt = holders.get(g.data) === 0;
+        t.accumulateGrad(g, adopt);
+        if (adopt && t.grad!.data === g.data) {
+          holders.set(g.data, 1); // now .grad's: never recycled by this backward
+          keepBuffer(g.data);
+        } else dead.push(g.data);
+        sweep();
         continue;
       }
-      grads.delete(t); // intermediate gradients are not kept (as in PyTorch)
-      owned.delete(g); // the rule may pass g on to several inputs: no longer ours to write
       const { op, inputs, saved } = t.node;
-      const inputGrads = derivatives[op](g, inputs, t, saved);
+      // a rule that can add input i's gradient straight into an accumulator (embedding's scatter)
+      const into = (intoRules as Partial<Record<OpName, IntoRule>>)[op];
+      const writable = (prev: Tensor | undefined) => prev !== undefined && prev.data !== g.data && holders.get(prev.data) === 1 && wholeStorage(prev);
+      const skip = into ? inputs.map((x) => x.requiresGrad && writable(grads.get(x))) : null;
+      if (into && skip!.some(Boolean)) {
+        inputs.forEach((x, i) => {
+          if (skip![i]) into(g, inputs, t, saved, i, grads.get(x)!);
+        });
+      }
+      const inputGrads = skip && skip.every((s, i) => s || !inputs[i].requiresGrad) ? [] : derivatives[op](g, inputs, t, saved);
       for (let i = 0; i < inputs.length; i++) {
         const x = inputs[i], gx = inputGrads[i];
-        if (!gx || !x.requiresGrad) continue;
+        if (!gx || !x.requiresGrad || skip?.[i]) continue;
         if (anomalyMode) checkFinite(`${op} (backward)`, gx);
         const prev = grads.get(x);
         if (!prev) {
           grads.set(x, gx);
-          deliver(gx);
-        }
-        else if (owned.has(prev)) addInto(prev, gx); // our own sum buffer: accumulate in place
-        else {
-          const sum = prev.add(gx); // rules may hand out shared tensors, so the first sum is a new one
-          owned.add(sum);
-          deliver(sum);
+          hold(gx, 1);
+        } else if (writable(prev)) {
+          addInto(prev, gx); // prev is this gradient's alone: accumulate in place
+          dead.push(gx.data);
+        } else {
+          const sum = prev.add(gx);
+          hold(prev, -1);
+          dead.push(prev.data, gx.data);
           grads.set(x, sum);
+          hold(sum, 1);
         }
       }
+      dead.push(g.data);
+      sweep();
     }
   });
 }

@@ -2,7 +2,7 @@ import { getBackend } from './device.js';
 import { Tensor } from './tensor.js';
 import { unbroadcast, padNarrow, reshape } from './ops/view.js';
 import { binaryRaw } from './ops/elementwise.js';
-import { geluGradFromTanh } from '../backends/reference/elementwise.js';
+import { floats, floatsUninit } from './pool.js';
 
 /**
  * All of backprop in one table. Each rule gets the output gradient g, the op's inputs, its
@@ -14,8 +14,8 @@ type Rule = (g: Tensor, inputs: Tensor[], out: Tensor, saved: any) => (Tensor | 
 // fused: uses the tanh values the forward saved
 const gelugrad = (g: Tensor, xv: Float32Array, th: Float32Array): Tensor => {
   const gv = g.floatValues();
-  const out = new Float32Array(xv.length);
-  for (let i = 0; i < xv.length; i++) out[i] = gv[i] * geluGradFromTanh(xv[i], th[i]);
+  const out = floatsUninit(xv.length);
+  getBackend().geluBackward(gv, xv, th, out);
   return new Tensor(out, [...g.shape]);
 };
 
@@ -52,7 +52,7 @@ export const derivatives = {
   },
 
   maskedFill: (g, [x], _out, mask: Float32Array) => {
-    const gv = g.floatValues(), d = new Float32Array(gv.length), period = mask.length;
+    const gv = g.floatValues(), d = floatsUninit(gv.length), period = mask.length;
     for (let i = 0, j = 0; i < d.length; i++, j = j + 1 === period ? 0 : j + 1) d[i] = mask[j] !== 0 ? 0 : gv[i];
     return [new Tensor(d, [...x.shape])];
   },
@@ -91,32 +91,36 @@ export const derivatives = {
 
   // indexing: the backward of a gather is a scatter-add
   indexSelect: (g, [x], _out, { idx, outer, n, inner }) => {
-    const dx = new Float32Array(x.numel());
+    const dx = floats(x.numel());
     getBackend().scatterAdd(g.floatValues(), outer, n, inner, idx, dx);
     return [new Tensor(dx, [...x.shape])];
   },
   gather: (g, [x], _out, pos: Int32Array) => {
-    const dx = new Float32Array(x.numel()), gv = g.floatValues();
+    const dx = floats(x.numel()), gv = g.floatValues();
     for (let i = 0; i < pos.length; i++) dx[pos[i]] += gv[i];
     return [new Tensor(dx, [...x.shape])];
   },
 
-  // fused: d loss / d logits = (softmax - onehot) / count, zero for ignored targets
-  crossEntropy: (g, [logits], _out, { logp, t, N, C, ignore, count }) => {
+  // fused: d loss / d logits = (softmax - onehot) / count, zero for ignored targets; the
+  // forward kept the softmax and, per row, p - 1 for the target
+  crossEntropy: (g, [logits], _out, { probs, pm1, t, N, C, ignore, count }) => {
     const scale = g.item() / Math.max(count, 1);
-    const d = new Float32Array(N * C);
+    const d = floatsUninit(N * C);
     for (let i = 0; i < N; i++) {
-      if (t[i] === ignore) continue;
       const o = i * C;
-      for (let j = 0; j < C; j++) d[o + j] = Math.exp(logp[o + j]) * scale;
-      d[o + t[i]] = Math.expm1(logp[o + t[i]]) * scale; // p - 1 without rounding p to 1 first
+      if (t[i] === ignore) {
+        d.fill(0, o, o + C);
+        continue;
+      }
+      for (let j = 0; j < C; j++) d[o + j] = probs[o + j] * scale;
+      d[o + t[i]] = pm1[i] * scale;
     }
     return [new Tensor(d, [...logits.shape])];
   },
   // fused: see backends/reference/layernorm.ts
   layerNorm: (g, inputs, _out, { xv, mean, rstd, rows, C, hasWeight, hasBias }) => {
     const weight = hasWeight ? inputs[1] : null;
-    const dx = new Float32Array(rows * C);
+    const dx = floatsUninit(rows * C);
     const dw = hasWeight ? new Float32Array(C) : null;
     const db = hasBias ? new Float32Array(C) : null;
     getBackend().layerNormBackward(g.floatValues(), xv, weight ? weight.floatValues() : null, mean, rstd, rows, C, dx, dw, db);
@@ -129,15 +133,32 @@ export const derivatives = {
 
 export type OpName = keyof typeof derivatives;
 
+/**
+ * Adds input i's gradient straight into `acc` (a contiguous buffer that autograd owns) instead
+ * of returning a new tensor: for rules whose gradient is sparse, so a big one need not be
+ * materialised and then added (GPT-2's token embedding is 154 MB, hit by 256 rows a step).
+ */
+export type IntoRule = (g: Tensor, inputs: Tensor[], out: Tensor, saved: any, i: number, acc: Tensor) => void;
+
+export const intoRules: Partial<Record<OpName, IntoRule>> = {
+  indexSelect: (g, _inputs, _out, { idx, outer, n, inner }, _i, acc) => {
+    getBackend().scatterAdd(g.floatValues(), outer, n, inner, idx, acc.data as Float32Array);
+  },
+};
+
 function sign(x: Tensor): Tensor {
   return x.gt(0).sub(x.lt(0));
 }
 
 /** dB for A (..., m, k) @ B (k, n): fold all batch rows of A into one matmul. */
 function matmulGradB(g: Tensor, a: Tensor, b: Tensor): Tensor {
-  if (b.ndim === 2 && a.ndim > 2) {
+  if (b.ndim === 2) {
     const k = a.shape[a.ndim - 1], n = g.shape[g.ndim - 1];
-    return a.reshape(-1, k).transpose(0, 1).matmul(g.reshape(-1, n));
+    const a2 = a.ndim === 2 ? a : a.reshape(-1, k), g2 = g.ndim === 2 ? g : g.reshape(-1, n);
+    // B = W^T with W (n, k) contiguous (every Linear layer): compute dW = g^T A in W's own
+    // layout, so the gradient reaches W contiguous instead of as a transposed view to copy
+    if (b.strides[0] === 1 && b.strides[1] === k && k > 1 && n > 1) return g2.transpose(0, 1).matmul(a2).transpose(0, 1);
+    if (a.ndim > 2) return a2.transpose(0, 1).matmul(g2);
   }
   return unbroadcast(a.transpose(-1, -2).matmul(g), b.shape);
 }

@@ -6,9 +6,10 @@ import { referenceBackend } from '../backends/reference/index.js';
  * reference one for a test) changes every op at once.
  *
  * The default is wasm: the reference kernels with matmul (where training spends its time)
- * replaced by the WebAssembly SIMD kernel on all cores. GRADPATH_BACKEND=reference selects
- * the plain TypeScript kernels; if the wasm kernels are not built, the reference is used
- * with a one-line warning.
+ * replaced by the WebAssembly SIMD kernel on all cores, and the Adam step, GELU and the
+ * cross-entropy rows by WebAssembly SIMD kernels on the calling thread.
+ * GRADPATH_BACKEND=reference selects the plain TypeScript kernels; if the wasm kernels are
+ * not built, the reference is used with a one-line warning.
  */
 async function loadDefault(): Promise<Backend> {
   const wanted = process.env.GRADPATH_BACKEND ?? 'wasm';
@@ -19,7 +20,8 @@ async function loadDefault(): Promise<Backend> {
   try {
     const wasm = await import('../backends/wasm/index.js');
     const info = await wasm.initWasm();
-    return { ...referenceBackend, name: 'wasm', matmul: info.matmul };
+    const { matmul, adam, geluForward, geluBackward, crossEntropyRows } = info;
+    return { ...referenceBackend, name: 'wasm', matmul, adam, geluForward, geluBackward, crossEntropyRows };
   } catch (err) {
     process.stderr.write(`gradpath: WebAssembly kernels unavailable (${(err as Error).message.split('\n')[0]}); using the slower reference backend. Run \`npm run build\` to build them.\n`);
     return referenceBackend;

@@ -7,6 +7,7 @@ import * as R from './ops/reduce.js';
 import * as V from './ops/view.js';
 import * as M from './ops/matmul.js';
 import * as I from './ops/indexing.js';
+import { floatsUninit, keepBuffer, recycle } from './pool.js';
 
 export type DType = 'float32' | 'int32';
 export type Scalar = number;
@@ -69,7 +70,7 @@ export class Tensor {
     if (this.isContiguous()) {
       return this.offset === 0 && this.data.length === n ? this.data : this.data.subarray(this.offset, this.offset + n);
     }
-    const out = this.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+    const out = this.dtype === 'int32' ? new Int32Array(n) : floatsUninit(n);
     getBackend().copyStrided(this.data, this.shape, this.strides, this.offset, out);
     return out;
   }
@@ -137,14 +138,19 @@ export class Tensor {
       return;
     }
     if (!this.grad) {
-      this.grad = new Tensor(gv === g.data ? gv.slice() : new Float32Array(gv), [...this.shape]);
+      const copy = floatsUninit(gv.length);
+      copy.set(gv);
+      this.grad = new Tensor(copy, [...this.shape]);
+      keepBuffer(copy);
       return;
     }
     const acc = this.grad.data;
     for (let i = 0; i < acc.length; i++) acc[i] += gv[i];
   }
 
+  /** Drops .grad; inside an active BufferPool its storage is recycled (do not keep using it). */
   zeroGrad(): void {
+    if (this.grad) recycle(this.grad.data);
     this.grad = null;
   }
 

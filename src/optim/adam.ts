@@ -1,5 +1,6 @@
 import type { Tensor } from '../engine/tensor.js';
 import { Optimizer, type ParamGroup } from './optimizer.js';
+import { getBackend } from '../engine/device.js';
 
 export interface AdamOptions { lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number }
 
@@ -21,22 +22,11 @@ export class Adam extends Optimizer {
     return ['exp_avg', 'exp_avg_sq'];
   }
   protected update(p: Float32Array, g: Float32Array, s: Record<string, Float32Array>, lr: number, wd: number): void {
-    const { beta1: b1, beta2: b2, eps } = this;
-    const m = s.exp_avg, v = s.exp_avg_sq;
-    const c1 = 1 - Math.pow(b1, this.stepCount), c2 = 1 - Math.pow(b2, this.stepCount);
-    const stepSize = lr / c1, invSqrtC2 = 1 / Math.sqrt(c2);
-    const decay = this.decoupled ? 1 - lr * wd : 1;
-    const l2 = this.decoupled ? 0 : wd;
-    const ob1 = 1 - b1, ob2 = 1 - b2;
-    // hot loop over every parameter: constants hoisted, each array read once and written once
-    for (let i = 0; i < p.length; i++) {
-      const gi = g[i] + l2 * p[i];
-      const mi = b1 * m[i] + ob1 * gi;
-      const vi = b2 * v[i] + ob2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(vi) * invSqrtC2 + eps);
-    }
+    const c1 = 1 - Math.pow(this.beta1, this.stepCount), c2 = 1 - Math.pow(this.beta2, this.stepCount);
+    getBackend().adam(p, g, s.exp_avg, s.exp_avg_sq, {
+      beta1: this.beta1, beta2: this.beta2, eps: this.eps, stepSize: lr / c1, invSqrtC2: 1 / Math.sqrt(c2),
+      decay: this.decoupled ? 1 - lr * wd : 1, l2: this.decoupled ? 0 : wd,
+    });
   }
 }
 

@@ -109,6 +109,8 @@ test('threaded results match single-threaded (row, column and batch splits)', as
     { batch: 1, m: 17, k: 65, n: 257, transA: true, transB: true, aStride: -1, bStride: -1 }, // split columns
     { batch: 7 * 3, m: 65, k: 33, n: 17, transA: false, transB: true, aStride: 0, bStride: -1 }, // batches claimed dynamically
     { batch: 3, m: 127, k: 300, n: 127, transA: false, transB: false, aStride: -1, bStride: 0 }, // odd batch
+    { batch: 1, m: 1601, k: 17, n: 5, transA: true, transB: false, aStride: -1, bStride: -1 }, // several row blocks per thread
+    { batch: 1, m: 5, k: 7, n: 6149, transA: false, transB: true, aStride: -1, bStride: -1 }, // several column blocks per thread
   ];
   const single: Float32Array[] = [];
   await initWasm({ threads: 1 });

@@ -124,3 +124,12 @@ test('leaf gradients never share storage, even when one gradient tensor reaches 
   (a.grad!.data as Float32Array)[0] = 100;
   assert.deepEqual(b.grad!.tolist(), [2, 2]);
 });
+
+test('cross_entropy gradient keeps p - 1 exact when p rounds to 1 in float32', () => {
+  const logits = tensor([[30, 0, 0]]).setRequiresGrad();
+  crossEntropy(logits, tensor(new Int32Array([0]))).backward();
+  const g = logits.grad!.floatValues();
+  const e = Math.exp(-30), want = -2 * e / (1 + 2 * e);
+  assert.ok(Math.abs(g[0] - want) < 1e-6 * Math.abs(want), `dlogit[0] = ${g[0]}, want ${want}`);
+  assert.ok(Math.abs(g[1] - e / (1 + 2 * e)) < 1e-6 * e);
+});

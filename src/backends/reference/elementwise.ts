@@ -31,6 +31,11 @@ export function geluWithTanh(x: Float32Array, out: Float32Array, th: Float32Arra
 export function geluGradFromTanh(x: number, th: number): number {
   return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
 }
+
+/** dx = g * gelu'(x) from the forward's tanh values. */
+export function geluBackward(g: Float32Array, x: Float32Array, th: Float32Array, dx: Float32Array): void {
+  for (let i = 0; i < x.length; i++) dx[i] = g[i] * geluGradFromTanh(x[i], th[i]);
+}
 export const unaryFns: Record<UnaryOp, (x: number) => number> = {
   neg: (x) => -x,
   exp: Math.exp,

@@ -1,7 +1,9 @@
 import type { Backend, ReduceOp } from '../backend.js';
-import { binary, unary } from './elementwise.js';
+import { binary, geluBackward, geluWithTanh, unary } from './elementwise.js';
+import { crossEntropyRows } from './xent.js';
 import { matmul } from './matmul.js';
 import { layerNorm, layerNormBackward } from './layernorm.js';
+import { adam } from './adam.js';
 
 /**
  * The reference backend: plain TypeScript loops, written to be read. It is the oracle that
@@ -130,4 +132,8 @@ export const referenceBackend: Backend = {
   softmax,
   layerNorm,
   layerNormBackward,
+  adam,
+  geluForward: geluWithTanh,
+  geluBackward,
+  crossEntropyRows,
 };

@@ -8,10 +8,14 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { GradpathError } from '../../util/errors.js';
 import { CTRL_INTS, MAX_THREADS, type Sgemm } from './shared.js';
-import { installWasm, matmul, wasmState, type WasmState } from './matmul.js';
+import { installWasm, matmul, wasmState, type AdamKernel, type WasmState } from './matmul.js';
+import { adam } from './adam.js';
+import { crossEntropyRows, geluBackward, geluForward, type ElementwiseKernels } from './elementwise.js';
 import { WA, type WasmGlobal } from './wasm-api.js';
 
 export { matmul, matmulJs, setCutoffs } from './matmul.js';
+export { adam } from './adam.js';
+export { crossEntropyRows, geluBackward, geluForward } from './elementwise.js';
 
 export interface WasmOptions {
   /** Threads including the calling one; default env GRADPATH_THREADS, else os.availableParallelism(). */
@@ -22,6 +26,10 @@ export interface WasmOptions {
 
 export interface WasmInfo {
   matmul: typeof matmul;
+  adam: typeof adam;
+  geluForward: typeof geluForward;
+  geluBackward: typeof geluBackward;
+  crossEntropyRows: typeof crossEntropyRows;
   threads: number;
   relaxedSimd: boolean;
 }
@@ -77,9 +85,11 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   // Node 20's V8 ships relaxed SIMD behind a flag; it must be set before compiling.
   setFlagsFromString('--experimental-wasm-relaxed-simd');
   const dir = new URL('../../../kernels/', import.meta.url);
-  let bytes: Buffer;
+  let bytes: Buffer, adamBytes: Buffer, eltBytes: Buffer;
   let relaxedSimd = false;
   try {
+    adamBytes = await readFile(new URL('adam.wasm', dir));
+    eltBytes = await readFile(new URL('elementwise.wasm', dir));
     bytes = await readFile(new URL('sgemm.wasm', dir));
     if (wantRelaxed) {
       const relaxed = await readFile(new URL('sgemm-relaxed.wasm', dir));
@@ -101,6 +111,8 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   const initialBytes = 65536 + threads * (packABytes + packBBytes + 128);
   const memory = new WA.Memory({ initial: Math.ceil(initialBytes / 65536), maximum: 16384, shared: true });
   const sgemm = new WA.Instance(module, { env: { memory } }).exports.sgemm as Sgemm;
+  const adamKernel = new WA.Instance(await WA.compile(adamBytes), { env: { memory } }).exports.adam as AdamKernel;
+  const elementwise = new WA.Instance(await WA.compile(eltBytes), { env: { memory } }).exports as unknown as ElementwiseKernels;
   const ctrlBuf = new SharedArrayBuffer(4 * CTRL_INTS);
 
   const workers: Worker[] = [];
@@ -126,8 +138,8 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   }
   const s: WasmState = {
     sgemm, memory, ctrl: new Int32Array(ctrlBuf), workers, threads, relaxedSimd,
-    tileM: g('TILE_M'), tileN: g('TILE_N'), packABytes, packBBytes,
+    tileM: g('TILE_M'), tileN: g('TILE_N'), packABytes, packBBytes, adam: adamKernel, elementwise,
   };
   installWasm(s);
-  return { matmul, threads, relaxedSimd };
+  return { matmul, adam, geluForward, geluBackward, crossEntropyRows, threads, relaxedSimd };
 }

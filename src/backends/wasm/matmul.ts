@@ -6,8 +6,9 @@
  */
 import { GradpathError } from '../../util/errors.js';
 import type { WasmMemory } from './wasm-api.js';
-import { ERROR, GEN, NEXT, J_DYNAMIC, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C, J_CBS, J_K, J_LDC, J_M, J_N,
-  PENDING, runSlice, setSlice, waitChange, type Sgemm } from './shared.js';
+import type { ElementwiseKernels } from './elementwise.js';
+import { ERROR, GEN, NEXT, PENDING, J_BLK, J_NBLK, J_ROWS, J_UNITS, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C,
+  J_CBS, J_K, J_LDC, J_M, J_N, runSlice, runUnits, setSlice, waitChange, type Sgemm } from './shared.js';
 
 /** Everything initWasm sets up; installed here so `matmul` can stay synchronous. */
 export interface WasmState {
@@ -22,7 +23,14 @@ export interface WasmState {
   /** Bytes of packing scratch per thread: packed A (+ edge tile), then packed B. */
   packABytes: number;
   packBBytes: number;
+  /** The Adam kernel (kernels/adam.ts), instantiated over the same memory on the main thread. */
+  adam: AdamKernel;
+  /** GELU and cross-entropy kernels (kernels/elementwise.ts), likewise. */
+  elementwise: ElementwiseKernels;
 }
+
+export type AdamKernel = (p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, ob1: number, ob2: number,
+  stepSize: number, invSqrtC2: number, eps: number, decay: number, l2: number) => void;
 
 let state: WasmState | null = null;
 let f32: Float32Array<ArrayBufferLike> = new Float32Array(0);
@@ -99,9 +107,22 @@ export function matmul(
     const aOff = b0 * aBatchStride, bOff = b0 * bBatchStride;
     f32.set(a.subarray(aOff, aOff + span(cnt, aBatchStride, m * k)), aPtr >> 2);
     f32.set(b.subarray(bOff, bOff + span(cnt, bBatchStride, k * n)), bPtr >> 2);
-    runJob(s, threads, cnt, m, n, fixed, perThread);
+    runJob(s, threads, cnt, m, n, perThread);
     out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + cnt * m * n), b0 * m * n);
   }
+}
+
+/**
+ * Scratch space for other kernels (nothing runs concurrently with a matmul): grows the memory
+ * to hold `bytes` past the packing buffers; returns the scratch's byte offset and a view of
+ * the whole memory (valid until the next call).
+ */
+export function scratch(bytes: number): { state: WasmState; base: number; f32: Float32Array<ArrayBufferLike> } {
+  const s = state;
+  if (s === null) throw new GradpathError('wasm backend: call `await initWasm()` first');
+  const base = BASE + s.threads * (align(s.packABytes) + align(s.packBBytes));
+  ensureBytes(s, base + bytes);
+  return { state: s, base, f32 };
 }
 
 function ensureBytes(s: WasmState, bytes: number): void {
@@ -110,37 +131,45 @@ function ensureBytes(s: WasmState, bytes: number): void {
   if (f32.buffer.byteLength !== s.memory.buffer.byteLength) f32 = new Float32Array(s.memory.buffer);
 }
 
-/** Splits the job into per-thread slices of C, wakes the workers, does slice 0 here, waits. */
-function runJob(s: WasmState, threads: number, batch: number, m: number, n: number, fixed: number, perThread: number): void {
+/**
+ * Whole matrices are handed out when there are this many per thread (or the batch divides
+ * evenly). Otherwise each matrix is cut into blocks along the longer side of C, up to this many
+ * per thread: more blocks balance better when a thread runs late, but every block re-packs the
+ * operand the blocks share (all of A for a column block, scalar packing: ~25 / columns of the
+ * block's compute; all of B for a row block, vector packing: about a quarter of that). So a
+ * block gets at least MIN_COLS columns or MIN_ROWS rows, and the count is a multiple of threads.
+ */
+const BLOCKS_PER_THREAD = 4;
+const MIN_COLS = 1024, MIN_ROWS = 256;
+
+/** Cuts the job into units, wakes the workers, claims units here too, and waits for the workers. */
+function runJob(s: WasmState, threads: number, batch: number, m: number, n: number, perThread: number): void {
   const p = s.ctrl;
   const packs = (t: number) => [BASE + t * perThread, BASE + t * perThread + align(s.packABytes)] as const;
-  p[J_DYNAMIC] = 0;
   if (threads === 1) {
     setSlice(p, 0, 0, batch, 0, m, 0, n, ...packs(0));
     runSlice(s.sgemm, p, 0);
     return;
   }
-  // Whole matrices per thread when the batch divides evenly (or is large); otherwise split the
-  // longer side of C on tile boundaries so every thread packs only its own share.
-  const byBatch = batch % threads === 0 || batch >= 4 * threads;
-  const rows = !byBatch && m >= n;
-  const unit = rows ? s.tileM : s.tileN;
-  const units = byBatch ? batch : Math.ceil((rows ? m : n) / unit);
-  for (let t = 0; t < s.threads; t++) {
-    const lo = Math.floor((t * units) / threads), hi = Math.floor(((t + 1) * units) / threads);
-    if (t >= threads) setSlice(p, t, 0, 0, 0, 0, 0, 0, ...packs(t));
-    else if (byBatch) setSlice(p, t, 0, batch, 0, m, 0, n, ...packs(t)); // claimed via NEXT
-    else if (rows) setSlice(p, t, 0, batch, lo * unit, Math.min(m, hi * unit), 0, n, ...packs(t));
-    else setSlice(p, t, 0, batch, 0, m, lo * unit, Math.min(n, hi * unit), ...packs(t));
-  }
-  p[J_DYNAMIC] = byBatch ? 1 : 0;
+  // Work units claimed dynamically: whole matrices, or blocks of the longer side of C on tile boundaries.
+  const byBatch = batch >= BLOCKS_PER_THREAD * threads || batch % threads === 0;
+  const rows = m >= n;
+  const side = rows ? m : n, tile = rows ? s.tileM : s.tileN;
+  const want = threads * Math.max(1, Math.min(BLOCKS_PER_THREAD, Math.floor(side / (rows ? MIN_ROWS : MIN_COLS) / threads)));
+  const blk = byBatch ? side : Math.ceil(Math.ceil(side / tile) / want) * tile;
+  const nblk = Math.ceil(side / blk);
+  for (let t = 0; t < s.threads; t++) setSlice(p, t, 0, 0, 0, 0, 0, 0, ...packs(t));
+  p[J_BLK] = blk; p[J_NBLK] = nblk; p[J_ROWS] = rows ? 1 : 0; p[J_UNITS] = batch * nblk;
   Atomics.store(p, NEXT, 0);
   Atomics.store(p, ERROR, 0);
   Atomics.store(p, PENDING, s.workers.length);
   Atomics.add(p, GEN, 1);
   Atomics.notify(p, GEN);
-  runSlice(s.sgemm, p, 0);
-  for (let v = Atomics.load(p, PENDING); v !== 0; v = Atomics.load(p, PENDING)) waitChange(p, PENDING, v);
+  try {
+    runUnits(s.sgemm, p, 0);
+  } finally {
+    for (let v = Atomics.load(p, PENDING); v !== 0; v = Atomics.load(p, PENDING)) waitChange(p, PENDING, v);
+  }
   if (Atomics.load(p, ERROR)) throw new GradpathError('wasm matmul: a worker thread failed');
 }
 

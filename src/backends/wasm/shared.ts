@@ -8,15 +8,19 @@ export type Sgemm = (m: number, n: number, k: number, a: number, ars: number, ac
   b: number, brs: number, bcs: number, c: number, ldc: number, pa: number, pb: number) => void;
 
 /**
- * Control words: job generation (bumped to start a job), workers still busy, error flag, and
- * the next unclaimed batch index when batches are handed out dynamically.
+ * Control words: job generation (bumped to start a job), workers still busy with it, error
+ * flag, and the next unclaimed work unit. Every worker runs every job (possibly claiming
+ * nothing) and counts itself done, so the job words are never rewritten under a worker.
  */
 export const GEN = 0, PENDING = 1, ERROR = 2, NEXT = 3;
 /** Job description shared by all threads (pointers are byte offsets, strides in elements). */
 export const J_M = 4, J_N = 5, J_K = 6, J_A = 7, J_ARS = 8, J_ACS = 9, J_ABS = 10,
   J_B = 11, J_BRS = 12, J_BCS = 13, J_BBS = 14, J_C = 15, J_CBS = 16, J_LDC = 17,
-  /** 1: threads claim batch indices [b0, b1) one at a time from NEXT instead of owning them. */
-  J_DYNAMIC = 18;
+  /**
+   * Threads claim work units one at a time from NEXT. A unit is one matrix of the batch times
+   * one block of J_BLK rows (J_ROWS = 1) or columns of C; J_NBLK blocks per matrix, J_UNITS in all.
+   */
+  J_BLK = 19, J_NBLK = 20, J_ROWS = 21, J_UNITS = 22;
 /** Per-thread slice: batch range, row range, column range of C, and its packing buffers. */
 const T_BASE = 32, T_STRIDE = 8;
 export const MAX_THREADS = 64;
@@ -28,22 +32,37 @@ export function setSlice(p: Int32Array, t: number, b0: number, b1: number, r0: n
   p[o] = b0; p[o + 1] = b1; p[o + 2] = r0; p[o + 3] = r1; p[o + 4] = c0; p[o + 5] = c1; p[o + 6] = pa; p[o + 7] = pb;
 }
 
-/** Runs thread t's slice of the current job. */
+/** Runs thread t's fixed slice of the current job (the single-thread path). */
 export function runSlice(sgemm: Sgemm, p: Int32Array, t: number): void {
   const o = T_BASE + T_STRIDE * t;
   const b0 = p[o], b1 = p[o + 1], r0 = p[o + 2], r1 = p[o + 3], c0 = p[o + 4], c1 = p[o + 5];
-  if (b1 <= b0 || r1 <= r0 || c1 <= c0) return;
-  const k = p[J_K], ars = p[J_ARS], acs = p[J_ACS], brs = p[J_BRS], bcs = p[J_BCS], ldc = p[J_LDC];
-  const pa = p[o + 6], pb = p[o + 7];
-  const dynamic = p[J_DYNAMIC] === 1;
-  // Claiming matrices one by one balances the load when a thread runs late (a busy machine,
-  // or the calling thread still copying); the claim is one atomic add per matrix.
-  for (let bi = dynamic ? Atomics.add(p, NEXT, 1) : b0; bi < b1; bi = dynamic ? Atomics.add(p, NEXT, 1) : bi + 1) {
-    const a = p[J_A] + 4 * (bi * p[J_ABS] + r0 * ars);
-    const b = p[J_B] + 4 * (bi * p[J_BBS] + c0 * bcs);
-    const c = p[J_C] + 4 * (bi * p[J_CBS] + r0 * ldc + c0);
-    sgemm(r1 - r0, c1 - c0, k, a, ars, acs, b, brs, bcs, c, ldc, pa, pb);
+  if (r1 <= r0 || c1 <= c0) return;
+  for (let bi = b0; bi < b1; bi++) block(sgemm, p, bi, r0, r1, c0, c1, p[o + 6], p[o + 7]);
+}
+
+/**
+ * Claims and runs units of the current job until none are left. Claiming one by one balances
+ * the load when a thread runs late (a busy machine, or the calling thread still copying);
+ * every element of C is computed the same way whoever claims it, so results do not depend
+ * on the split.
+ */
+export function runUnits(sgemm: Sgemm, p: Int32Array, t: number): void {
+  const o = T_BASE + T_STRIDE * t;
+  const units = p[J_UNITS], nblk = p[J_NBLK], blk = p[J_BLK], rows = p[J_ROWS] === 1, m = p[J_M], n = p[J_N];
+  for (let u = Atomics.add(p, NEXT, 1); u < units; u = Atomics.add(p, NEXT, 1)) {
+    const bi = (u / nblk) | 0, lo = (u - bi * nblk) * blk;
+    if (rows) block(sgemm, p, bi, lo, Math.min(m, lo + blk), 0, n, p[o + 6], p[o + 7]);
+    else block(sgemm, p, bi, 0, m, lo, Math.min(n, lo + blk), p[o + 6], p[o + 7]);
   }
+}
+
+/** Rows r0..r1 x columns c0..c1 of matrix bi of C. */
+function block(sgemm: Sgemm, p: Int32Array, bi: number, r0: number, r1: number, c0: number, c1: number, pa: number, pb: number): void {
+  const ars = p[J_ARS], bcs = p[J_BCS], ldc = p[J_LDC];
+  const a = p[J_A] + 4 * (bi * p[J_ABS] + r0 * ars);
+  const b = p[J_B] + 4 * (bi * p[J_BBS] + c0 * bcs);
+  const c = p[J_C] + 4 * (bi * p[J_CBS] + r0 * ldc + c0);
+  sgemm(r1 - r0, c1 - c0, p[J_K], a, ars, p[J_ACS], b, p[J_BRS], bcs, c, ldc, pa, pb);
 }
 
 /** How long an idle thread spins (cheap to wake) before sleeping in Atomics.wait (~50 us to wake). */

@@ -1,11 +1,11 @@
 /**
  * A matmul worker: instantiates the kernel module over the shared memory, then loops forever
- * waiting for the generation counter to move, runs its slice, and counts itself done.
+ * waiting for the generation counter to move, claims units of the job, and counts itself done.
  * The pool unref()s it, so it never keeps the process alive.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setFlagsFromString } from 'node:v8';
-import { ERROR, GEN, PENDING, runSlice, waitChange, type Sgemm } from './shared.js';
+import { ERROR, GEN, PENDING, runUnits, waitChange, type Sgemm } from './shared.js';
 import { WA, type WasmMemory, type WasmModule } from './wasm-api.js';
 
 // Must precede instantiation, as in the main thread (a no-op where relaxed SIMD is standard).
@@ -23,7 +23,7 @@ parentPort!.postMessage('ready');
 for (;;) {
   gen = waitChange(p, GEN, gen);
   try {
-    runSlice(sgemm, p, index);
+    runUnits(sgemm, p, index);
   } catch {
     Atomics.store(p, ERROR, 1);
   }

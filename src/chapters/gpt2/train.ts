@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Generator } from '../../engine/random.js';
 import { Tensor } from '../../engine/tensor.js';
 import { noGrad } from '../../engine/autograd.js';
+import { BufferPool } from '../../engine/pool.js';
 import { AdamW } from '../../optim/adam.js';
 import { clipGradNorm, cosineWithWarmup } from '../../optim/schedule.js';
 import { RunDir } from '../../io/rundir.js';
@@ -136,18 +137,23 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   };
 
   const losses: number[] = [], valLosses: [number, number][] = [];
+  // every micro-step reuses the last one's storage: fresh memory costs ms per MB on these VMs
+  const pool = new BufferPool();
   let step = start;
   for (; step < o.maxSteps; step++) {
     const t0 = performance.now(), cpu0 = process.cpuUsage();
     const lr = schedule(step);
     opt.setLearningRate(lr);
-    opt.zeroGrad();
+    pool.run(() => opt.zeroGrad()); // last step's gradients go back to the pool
     let lossSum = 0;
     for (let micro = 0; micro < accum; micro++) {
       const { x, y } = train.nextBatch();
-      const { loss } = model.forward(x, y);
-      lossSum += loss!.item();
-      loss!.mul(1 / accum).backward(); // gradients add up over micro-batches: scale so they average
+      pool.run(() => {
+        const { loss } = model.forward(x, y);
+        lossSum += loss!.item();
+        loss!.mul(1 / accum).backward(); // gradients add up over micro-batches: scale so they average
+      });
+      pool.reset(); // activations are dead; the gradients (kept by backward) live on
     }
     const gradNorm = o.gradClip > 0 ? clipGradNorm(model.parameters(), o.gradClip) : globalNorm(model.parameters());
     opt.step();

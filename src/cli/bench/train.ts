@@ -3,6 +3,7 @@ import { GPT, type GPTConfig } from '../../models/gpt.js';
 import { AdamW } from '../../optim/adam.js';
 import { Generator } from '../../engine/random.js';
 import { randint } from '../../engine/ops/create.js';
+import { BufferPool } from '../../engine/pool.js';
 import { getBackend, withBackend } from '../../engine/device.js';
 import { referenceBackend } from '../../backends/reference/index.js';
 import { formatTable } from '../../util/format.js';
@@ -18,20 +19,32 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Times `steps` full training steps (forward, backward, AdamW) after one warm-up step. */
-function timeSteps(model: GPT, batch: number, seqLen: number, steps: number, gen: Generator): number[] {
+/**
+ * Times `steps` full training steps (forward, backward, AdamW) after one warm-up step: wall
+ * milliseconds, and CPU milliseconds of the whole process (all threads) in `cpu` when given.
+ */
+function timeSteps(model: GPT, batch: number, seqLen: number, steps: number, gen: Generator, cpu: number[] = []): number[] {
   const opt = new AdamW(model.parameters(), { lr: 1e-4, betas: [0.9, 0.95], weightDecay: 0.1 });
   const V = model.config.vocabSize;
   const times: number[] = [];
+  // recycled storage: each step reuses the previous one's buffers instead of fresh memory
+  const pool = new BufferPool();
   for (let i = 0; i <= steps; i++) {
     const x = randint(0, V, [batch, seqLen], { generator: gen });
     const y = randint(0, V, [batch, seqLen], { generator: gen });
-    const t0 = performance.now();
-    const { loss } = model.forward(x, y);
-    opt.zeroGrad();
-    loss!.backward();
-    opt.step();
-    if (i > 0) times.push(performance.now() - t0);
+    const t0 = performance.now(), c0 = process.cpuUsage();
+    pool.run(() => {
+      const { loss } = model.forward(x, y);
+      opt.zeroGrad();
+      loss!.backward();
+      opt.step();
+    });
+    pool.reset();
+    if (i > 0) {
+      times.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+    }
   }
   return times;
 }
@@ -60,8 +73,9 @@ The small model is also timed on the reference backend in the same run, for a sp
     const params = model.numParameters();
     const backend = getBackend().name;
     console.log(`bench train: ${opts.model} (${(params / 1e6).toFixed(2)}M parameters), batch ${batch} x ${seqLen} tokens, ${steps} timed steps on ${backend}`);
-    const times = timeSteps(model, batch, seqLen, steps, gen);
-    const ms = median(times);
+    const cpuTimes: number[] = [];
+    const times = timeSteps(model, batch, seqLen, steps, gen, cpuTimes);
+    const ms = median(times), cpuMs = median(cpuTimes);
     const tokensPerS = (batch * seqLen) / (ms / 1000);
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
     let referenceMs: number | null = null;
@@ -72,11 +86,11 @@ The small model is also timed on the reference backend in the same run, for a sp
     const rows: (string | number)[][] = [[backend, ms.toFixed(1), Math.round(tokensPerS), '1.00']];
     if (referenceMs !== null) rows.push(['reference', referenceMs.toFixed(1), Math.round((batch * seqLen) / (referenceMs / 1000)), (referenceMs / ms).toFixed(2)]);
     console.log(formatTable(['backend', 'ms/step', 'tokens/s', `speedup of ${backend}`], rows));
-    console.log(`peak RSS ${peakRssMb.toFixed(0)} MB`);
+    console.log(`peak RSS ${peakRssMb.toFixed(0)} MB; CPU ${cpuMs.toFixed(0)} ms/step (all threads)`);
     if (opts.json) {
       console.log(JSON.stringify({
         model: opts.model, params, batch_size: batch, seq_len: seqLen, steps, backend,
-        ms_per_step: +ms.toFixed(2), tokens_per_s: +tokensPerS.toFixed(1), peak_rss_mb: +peakRssMb.toFixed(1),
+        ms_per_step: +ms.toFixed(2), cpu_ms_per_step: +cpuMs.toFixed(1), tokens_per_s: +tokensPerS.toFixed(1), peak_rss_mb: +peakRssMb.toFixed(1),
         reference_ms_per_step: referenceMs === null ? null : +referenceMs.toFixed(2),
         speedup_vs_reference: referenceMs === null ? null : +(referenceMs / ms).toFixed(2),
       }));

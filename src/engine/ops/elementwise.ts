@@ -1,15 +1,20 @@
 import type { BinaryOp, UnaryOp } from '../../backends/backend.js';
-import { geluWithTanh } from '../../backends/reference/elementwise.js';
 import { GradpathError } from '../../util/errors.js';
 import { record } from '../autograd.js';
 import { getBackend } from '../device.js';
 import { broadcastShapes, broadcastStrides, numel, shapeStr } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
+import { floats, floatsUninit } from '../pool.js';
 
 /** Elementwise ops: each runs one backend primitive and records one autograd node. */
 
 export function empty(shape: number[]): Tensor {
-  return new Tensor(new Float32Array(numel(shape)), shape);
+  return new Tensor(floats(numel(shape)), shape);
+}
+
+/** Like empty, for kernels that write every element (pooled storage then skips zeroing). */
+export function emptyUninit(shape: number[]): Tensor {
+  return new Tensor(floatsUninit(numel(shape)), shape);
 }
 
 export function scalar(v: number): Tensor {
@@ -23,7 +28,7 @@ export function asTensor(x: TensorLike): Tensor {
 
 export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   const xf = asTensor(x);
-  const out = empty([...xf.shape]);
+  const out = emptyUninit([...xf.shape]);
   getBackend().unary(op, xf.floatValues(), out.data as Float32Array);
   return record(out, op, [xf]);
 }
@@ -31,16 +36,16 @@ export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
 /** GELU (tanh approximation), fused: the forward keeps its tanh values for the backward. */
 export function gelu(x: Tensor): Tensor {
   const xv = asTensor(x).floatValues();
-  const out = empty([...x.shape]);
-  const th = new Float32Array(xv.length);
-  geluWithTanh(xv, out.data as Float32Array, th);
+  const out = emptyUninit([...x.shape]);
+  const th = floatsUninit(xv.length);
+  getBackend().geluForward(xv, out.data as Float32Array, th);
   return record(out, 'gelu', [x], { xv, th });
 }
 
 /** Runs a broadcasting binary kernel; inputs may be any strided views (no copies). */
 export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, name: string = op): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const out = empty(shape);
+  const out = emptyUninit(shape);
   const aData = a.offset ? a.data.subarray(a.offset) : a.data;
   const bData = b.offset ? b.data.subarray(b.offset) : b.data;
   getBackend().binary(op, aData as Float32Array, broadcastStrides(a.shape, a.strides, shape), bData as Float32Array, broadcastStrides(b.shape, b.strides, shape), out.data as Float32Array, shape);

@@ -4,6 +4,7 @@ import { getBackend } from '../device.js';
 import { normDim, numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { splitAt } from './reduce.js';
+import { floats, floatsUninit } from '../pool.js';
 
 /** Indexing ops: index_select (embedding is its dim-0 case) and gather. */
 
@@ -21,7 +22,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor, op = 'index_s
   const d = normDim(op, dim, x.ndim);
   const idx = indexData(op, index, x.shape[d]);
   const [outer, n, inner] = splitAt(x.shape, d);
-  const out = new Tensor(new Float32Array(outer * idx.length * inner), [...x.shape.slice(0, d), ...index.shape, ...x.shape.slice(d + 1)]);
+  const out = new Tensor(floatsUninit(outer * idx.length * inner), [...x.shape.slice(0, d), ...index.shape, ...x.shape.slice(d + 1)]);
   getBackend().gather(x.floatValues(), outer, n, inner, idx, out.data as Float32Array);
   return record(out, 'indexSelect', [x], { dim: d, idx, outer, n, inner });
 }
@@ -44,7 +45,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const src = x.contiguous();
   const xv = src.floatValues();
   const xInner = src.strides[d];
-  const out = new Tensor(new Float32Array(numel(index.shape)), [...index.shape]);
+  const out = new Tensor(floats(numel(index.shape)), [...index.shape]);
   const o = out.data;
   // flat positions in x, saved for the backward scatter
   const pos = new Int32Array(o.length);

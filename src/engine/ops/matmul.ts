@@ -4,6 +4,7 @@ import { getBackend } from '../device.js';
 import { broadcastShapes, numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { contiguous } from './view.js';
+import { floatsUninit } from '../pool.js';
 
 /**
  * One matrix operand as the backend sees it: contiguous storage, possibly transposed
@@ -61,7 +62,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const nb = numel(batch);
   const A = operand(a, batch), B = operand(b, batch);
-  const out = new Tensor(new Float32Array(nb * m * n), [...batch, m, n]);
+  const out = new Tensor(floatsUninit(nb * m * n), [...batch, m, n]);
   getBackend().matmul(A.data, B.data, out.data as Float32Array, nb, m, k, n, A.trans, B.trans, A.batchStride, B.batchStride);
   return record(out, 'matmul', [a, b]);
 }

@@ -1,17 +1,20 @@
 import { GradpathError } from '../../util/errors.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { getBackend } from '../device.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { normDim, numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { empty } from './elementwise.js';
+import { empty, emptyUninit } from './elementwise.js';
+import { floatsUninit } from '../pool.js';
 
 /** Neural-network functions (torch.nn.functional): losses, normalisation, dropout, sampling. */
 
 /**
  * Cross entropy of logits (N, C) (or (..., C)) against integer targets (N) (or (...)), mean over
- * targets that are not ignoreIndex. Fused: log_softmax and the pick share one pass, and the
- * backward is softmax - onehot.
+ * targets that are not ignoreIndex. Fused: one pass of exp per row gives the loss and, when a
+ * gradient will be needed, the softmax the backward scales (softmax - onehot): one exp per
+ * logit in all (GPT-2 has 50257 per token). For the target the backward needs p - 1, kept per
+ * row as -(sum of the other exps) / sum, which stays exact where p rounds to 1.
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreIndex?: number } = {}): Tensor {
   const ignore = opts.ignoreIndex ?? -1;
@@ -21,18 +24,23 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreInde
     throw new GradpathError(`cross_entropy: logits ${shapeStr(logits.shape)} need targets of shape ${shapeStr(logits.shape.slice(0, -1))}; got ${shapeStr(targets.shape)}`);
   }
   const t = targets.intValues();
-  const logp = new Float32Array(N * C);
-  getBackend().softmax(logits.floatValues(), N, C, logp, true);
+  const keep = logits.requiresGrad && isGradEnabled();
+  const probs = keep ? floatsUninit(N * C) : null;
+  const pm1 = keep ? new Float64Array(N) : null;
+  const lse = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    if (t[i] !== ignore && (t[i] < 0 || t[i] >= C)) throw new GradpathError(`cross_entropy: target ${t[i]} is out of range for ${C} classes`);
+  }
+  const x = logits.floatValues();
+  getBackend().crossEntropyRows(x, N, C, t, ignore, lse, probs, pm1);
   let loss = 0, count = 0;
   for (let i = 0; i < N; i++) {
-    const y = t[i];
-    if (y === ignore) continue;
-    if (y < 0 || y >= C) throw new GradpathError(`cross_entropy: target ${y} is out of range for ${C} classes`);
-    loss -= logp[i * C + y];
+    if (t[i] === ignore) continue;
+    loss += lse[i] - x[i * C + t[i]];
     count++;
   }
   const out = new Tensor(Float32Array.of(count ? loss / count : NaN), []);
-  return record(out, 'crossEntropy', [logits], { logp, t, N, C, ignore, count });
+  return record(out, 'crossEntropy', [logits], { probs, pm1, t, N, C, ignore, count });
 }
 
 /**
@@ -72,7 +80,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     if (p && (p.ndim !== 1 || p.shape[0] !== C)) throw new GradpathError(`layer_norm: ${name} ${shapeStr(p.shape)} does not match the last dim ${C} of ${shapeStr(x.shape)}`);
   }
   const rows = x.numel() / C;
-  const out = empty([...x.shape]);
+  const out = emptyUninit([...x.shape]);
   const mean = new Float32Array(rows), rstd = new Float32Array(rows);
   const xv = x.floatValues();
   getBackend().layerNorm(xv, weight ? weight.floatValues() : null, bias ? bias.floatValues() : null, rows, C, eps, out.data as Float32Array, mean, rstd);

@@ -4,6 +4,7 @@ import { getBackend } from '../device.js';
 import { normDim, numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty } from './elementwise.js';
+import { floatsUninit } from '../pool.js';
 
 /** Reductions over dims, and softmax (a fused reduction). */
 
@@ -29,7 +30,7 @@ function reduceData(op: 'sum' | 'max' | 'min', data: Float32Array, shape: number
   for (let k = dims.length - 1; k >= 0; k--) {
     const d = dims[k];
     const [outer, n, inner] = splitAt(s, d);
-    const out = new Float32Array(outer * inner);
+    const out = floatsUninit(outer * inner);
     getBackend().reduce(op, cur, outer, n, inner, out);
     cur = out;
     s[d] = 1;

@@ -2,6 +2,7 @@ import { GradpathError } from '../../util/errors.js';
 import { record } from '../autograd.js';
 import { contiguousStrides, inferShape, normDim, numel, sameShape, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { floats } from '../pool.js';
 
 /** Shape ops. Most are views: same storage, new shape/strides/offset, no copy. */
 
@@ -115,7 +116,7 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
   const shape = [...first.shape];
   shape[d] = tensors.reduce((n, t) => n + t.shape[d], 0);
   const int = tensors.every((t) => t.dtype === 'int32');
-  const data = int ? new Int32Array(numel(shape)) : new Float32Array(numel(shape));
+  const data = int ? new Int32Array(numel(shape)) : floats(numel(shape));
   const out = new Tensor(data, shape);
   let start = 0;
   for (const t of tensors) {
@@ -172,7 +173,7 @@ export function unbroadcast(g: Tensor, shape: number[]): Tensor {
 
 /** Zeros of `shape` with g written into the narrowed region: the backward of narrow. */
 export function padNarrow(g: Tensor, shape: number[], dim: number, start: number): Tensor {
-  const out = new Tensor(new Float32Array(numel(shape)), [...shape]);
+  const out = new Tensor(floats(numel(shape)), [...shape]);
   const region = new Tensor(out.data, g.shape, out.strides, start * out.strides[dim]);
   copyInto(region, g);
   return out;

@@ -1,0 +1,72 @@
+/**
+ * The wasm GELU and cross-entropy rows (kernels/elementwise.ts): same signatures as the
+ * Backend methods. What costs in JS here is Math.exp; the kernel's float32 SIMD exp is ~1 ulp.
+ * Operands are copied into the shared memory in cache-sized chunks and results copied back.
+ */
+import { scratch } from './matmul.js';
+
+export interface ElementwiseKernels {
+  gelu(x: number, out: number, th: number, n: number): void;
+  geluBackward(g: number, x: number, th: number, dx: number, n: number): void;
+  xentRows(x: number, rows: number, cols: number, t: number, ignore: number, probs: number, lse: number, pm1: number): void;
+}
+
+/** Floats per chunk (1 MiB per array): copies and kernel stay in L2. */
+const CHUNK = 262144;
+
+export function geluForward(x: Float32Array, out: Float32Array, th: Float32Array): void {
+  const n = x.length, c = Math.min(CHUNK, n);
+  if (c === 0) return;
+  const { state, base, f32 } = scratch(12 * c);
+  const xp = base, op = base + 4 * c, tp = base + 8 * c;
+  for (let i = 0; i < n; i += c) {
+    const len = Math.min(c, n - i);
+    f32.set(x.subarray(i, i + len), xp >> 2);
+    state.elementwise.gelu(xp, op, tp, len);
+    out.set(f32.subarray(op >> 2, (op >> 2) + len), i);
+    th.set(f32.subarray(tp >> 2, (tp >> 2) + len), i);
+  }
+}
+
+export function geluBackward(g: Float32Array, x: Float32Array, th: Float32Array, dx: Float32Array): void {
+  const n = x.length, c = Math.min(CHUNK, n);
+  if (c === 0) return;
+  const { state, base, f32 } = scratch(16 * c);
+  const gp = base, xp = base + 4 * c, tp = base + 8 * c, dp = base + 12 * c;
+  for (let i = 0; i < n; i += c) {
+    const len = Math.min(c, n - i), end = i + len;
+    f32.set(g.subarray(i, end), gp >> 2);
+    f32.set(x.subarray(i, end), xp >> 2);
+    f32.set(th.subarray(i, end), tp >> 2);
+    state.elementwise.geluBackward(gp, xp, tp, dp, len);
+    dx.set(f32.subarray(dp >> 2, (dp >> 2) + len), i);
+  }
+}
+
+export function crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
+  lse: Float64Array, probs: Float32Array | null, pm1: Float64Array | null): void {
+  if (rows === 0 || cols === 0) return;
+  const chunkRows = Math.max(1, Math.min(rows, Math.floor(CHUNK / cols)));
+  const xBytes = (4 * chunkRows * cols + 63) & ~63, tBytes = (4 * chunkRows + 63) & ~63, sBytes = 8 * chunkRows;
+  const { state, base, f32 } = scratch(xBytes + tBytes + 2 * sBytes);
+  const buf = f32.buffer;
+  const xp = base, tp = base + xBytes, lp = tp + tBytes, pp = lp + sBytes;
+  const i32 = new Int32Array(buf, tp, chunkRows), lseW = new Float64Array(buf, lp, chunkRows), pm1W = new Float64Array(buf, pp, chunkRows);
+  for (let r = 0; r < rows; r += chunkRows) {
+    const n = Math.min(chunkRows, rows - r);
+    f32.set(x.subarray(r * cols, (r + n) * cols), xp >> 2);
+    i32.set(t.subarray(r, r + n));
+    state.elementwise.xentRows(xp, n, cols, tp, ignore, probs ? 1 : 0, lp, pp);
+    for (let i = 0; i < n; i++) {
+      if (t[r + i] === ignore) continue;
+      lse[r + i] = lseW[i];
+      if (pm1) pm1[r + i] = pm1W[i];
+    }
+    if (probs) {
+      // ignored rows are left as they are, as in the reference
+      for (let i = 0; i < n; i++) {
+        if (t[r + i] !== ignore) probs.set(f32.subarray((xp >> 2) + i * cols, (xp >> 2) + (i + 1) * cols), (r + i) * cols);
+      }
+    }
+  }
+}
