@@ -122,7 +122,7 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
     const s = loadTrainingState(ckptPath, { model, optimizer: opt, generator: gen, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS });
     start = s.step;
     train.setState(s.extra.loader as LoaderState);
-    run.setElapsedOffset(Number(s.extra.elapsed ?? 0));
+    run.resumeAt(start, Number(s.extra.elapsed ?? 0));
     log(`resumed from ${ckptPath} at step ${start}`);
   } else if (o.resume) log(`no checkpoint in ${o.out} yet: starting fresh`);
   run.writeConfig(runConfig);
