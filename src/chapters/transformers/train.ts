@@ -1,6 +1,7 @@
 import type { Tensor } from '../../engine/tensor.js';
 import { Generator } from '../../engine/random.js';
 import { noGrad } from '../../engine/autograd.js';
+import { BufferPool } from '../../engine/pool.js';
 import type { Module } from '../../nn/module.js';
 import { AdamW } from '../../optim/adam.js';
 import { clipGradNorm, cosineWithWarmup } from '../../optim/schedule.js';
@@ -106,6 +107,8 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     });
 
   const progress = new Progress({ total: s.maxIters, label: 'train', quiet: job.quiet });
+  // every step reuses the last one's storage: fresh memory costs milliseconds per MB on these VMs
+  const pool = new BufferPool();
   const startedAt = Date.now(), startStep = step;
   let last = { train: { loss: NaN }, val: { loss: NaN } } as { train: Record<string, number>; val: Record<string, number> };
   let lossEma = NaN, interrupted = false;
@@ -124,13 +127,16 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     }
     const lr = schedule(step);
     opt.setLearningRate(lr);
-    const loss = job.trainLoss(gen);
-    opt.zeroGrad();
-    loss.backward();
+    pool.run(() => opt.zeroGrad()); // last step's gradients go back to the pool
+    const l = pool.run(() => {
+      const loss = job.trainLoss(gen);
+      loss.backward();
+      return loss.item();
+    });
+    pool.reset(); // the step's activations are dead; the gradients (kept by backward) live on
     if (s.gradClip > 0) clipGradNorm(model.parameters(), s.gradClip);
     opt.step();
     step++;
-    const l = loss.item();
     lossEma = Number.isNaN(lossEma) ? l : 0.9 * lossEma + 0.1 * l;
     if (step % 10 === 0 || step === s.maxIters) run.log({ step, split: 'batch', loss: l, lr });
     progress.update(step, { loss: lossEma, lr });
