@@ -4,6 +4,7 @@
  * Operands are copied into the shared memory in cache-sized chunks and results copied back.
  */
 import { scratch } from './matmul.js';
+import { streamChunks } from './chunks.js';
 
 export interface ElementwiseKernels {
   gelu(x: number, out: number, th: number, n: number): void;
@@ -15,32 +16,13 @@ export interface ElementwiseKernels {
 const CHUNK = 262144;
 
 export function geluForward(x: Float32Array, out: Float32Array, th: Float32Array): void {
-  const n = x.length, c = Math.min(CHUNK, n);
-  if (c === 0) return;
-  const { state, base, f32 } = scratch(12 * c);
-  const xp = base, op = base + 4 * c, tp = base + 8 * c;
-  for (let i = 0; i < n; i += c) {
-    const len = Math.min(c, n - i);
-    f32.set(x.subarray(i, i + len), xp >> 2);
-    state.elementwise.gelu(xp, op, tp, len);
-    out.set(f32.subarray(op >> 2, (op >> 2) + len), i);
-    th.set(f32.subarray(tp >> 2, (tp >> 2) + len), i);
-  }
+  streamChunks(x.length, CHUNK, [{ data: x, in: true }, { data: out, out: true }, { data: th, out: true }], (state, [xp, op, tp], len) =>
+    state.elementwise.gelu(xp, op, tp, len));
 }
 
 export function geluBackward(g: Float32Array, x: Float32Array, th: Float32Array, dx: Float32Array): void {
-  const n = x.length, c = Math.min(CHUNK, n);
-  if (c === 0) return;
-  const { state, base, f32 } = scratch(16 * c);
-  const gp = base, xp = base + 4 * c, tp = base + 8 * c, dp = base + 12 * c;
-  for (let i = 0; i < n; i += c) {
-    const len = Math.min(c, n - i), end = i + len;
-    f32.set(g.subarray(i, end), gp >> 2);
-    f32.set(x.subarray(i, end), xp >> 2);
-    f32.set(th.subarray(i, end), tp >> 2);
-    state.elementwise.geluBackward(gp, xp, tp, dp, len);
-    dx.set(f32.subarray(dp >> 2, (dp >> 2) + len), i);
-  }
+  const arrays = [{ data: g, in: true }, { data: x, in: true }, { data: th, in: true }, { data: dx, out: true }];
+  streamChunks(x.length, CHUNK, arrays, (state, [gp, xp, tp, dp], len) => state.elementwise.geluBackward(gp, xp, tp, dp, len));
 }
 
 export function crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
