@@ -129,17 +129,23 @@ export function fullSplitLoss(model: GPT<AttentionLayer>, data: Int32Array, T: n
   return sum / windows;
 }
 
-/** --eval-only: the checkpoint's exact train and val loss on the text it was trained on. */
-async function evalOnly(run: RunDir, o: ChargptFlags): Promise<number> {
+/** The run directory's best (else latest) checkpoint, rebuilt as a model; `flag` names the asking option in errors. */
+function loadSavedModel(run: RunDir, flag: string, seed: number) {
   const name = ['best.safetensors', 'latest.safetensors'].find((n) => run.exists(n));
-  if (!name) throw new GradpathError(`--eval-only: no checkpoint in ${run.dir} (train first, or pass -o with a run directory)`);
+  if (!name) throw new GradpathError(`${flag}: no checkpoint in ${run.dir} (train first, or pass -o with a run directory)`);
   const ck = loadCheckpoint(run.path(name), { kind: KIND });
   const cfg = ck.config as unknown as TransformerConfig & { vocab: string; input?: string };
+  const { model } = buildModel(cfg, new Generator(seed));
+  model.loadStateDict(ck.model);
+  return { name, ck, cfg, model };
+}
+
+/** --eval-only: the checkpoint's exact train and val loss on the text it was trained on. */
+async function evalOnly(run: RunDir, o: ChargptFlags): Promise<number> {
+  const { name, ck, cfg, model } = loadSavedModel(run, '--eval-only', o.seed);
   const { text } = await loadText(o.input ?? cfg.input, log);
   const data = new CharData(text, cfg.blockSize);
   if (data.chars.join('') !== cfg.vocab) throw new GradpathError(`--eval-only: ${run.path(name)} was trained on a text with another vocabulary; pass the same -i FILE`);
-  const { model } = buildModel(cfg, new Generator(o.seed));
-  model.loadStateDict(ck.model);
   model.eval();
   const measure = (split: 'train' | 'val') => {
     const progress = new Progress({ total: Math.floor((data[split].length - 1) / cfg.blockSize), label: `${split} windows`, quiet: o.quiet });
@@ -155,10 +161,7 @@ async function evalOnly(run: RunDir, o: ChargptFlags): Promise<number> {
 
 /** --sample-only: the best (or latest) checkpoint of the run directory, no data needed. */
 function sampleOnly(run: RunDir, o: ChargptFlags): number {
-  const name = ['best.safetensors', 'latest.safetensors'].find((n) => run.exists(n));
-  if (!name) throw new GradpathError(`--sample-only: no checkpoint in ${run.dir} (train first, or pass -o with a run directory)`);
-  const ck = loadCheckpoint(run.path(name), { kind: KIND });
-  const cfg = ck.config as unknown as TransformerConfig & { vocab: string };
+  const { name, ck, cfg, model } = loadSavedModel(run, '--sample-only', o.seed);
   const chars = Array.from(cfg.vocab);
   const index = new Map(chars.map((c, i) => [c, i]));
   const vocab = {
@@ -171,8 +174,6 @@ function sampleOnly(run: RunDir, o: ChargptFlags): number {
   };
   const prompt = o.prompt ?? (index.has('\n') ? '\n' : chars[0]);
   vocab.encode(prompt);
-  const { model } = buildModel(cfg, new Generator(o.seed));
-  model.loadStateDict(ck.model);
   const s = sample(model, vocab, { prompt, n: o.numSamples, len: o.sampleLen, temperature: o.temperature, topK: o.topK, gen: new Generator(o.seed + 1) });
   console.log(s.texts.map((t, i) => `--- sample ${i + 1} ---\n${t}`).join('\n'));
   log(`${name} (iteration ${ck.step}): ${s.tokensPerSecond.toFixed(1)} tokens/s with the KV cache`);

@@ -8,7 +8,7 @@ import { clipGradNorm, cosineWithWarmup } from '../../optim/schedule.js';
 import { loadTrainingState, saveTrainingState } from '../../train/state.js';
 import type { RunDir } from '../../io/rundir.js';
 import { Progress } from '../../io/progress.js';
-import { interruptRequested, watchInterrupt } from '../../util/interrupt.js';
+import { interruptRequested, watchInterrupt, yieldToEventLoop } from '../../util/interrupt.js';
 
 /** nanoGPT's optimisation settings (train.py and config/train_shakespeare_char.py). */
 export interface TrainSettings {
@@ -112,17 +112,21 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   const startedAt = Date.now(), startStep = step;
   let last = { train: { loss: NaN }, val: { loss: NaN } } as { train: Record<string, number>; val: Record<string, number> };
   let lossEma = NaN, interrupted = false;
+  /** Both splits into metrics.jsonl and the log; best.safetensors when validation improves. */
+  const evaluateAndKeepBest = (say: (m: string) => void) => {
+    last = evaluate();
+    run.log({ step, split: 'train', ...last.train });
+    run.log({ step, split: 'val', ...last.val });
+    say(`step ${step}: train loss ${last.train.loss.toFixed(4)}, val loss ${last.val.loss.toFixed(4)}`);
+    if (last.val.loss < bestVal) {
+      bestVal = last.val.loss;
+      save('best.safetensors');
+    }
+  };
   model.train();
   while (step < s.maxIters) {
     if (step % s.evalInterval === 0 && step > startStep) {
-      last = evaluate();
-      run.log({ step, split: 'train', ...last.train });
-      run.log({ step, split: 'val', ...last.val });
-      progress.log(`step ${step}: train loss ${last.train.loss.toFixed(4)}, val loss ${last.val.loss.toFixed(4)}`);
-      if (last.val.loss < bestVal) {
-        bestVal = last.val.loss;
-        save('best.safetensors');
-      }
+      evaluateAndKeepBest((m) => progress.log(m));
       save('latest.safetensors');
     }
     const lr = schedule(step);
@@ -140,8 +144,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     lossEma = Number.isNaN(lossEma) ? l : 0.9 * lossEma + 0.1 * l;
     if (step % 10 === 0 || step === s.maxIters) run.log({ step, split: 'batch', loss: l, lr });
     progress.update(step, { loss: lossEma, lr });
-    // the loop is synchronous: give the event loop a turn so a Ctrl-C (SIGINT) handler can run
-    await new Promise((resolve) => setImmediate(resolve));
+    await yieldToEventLoop(); // the loop is synchronous: let a Ctrl-C (SIGINT) handler run
     if (interruptRequested()) {
       interrupted = true;
       break;
@@ -149,16 +152,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   }
   progress.done();
   const secondsPerIter = (Date.now() - startedAt) / 1000 / Math.max(1, step - startStep);
-  if (!interrupted) {
-    last = evaluate();
-    run.log({ step, split: 'train', ...last.train });
-    run.log({ step, split: 'val', ...last.val });
-    job.log(`step ${step}: train loss ${last.train.loss.toFixed(4)}, val loss ${last.val.loss.toFixed(4)}`);
-    if (last.val.loss < bestVal) {
-      bestVal = last.val.loss;
-      save('best.safetensors');
-    }
-  }
+  if (!interrupted) evaluateAndKeepBest(job.log);
   save('latest.safetensors');
   if (interrupted) job.log(`interrupted at iteration ${step}: saved ${run.path('latest.safetensors')}; continue with --resume`);
   return { iters: step, trainLoss: last.train.loss, valLoss: last.val.loss, bestValLoss: bestVal, seconds: run.elapsed(), secondsPerIter, interrupted, val: last.val };
