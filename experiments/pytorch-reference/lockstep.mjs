@@ -1,0 +1,72 @@
+// gradpath's side of the lockstep check: `python3 reference.py --gelu tanh --lockstep DIR` wrote
+// PyTorch's initial weights, its training batches and its per-iteration losses to DIR. This trains
+// gradpath's chargpt model (the cpu preset, through the chapter's own optimizer, schedule and
+// clipping) from the same weights on the same batches and prints both side by side.
+//   node experiments/pytorch-reference/lockstep.mjs DIR      (after `npm run build`)
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildModel } from '../../dist/src/chapters/transformers/model.js';
+import { makeOptimizer } from '../../dist/src/chapters/transformers/train.js';
+import { fullSplitLoss } from '../../dist/src/chapters/transformers/chargpt.js';
+import { PRESETS } from '../../dist/src/chapters/transformers/presets.js';
+import { cosineWithWarmup, clipGradNorm } from '../../dist/src/optim/schedule.js';
+import { Generator, Tensor, BufferPool } from '../../dist/src/engine/index.js';
+
+const dir = process.argv[2];
+if (!dir) {
+  console.error('usage: node lockstep.mjs DIR   (DIR written by reference.py --lockstep DIR)');
+  process.exit(2);
+}
+const read = (name) => fs.readFileSync(path.join(dir, name));
+const torch = JSON.parse(read('torch.json'));
+const p = PRESETS.cpu;
+const { model } = buildModel({ blockSize: p.blockSize, nLayer: p.nLayer, nHead: p.nHead, nEmbd: p.nEmbd, dropout: 0, bias: false, attention: 'mha', pos: 'learned', vocabSize: 65 }, new Generator(1));
+
+// PyTorch's initial weights, in its named_parameters order (same names as ours)
+const params = new Map(model.namedParameters());
+const init = read('init.bin');
+const all = new Float32Array(init.buffer, init.byteOffset, init.length / 4);
+let at = 0;
+for (const [name, shape] of JSON.parse(read('init.json'))) {
+  const param = params.get(name);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!param || param.numel() !== n) throw new Error(`lockstep: PyTorch's ${name} (${shape}) has no match in gradpath's model`);
+  param.data.set(all.subarray(at, at + n));
+  at += n;
+}
+const ints = (name) => { const b = read(name); return new Int32Array(b.buffer, b.byteOffset, b.length / 4); };
+const X = ints('x.bin'), Y = ints('y.bin');
+const [B, T] = [p.batchSize, p.blockSize];
+
+const opt = makeOptimizer(model, p);
+const schedule = cosineWithWarmup({ maxLr: p.lr, minLr: p.minLr, warmupSteps: p.warmupIters, decaySteps: p.lrDecayIters });
+const pool = new BufferPool();
+const losses = [];
+let worst = 0;
+model.train();
+console.log('iter  loss (gradpath)  loss (PyTorch)  grad norm (gradpath)  grad norm (PyTorch)');
+for (let it = 0; it < torch.iters; it++) {
+  opt.setLearningRate(schedule(it));
+  pool.run(() => opt.zeroGrad());
+  const loss = pool.run(() => {
+    const x = new Tensor(X.slice(it * B * T, (it + 1) * B * T), [B, T]), y = new Tensor(Y.slice(it * B * T, (it + 1) * B * T), [B, T]);
+    const l = model.forward(x, y).loss;
+    l.backward();
+    return l.item();
+  });
+  pool.reset();
+  const norm = clipGradNorm(model.parameters(), p.gradClip);
+  opt.step();
+  losses.push(loss);
+  worst = Math.max(worst, Math.abs(loss - torch.losses[it]));
+  if (it < 3 || (it + 1) % 250 === 0) {
+    console.log(`${String(it).padStart(4)}  ${loss.toFixed(5).padStart(15)}  ${torch.losses[it].toFixed(5).padStart(14)}  ${norm.toFixed(4).padStart(20)}  ${torch.norms[it].toFixed(4).padStart(19)}`);
+  }
+}
+model.eval();
+const text = fs.readFileSync(path.join(process.env.GRADPATH_DATA_DIR ?? '.', 'tinyshakespeare.txt'), 'utf8');
+const chars = [...new Set(text)].sort();
+const index = new Map(chars.map((c, i) => [c, i]));
+const ids = Int32Array.from(text, (c) => index.get(c));
+const val = fullSplitLoss(model, ids.subarray(Math.floor(0.9 * ids.length)), T);
+console.log(JSON.stringify({ iters: torch.iters, max_loss_difference: +worst.toExponential(2), exact_val: +val.toFixed(4), torch_exact_val: torch.exact_val }));
