@@ -3,7 +3,7 @@
  * Backend methods. What costs in JS here is Math.exp; the kernel's float32 SIMD exp is ~1 ulp.
  * Operands are copied into the shared memory in cache-sized chunks and results copied back.
  */
-import { scratch } from './matmul.js';
+import { scratch } from './state.js';
 import { streamChunks } from './chunks.js';
 
 export interface ElementwiseKernels {
@@ -36,7 +36,7 @@ export function crossEntropyRows(x: Float32Array, rows: number, cols: number, t:
   const i32 = new Int32Array(buf, tp, chunkRows), lseW = new Float64Array(buf, lp, chunkRows), pm1W = new Float64Array(buf, pp, chunkRows);
   for (let r = 0; r < rows; r += chunkRows) {
     const n = Math.min(chunkRows, rows - r);
-    f32.set(x.subarray(r * cols, (r + n) * cols), xp >> 2);
+    f32.set(x.subarray(r * cols, (r + n) * cols), xp >>> 2);
     i32.set(t.subarray(r, r + n));
     state.elementwise.xentRows(xp, n, cols, tp, ignore, probs ? 1 : 0, lp, pp);
     for (let i = 0; i < n; i++) {
@@ -47,7 +47,7 @@ export function crossEntropyRows(x: Float32Array, rows: number, cols: number, t:
     if (probs) {
       // ignored rows are left as they are, as in the reference
       for (let i = 0; i < n; i++) {
-        if (t[r + i] !== ignore) probs.set(f32.subarray((xp >> 2) + i * cols, (xp >> 2) + (i + 1) * cols), (r + i) * cols);
+        if (t[r + i] !== ignore) probs.set(f32.subarray((xp >>> 2) + i * cols, (xp >>> 2) + (i + 1) * cols), (r + i) * cols);
       }
     }
   }
