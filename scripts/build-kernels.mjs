@@ -13,9 +13,9 @@ const sources = existsSync(src) ? readdirSync(src).filter((f) => f.endsWith('.ts
 if (sources.length === 0) process.exit(0);
 const asc = await import('assemblyscript/asc');
 // Memory is imported and shared so worker threads can instantiate the same module over it;
-// the maximum (16384 pages = 1 GiB) must match the WebAssembly.Memory the loader creates.
+// the maximum (65536 pages = 4 GiB, all of wasm32) must match the WebAssembly.Memory the loader creates.
 const common = ['-O3', '--runtime', 'stub', '--enable', 'simd', '--enable', 'threads', '--importMemory', '--sharedMemory',
-  '--initialMemory', '1', '--maximumMemory', '16384', '--noAssert'];
+  '--initialMemory', '1', '--maximumMemory', '65536', '--noAssert'];
 const variants = [['', []], ['-relaxed', ['--enable', 'relaxed-simd']]];
 for (const file of sources) {
   const name = file.replace(/\.ts$/, '');

@@ -103,4 +103,12 @@ export interface Backend {
    */
   crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
     lse: Float64Array, probs: Float32Array | null, pm1: Float64Array | null): void;
+
+  /**
+   * Optional: n zero floats in the memory the backend's kernels work on (the wasm backend's
+   * shared memory), so they use it in place instead of copying in and out; null when that
+   * memory is full. The storage is recycled once the array is garbage-collected, so a
+   * subarray of it must not outlive it.
+   */
+  allocFloats?(n: number): Float32Array | null;
 }

@@ -10,7 +10,12 @@
  * during the runs since the last reset, except storage kept with `keepBuffer` (gradients that
  * became a parameter's .grad). So after reset, tensors computed in the step are invalid:
  * read what you need (loss.item()) first. Without an active pool nothing changes.
+ *
+ * Where the backend has memory of its own (the wasm backend's shared memory), the pool's
+ * buffers are taken from it, so matmul and the fused kernels read and write them in place.
  */
+
+import { getBackend } from './device.js';
 
 /** Smaller arrays come from V8 as usual (cheap, and not worth the bookkeeping). */
 export const MIN_POOLED = 4096;
@@ -43,7 +48,8 @@ export class BufferPool {
       this.freeSet.delete(buf);
       if (zero) buf.fill(0);
     } else {
-      buf = new Float32Array(n);
+      // in the backend's memory where it has one: kernels then use the buffer in place
+      buf = getBackend().allocFloats?.(n) ?? new Float32Array(n);
       this.mine.add(buf);
       this.allocatedBytes += 4 * n;
     }

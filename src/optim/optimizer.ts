@@ -1,6 +1,7 @@
 import { GradpathError } from '../util/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { StateDict } from '../io/checkpoint.js';
+import { makeResident, residentFloats } from '../engine/resident.js';
 
 /** A group of parameters sharing hyperparameters (e.g. no weight decay for biases and norms). */
 export interface ParamGroup {
@@ -28,6 +29,8 @@ export abstract class Optimizer {
       if (!(g.lr >= 0)) throw new GradpathError(`optimizer: learning rate must be non-negative; got ${g.lr}`);
       for (const p of g.params) if (!p.requiresGrad) throw new GradpathError('optimizer: every parameter must require grad');
     }
+    // parameters (and, in buffers(), their moments) live where the kernels update them in place
+    makeResident(this.allParams());
   }
 
   /** Sets the learning rate of every group (schedules call this each step). */
@@ -62,7 +65,7 @@ export abstract class Optimizer {
   private buffers(p: Tensor): Record<string, Float32Array> {
     let s = this.state.get(p);
     if (!s) {
-      s = Object.fromEntries(this.bufferNames().map((n) => [n, new Float32Array(p.numel())]));
+      s = Object.fromEntries(this.bufferNames().map((n) => [n, residentFloats(p.numel())]));
       this.state.set(p, s);
     }
     return s;

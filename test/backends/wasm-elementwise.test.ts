@@ -4,10 +4,12 @@
  * logits and ignored rows. The kernel's float32 exp is ~1 ulp, but x - max is rounded to float32
  * first, so exp(x - max) is off by up to |x - max| ulps: probabilities agree to 1e-5 relative
  * (logits span up to ~70 here), log-sum-exp to 1e-6; a wrong term would be off by O(1).
+ * Each runs twice: on ordinary arrays (copied through the wasm memory in chunks) and on arrays
+ * that lie in the wasm memory (used in place).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { crossEntropyRows, geluBackward, geluForward, initWasm, shutdownWasm } from '../../src/backends/wasm/index.js';
+import { allocFloats, crossEntropyRows, geluBackward, geluForward, initWasm, shutdownWasm } from '../../src/backends/wasm/index.js';
 import { referenceBackend as ref } from '../../src/backends/reference/index.js';
 
 function rng(seed: number): () => number {
@@ -17,22 +19,32 @@ function rng(seed: number): () => number {
     return (s / 2 ** 32) * 2 - 1;
   };
 }
+/** A copy of x in the wasm memory when `resident`, else x itself. */
+function place(resident: boolean, x: Float32Array): Float32Array {
+  if (!resident) return x;
+  const r = allocFloats(x.length)!;
+  r.set(x);
+  return r;
+}
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
 after(() => shutdownWasm());
 
-test('wasm gelu forward and backward match the reference', async () => {
+for (const resident of [false, true]) test(`wasm gelu forward and backward match the reference${resident ? ' (resident operands)' : ''}`, async () => {
   await initWasm();
   for (const n of [1, 3, 17, 65, 127, 262144 + 5]) {
     const r = rng(n);
     // mostly N(0, 3)-ish values, plus extremes where tanh saturates
     const x = Float32Array.from({ length: n }, (_, i) => (i % 97 === 5 ? 40 * r() : 3 * r()));
     const g = Float32Array.from({ length: n }, r);
-    const [o1, t1, o2, t2, d1, d2] = [0, 0, 0, 0, 0, 0].map(() => new Float32Array(n));
+    const [o1, t1, d1] = [0, 0, 0].map(() => new Float32Array(n));
+    const [o2, t2, d2] = [0, 0, 0].map(() => place(resident, new Float32Array(n)));
+    const xr = place(resident, x), gr = place(resident, g);
     ref.geluForward(x, o1, t1);
-    geluForward(x, o2, t2);
+    geluForward(xr, o2, t2);
     ref.geluBackward(g, x, t1, d1);
-    geluBackward(g, x, t2, d2);
+    geluBackward(gr, xr, t2, d2);
+    [o2, t2, d2].forEach((a) => assert.equal(a.length, n));
     for (let i = 0; i < n; i++) {
       close(t2[i], t1[i], 1e-6, `n=${n} tanh[${i}] at x=${x[i]}`);
       close(o2[i], o1[i], 1e-6 * (1 + Math.abs(x[i])), `n=${n} gelu[${i}] at x=${x[i]}`);
@@ -41,7 +53,7 @@ test('wasm gelu forward and backward match the reference', async () => {
   }
 });
 
-test('wasm cross-entropy rows match the reference', async () => {
+for (const resident of [false, true]) test(`wasm cross-entropy rows match the reference${resident ? ' (probabilities resident)' : ''}`, async () => {
   await initWasm();
   for (const [rows, cols] of [[1, 1], [3, 3], [17, 5], [5, 65], [2, 127], [7, 50257]]) {
     const r = rng(rows * 1000 + cols);
@@ -51,7 +63,7 @@ test('wasm cross-entropy rows match the reference', async () => {
     if (rows > 1) x[cols + t[1]] = 60; // a confident row: p rounds to 1
     for (const withProbs of [true, false]) {
       const [l1, l2, m1, m2] = [0, 0, 0, 0].map(() => new Float64Array(rows));
-      const p1 = withProbs ? new Float32Array(rows * cols).fill(7) : null, p2 = withProbs ? new Float32Array(rows * cols).fill(7) : null;
+      const p1 = withProbs ? new Float32Array(rows * cols).fill(7) : null, p2 = withProbs ? place(resident, new Float32Array(rows * cols).fill(7)) : null;
       ref.crossEntropyRows(x, rows, cols, t, -1, l1, p1, withProbs ? m1 : null);
       crossEntropyRows(x, rows, cols, t, -1, l2, p2, withProbs ? m2 : null);
       for (let i = 0; i < rows; i++) {

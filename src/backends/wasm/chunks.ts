@@ -4,7 +4,7 @@
  * copied into the shared memory, `run` gets the byte offset of every array's chunk (in the order
  * given) and the chunk's length, and each chunk of an `out` array is copied back.
  */
-import { scratch, type WasmState } from './matmul.js';
+import { scratch, type WasmState } from './state.js';
 
 export interface ChunkedArray {
   data: Float32Array;
@@ -19,8 +19,8 @@ export function streamChunks(n: number, chunk: number, arrays: ChunkedArray[], r
   const at = arrays.map((_, k) => base + 4 * c * k);
   for (let i = 0; i < n; i += c) {
     const len = Math.min(c, n - i);
-    arrays.forEach((a, k) => a.in && f32.set(a.data.subarray(i, i + len), at[k] >> 2));
+    arrays.forEach((a, k) => a.in && f32.set(a.data.subarray(i, i + len), at[k] >>> 2));
     run(state, at, len);
-    arrays.forEach((a, k) => a.out && a.data.set(f32.subarray(at[k] >> 2, (at[k] >> 2) + len), i));
+    arrays.forEach((a, k) => a.out && a.data.set(f32.subarray(at[k] >>> 2, (at[k] >>> 2) + len), i));
   }
 }

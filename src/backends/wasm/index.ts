@@ -7,8 +7,10 @@ import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { GradpathError } from '../../util/errors.js';
-import { CTRL_INTS, MAX_THREADS, type Sgemm } from './shared.js';
-import { installWasm, matmul, wasmState, type AdamKernel, type WasmState } from './matmul.js';
+import { CTRL_BYTES, CTRL_INTS, MAX_THREADS, ctrlFloats, type AdamKernel, type Sgemm } from './shared.js';
+import { matmul } from './matmul.js';
+import { BASE, align, installWasm, wasmState, type WasmState } from './state.js';
+import { Arena, MAX_PAGES } from './arena.js';
 import { adam } from './adam.js';
 import { crossEntropyRows, geluBackward, geluForward, type ElementwiseKernels } from './elementwise.js';
 import { WA, type WasmGlobal } from './wasm-api.js';
@@ -16,6 +18,12 @@ import { WA, type WasmGlobal } from './wasm-api.js';
 export { matmul, matmulJs, setCutoffs } from './matmul.js';
 export { adam } from './adam.js';
 export { crossEntropyRows, geluBackward, geluForward } from './elementwise.js';
+export { addressOf } from './state.js';
+
+/** n zero floats in the kernels' memory (used there in place, no copies), or null when it is full. */
+export function allocFloats(n: number): Float32Array | null {
+  return wasmState()?.arena.floats(n) ?? null;
+}
 
 export interface WasmOptions {
   /** Threads including the calling one; default env GRADPATH_THREADS, else os.availableParallelism(). */
@@ -30,6 +38,7 @@ export interface WasmInfo {
   geluForward: typeof geluForward;
   geluBackward: typeof geluBackward;
   crossEntropyRows: typeof crossEntropyRows;
+  allocFloats: typeof allocFloats;
   threads: number;
   relaxedSimd: boolean;
 }
@@ -103,23 +112,25 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   }
   const module = await WA.compile(bytes);
   const probe = new WA.Instance(module, {
-    env: { memory: new WA.Memory({ initial: 1, maximum: 16384, shared: true }) },
+    env: { memory: new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }) },
   }).exports;
   const g = (name: string) => (probe[name] as WasmGlobal).value as number;
   const packABytes = g('PACK_A_BYTES') + g('EDGE_BYTES'), packBBytes = g('PACK_B_BYTES');
-  // Room for every thread's packing buffers up front; operands grow the memory per call.
-  const initialBytes = 65536 + threads * (packABytes + packBBytes + 128);
-  const memory = new WA.Memory({ initial: Math.ceil(initialBytes / 65536), maximum: 16384, shared: true });
+  // Room for every thread's packing buffers up front; the arena above them grows the memory.
+  const perThread = align(packABytes) + align(packBBytes);
+  const arenaStart = BASE + threads * perThread;
+  const memory = new WA.Memory({ initial: Math.ceil(arenaStart / 65536), maximum: MAX_PAGES, shared: true });
   const sgemm = new WA.Instance(module, { env: { memory } }).exports.sgemm as Sgemm;
-  const adamKernel = new WA.Instance(await WA.compile(adamBytes), { env: { memory } }).exports.adam as AdamKernel;
+  const adamModule = await WA.compile(adamBytes);
+  const adamKernel = new WA.Instance(adamModule, { env: { memory } }).exports.adam as AdamKernel;
   const elementwise = new WA.Instance(await WA.compile(eltBytes), { env: { memory } }).exports as unknown as ElementwiseKernels;
-  const ctrlBuf = new SharedArrayBuffer(4 * CTRL_INTS);
+  const ctrlBuf = new SharedArrayBuffer(CTRL_BYTES);
 
   const workers: Worker[] = [];
   try {
     await Promise.all(Array.from({ length: threads - 1 }, (_, i) => new Promise<void>((resolve, reject) => {
       const w = new Worker(new URL('./worker.js', import.meta.url), {
-        workerData: { module, memory, ctrl: ctrlBuf, index: i + 1 },
+        workerData: { module, adamModule, memory, ctrl: ctrlBuf, index: i + 1 },
         // Workers inherit the parent's flags, but `--input-type` (from `node -e`) makes a file worker fail.
         execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
       });
@@ -137,9 +148,10 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
     throw err;
   }
   const s: WasmState = {
-    sgemm, memory, ctrl: new Int32Array(ctrlBuf), workers, threads, relaxedSimd,
-    tileM: g('TILE_M'), tileN: g('TILE_N'), packABytes, packBBytes, adam: adamKernel, elementwise,
+    sgemm, memory, arena: new Arena(memory, arenaStart), ctrl: new Int32Array(ctrlBuf, 0, CTRL_INTS), ctrlF64: ctrlFloats(ctrlBuf),
+    workers, threads, relaxedSimd, tileM: g('TILE_M'), tileN: g('TILE_N'), packABytes, packBBytes, perThread,
+    adam: adamKernel, elementwise,
   };
   installWasm(s);
-  return { matmul, adam, geluForward, geluBackward, crossEntropyRows, threads, relaxedSimd };
+  return { matmul, adam, geluForward, geluBackward, crossEntropyRows, allocFloats, threads, relaxedSimd };
 }

@@ -1,47 +1,14 @@
 /**
- * The wasm matmul: same signature as Backend.matmul. Operands live in ordinary Float32Arrays;
- * each call copies A and B into a shared WebAssembly.Memory scratch area (grown as needed,
- * reused across calls), runs the SIMD kernel there (split across the worker pool when the
- * problem is big enough), and copies C out. Tiny problems skip wasm for a plain JS loop.
+ * The wasm matmul: same signature as Backend.matmul. Operands that already lie in the shared
+ * WebAssembly.Memory (arena storage: a BufferPool's buffers, parameters and gradients in
+ * training) are used where they are; others are copied into scratch space, and C is copied out
+ * when `out` lies elsewhere. The SIMD kernel runs split across the worker pool when the problem
+ * is big enough. Tiny problems skip wasm for a plain JS loop.
  */
 import { GradpathError } from '../../util/errors.js';
-import type { WasmMemory } from './wasm-api.js';
-import type { ElementwiseKernels } from './elementwise.js';
-import { ERROR, GEN, NEXT, PENDING, J_BLK, J_NBLK, J_ROWS, J_UNITS, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C,
-  J_CBS, J_K, J_LDC, J_M, J_N, runSlice, runUnits, setSlice, waitChange, type Sgemm } from './shared.js';
-
-/** Everything initWasm sets up; installed here so `matmul` can stay synchronous. */
-export interface WasmState {
-  sgemm: Sgemm;
-  memory: WasmMemory;
-  ctrl: Int32Array;
-  workers: { terminate(): Promise<number> }[];
-  threads: number;
-  relaxedSimd: boolean;
-  tileM: number;
-  tileN: number;
-  /** Bytes of packing scratch per thread: packed A (+ edge tile), then packed B. */
-  packABytes: number;
-  packBBytes: number;
-  /** The Adam kernel (kernels/adam.ts), instantiated over the same memory on the main thread. */
-  adam: AdamKernel;
-  /** GELU and cross-entropy kernels (kernels/elementwise.ts), likewise. */
-  elementwise: ElementwiseKernels;
-}
-
-export type AdamKernel = (p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, ob1: number, ob2: number,
-  stepSize: number, invSqrtC2: number, eps: number, decay: number, l2: number) => void;
-
-let state: WasmState | null = null;
-let f32: Float32Array<ArrayBufferLike> = new Float32Array(0);
-
-export function installWasm(s: WasmState | null): void {
-  state = s;
-  f32 = s ? new Float32Array(s.memory.buffer) : new Float32Array(0);
-}
-export function wasmState(): WasmState | null {
-  return state;
-}
+import { J_BLK, J_NBLK, J_ROWS, J_UNITS, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C,
+  J_CBS, J_K, J_LDC, J_M, J_N, KIND_SGEMM, runSlice, runUnits, setSlice } from './shared.js';
+import { BASE, addressOf, align, memoryFloats, needState, runOnAllThreads, tryScratch, type WasmState } from './state.js';
 
 /**
  * Below this many multiply-adds (m*n*k*batch) the JS loop beats copying into wasm. Measured
@@ -61,10 +28,6 @@ export function setCutoffs(wasm: number, thread: number): void {
   minThreadWork = thread;
 }
 
-const MAX_BYTES = 16384 * 65536; // the kernel's declared maximum memory (1 GiB)
-const BASE = 65536; // the first page is left to the module itself (it has no data, but be safe)
-const align = (x: number) => (x + 63) & ~63;
-
 export function matmul(
   a: Float32Array, b: Float32Array, out: Float32Array,
   batch: number, m: number, k: number, n: number,
@@ -76,59 +39,51 @@ export function matmul(
     return;
   }
   const work = batch * m * n * k;
-  const s = state;
-  if (s === null) throw new GradpathError('wasm matmul: call `await initWasm()` before using the wasm backend');
+  const s = needState();
   if (work < minWasmWork) {
     matmulJs(a, b, out, batch, m, k, n, transA, transB, aBatchStride, bBatchStride);
     return;
   }
   const threads = work >= minThreadWork ? s.threads : 1;
-  const perThread = align(s.packABytes) + align(s.packBBytes);
-  const fixed = BASE + s.threads * perThread;
   const span = (bc: number, stride: number, size: number) => (bc - 1) * stride + size;
-  const chunkBytes = (bc: number) =>
-    align(4 * span(bc, aBatchStride, m * k)) + align(4 * span(bc, bBatchStride, k * n)) + align(4 * bc * m * n);
-  // Batches that do not fit in the memory at once are done in chunks.
-  let bc = batch;
-  while (bc > 1 && fixed + chunkBytes(bc) > MAX_BYTES) bc = Math.ceil(bc / 2);
-  if (fixed + chunkBytes(bc) > MAX_BYTES) {
-    throw new GradpathError(`wasm matmul: one ${m}x${k} @ ${k}x${n} product needs more than the 1 GiB kernel memory`);
+  const aAt = addressOf(a), bAt = addressOf(b), cAt = addressOf(out);
+  // scratch for the operands not resident: A, then B, then C (each 64-byte aligned)
+  const aBytes = (bc: number) => (aAt < 0 ? align(4 * span(bc, aBatchStride, m * k)) : 0);
+  const bBytes = (bc: number) => (bAt < 0 ? align(4 * span(bc, bBatchStride, k * n)) : 0);
+  const chunkBytes = (bc: number) => aBytes(bc) + bBytes(bc) + (cAt < 0 ? align(4 * bc * m * n) : 0);
+  // Batches whose copies do not fit in the memory at once are done in chunks.
+  let bc = batch, base = chunkBytes(bc) === 0 ? 0 : tryScratch(chunkBytes(bc));
+  while (base < 0 && bc > 1) {
+    bc = Math.ceil(bc / 2);
+    base = tryScratch(chunkBytes(bc));
   }
-  ensureBytes(s, fixed + chunkBytes(Math.min(bc, batch)));
+  if (base < 0) throw new GradpathError(`wasm matmul: no room for one ${m}x${k} @ ${k}x${n} product in the kernel memory`);
+  const f32 = memoryFloats();
+  const aScr = base, bScr = aScr + aBytes(bc), cScr = bScr + bBytes(bc);
 
   const p = s.ctrl;
-  const aPtr = fixed, bPtr = aPtr + align(4 * span(bc, aBatchStride, m * k)), cPtr = bPtr + align(4 * span(bc, bBatchStride, k * n));
   p[J_M] = m; p[J_N] = n; p[J_K] = k;
-  p[J_A] = aPtr; p[J_ARS] = transA ? 1 : k; p[J_ACS] = transA ? m : 1; p[J_ABS] = aBatchStride;
-  p[J_B] = bPtr; p[J_BRS] = transB ? 1 : n; p[J_BCS] = transB ? k : 1; p[J_BBS] = bBatchStride;
-  p[J_C] = cPtr; p[J_CBS] = m * n; p[J_LDC] = n;
+  p[J_ARS] = transA ? 1 : k; p[J_ACS] = transA ? m : 1; p[J_ABS] = aBatchStride;
+  p[J_BRS] = transB ? 1 : n; p[J_BCS] = transB ? k : 1; p[J_BBS] = bBatchStride;
+  p[J_CBS] = m * n; p[J_LDC] = n;
   for (let b0 = 0; b0 < batch; b0 += bc) {
     const cnt = Math.min(bc, batch - b0);
-    const aOff = b0 * aBatchStride, bOff = b0 * bBatchStride;
-    f32.set(a.subarray(aOff, aOff + span(cnt, aBatchStride, m * k)), aPtr >> 2);
-    f32.set(b.subarray(bOff, bOff + span(cnt, bBatchStride, k * n)), bPtr >> 2);
-    runJob(s, threads, cnt, m, n, perThread);
-    out.set(f32.subarray(cPtr >> 2, (cPtr >> 2) + cnt * m * n), b0 * m * n);
+    const aOff = b0 * aBatchStride, bOff = b0 * bBatchStride, cOff = b0 * m * n;
+    // addresses may pass 2^31: stored in the int32 words as their low 32 bits, as wasm reads them
+    if (aAt >= 0) p[J_A] = aAt + 4 * aOff;
+    else {
+      f32.set(a.subarray(aOff, aOff + span(cnt, aBatchStride, m * k)), aScr >>> 2);
+      p[J_A] = aScr;
+    }
+    if (bAt >= 0) p[J_B] = bAt + 4 * bOff;
+    else {
+      f32.set(b.subarray(bOff, bOff + span(cnt, bBatchStride, k * n)), bScr >>> 2);
+      p[J_B] = bScr;
+    }
+    p[J_C] = cAt >= 0 ? cAt + 4 * cOff : cScr;
+    runJob(s, threads, cnt, m, n);
+    if (cAt < 0) out.set(f32.subarray(cScr >>> 2, (cScr >>> 2) + cnt * m * n), cOff);
   }
-}
-
-/**
- * Scratch space for other kernels (nothing runs concurrently with a matmul): grows the memory
- * to hold `bytes` past the packing buffers; returns the scratch's byte offset and a view of
- * the whole memory (valid until the next call).
- */
-export function scratch(bytes: number): { state: WasmState; base: number; f32: Float32Array<ArrayBufferLike> } {
-  const s = state;
-  if (s === null) throw new GradpathError('wasm backend: call `await initWasm()` first');
-  const base = BASE + s.threads * (align(s.packABytes) + align(s.packBBytes));
-  ensureBytes(s, base + bytes);
-  return { state: s, base, f32 };
-}
-
-function ensureBytes(s: WasmState, bytes: number): void {
-  const have = s.memory.buffer.byteLength;
-  if (have < bytes) s.memory.grow(Math.ceil((bytes - have) / 65536));
-  if (f32.buffer.byteLength !== s.memory.buffer.byteLength) f32 = new Float32Array(s.memory.buffer);
 }
 
 /**
@@ -143,9 +98,9 @@ const BLOCKS_PER_THREAD = 4;
 const MIN_COLS = 1024, MIN_ROWS = 256;
 
 /** Cuts the job into units, wakes the workers, claims units here too, and waits for the workers. */
-function runJob(s: WasmState, threads: number, batch: number, m: number, n: number, perThread: number): void {
+function runJob(s: WasmState, threads: number, batch: number, m: number, n: number): void {
   const p = s.ctrl;
-  const packs = (t: number) => [BASE + t * perThread, BASE + t * perThread + align(s.packABytes)] as const;
+  const packs = (t: number) => [BASE + t * s.perThread, BASE + t * s.perThread + align(s.packABytes)] as const;
   if (threads === 1) {
     setSlice(p, 0, 0, batch, 0, m, 0, n, ...packs(0));
     runSlice(s.sgemm, p, 0);
@@ -160,17 +115,7 @@ function runJob(s: WasmState, threads: number, batch: number, m: number, n: numb
   const nblk = Math.ceil(side / blk);
   for (let t = 0; t < s.threads; t++) setSlice(p, t, 0, 0, 0, 0, 0, 0, ...packs(t));
   p[J_BLK] = blk; p[J_NBLK] = nblk; p[J_ROWS] = rows ? 1 : 0; p[J_UNITS] = batch * nblk;
-  Atomics.store(p, NEXT, 0);
-  Atomics.store(p, ERROR, 0);
-  Atomics.store(p, PENDING, s.workers.length);
-  Atomics.add(p, GEN, 1);
-  Atomics.notify(p, GEN);
-  try {
-    runUnits(s.sgemm, p, 0);
-  } finally {
-    for (let v = Atomics.load(p, PENDING); v !== 0; v = Atomics.load(p, PENDING)) waitChange(p, PENDING, v);
-  }
-  if (Atomics.load(p, ERROR)) throw new GradpathError('wasm matmul: a worker thread failed');
+  runOnAllThreads(s, KIND_SGEMM, () => runUnits(s.sgemm, p, 0));
 }
 
 /** The small-problem path: straightforward loops (i-p-j, or dot products when B is transposed). */

@@ -1,6 +1,7 @@
 /**
  * What the main thread and the workers share: the layout of the control block (an Int32Array
- * over a SharedArrayBuffer) and the function that runs one thread's share of a matmul job.
+ * over a SharedArrayBuffer, plus a few float64 words) and the functions that run one thread's
+ * share of a job (a matmul, or an in-place Adam step).
  * Every thread runs the same code over the same shared wasm memory, so a job is just numbers.
  */
 
@@ -20,11 +21,26 @@ export const J_M = 4, J_N = 5, J_K = 6, J_A = 7, J_ARS = 8, J_ACS = 9, J_ABS = 1
    * Threads claim work units one at a time from NEXT. A unit is one matrix of the batch times
    * one block of J_BLK rows (J_ROWS = 1) or columns of C; J_NBLK blocks per matrix, J_UNITS in all.
    */
-  J_BLK = 19, J_NBLK = 20, J_ROWS = 21, J_UNITS = 22;
+  J_BLK = 19, J_NBLK = 20, J_ROWS = 21, J_UNITS = 22,
+  /** What the job is: KIND_SGEMM (the words above) or KIND_ADAM (the words below). */
+  J_KIND = 18;
+export const KIND_SGEMM = 0, KIND_ADAM = 1;
+/**
+ * An Adam job: addresses of p, g, m, v, their length, and the unit (elements per claim); its
+ * float scalars are in the control block's float64 words (F_*), after the int words.
+ */
+export const J_P = 23, J_G = 24, J_MOM = 25, J_VAR = 26, J_LEN = 27, J_UNIT = 28;
+export const F_B1 = 0, F_B2 = 1, F_OB1 = 2, F_OB2 = 3, F_STEP = 4, F_INVC2 = 5, F_EPS = 6, F_DECAY = 7, F_L2 = 8, CTRL_F64 = 9;
 /** Per-thread slice: batch range, row range, column range of C, and its packing buffers. */
 const T_BASE = 32, T_STRIDE = 8;
 export const MAX_THREADS = 64;
 export const CTRL_INTS = T_BASE + T_STRIDE * MAX_THREADS;
+/** Bytes of the control SharedArrayBuffer: the int words, then CTRL_F64 float64 words. */
+export const CTRL_BYTES = 4 * CTRL_INTS + 8 * CTRL_F64;
+export const ctrlFloats = (buf: SharedArrayBuffer) => new Float64Array(buf, 4 * CTRL_INTS, CTRL_F64);
+
+export type AdamKernel = (p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, ob1: number, ob2: number,
+  stepSize: number, invSqrtC2: number, eps: number, decay: number, l2: number) => void;
 
 export function setSlice(p: Int32Array, t: number, b0: number, b1: number, r0: number, r1: number,
   c0: number, c1: number, pa: number, pb: number): void {
@@ -54,6 +70,23 @@ export function runUnits(sgemm: Sgemm, p: Int32Array, t: number): void {
     if (rows) block(sgemm, p, bi, lo, Math.min(m, lo + blk), 0, n, p[o + 6], p[o + 7]);
     else block(sgemm, p, bi, 0, m, lo, Math.min(n, lo + blk), p[o + 6], p[o + 7]);
   }
+}
+
+/** Claims and runs units of the current Adam job (in place: p, m, v updated where they lie). */
+export function runAdamUnits(adam: AdamKernel, p: Int32Array, f: Float64Array): void {
+  const n = p[J_LEN], unit = p[J_UNIT];
+  const units = Math.ceil(n / unit);
+  for (let u = Atomics.add(p, NEXT, 1); u < units; u = Atomics.add(p, NEXT, 1)) {
+    const o = 4 * u * unit, len = Math.min(unit, n - u * unit);
+    adam(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, p[J_VAR] + o, len,
+      f[F_B1], f[F_B2], f[F_OB1], f[F_OB2], f[F_STEP], f[F_INVC2], f[F_EPS], f[F_DECAY], f[F_L2]);
+  }
+}
+
+/** Runs this thread's share of the current job, whichever kind it is. */
+export function runShare(kernels: { sgemm: Sgemm; adam: AdamKernel }, p: Int32Array, f: Float64Array, t: number): void {
+  if (p[J_KIND] === KIND_ADAM) runAdamUnits(kernels.adam, p, f);
+  else runUnits(kernels.sgemm, p, t);
 }
 
 /** Rows r0..r1 x columns c0..c1 of matrix bi of C. */
