@@ -1,20 +1,22 @@
 /**
  * The wasm GELU and cross-entropy rows (kernels/elementwise.ts): same signatures as the
  * Backend methods. What costs in JS here is Math.exp; the kernel's float32 SIMD exp is ~1 ulp.
- * Operands that lie in the wasm memory are used in place; others are copied into the shared
- * memory in cache-sized chunks and results copied back.
+ * Operands that lie in the wasm memory are used in place, large ones split across the worker
+ * pool; others are copied into the shared memory in cache-sized chunks and results copied back.
  */
-import { addressOf, memoryFloats, needState, scratch } from './state.js';
+import { addressOf, memoryFloats, needState, runOnAllThreads, scratch } from './state.js';
 import { streamChunks } from './chunks.js';
+import { J_G, J_LEN, J_MOM, J_P, J_UNIT, J_VAR, KIND_GELU, KIND_GELU_BACKWARD, KIND_XENT, X_COLS, X_IGNORE, X_LOGITS, X_LSE,
+  X_PM1, X_PROBS, X_ROWS, X_TARGETS, runElementwiseUnits } from './shared.js';
 
-export interface ElementwiseKernels {
-  gelu(x: number, out: number, th: number, n: number): void;
-  geluBackward(g: number, x: number, th: number, dx: number, n: number): void;
-  xentRows(x: number, rows: number, cols: number, t: number, ignore: number, probs: number, lse: number, pm1: number): void;
-}
+export type { ElementwiseKernels } from './shared.js';
 
 /** Floats per chunk (1 MiB per array): copies and kernel stay in L2. */
 const CHUNK = 262144;
+/** Elements per claim when threaded (whole SIMD lanes), and the least worth waking a worker for. */
+const UNIT = 65536, MIN_THREADED = 4 * UNIT;
+/** Cross-entropy rows per claim, and the least elements worth threading (GPT-2's head: 256 x 50304). */
+const ROWS_PER_UNIT = 4;
 
 /** The wasm addresses of all of xs, or null when any of them is an ordinary array. */
 function resident(...xs: Float32Array[]): number[] | null {
@@ -22,18 +24,44 @@ function resident(...xs: Float32Array[]): number[] | null {
   return at.some((a) => a < 0) ? null : at;
 }
 
+/** GELU or its backward over n resident elements: on every thread when n is large enough. */
+function runGelu(kind: number, at: number[], n: number): void {
+  const st = needState();
+  if (st.threads === 1 || n < MIN_THREADED) {
+    if (kind === KIND_GELU) st.elementwise.gelu(at[0], at[1], at[2], n);
+    else st.elementwise.geluBackward(at[0], at[1], at[2], at[3], n);
+    return;
+  }
+  const c = st.ctrl;
+  c[J_P] = at[0]; c[J_G] = at[1]; c[J_MOM] = at[2]; c[J_VAR] = at[3] ?? 0; c[J_LEN] = n; c[J_UNIT] = UNIT;
+  runOnAllThreads(st, kind, () => runElementwiseUnits(st.elementwise, c));
+}
+
 export function geluForward(x: Float32Array, out: Float32Array, th: Float32Array): void {
   const at = resident(x, out, th);
-  if (at) return needState().elementwise.gelu(at[0], at[1], at[2], x.length);
+  if (at) return runGelu(KIND_GELU, at, x.length);
   streamChunks(x.length, CHUNK, [{ data: x, in: true }, { data: out, out: true }, { data: th, out: true }], (state, [xp, op, tp], len) =>
     state.elementwise.gelu(xp, op, tp, len));
 }
 
 export function geluBackward(g: Float32Array, x: Float32Array, th: Float32Array, dx: Float32Array): void {
   const at = resident(g, x, th, dx);
-  if (at) return needState().elementwise.geluBackward(at[0], at[1], at[2], at[3], x.length);
+  if (at) return runGelu(KIND_GELU_BACKWARD, at, x.length);
   const arrays = [{ data: g, in: true }, { data: x, in: true }, { data: th, in: true }, { data: dx, out: true }];
   streamChunks(x.length, CHUNK, arrays, (state, [gp, xp, tp, dp], len) => state.elementwise.geluBackward(gp, xp, tp, dp, len));
+}
+
+/** Cross-entropy over n resident rows: on every thread when they are many enough. */
+function runXent(xp: number, n: number, cols: number, tp: number, ignore: number, probs: boolean, lp: number, pp: number): void {
+  const st = needState();
+  if (st.threads === 1 || n * cols < MIN_THREADED || n < 2 * ROWS_PER_UNIT) {
+    st.elementwise.xentRows(xp, n, cols, tp, ignore, probs ? 1 : 0, lp, pp);
+    return;
+  }
+  const c = st.ctrl;
+  c[X_LOGITS] = xp; c[X_ROWS] = n; c[X_COLS] = cols; c[X_TARGETS] = tp; c[X_IGNORE] = ignore; c[X_PROBS] = probs ? 1 : 0;
+  c[X_LSE] = lp; c[X_PM1] = pp; c[J_UNIT] = ROWS_PER_UNIT;
+  runOnAllThreads(st, KIND_XENT, () => runElementwiseUnits(st.elementwise, c));
 }
 
 export function crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
@@ -56,7 +84,7 @@ export function crossEntropyRows(x: Float32Array, rows: number, cols: number, t:
       f32.set(x.subarray(r * cols, (r + n) * cols), xp >>> 2);
     }
     i32.set(t.subarray(r, r + n));
-    state.elementwise.xentRows(xp, n, cols, tp, ignore, probs ? 1 : 0, lp, pp);
+    runXent(xp, n, cols, tp, ignore, probs !== null, lp, pp);
     for (let i = 0; i < n; i++) {
       if (t[r + i] === ignore) continue;
       lse[r + i] = lseW[i];

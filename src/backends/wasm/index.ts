@@ -7,12 +7,12 @@ import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { GradpathError } from '../../util/errors.js';
-import { CTRL_BYTES, CTRL_INTS, MAX_THREADS, ctrlFloats, type AdamKernel, type Sgemm } from './shared.js';
+import { CTRL_BYTES, CTRL_INTS, MAX_THREADS, ctrlFloats, type AdamKernel, type ElementwiseKernels, type Sgemm } from './shared.js';
 import { matmul } from './matmul.js';
 import { BASE, align, installWasm, wasmState, type WasmState } from './state.js';
 import { Arena, MAX_PAGES } from './arena.js';
 import { adam } from './adam.js';
-import { crossEntropyRows, geluBackward, geluForward, type ElementwiseKernels } from './elementwise.js';
+import { crossEntropyRows, geluBackward, geluForward } from './elementwise.js';
 import { WA, type WasmGlobal } from './wasm-api.js';
 
 export { matmul, matmulJs, setCutoffs } from './matmul.js';
@@ -123,14 +123,15 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   const sgemm = new WA.Instance(module, { env: { memory } }).exports.sgemm as Sgemm;
   const adamModule = await WA.compile(adamBytes);
   const adamKernel = new WA.Instance(adamModule, { env: { memory } }).exports.adam as AdamKernel;
-  const elementwise = new WA.Instance(await WA.compile(eltBytes), { env: { memory } }).exports as unknown as ElementwiseKernels;
+  const eltModule = await WA.compile(eltBytes);
+  const elementwise = new WA.Instance(eltModule, { env: { memory } }).exports as unknown as ElementwiseKernels;
   const ctrlBuf = new SharedArrayBuffer(CTRL_BYTES);
 
   const workers: Worker[] = [];
   try {
     await Promise.all(Array.from({ length: threads - 1 }, (_, i) => new Promise<void>((resolve, reject) => {
       const w = new Worker(new URL('./worker.js', import.meta.url), {
-        workerData: { module, adamModule, memory, ctrl: ctrlBuf, index: i + 1 },
+        workerData: { module, adamModule, eltModule, memory, ctrl: ctrlBuf, index: i + 1 },
         // Workers inherit the parent's flags, but `--input-type` (from `node -e`) makes a file worker fail.
         execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
       });

@@ -24,13 +24,19 @@ export const J_M = 4, J_N = 5, J_K = 6, J_A = 7, J_ARS = 8, J_ACS = 9, J_ABS = 1
   J_BLK = 19, J_NBLK = 20, J_ROWS = 21, J_UNITS = 22,
   /** What the job is: KIND_SGEMM (the words above) or KIND_ADAM (the words below). */
   J_KIND = 18;
-export const KIND_SGEMM = 0, KIND_ADAM = 1;
+export const KIND_SGEMM = 0, KIND_ADAM = 1, KIND_GELU = 2, KIND_GELU_BACKWARD = 3, KIND_XENT = 4;
 /**
  * An Adam job: addresses of p, g, m, v, their length, and the unit (elements per claim); its
  * float scalars are in the control block's float64 words (F_*), after the int words.
  */
 export const J_P = 23, J_G = 24, J_MOM = 25, J_VAR = 26, J_LEN = 27, J_UNIT = 28;
 export const F_B1 = 0, F_B2 = 1, F_OB1 = 2, F_OB2 = 3, F_STEP = 4, F_INVC2 = 5, F_EPS = 6, F_DECAY = 7, F_L2 = 8, CTRL_F64 = 9;
+/**
+ * Elementwise jobs reuse the Adam words: GELU reads x at J_P and writes out at J_G and its tanh
+ * values at J_MOM; GELU's backward reads g, x, th at J_P, J_G, J_MOM and writes dx at J_VAR; both
+ * over J_LEN elements, J_UNIT per claim. Cross-entropy rows reuse matmul words, named here.
+ */
+export const X_ROWS = J_M, X_COLS = J_N, X_LOGITS = J_A, X_TARGETS = J_B, X_IGNORE = J_K, X_PROBS = J_ROWS, X_LSE = J_C, X_PM1 = J_LDC;
 /** Per-thread slice: batch range, row range, column range of C, and its packing buffers. */
 const T_BASE = 32, T_STRIDE = 8;
 export const MAX_THREADS = 64;
@@ -38,6 +44,13 @@ export const CTRL_INTS = T_BASE + T_STRIDE * MAX_THREADS;
 /** Bytes of the control SharedArrayBuffer: the int words, then CTRL_F64 float64 words. */
 export const CTRL_BYTES = 4 * CTRL_INTS + 8 * CTRL_F64;
 export const ctrlFloats = (buf: SharedArrayBuffer) => new Float64Array(buf, 4 * CTRL_INTS, CTRL_F64);
+
+/** kernels/elementwise.ts: GELU forward/backward and cross-entropy rows (addresses are bytes). */
+export interface ElementwiseKernels {
+  gelu(x: number, out: number, th: number, n: number): void;
+  geluBackward(g: number, x: number, th: number, dx: number, n: number): void;
+  xentRows(x: number, rows: number, cols: number, t: number, ignore: number, probs: number, lse: number, pm1: number): void;
+}
 
 export type AdamKernel = (p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, ob1: number, ob2: number,
   stepSize: number, invSqrtC2: number, eps: number, decay: number, l2: number) => void;
@@ -83,10 +96,31 @@ export function runAdamUnits(adam: AdamKernel, p: Int32Array, f: Float64Array): 
   }
 }
 
+/** Claims and runs units of the current GELU, GELU-backward or cross-entropy job. */
+export function runElementwiseUnits(k: ElementwiseKernels, p: Int32Array): void {
+  const kind = p[J_KIND], unit = p[J_UNIT];
+  if (kind === KIND_XENT) {
+    const rows = p[X_ROWS], cols = p[X_COLS], units = Math.ceil(rows / unit);
+    for (let u = Atomics.add(p, NEXT, 1); u < units; u = Atomics.add(p, NEXT, 1)) {
+      const r = u * unit, n = Math.min(unit, rows - r);
+      k.xentRows(p[X_LOGITS] + 4 * r * cols, n, cols, p[X_TARGETS] + 4 * r, p[X_IGNORE], p[X_PROBS], p[X_LSE] + 8 * r, p[X_PM1] + 8 * r);
+    }
+    return;
+  }
+  const n = p[J_LEN], units = Math.ceil(n / unit);
+  for (let u = Atomics.add(p, NEXT, 1); u < units; u = Atomics.add(p, NEXT, 1)) {
+    const o = 4 * u * unit, len = Math.min(unit, n - u * unit);
+    if (kind === KIND_GELU) k.gelu(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, len);
+    else k.geluBackward(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, p[J_VAR] + o, len);
+  }
+}
+
 /** Runs this thread's share of the current job, whichever kind it is. */
-export function runShare(kernels: { sgemm: Sgemm; adam: AdamKernel }, p: Int32Array, f: Float64Array, t: number): void {
-  if (p[J_KIND] === KIND_ADAM) runAdamUnits(kernels.adam, p, f);
-  else runUnits(kernels.sgemm, p, t);
+export function runShare(kernels: { sgemm: Sgemm; adam: AdamKernel; elementwise: ElementwiseKernels }, p: Int32Array, f: Float64Array, t: number): void {
+  const kind = p[J_KIND];
+  if (kind === KIND_ADAM) runAdamUnits(kernels.adam, p, f);
+  else if (kind === KIND_SGEMM) runUnits(kernels.sgemm, p, t);
+  else runElementwiseUnits(kernels.elementwise, p);
 }
 
 /** Rows r0..r1 x columns c0..c1 of matrix bi of C. */

@@ -6,9 +6,8 @@
  */
 import { GradpathError } from '../../util/errors.js';
 import type { WasmMemory } from './wasm-api.js';
-import type { ElementwiseKernels } from './elementwise.js';
 import type { Arena } from './arena.js';
-import { ERROR, GEN, J_KIND, NEXT, PENDING, waitChange, type AdamKernel, type Sgemm } from './shared.js';
+import { ERROR, GEN, J_KIND, NEXT, PENDING, waitChange, type AdamKernel, type ElementwiseKernels, type Sgemm } from './shared.js';
 
 export interface WasmState {
   sgemm: Sgemm;
@@ -30,7 +29,7 @@ export interface WasmState {
   perThread: number;
   /** The Adam kernel (kernels/adam.ts), instantiated over the same memory (workers have their own). */
   adam: AdamKernel;
-  /** GELU and cross-entropy kernels (kernels/elementwise.ts), on the main thread. */
+  /** GELU and cross-entropy kernels (kernels/elementwise.ts), instantiated over the same memory (workers have their own). */
   elementwise: ElementwiseKernels;
 }
 

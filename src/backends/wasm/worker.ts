@@ -1,23 +1,24 @@
 /**
  * A wasm worker: instantiates the kernel modules over the shared memory, then loops forever
  * waiting for the generation counter to move, runs its share of the job (claiming units of a
- * matmul or an Adam step), and counts itself done. The pool unref()s it, so it never keeps the
+ * matmul, an Adam step, GELU or cross-entropy rows), and counts itself done. The pool unref()s it, so it never keeps the
  * process alive.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setFlagsFromString } from 'node:v8';
-import { CTRL_INTS, ERROR, GEN, PENDING, ctrlFloats, runShare, waitChange, type AdamKernel, type Sgemm } from './shared.js';
+import { CTRL_INTS, ERROR, GEN, PENDING, ctrlFloats, runShare, waitChange, type AdamKernel, type ElementwiseKernels, type Sgemm } from './shared.js';
 import { WA, type WasmMemory, type WasmModule } from './wasm-api.js';
 
 // Must precede instantiation, as in the main thread (a no-op where relaxed SIMD is standard).
 setFlagsFromString('--experimental-wasm-relaxed-simd');
 
-const { module, adamModule, memory, ctrl, index } = workerData as {
-  module: WasmModule; adamModule: WasmModule; memory: WasmMemory; ctrl: SharedArrayBuffer; index: number;
+const { module, adamModule, eltModule, memory, ctrl, index } = workerData as {
+  module: WasmModule; adamModule: WasmModule; eltModule: WasmModule; memory: WasmMemory; ctrl: SharedArrayBuffer; index: number;
 };
 const kernels = {
   sgemm: new WA.Instance(module, { env: { memory } }).exports.sgemm as Sgemm,
   adam: new WA.Instance(adamModule, { env: { memory } }).exports.adam as AdamKernel,
+  elementwise: new WA.Instance(eltModule, { env: { memory } }).exports as unknown as ElementwiseKernels,
 };
 const p = new Int32Array(ctrl, 0, CTRL_INTS);
 const f = ctrlFloats(ctrl);
