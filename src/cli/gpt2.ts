@@ -67,7 +67,7 @@ const train = defineCommand({
   gradpath gpt2 train --data data/shakespeare --n-layer 2 --n-head 2 --n-embd 64 --block-size 64 --max-steps 200`,
   options: {
     data: { type: 'string', help: 'Directory of token shards from `gradpath gpt2 prepare`', placeholder: 'DIR' },
-    out: { type: 'string', default: 'runs/gpt2', help: 'Run directory (config, metrics.jsonl, samples, latest.safetensors)', placeholder: 'DIR' },
+    out: { type: 'string', short: 'o', default: 'runs/gpt2', help: 'Run directory (config, metrics.jsonl, samples, latest.safetensors)', placeholder: 'DIR' },
     'init-from': { type: 'string', help: 'Start from weights (their configuration is used): HF model.safetensors, llm.c .bin, gradpath checkpoint, or a hub name (gpt2, ...)', placeholder: 'PATH' },
     ...modelOptions,
     preset: { type: 'choice', choices: ['llmc-cpu'], help: 'llmc-cpu: llm.c\'s CPU finetune (B 4, T 64, lr 1e-4, 40 steps); flags still override' },

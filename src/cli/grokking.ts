@@ -40,7 +40,7 @@ Examples:
     full: { type: 'boolean', help: 'keep training after grokking instead of stopping shortly after' },
     'compare-wd': { type: 'boolean', help: 'also run the same configuration with weight decay 0 and compare' },
     seed: { type: 'int', min: 0, help: 'seed of the split and the initialisation' },
-    out: { type: 'string', help: 'run directory (default runs/grokking/<preset>-<op>-p<p>)', placeholder: 'DIR' },
+    out: { type: 'string', short: 'o', help: 'run directory (default runs/grokking/<preset>-<op>-p<p>)', placeholder: 'DIR' },
     resume: { type: 'boolean', help: 'continue the interrupted run in --out' },
     json: { type: 'boolean', help: 'print a JSON summary as the last line' },
   },

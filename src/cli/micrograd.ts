@@ -40,7 +40,7 @@ Examples:
   options: {
     steps: { type: 'int', default: 100, min: 1, help: 'Training steps (full batch)' },
     seed: { type: 'int', default: DEFAULT_SEED, help: 'Seed for the dataset and the initial weights' },
-    out: { type: 'string', default: 'runs/micrograd', placeholder: 'DIR', help: 'Run directory' },
+    out: { type: 'string', short: 'o', default: 'runs/micrograd', placeholder: 'DIR', help: 'Run directory' },
     json: { type: 'boolean', help: 'Print a JSON summary as the last line of stdout' },
   },
   async run(opts) {

@@ -38,7 +38,7 @@ Examples:
     seed: { type: 'int', default: 1, help: 'Seed of evolution and of the pipe sequence' },
     'max-pipes': { type: 'int', default: 1000, min: 1, help: 'Episode cap: a bird that passes this many pipes has solved the game' },
     workers: { type: 'int', default: 0, min: 0, help: 'Worker threads for evaluation (same results as 0)' },
-    out: { type: 'string', default: 'runs/neat-flappy', placeholder: 'DIR', help: 'Run directory' },
+    out: { type: 'string', short: 'o', default: 'runs/neat-flappy', placeholder: 'DIR', help: 'Run directory' },
     watch: { type: 'boolean', help: 'Replay the champion in the terminal (text summary when not a TTY)' },
     replay: { type: 'string', placeholder: 'GENOME', help: 'Replay a saved genome (JSON) instead of evolving' },
     json: { type: 'boolean', help: 'Print a JSON summary as the last line' },
