@@ -9,6 +9,7 @@ import { buildModel } from '../../dist/src/chapters/transformers/model.js';
 import { makeOptimizer } from '../../dist/src/chapters/transformers/train.js';
 import { fullSplitLoss } from '../../dist/src/chapters/transformers/chargpt.js';
 import { PRESETS } from '../../dist/src/chapters/transformers/presets.js';
+import { CharData } from '../../dist/src/chapters/transformers/data.js';
 import { cosineWithWarmup, clipGradNorm } from '../../dist/src/optim/schedule.js';
 import { Generator, Tensor, BufferPool } from '../../dist/src/engine/index.js';
 
@@ -64,9 +65,6 @@ for (let it = 0; it < torch.iters; it++) {
   }
 }
 model.eval();
-const text = fs.readFileSync(path.join(process.env.GRADPATH_DATA_DIR ?? '.', 'tinyshakespeare.txt'), 'utf8');
-const chars = [...new Set(text)].sort();
-const index = new Map(chars.map((c, i) => [c, i]));
-const ids = Int32Array.from(text, (c) => index.get(c));
-const val = fullSplitLoss(model, ids.subarray(Math.floor(0.9 * ids.length)), T);
+const data = new CharData(fs.readFileSync(path.join(process.env.GRADPATH_DATA_DIR ?? '.', 'tinyshakespeare.txt'), 'utf8'), T);
+const val = fullSplitLoss(model, data.val, T);
 console.log(JSON.stringify({ iters: torch.iters, max_loss_difference: +worst.toExponential(2), exact_val: +val.toFixed(4), torch_exact_val: torch.exact_val }));

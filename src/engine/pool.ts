@@ -15,7 +15,7 @@
  * buffers are taken from it, so matmul and the fused kernels read and write them in place.
  */
 
-import { getBackend } from './device.js';
+import { residentFloats } from './resident.js';
 
 /** Smaller arrays come from V8 as usual (cheap, and not worth the bookkeeping). */
 export const MIN_POOLED = 4096;
@@ -49,7 +49,7 @@ export class BufferPool {
       if (zero) buf.fill(0);
     } else {
       // in the backend's memory where it has one: kernels then use the buffer in place
-      buf = getBackend().allocFloats?.(n) ?? new Float32Array(n);
+      buf = residentFloats(n);
       this.mine.add(buf);
       this.allocatedBytes += 4 * n;
     }

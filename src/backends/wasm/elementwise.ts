@@ -6,16 +6,14 @@
  */
 import { addressOf, memoryFloats, needState, runOnAllThreads, scratch } from './state.js';
 import { streamChunks } from './chunks.js';
-import { J_G, J_LEN, J_MOM, J_P, J_UNIT, J_VAR, KIND_GELU, KIND_GELU_BACKWARD, KIND_XENT, X_COLS, X_IGNORE, X_LOGITS, X_LSE,
-  X_PM1, X_PROBS, X_ROWS, X_TARGETS, runElementwiseUnits } from './shared.js';
+import { ELEMENT_UNIT, J_G, J_LEN, J_MOM, J_P, J_UNIT, J_VAR, KIND_GELU, KIND_GELU_BACKWARD, KIND_XENT, X_COLS, X_IGNORE, X_LOGITS, X_LSE,
+  MIN_THREADED_ELEMENTS, X_PM1, X_PROBS, X_ROWS, X_TARGETS, runElementwiseUnits } from './shared.js';
 
 export type { ElementwiseKernels } from './shared.js';
 
 /** Floats per chunk (1 MiB per array): copies and kernel stay in L2. */
 const CHUNK = 262144;
-/** Elements per claim when threaded (whole SIMD lanes), and the least worth waking a worker for. */
-const UNIT = 65536, MIN_THREADED = 4 * UNIT;
-/** Cross-entropy rows per claim, and the least elements worth threading (GPT-2's head: 256 x 50304). */
+/** Cross-entropy rows per claim when threaded (GPT-2's head: 256 rows of 50257). */
 const ROWS_PER_UNIT = 4;
 
 /** The wasm addresses of all of xs, or null when any of them is an ordinary array. */
@@ -27,13 +25,13 @@ function resident(...xs: Float32Array[]): number[] | null {
 /** GELU or its backward over n resident elements: on every thread when n is large enough. */
 function runGelu(kind: number, at: number[], n: number): void {
   const st = needState();
-  if (st.threads === 1 || n < MIN_THREADED) {
+  if (st.threads === 1 || n < MIN_THREADED_ELEMENTS) {
     if (kind === KIND_GELU) st.elementwise.gelu(at[0], at[1], at[2], n);
     else st.elementwise.geluBackward(at[0], at[1], at[2], at[3], n);
     return;
   }
   const c = st.ctrl;
-  c[J_P] = at[0]; c[J_G] = at[1]; c[J_MOM] = at[2]; c[J_VAR] = at[3] ?? 0; c[J_LEN] = n; c[J_UNIT] = UNIT;
+  c[J_P] = at[0]; c[J_G] = at[1]; c[J_MOM] = at[2]; c[J_VAR] = at[3] ?? 0; c[J_LEN] = n; c[J_UNIT] = ELEMENT_UNIT;
   runOnAllThreads(st, kind, () => runElementwiseUnits(st.elementwise, c));
 }
 
@@ -54,7 +52,7 @@ export function geluBackward(g: Float32Array, x: Float32Array, th: Float32Array,
 /** Cross-entropy over n resident rows: on every thread when they are many enough. */
 function runXent(xp: number, n: number, cols: number, tp: number, ignore: number, probs: boolean, lp: number, pp: number): void {
   const st = needState();
-  if (st.threads === 1 || n * cols < MIN_THREADED || n < 2 * ROWS_PER_UNIT) {
+  if (st.threads === 1 || n * cols < MIN_THREADED_ELEMENTS || n < 2 * ROWS_PER_UNIT) {
     st.elementwise.xentRows(xp, n, cols, tp, ignore, probs ? 1 : 0, lp, pp);
     return;
   }

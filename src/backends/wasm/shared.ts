@@ -1,7 +1,7 @@
 /**
  * What the main thread and the workers share: the layout of the control block (an Int32Array
  * over a SharedArrayBuffer, plus a few float64 words) and the functions that run one thread's
- * share of a job (a matmul, or an in-place Adam step).
+ * share of a job (a matmul, an in-place Adam step, GELU or cross-entropy rows).
  * Every thread runs the same code over the same shared wasm memory, so a job is just numbers.
  */
 
@@ -22,7 +22,7 @@ export const J_M = 4, J_N = 5, J_K = 6, J_A = 7, J_ARS = 8, J_ACS = 9, J_ABS = 1
    * one block of J_BLK rows (J_ROWS = 1) or columns of C; J_NBLK blocks per matrix, J_UNITS in all.
    */
   J_BLK = 19, J_NBLK = 20, J_ROWS = 21, J_UNITS = 22,
-  /** What the job is: KIND_SGEMM (the words above) or KIND_ADAM (the words below). */
+  /** What the job is: KIND_SGEMM (the words above), KIND_ADAM (the words below) or an elementwise kind. */
   J_KIND = 18;
 export const KIND_SGEMM = 0, KIND_ADAM = 1, KIND_GELU = 2, KIND_GELU_BACKWARD = 3, KIND_XENT = 4;
 /**
@@ -30,6 +30,8 @@ export const KIND_SGEMM = 0, KIND_ADAM = 1, KIND_GELU = 2, KIND_GELU_BACKWARD = 
  * float scalars are in the control block's float64 words (F_*), after the int words.
  */
 export const J_P = 23, J_G = 24, J_MOM = 25, J_VAR = 26, J_LEN = 27, J_UNIT = 28;
+/** Elements per claim in elementwise jobs (whole SIMD lanes), and the fewest worth waking a worker for. */
+export const ELEMENT_UNIT = 65536, MIN_THREADED_ELEMENTS = 4 * ELEMENT_UNIT;
 export const F_B1 = 0, F_B2 = 1, F_OB1 = 2, F_OB2 = 3, F_STEP = 4, F_INVC2 = 5, F_EPS = 6, F_DECAY = 7, F_L2 = 8, CTRL_F64 = 9;
 /**
  * Elementwise jobs reuse the Adam words: GELU reads x at J_P and writes out at J_G and its tanh
@@ -77,41 +79,44 @@ export function runSlice(sgemm: Sgemm, p: Int32Array, t: number): void {
  */
 export function runUnits(sgemm: Sgemm, p: Int32Array, t: number): void {
   const o = T_BASE + T_STRIDE * t;
-  const units = p[J_UNITS], nblk = p[J_NBLK], blk = p[J_BLK], rows = p[J_ROWS] === 1, m = p[J_M], n = p[J_N];
-  for (let u = Atomics.add(p, NEXT, 1); u < units; u = Atomics.add(p, NEXT, 1)) {
+  const nblk = p[J_NBLK], blk = p[J_BLK], rows = p[J_ROWS] === 1, m = p[J_M], n = p[J_N];
+  forEachClaimed(p, p[J_UNITS], (u) => {
     const bi = (u / nblk) | 0, lo = (u - bi * nblk) * blk;
     if (rows) block(sgemm, p, bi, lo, Math.min(m, lo + blk), 0, n, p[o + 6], p[o + 7]);
     else block(sgemm, p, bi, 0, m, lo, Math.min(n, lo + blk), p[o + 6], p[o + 7]);
-  }
+  });
+}
+
+/** Claims units 0..units-1 of the current job one at a time (shared with the other threads) and runs each. */
+function forEachClaimed(p: Int32Array, units: number, run: (u: number) => void): void {
+  for (let u = Atomics.add(p, NEXT, 1); u < units; u = Atomics.add(p, NEXT, 1)) run(u);
+}
+
+/** Claims J_UNIT-element pieces of a J_LEN-element job: run gets the byte offset and the length. */
+function forEachClaimedRange(p: Int32Array, run: (offset: number, len: number) => void): void {
+  const n = p[J_LEN], unit = p[J_UNIT];
+  forEachClaimed(p, Math.ceil(n / unit), (u) => run(4 * u * unit, Math.min(unit, n - u * unit)));
 }
 
 /** Claims and runs units of the current Adam job (in place: p, m, v updated where they lie). */
 export function runAdamUnits(adam: AdamKernel, p: Int32Array, f: Float64Array): void {
-  const n = p[J_LEN], unit = p[J_UNIT];
-  const units = Math.ceil(n / unit);
-  for (let u = Atomics.add(p, NEXT, 1); u < units; u = Atomics.add(p, NEXT, 1)) {
-    const o = 4 * u * unit, len = Math.min(unit, n - u * unit);
-    adam(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, p[J_VAR] + o, len,
-      f[F_B1], f[F_B2], f[F_OB1], f[F_OB2], f[F_STEP], f[F_INVC2], f[F_EPS], f[F_DECAY], f[F_L2]);
-  }
+  forEachClaimedRange(p, (o, len) => adam(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, p[J_VAR] + o, len,
+    f[F_B1], f[F_B2], f[F_OB1], f[F_OB2], f[F_STEP], f[F_INVC2], f[F_EPS], f[F_DECAY], f[F_L2]));
 }
 
 /** Claims and runs units of the current GELU, GELU-backward or cross-entropy job. */
 export function runElementwiseUnits(k: ElementwiseKernels, p: Int32Array): void {
-  const kind = p[J_KIND], unit = p[J_UNIT];
+  const kind = p[J_KIND];
   if (kind === KIND_XENT) {
-    const rows = p[X_ROWS], cols = p[X_COLS], units = Math.ceil(rows / unit);
-    for (let u = Atomics.add(p, NEXT, 1); u < units; u = Atomics.add(p, NEXT, 1)) {
-      const r = u * unit, n = Math.min(unit, rows - r);
-      k.xentRows(p[X_LOGITS] + 4 * r * cols, n, cols, p[X_TARGETS] + 4 * r, p[X_IGNORE], p[X_PROBS], p[X_LSE] + 8 * r, p[X_PM1] + 8 * r);
-    }
-    return;
-  }
-  const n = p[J_LEN], units = Math.ceil(n / unit);
-  for (let u = Atomics.add(p, NEXT, 1); u < units; u = Atomics.add(p, NEXT, 1)) {
-    const o = 4 * u * unit, len = Math.min(unit, n - u * unit);
-    if (kind === KIND_GELU) k.gelu(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, len);
-    else k.geluBackward(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, p[J_VAR] + o, len);
+    const rows = p[X_ROWS], cols = p[X_COLS], unit = p[J_UNIT];
+    forEachClaimed(p, Math.ceil(rows / unit), (u) => {
+      const r = u * unit;
+      k.xentRows(p[X_LOGITS] + 4 * r * cols, Math.min(unit, rows - r), cols, p[X_TARGETS] + 4 * r, p[X_IGNORE], p[X_PROBS], p[X_LSE] + 8 * r, p[X_PM1] + 8 * r);
+    });
+  } else if (kind === KIND_GELU) {
+    forEachClaimedRange(p, (o, len) => k.gelu(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, len));
+  } else {
+    forEachClaimedRange(p, (o, len) => k.geluBackward(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, p[J_VAR] + o, len));
   }
 }
 

@@ -77,10 +77,11 @@ export function addressOf(x: Float32Array | Int32Array): number {
 export function tryScratch(bytes: number): number {
   const s = needState();
   if (bytes <= scratchBytes) return scratchAt;
+  const grown = Math.max(bytes, Math.ceil(1.5 * scratchBytes));
   if (scratchAt >= 0) s.arena.release(scratchAt, scratchBytes);
   scratchAt = -1;
   scratchBytes = 0;
-  for (const size of [Math.max(bytes, Math.ceil(1.5 * scratchBytes)), bytes]) {
+  for (const size of [grown, bytes]) {
     const at = s.arena.alloc(size);
     if (at >= 0) {
       scratchAt = at;

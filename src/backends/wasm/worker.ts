@@ -1,8 +1,8 @@
 /**
  * A wasm worker: instantiates the kernel modules over the shared memory, then loops forever
  * waiting for the generation counter to move, runs its share of the job (claiming units of a
- * matmul, an Adam step, GELU or cross-entropy rows), and counts itself done. The pool unref()s it, so it never keeps the
- * process alive.
+ * matmul, an Adam step, GELU or cross-entropy rows), and counts itself done. The pool
+ * unref()s it, so it never keeps the process alive.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setFlagsFromString } from 'node:v8';
