@@ -35,6 +35,7 @@ export interface Backend {
   /**
    * out = op(a, b) with broadcasting. `outShape` is the broadcast shape; `aStrides`/`bStrides`
    * give, for each output dim, the input's element stride (0 where the input is broadcast).
+   * Exception to the no-aliasing rule: `out` may be `a` itself when a is dense (a += b in place).
    */
   binary(op: BinaryOp, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[], out: Float32Array, outShape: number[]): void;
 

@@ -2,6 +2,7 @@ import { GradpathError } from '../util/errors.js';
 import type { Tensor } from './tensor.js';
 import { derivatives, intoRules, type IntoRule, type OpName } from './derivatives.js';
 import { keepBuffer, recycle } from './pool.js';
+import { addInto } from './ops/view.js';
 
 /**
  * Reverse-mode autograd. Each op that takes a tensor requiring grad records a Node on its
@@ -79,12 +80,6 @@ function topoSort(root: Tensor): Tensor[] {
     }
   }
   return order;
-}
-
-/** acc += g elementwise (acc is a contiguous float tensor of the same shape). */
-function addInto(acc: Tensor, g: Tensor): void {
-  const a = acc.data, v = g.floatValues();
-  for (let i = 0; i < a.length; i++) a[i] += v[i];
 }
 
 /** True when t is a contiguous float tensor covering its whole storage (safe to add into). */

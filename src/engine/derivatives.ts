@@ -1,7 +1,8 @@
 import { getBackend } from './device.js';
 import { Tensor } from './tensor.js';
-import { unbroadcast, padNarrow, reshape } from './ops/view.js';
+import { addInto, unbroadcast, padNarrow, reshape } from './ops/view.js';
 import { binaryRaw } from './ops/elementwise.js';
+import { softmaxBackward } from './ops/nn.js';
 import { floats, floatsUninit } from './pool.js';
 
 /**
@@ -64,10 +65,10 @@ export const derivatives = {
     const mask = x.eq(reshape(out, kept));
     return [mask.mul(reshape(g, kept)).div(mask.sum(kept.map((d: number, i: number) => (d === 1 && x.shape[i] !== 1 ? i : -1)).filter((i: number) => i >= 0), true))];
   },
-  // fused: softmax' = y (g - sum(g y))
-  softmax: (g, _inputs, y) => [y.mul(g.sub(g.mul(y).sum(-1, true)))],
+  // fused: softmax' = y (g - sum(g y)), one pass per row (see softmaxBackward)
+  softmax: (g, _inputs, y) => [softmaxBackward(g, y, 1)],
   // fused: scale * y * (g - sum(g y)); masked positions have y = 0 and get no gradient
-  attentionSoftmax: (g, _inputs, y, scale: number) => [y.mul(g.sub(g.mul(y).sum(-1, true))).mul(scale)],
+  attentionSoftmax: (g, _inputs, y, scale: number) => [softmaxBackward(g, y, scale)],
   // fused: log_softmax' = g - softmax * sum(g)
   logSoftmax: (g, _inputs, y) => [g.sub(y.exp().mul(g.sum(-1, true)))],
 
@@ -106,14 +107,11 @@ export const derivatives = {
   crossEntropy: (g, [logits], _out, { probs, pm1, t, N, C, ignore, count }) => {
     const scale = g.item() / Math.max(count, 1);
     const d = floatsUninit(N * C);
+    // the scaling is one backend pass (GPT-2's logits are 12.9M floats); then targets and ignored rows
+    getBackend().binary('mul', probs, [1], Float32Array.of(scale), [0], d, [N * C]);
     for (let i = 0; i < N; i++) {
-      const o = i * C;
-      if (t[i] === ignore) {
-        d.fill(0, o, o + C);
-        continue;
-      }
-      for (let j = 0; j < C; j++) d[o + j] = probs[o + j] * scale;
-      d[o + t[i]] = pm1[i] * scale;
+      if (t[i] === ignore) d.fill(0, i * C, (i + 1) * C);
+      else d[i * C + t[i]] = pm1[i] * scale;
     }
     return [new Tensor(d, [...logits.shape])];
   },
@@ -135,14 +133,19 @@ export type OpName = keyof typeof derivatives;
 
 /**
  * Adds input i's gradient straight into `acc` (a contiguous buffer that autograd owns) instead
- * of returning a new tensor: for rules whose gradient is sparse, so a big one need not be
- * materialised and then added (GPT-2's token embedding is 154 MB, hit by 256 rows a step).
+ * of returning a new tensor: for rules whose gradient is sparse or covers part of the input, so
+ * a big one need not be materialised and then added (GPT-2's token embedding is 154 MB, hit by
+ * 256 rows a step; attention's q, k and v are each a third of one tensor).
  */
 export type IntoRule = (g: Tensor, inputs: Tensor[], out: Tensor, saved: any, i: number, acc: Tensor) => void;
 
 export const intoRules: Partial<Record<OpName, IntoRule>> = {
   indexSelect: (g, _inputs, _out, { idx, outer, n, inner }, _i, acc) => {
     getBackend().scatterAdd(g.floatValues(), outer, n, inner, idx, acc.data as Float32Array);
+  },
+  // attention's q, k and v are narrowed from one tensor: the second and third add into the first's padded gradient
+  narrow: (g, _inputs, _out, { dim, start }, _i, acc) => {
+    addInto(new Tensor(acc.data, g.shape, acc.strides, start * acc.strides[dim]), g);
   },
 };
 

@@ -7,8 +7,10 @@ import { referenceBackend } from '../backends/reference/index.js';
  *
  * The default is wasm: the reference kernels with matmul (where training spends its time)
  * replaced by the WebAssembly SIMD kernel on all cores, and the Adam step, GELU and the
- * cross-entropy rows by WebAssembly SIMD kernels; pooled buffers and a training run's
- * parameters and moments live in the kernels' memory (allocFloats), so kernels use them in place.
+ * cross-entropy rows by WebAssembly SIMD kernels. Pooled buffers and a training run's
+ * parameters and moments live in the kernels' memory (allocFloats), so kernels use them in
+ * place; on such operands broadcast arithmetic, sums, strided copies and layer norm run in
+ * wasm too (src/backends/wasm/passes.ts).
  * GRADPATH_BACKEND=reference selects the plain TypeScript kernels; if the wasm kernels are
  * not built, the reference is used with a one-line warning.
  */
@@ -21,8 +23,8 @@ async function loadDefault(): Promise<Backend> {
   try {
     const wasm = await import('../backends/wasm/index.js');
     const info = await wasm.initWasm();
-    const { matmul, adam, geluForward, geluBackward, crossEntropyRows, allocFloats } = info;
-    return { ...referenceBackend, name: 'wasm', matmul, adam, geluForward, geluBackward, crossEntropyRows, allocFloats };
+    const { threads: _threads, relaxedSimd: _relaxed, ...kernels } = info;
+    return { ...referenceBackend, name: 'wasm', ...kernels };
   } catch (err) {
     process.stderr.write(`gradpath: WebAssembly kernels unavailable (${(err as Error).message.split('\n')[0]}); using the slower reference backend. Run \`npm run build\` to build them.\n`);
     return referenceBackend;

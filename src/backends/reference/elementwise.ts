@@ -111,7 +111,7 @@ function row(op: BinaryOp, a: Float32Array, ia: number, sa: number, b: Float32Ar
 }
 
 /** True when strides walk outShape in plain row-major order (no broadcast, no transpose). */
-function isDense(strides: number[], shape: number[]): boolean {
+export function isDense(strides: number[], shape: number[]): boolean {
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
     if (shape[i] !== 1 && strides[i] !== s) return false;
@@ -124,7 +124,7 @@ function isDense(strides: number[], shape: number[]): boolean {
  * If strides read a block that repeats along the leading dims (0 strides there, row-major in
  * the trailing dims) return the block's length: 1 for a scalar, C for a (C) bias under (B, T, C).
  */
-function period(strides: number[], shape: number[]): number {
+export function period(strides: number[], shape: number[]): number {
   let s = 1, i = shape.length - 1;
   for (; i >= 0 && (strides[i] === s || shape[i] === 1); i--) s *= shape[i];
   for (; i >= 0; i--) if (strides[i] !== 0 && shape[i] !== 1) return 0;

@@ -13,11 +13,13 @@ import { BASE, align, installWasm, wasmState, type WasmState } from './state.js'
 import { Arena, MAX_PAGES } from './arena.js';
 import { adam } from './adam.js';
 import { crossEntropyRows, geluBackward, geluForward } from './elementwise.js';
+import { binary, copyStrided, layerNorm, layerNormBackward, reduce, type PassKernels } from './passes.js';
 import { WA, type WasmGlobal } from './wasm-api.js';
 
 export { matmul, matmulJs, setCutoffs } from './matmul.js';
 export { adam } from './adam.js';
 export { crossEntropyRows, geluBackward, geluForward } from './elementwise.js';
+export { binary, copyStrided, layerNorm, layerNormBackward, reduce } from './passes.js';
 export { addressOf } from './state.js';
 
 /** n zero floats in the kernels' memory (used there in place, no copies), or null when it is full. */
@@ -38,6 +40,11 @@ export interface WasmInfo {
   geluForward: typeof geluForward;
   geluBackward: typeof geluBackward;
   crossEntropyRows: typeof crossEntropyRows;
+  binary: typeof binary;
+  reduce: typeof reduce;
+  copyStrided: typeof copyStrided;
+  layerNorm: typeof layerNorm;
+  layerNormBackward: typeof layerNormBackward;
   allocFloats: typeof allocFloats;
   threads: number;
   relaxedSimd: boolean;
@@ -94,11 +101,12 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   // Node 20's V8 ships relaxed SIMD behind a flag; it must be set before compiling.
   setFlagsFromString('--experimental-wasm-relaxed-simd');
   const dir = new URL('../../../kernels/', import.meta.url);
-  let bytes: Buffer, adamBytes: Buffer, eltBytes: Buffer;
+  let bytes: Buffer, adamBytes: Buffer, eltBytes: Buffer, passBytes: Buffer;
   let relaxedSimd = false;
   try {
     adamBytes = await readFile(new URL('adam.wasm', dir));
     eltBytes = await readFile(new URL('elementwise.wasm', dir));
+    passBytes = await readFile(new URL('passes.wasm', dir));
     bytes = await readFile(new URL('sgemm.wasm', dir));
     if (wantRelaxed) {
       const relaxed = await readFile(new URL('sgemm-relaxed.wasm', dir));
@@ -125,6 +133,7 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   const adamKernel = new WA.Instance(adamModule, { env: { memory } }).exports.adam as AdamKernel;
   const eltModule = await WA.compile(eltBytes);
   const elementwise = new WA.Instance(eltModule, { env: { memory } }).exports as unknown as ElementwiseKernels;
+  const passes = new WA.Instance(await WA.compile(passBytes), { env: { memory } }).exports as unknown as PassKernels;
   const ctrlBuf = new SharedArrayBuffer(CTRL_BYTES);
 
   const workers: Worker[] = [];
@@ -151,8 +160,11 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   const s: WasmState = {
     sgemm, memory, arena: new Arena(memory, arenaStart), ctrl: new Int32Array(ctrlBuf, 0, CTRL_INTS), ctrlF64: ctrlFloats(ctrlBuf),
     workers, threads, relaxedSimd, tileM: g('TILE_M'), tileN: g('TILE_N'), packABytes, packBBytes, perThread,
-    adam: adamKernel, elementwise,
+    adam: adamKernel, elementwise, passes,
   };
   installWasm(s);
-  return { matmul, adam, geluForward, geluBackward, crossEntropyRows, allocFloats, threads, relaxedSimd };
+  return {
+    matmul, adam, geluForward, geluBackward, crossEntropyRows, binary, reduce, copyStrided, layerNorm, layerNormBackward,
+    allocFloats, threads, relaxedSimd,
+  };
 }

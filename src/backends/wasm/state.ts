@@ -7,6 +7,7 @@
 import { GradpathError } from '../../util/errors.js';
 import type { WasmMemory } from './wasm-api.js';
 import type { Arena } from './arena.js';
+import type { PassKernels } from './passes.js';
 import { ERROR, GEN, J_KIND, NEXT, PENDING, waitChange, type AdamKernel, type ElementwiseKernels, type Sgemm } from './shared.js';
 
 export interface WasmState {
@@ -31,6 +32,8 @@ export interface WasmState {
   adam: AdamKernel;
   /** GELU and cross-entropy kernels (kernels/elementwise.ts), instantiated over the same memory (workers have their own). */
   elementwise: ElementwiseKernels;
+  /** Broadcast arithmetic, sums, strided copies and layer norm (kernels/passes.ts): main thread only. */
+  passes: PassKernels;
 }
 
 /** The first page is left to the module itself (it has no data, but be safe); packing buffers follow. */

@@ -73,6 +73,23 @@ export function attentionSoftmax(scores: Tensor, scale: number, causal: boolean)
   return record(out, 'attentionSoftmax', [scores], scale);
 }
 
+/**
+ * The backward of softmax over the last dim (and of attentionSoftmax, with its scale): from the
+ * output y and its gradient g, scale * y * (g - sum(g y)) row by row, in one pass per row
+ * instead of five tensor ops. Masked entries have y = 0 and get no gradient.
+ */
+export function softmaxBackward(g: Tensor, y: Tensor, scale: number): Tensor {
+  const S = y.shape[y.ndim - 1];
+  const gv = g.floatValues(), yv = y.floatValues();
+  const d = floatsUninit(yv.length);
+  for (let o = 0; o < yv.length; o += S) {
+    let dot = 0;
+    for (let j = 0; j < S; j++) dot += gv[o + j] * yv[o + j];
+    for (let j = 0; j < S; j++) d[o + j] = scale * yv[o + j] * (gv[o + j] - dot);
+  }
+  return new Tensor(d, [...y.shape]);
+}
+
 /** layer_norm over the last dim, with optional affine weight and bias of shape (C). */
 export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
   const C = x.shape[x.ndim - 1];

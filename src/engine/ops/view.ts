@@ -3,6 +3,7 @@ import { record } from '../autograd.js';
 import { contiguousStrides, inferShape, normDim, numel, sameShape, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { floats } from '../pool.js';
+import { getBackend } from '../device.js';
 
 /** Shape ops. Most are views: same storage, new shape/strides/offset, no copy. */
 
@@ -87,13 +88,19 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 /** Writes src (any strides) into the strided view dst, element by element. */
 export function copyInto(dst: Tensor, src: Tensor): void {
   const v = src.values();
-  const nd = dst.ndim, shape = dst.shape, strides = dst.strides, data = dst.data;
-  if (nd === 0) { data[dst.offset] = v[0]; return; }
+  const data = dst.data, sl = dst.strides[dst.ndim - 1];
+  if (dst.isContiguous()) { data.set(v as any, dst.offset); return; }
+  forEachRow(dst, (p, i, last) => { for (let j = 0; j < last; j++) data[p + j * sl] = v[i + j]; });
+}
+
+/** Calls row(p, i, last) for each row of dst's last dim: p is where it starts in dst.data, i in row-major order. */
+function forEachRow(dst: Tensor, row: (p: number, i: number, last: number) => void): void {
+  const nd = dst.ndim, shape = dst.shape, strides = dst.strides;
   const idx = new Array(nd).fill(0);
   let p = dst.offset;
-  const last = shape[nd - 1], sl = strides[nd - 1];
-  for (let i = 0; i < v.length; i += last) {
-    for (let j = 0; j < last; j++) data[p + j * sl] = v[i + j];
+  const last = shape[nd - 1], total = dst.numel();
+  for (let i = 0; i < total; i += last) {
+    row(p, i, last);
     for (let d = nd - 2; d >= 0; d--) {
       idx[d]++;
       p += strides[d];
@@ -102,6 +109,21 @@ export function copyInto(dst: Tensor, src: Tensor): void {
       idx[d] = 0;
     }
   }
+}
+
+/**
+ * dst += src in place, where dst is a float tensor or a view into one (same shape as src): a
+ * backend pass over contiguous storage (in place on a pooled step's buffers), else a strided loop.
+ */
+export function addInto(dst: Tensor, src: Tensor): void {
+  const v = src.floatValues(), data = dst.data as Float32Array;
+  if (dst.isContiguous()) {
+    const region = data.subarray(dst.offset, dst.offset + v.length);
+    getBackend().binary('add', region, [1], v, [1], region, [v.length]);
+    return;
+  }
+  const sl = dst.strides[dst.ndim - 1];
+  forEachRow(dst, (p, i, last) => { for (let j = 0; j < last; j++) data[p + j * sl] += v[i + j]; });
 }
 
 export function cat(tensors: Tensor[], dim = 0): Tensor {
