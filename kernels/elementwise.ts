@@ -1,6 +1,6 @@
 // Elementwise kernels whose cost in JS is Math.exp: GELU (tanh approximation) forward and
-// backward, and the cross-entropy rows (max, exp, sum, softmax). Pointers are byte offsets into
-// the shared memory; the JS side copies operands in and results out.
+// backward, the cross-entropy rows (max, exp, sum, softmax) and attention's scaled, masked
+// softmax. Pointers are byte offsets into the shared memory.
 
 // exp in float32 lanes (Cephes expf: round to n * ln2 + r, |r| <= ln2 / 2, degree-6
 // polynomial, times 2^n built in the exponent bits); ~1 ulp. Inputs clamp to 88 above; below
@@ -121,5 +121,40 @@ export function xentRows(x: usize, rows: i32, cols: i32, t: usize, ignore: i32, 
     } else {
       store<f32>(ty, xt);
     }
+  }
+}
+
+// Attention's softmax(scale * x) over rows of (rows, cols); with queries > 0, the causal mask:
+// row r sees entries 0 .. cols - queries + (r % queries), and the rest of its output is 0.
+export function scaledSoftmax(x: usize, rows: i32, cols: i32, scale: f32, queries: i32, out: usize): void {
+  const sv = f32x4.splat(scale);
+  for (let r = 0; r < rows; r++) {
+    const limit = queries > 0 ? cols - queries + (r % queries) + 1 : cols;
+    const xr = x + (<usize>r * <usize>cols << 2), or = out + (<usize>r * <usize>cols << 2);
+    const end = <usize>limit << 2, end4 = <usize>(limit & ~3) << 2;
+    let m4 = f32x4.splat(-Infinity);
+    let o: usize = 0;
+    for (; o < end4; o += 16) m4 = f32x4.max(m4, v128.load(xr + o));
+    let mx = max(max(f32x4.extract_lane(m4, 0), f32x4.extract_lane(m4, 1)), max(f32x4.extract_lane(m4, 2), f32x4.extract_lane(m4, 3)));
+    for (; o < end; o += 4) mx = max(mx, load<f32>(xr + o));
+    const mv = f32x4.splat(mx);
+    let lo = f64x2.splat(0), hi = f64x2.splat(0);
+    for (o = 0; o < end4; o += 16) {
+      const e = exp4(f32x4.mul(f32x4.sub(v128.load(xr + o), mv), sv));
+      v128.store(or + o, e);
+      lo = f64x2.add(lo, f64x2.promote_low_f32x4(e));
+      hi = f64x2.add(hi, f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)));
+    }
+    let sum = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1) + f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1);
+    for (; o < end; o += 4) {
+      const e = exp1((load<f32>(xr + o) - mx) * scale);
+      store<f32>(or + o, e);
+      sum += <f64>e;
+    }
+    const inv = <f32>(1 / sum), iv = f32x4.splat(inv);
+    for (o = 0; o < end4; o += 16) v128.store(or + o, f32x4.mul(v128.load(or + o), iv));
+    for (; o < end; o += 4) store<f32>(or + o, load<f32>(or + o) * inv);
+    const rowEnd = <usize>cols << 2;
+    for (; o < rowEnd; o += 4) store<f32>(or + o, 0);
   }
 }

@@ -73,6 +73,13 @@ export interface Backend {
   softmax(x: Float32Array, rows: number, cols: number, out: Float32Array, log: boolean): void;
 
   /**
+   * Attention's softmax(scale * x) over the rows of (rows, cols). With queries > 0 the causal
+   * mask applies: the rows are blocks of `queries` queries, the last of `cols` positions, so row r
+   * sees entries 0 .. cols - queries + (r % queries) and the rest of its output is 0.
+   */
+  scaledSoftmax(x: Float32Array, rows: number, cols: number, scale: number, queries: number, out: Float32Array): void;
+
+  /**
    * Fused layer norm over the last dim of (rows, cols): out = (x - mean) * rstd * weight + bias.
    * Writes mean and rstd (one per row) for the backward. weight/bias may be null.
    */

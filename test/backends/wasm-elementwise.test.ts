@@ -9,7 +9,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocFloats, crossEntropyRows, geluBackward, geluForward, initWasm, shutdownWasm } from '../../src/backends/wasm/index.js';
+import { allocFloats, crossEntropyRows, geluBackward, geluForward, initWasm, scaledSoftmax, shutdownWasm } from '../../src/backends/wasm/index.js';
 import { referenceBackend as ref } from '../../src/backends/reference/index.js';
 
 function rng(seed: number): () => number {
@@ -72,6 +72,23 @@ for (const resident of [false, true]) test(`wasm cross-entropy rows match the re
         close(m2[i], m1[i], 1e-5 * Math.abs(m1[i]) + 1e-30, `${rows}x${cols} p-1[${i}]`);
         for (let j = 0; j < cols; j++) close(p2![i * cols + j], p1![i * cols + j], 1e-5 * p1![i * cols + j] + 1e-12, `${rows}x${cols} p[${i}][${j}]`);
       }
+    }
+  }
+});
+
+test('wasm attention softmax matches the reference: scaled, causal with and without a cache, unmasked', async () => {
+  await initWasm();
+  for (const [rows, cols, queries] of [[1, 1, 1], [3, 3, 3], [17, 17, 17], [6, 65, 3], [4, 127, 0], [128, 64, 64], [5, 9, 0]]) {
+    const r = rng(rows * 100 + cols);
+    const x = Float32Array.from({ length: rows * cols }, () => 6 * r());
+    for (const scale of [1, 0.125]) {
+      const want = new Float32Array(rows * cols).fill(7), out = place(true, new Float32Array(rows * cols).fill(7));
+      ref.scaledSoftmax(x, rows, cols, scale, queries, want);
+      scaledSoftmax(place(true, x), rows, cols, scale, queries, out);
+      for (let i = 0; i < rows * cols; i++) close(out[i], want[i], 1e-6 * want[i] + 1e-9, `${rows}x${cols} q=${queries} scale ${scale} [${i}]`);
+      const plain = new Float32Array(rows * cols);
+      scaledSoftmax(x, rows, cols, scale, queries, plain);
+      assert.deepEqual(plain, want, 'ordinary arrays use the reference');
     }
   }
 });

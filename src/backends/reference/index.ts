@@ -119,6 +119,24 @@ function softmax(x: Float32Array, rows: number, cols: number, out: Float32Array,
   }
 }
 
+function scaledSoftmax(x: Float32Array, rows: number, cols: number, scale: number, queries: number, out: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    const limit = queries > 0 ? cols - queries + (r % queries) + 1 : cols;
+    let max = -Infinity;
+    for (let j = 0; j < limit; j++) if (x[o + j] > max) max = x[o + j];
+    let sum = 0;
+    for (let j = 0; j < limit; j++) {
+      const e = Math.exp((x[o + j] - max) * scale);
+      out[o + j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0; j < limit; j++) out[o + j] *= inv;
+    for (let j = limit; j < cols; j++) out[o + j] = 0;
+  }
+}
+
 export const referenceBackend: Backend = {
   name: 'reference',
   unary,
@@ -130,6 +148,7 @@ export const referenceBackend: Backend = {
   scatterAdd,
   copyStrided,
   softmax,
+  scaledSoftmax,
   layerNorm,
   layerNormBackward,
   adam,

@@ -1,11 +1,12 @@
 /**
- * The wasm GELU and cross-entropy rows (kernels/elementwise.ts): same signatures as the
+ * The wasm GELU, cross-entropy rows and attention softmax (kernels/elementwise.ts): same signatures as the
  * Backend methods. What costs in JS here is Math.exp; the kernel's float32 SIMD exp is ~1 ulp.
  * Operands that lie in the wasm memory are used in place, large ones split across the worker
  * pool; others are copied into the shared memory in cache-sized chunks and results copied back.
  */
 import { addressOf, memoryFloats, needState, runOnAllThreads, scratch } from './state.js';
 import { streamChunks } from './chunks.js';
+import { referenceBackend as ref } from '../reference/index.js';
 import { ELEMENT_UNIT, J_G, J_LEN, J_MOM, J_P, J_UNIT, J_VAR, KIND_GELU, KIND_GELU_BACKWARD, KIND_XENT, X_COLS, X_IGNORE, X_LOGITS, X_LSE,
   MIN_THREADED_ELEMENTS, X_PM1, X_PROBS, X_ROWS, X_TARGETS, runElementwiseUnits } from './shared.js';
 
@@ -94,4 +95,11 @@ export function crossEntropyRows(x: Float32Array, rows: number, cols: number, t:
       }
     }
   }
+}
+
+/** Attention's softmax on the wasm memory in place (its rows are short: no threads); ordinary arrays use the reference. */
+export function scaledSoftmax(x: Float32Array, rows: number, cols: number, scale: number, queries: number, out: Float32Array): void {
+  const at = resident(x, out);
+  if (!at || cols === 0) return ref.scaledSoftmax(x, rows, cols, scale, queries, out);
+  needState().elementwise.scaledSoftmax(at[0], rows, cols, scale, queries, at[1]);
 }

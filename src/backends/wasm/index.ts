@@ -12,13 +12,13 @@ import { matmul } from './matmul.js';
 import { BASE, align, installWasm, wasmState, type WasmState } from './state.js';
 import { Arena, MAX_PAGES } from './arena.js';
 import { adam } from './adam.js';
-import { crossEntropyRows, geluBackward, geluForward } from './elementwise.js';
+import { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from './elementwise.js';
 import { binary, copyStrided, layerNorm, layerNormBackward, reduce, type PassKernels } from './passes.js';
 import { WA, type WasmGlobal } from './wasm-api.js';
 
 export { matmul, matmulJs, setCutoffs } from './matmul.js';
 export { adam } from './adam.js';
-export { crossEntropyRows, geluBackward, geluForward } from './elementwise.js';
+export { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from './elementwise.js';
 export { binary, copyStrided, layerNorm, layerNormBackward, reduce } from './passes.js';
 export { addressOf } from './state.js';
 
@@ -40,6 +40,7 @@ export interface WasmInfo {
   geluForward: typeof geluForward;
   geluBackward: typeof geluBackward;
   crossEntropyRows: typeof crossEntropyRows;
+  scaledSoftmax: typeof scaledSoftmax;
   binary: typeof binary;
   reduce: typeof reduce;
   copyStrided: typeof copyStrided;
@@ -164,7 +165,7 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   };
   installWasm(s);
   return {
-    matmul, adam, geluForward, geluBackward, crossEntropyRows, binary, reduce, copyStrided, layerNorm, layerNormBackward,
+    matmul, adam, geluForward, geluBackward, crossEntropyRows, scaledSoftmax, binary, reduce, copyStrided, layerNorm, layerNormBackward,
     allocFloats, threads, relaxedSimd,
   };
 }

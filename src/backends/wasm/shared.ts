@@ -47,11 +47,12 @@ export const CTRL_INTS = T_BASE + T_STRIDE * MAX_THREADS;
 export const CTRL_BYTES = 4 * CTRL_INTS + 8 * CTRL_F64;
 export const ctrlFloats = (buf: SharedArrayBuffer) => new Float64Array(buf, 4 * CTRL_INTS, CTRL_F64);
 
-/** kernels/elementwise.ts: GELU forward/backward and cross-entropy rows (addresses are bytes). */
+/** kernels/elementwise.ts: GELU forward/backward, cross-entropy rows and attention's softmax (addresses are bytes). */
 export interface ElementwiseKernels {
   gelu(x: number, out: number, th: number, n: number): void;
   geluBackward(g: number, x: number, th: number, dx: number, n: number): void;
   xentRows(x: number, rows: number, cols: number, t: number, ignore: number, probs: number, lse: number, pm1: number): void;
+  scaledSoftmax(x: number, rows: number, cols: number, scale: number, queries: number, out: number): void;
 }
 
 export type AdamKernel = (p: number, g: number, m: number, v: number, n: number, b1: number, b2: number, ob1: number, ob2: number,

@@ -52,24 +52,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreInde
 export function attentionSoftmax(scores: Tensor, scale: number, causal: boolean): Tensor {
   const S = scores.shape[scores.ndim - 1], T = scores.shape[scores.ndim - 2];
   if (causal && T > S) throw new GradpathError(`attention: ${T} queries cannot attend causally to only ${S} keys`);
-  const x = scores.floatValues();
-  const out = empty([...scores.shape]);
-  const y = out.data as Float32Array;
-  const rows = x.length / S;
-  for (let r = 0; r < rows; r++) {
-    const o = r * S;
-    const limit = causal ? S - T + (r % T) + 1 : S;
-    let max = -Infinity;
-    for (let j = 0; j < limit; j++) if (x[o + j] > max) max = x[o + j];
-    let sum = 0;
-    for (let j = 0; j < limit; j++) {
-      const e = Math.exp((x[o + j] - max) * scale);
-      y[o + j] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let j = 0; j < limit; j++) y[o + j] *= inv;
-  }
+  const out = emptyUninit([...scores.shape]);
+  getBackend().scaledSoftmax(scores.floatValues(), scores.numel() / S, S, scale, causal ? T : 0, out.data as Float32Array);
   return record(out, 'attentionSoftmax', [scores], scale);
 }
 
