@@ -122,6 +122,27 @@ export function sumMiddle(x: usize, outer: i32, dim: i32, inner: i32, out: usize
   }
 }
 
+// The sum of x[i]^2 over n floats, in float64 (four pairs of partial sums, then the tail).
+export function sumSquares(x: usize, n: i32): f64 {
+  const end = <usize>n << 2, end8 = <usize>(n & ~7) << 2;
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+  let o: usize = 0;
+  for (; o < end8; o += 32) {
+    const v = v128.load(x + o), w = v128.load(x + o, 16);
+    const a = f64x2.promote_low_f32x4(v), b = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+    const c = f64x2.promote_low_f32x4(w), d = f64x2.promote_low_f32x4(i32x4.shuffle(w, w, 2, 3, 0, 1));
+    s0 = f64x2.add(s0, f64x2.mul(a, a)); s1 = f64x2.add(s1, f64x2.mul(b, b));
+    s2 = f64x2.add(s2, f64x2.mul(c, c)); s3 = f64x2.add(s3, f64x2.mul(d, d));
+  }
+  const t = f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3));
+  let s = f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+  for (; o < end; o += 4) {
+    const v = <f64>load<f32>(x + o);
+    s += v * v;
+  }
+  return s;
+}
+
 // ---- strided copies ------------------------------------------------------------------------
 
 // Copies the view of x with nd dims (shape at `dims`, strides at `dims + 4 nd`, both i32

@@ -42,6 +42,9 @@ export interface Backend {
   /** Views x as (outer, dim, inner) and reduces over the middle axis: out is (outer, inner). */
   reduce(op: ReduceOp, x: Float32Array, outer: number, dim: number, inner: number, out: Float32Array): void;
 
+  /** The sum of x[i]^2, accumulated in float64 (a gradient norm for clipping). */
+  sumSquares(x: Float32Array): number;
+
   /** Index (0..dim-1) of the max over the middle axis of (outer, dim, inner); first wins ties. */
   argmax(x: Float32Array, outer: number, dim: number, inner: number, out: Int32Array): void;
 

@@ -1,5 +1,6 @@
 import { GradpathError } from '../util/errors.js';
 import type { Tensor } from '../engine/tensor.js';
+import { getBackend } from '../engine/device.js';
 
 /** Learning-rate schedules: pure functions from step to learning rate. */
 export type Schedule = (step: number) => number;
@@ -29,22 +30,25 @@ export function linearLR(from: number, to: number, steps: number): Schedule {
   return (step) => from + (to - from) * Math.min(1, step / Math.max(1, steps));
 }
 
+/** The global L2 norm of the parameters' gradients: one backend pass each (in place when they lie in wasm memory). */
+export function gradNorm(params: Tensor[]): number {
+  const backend = getBackend();
+  let sq = 0;
+  for (const p of params) if (p.grad) sq += backend.sumSquares(p.grad.data as Float32Array);
+  return Math.sqrt(sq);
+}
+
 /** Scales all gradients so their global L2 norm is at most maxNorm; returns the norm before clipping. */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   if (!(maxNorm > 0)) throw new GradpathError(`clip_grad_norm: max norm must be positive; got ${maxNorm}`);
-  let sq = 0;
-  for (const p of params) {
-    if (!p.grad) continue;
-    const g = p.grad.data;
-    for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
-  }
-  const norm = Math.sqrt(sq);
+  const norm = gradNorm(params);
   if (norm > maxNorm) {
-    const scale = maxNorm / (norm + 1e-6);
+    const backend = getBackend();
+    const scale = Float32Array.of(maxNorm / (norm + 1e-6));
     for (const p of params) {
       if (!p.grad) continue;
-      const g = p.grad.data;
-      for (let i = 0; i < g.length; i++) g[i] *= scale;
+      const g = p.grad.data as Float32Array;
+      backend.binary('mul', g, [1], scale, [0], g, [g.length]);
     }
   }
   return norm;

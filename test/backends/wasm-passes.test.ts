@@ -9,7 +9,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocFloats, binary, copyStrided, initWasm, layerNorm, layerNormBackward, reduce, shutdownWasm } from '../../src/backends/wasm/index.js';
+import { allocFloats, binary, copyStrided, initWasm, layerNorm, layerNormBackward, reduce, shutdownWasm, sumSquares } from '../../src/backends/wasm/index.js';
 import { referenceBackend as ref } from '../../src/backends/reference/index.js';
 import type { BinaryOp } from '../../src/backends/backend.js';
 
@@ -90,6 +90,18 @@ test('wasm sums over a middle axis match the reference bit for bit', async () =>
     ref.reduce('max', x, outer, dim, inner, wantMax);
     reduce('max', place(true, x), outer, dim, inner, mx);
     same(mx, wantMax, `max (${outer}, ${dim}, ${inner}) falls back`);
+  }
+});
+
+test('wasm sums of squares match the reference to float64 rounding', async () => {
+  await initWasm();
+  for (const n of [0, 1, 3, 7, 8, 17, 65, 127, 100003]) {
+    const x = random(n, n), want = ref.sumSquares(x);
+    for (const resident of [true, false]) {
+      const got = sumSquares(place(resident, x));
+      assert.ok(Math.abs(got - want) <= 1e-12 * want, `n=${n}${resident ? '' : ' (ordinary)'}: ${got} vs ${want}`);
+    }
+    if (n > 0) assert.ok(want > 0.0625 * n, 'the test data is not zero');
   }
 });
 

@@ -43,6 +43,12 @@ function reduce(op: ReduceOp, x: Float32Array, outer: number, dim: number, inner
   }
 }
 
+function sumSquares(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return s;
+}
+
 function argmax(x: Float32Array, outer: number, dim: number, inner: number, out: Int32Array): void {
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
@@ -142,6 +148,7 @@ export const referenceBackend: Backend = {
   unary,
   binary,
   reduce,
+  sumSquares,
   argmax,
   matmul,
   gather,

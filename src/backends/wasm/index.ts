@@ -13,13 +13,13 @@ import { BASE, align, installWasm, wasmState, type WasmState } from './state.js'
 import { Arena, MAX_PAGES } from './arena.js';
 import { adam } from './adam.js';
 import { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from './elementwise.js';
-import { binary, copyStrided, layerNorm, layerNormBackward, reduce, type PassKernels } from './passes.js';
+import { binary, copyStrided, layerNorm, layerNormBackward, reduce, sumSquares, type PassKernels } from './passes.js';
 import { WA, type WasmGlobal } from './wasm-api.js';
 
 export { matmul, matmulJs, setCutoffs } from './matmul.js';
 export { adam } from './adam.js';
 export { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from './elementwise.js';
-export { binary, copyStrided, layerNorm, layerNormBackward, reduce } from './passes.js';
+export { binary, copyStrided, layerNorm, layerNormBackward, reduce, sumSquares } from './passes.js';
 export { addressOf } from './state.js';
 
 /** n zero floats in the kernels' memory (used there in place, no copies), or null when it is full. */
@@ -43,6 +43,7 @@ export interface WasmInfo {
   scaledSoftmax: typeof scaledSoftmax;
   binary: typeof binary;
   reduce: typeof reduce;
+  sumSquares: typeof sumSquares;
   copyStrided: typeof copyStrided;
   layerNorm: typeof layerNorm;
   layerNormBackward: typeof layerNormBackward;
@@ -165,7 +166,7 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   };
   installWasm(s);
   return {
-    matmul, adam, geluForward, geluBackward, crossEntropyRows, scaledSoftmax, binary, reduce, copyStrided, layerNorm, layerNormBackward,
+    matmul, adam, geluForward, geluBackward, crossEntropyRows, scaledSoftmax, binary, reduce, sumSquares, copyStrided, layerNorm, layerNormBackward,
     allocFloats, threads, relaxedSimd,
   };
 }

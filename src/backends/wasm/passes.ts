@@ -1,6 +1,6 @@
 /**
  * The wasm memory-bound passes (kernels/passes.ts): broadcast add/sub/mul/div, sums over a
- * middle axis, strided float copies and layer norm, with the Backend methods' signatures.
+ * middle axis, sums of squares, strided float copies and layer norm, with the Backend methods' signatures.
  * They work in place on large operands that lie in the wasm memory (a pooled training step's
  * activations and gradients); small ones (a bias, a layer norm's weight or statistics) are
  * copied through scratch space. Anything else (ordinary arrays, other ops, other layouts)
@@ -18,6 +18,7 @@ export interface PassKernels {
   binaryRows(op: number, a: number, aStep: number, b: number, bStep: number, out: number, rows: number, p: number): void;
   binaryScalar(op: number, a: number, s: number, scalarFirst: number, out: number, n: number): void;
   sumMiddle(x: number, outer: number, dim: number, inner: number, out: number): void;
+  sumSquares(x: number, n: number): number;
   copyStrided(x: number, out: number, nd: number, dims: number, offset: number, total: number): void;
   layerNorm(x: number, w: number, b: number, rows: number, cols: number, eps: number, out: number, mean: number, rstd: number): void;
   layerNormBackward(g: number, x: number, w: number, mean: number, rstd: number, rows: number, cols: number, dx: number, dw: number, db: number): void;
@@ -109,6 +110,11 @@ export function reduce(op: ReduceOp, x: Float32Array, outer: number, dim: number
   if (!placed) return ref.reduce(op, x, outer, dim, inner, out);
   needState().passes.sumMiddle(xAt, outer, dim, inner, placed.at[0]);
   placed.copyBack(out);
+}
+
+export function sumSquares(x: Float32Array): number {
+  const at = addressOf(x);
+  return at >= 0 ? needState().passes.sumSquares(at, x.length) : ref.sumSquares(x);
 }
 
 export function copyStrided<T extends Float32Array | Int32Array>(x: T, shape: number[], strides: number[], offset: number, out: T): void {

@@ -4,7 +4,7 @@ import { Tensor } from '../../engine/tensor.js';
 import { noGrad } from '../../engine/autograd.js';
 import { BufferPool } from '../../engine/pool.js';
 import { AdamW } from '../../optim/adam.js';
-import { clipGradNorm, cosineWithWarmup } from '../../optim/schedule.js';
+import { clipGradNorm, cosineWithWarmup, gradNorm as globalNorm } from '../../optim/schedule.js';
 import { RunDir } from '../../io/rundir.js';
 import { loadTrainingState, saveTrainingState } from '../../train/state.js';
 import { interruptRequested, yieldToEventLoop } from '../../util/interrupt.js';
@@ -188,12 +188,6 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   }
   if (step > start) save(step);
   return { losses, valLosses, model, steps: step };
-}
-
-function globalNorm(params: Tensor[]): number {
-  let sq = 0;
-  for (const p of params) if (p.grad) for (const g of p.grad.data) sq += g * g;
-  return Math.sqrt(sq);
 }
 
 /** Mean loss over `steps` validation batches from the start of the val split. */
