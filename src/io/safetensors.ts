@@ -47,8 +47,11 @@ function numElements(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Serialises `tensors` (written in sorted-name order) and optional string metadata. */
-export function encodeSafetensors(tensors: Record<string, TensorData>, metadata?: Record<string, string>): Uint8Array {
+/**
+ * The bytes of a safetensors file as chunks: the length-prefixed header, then each tensor's own
+ * bytes (views, not copies), in sorted-name order.
+ */
+function safetensorsChunks(tensors: Record<string, TensorData>, metadata?: Record<string, string>): Uint8Array[] {
   requireLittleEndianHost();
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
@@ -80,15 +83,23 @@ export function encodeSafetensors(tensors: Record<string, TensorData>, metadata?
   const unpadded = new TextEncoder().encode(json).length;
   json += ' '.repeat((8 - (unpadded % 8)) % 8);
   const headerBytes = new TextEncoder().encode(json);
-
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let pos = 8 + headerBytes.length;
-  for (const name of names) {
+  const head = new Uint8Array(8 + headerBytes.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  head.set(headerBytes, 8);
+  return [head, ...names.map((name) => {
     const { data } = tensors[name];
-    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), pos);
-    pos += data.byteLength;
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  })];
+}
+
+/** Serialises `tensors` (written in sorted-name order) and optional string metadata. */
+export function encodeSafetensors(tensors: Record<string, TensorData>, metadata?: Record<string, string>): Uint8Array {
+  const chunks = safetensorsChunks(tensors, metadata);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let pos = 0;
+  for (const c of chunks) {
+    out.set(c, pos);
+    pos += c.length;
   }
   return out;
 }
@@ -260,9 +271,9 @@ function f16Table(): Float32Array {
 
 /** Writes `tensors` to `path` atomically: readers see the old file or the complete new one. */
 export function saveSafetensors(path: string, tensors: Record<string, TensorData>, metadata?: Record<string, string>): void {
-  const bytes = encodeSafetensors(tensors, metadata);
+  const chunks = safetensorsChunks(tensors, metadata); // each tensor's bytes as they are: no copy of a 1.5 GB checkpoint
   try {
-    writeFileAtomic(path, bytes);
+    writeFileAtomic(path, chunks);
   } catch (err) {
     throw new GradpathError(`cannot write ${path}: ${(err as Error).message}`);
   }

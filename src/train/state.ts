@@ -18,16 +18,16 @@ export interface TrainingState {
   extra?: Record<string, unknown>;
 }
 
-/** A module's tensors as plain {shape, data} records (copies, so later steps do not change them). */
-export function moduleState(model: Module): StateDict {
+/** A module's tensors as plain {shape, data} records: copies, so later steps do not change them, unless `copy` is false. */
+export function moduleState(model: Module, copy = true): StateDict {
   const out: StateDict = {};
-  for (const [name, t] of Object.entries(model.stateDict())) out[name] = { shape: [...t.shape], data: t.values().slice() };
+  for (const [name, t] of Object.entries(model.stateDict())) out[name] = { shape: [...t.shape], data: copy ? t.values().slice() : t.values() };
   return out;
 }
 
 export function saveTrainingState(path: string, s: TrainingState): void {
   saveCheckpoint(path, {
-    model: moduleState(s.model),
+    model: moduleState(s.model, false), // written before anything changes: no 0.5 GB copy of GPT-2's weights
     optimizer: s.optimizer?.stateDict(),
     step: s.step,
     rng: s.generator?.getState(),

@@ -243,6 +243,15 @@ test('save is atomic and load reads it back; missing files are named', () => {
     assert.deepEqual(metadata, { a: 'b' });
     assert.deepEqual(readFileSync(path), Buffer.from(encodeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } }, { a: 'b' })));
 
+    // tensors written straight from their own storage: views at an offset, and one over 16 MiB (several writes)
+    const big = Float32Array.from({ length: 5_000_003 }, (_, i) => i % 1009);
+    const view = new Float32Array(new Float32Array([9, 8, 7, 6, 5]).buffer, 4, 3);
+    const tensors2 = { big: { shape: [5_000_003], data: big }, view: { shape: [3], data: view }, ints: { shape: [2], data: Int32Array.of(-1, 2) } };
+    const path2 = join(dir, 'big.safetensors');
+    saveSafetensors(path2, tensors2);
+    assert.ok(readFileSync(path2).equals(Buffer.from(encodeSafetensors(tensors2))), 'the streamed file equals the encoded bytes');
+    assert.deepEqual([...loadSafetensors(path2).tensors.get('view')!.data], [8, 7, 6]);
+
     const missing = join(dir, 'nope.safetensors');
     assert.throws(() => loadSafetensors(missing), { name: 'GradpathError', message: `file ${missing} does not exist` });
     assert.throws(() => loadSafetensors(dir), (e: Error) => e instanceof GradpathError && e.message.includes(dir));
