@@ -169,7 +169,7 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
 
     const last = step === o.maxSteps - 1;
     if (val && o.evalEvery > 0 && ((step + 1) % o.evalEvery === 0 || last)) {
-      const v = evaluate(model, val, o.evalSteps);
+      const v = evaluate(model, val, o.evalSteps, pool);
       valLosses.push([step, v]);
       run.log({ step, split: 'val', loss: v });
       hooks.onEval?.(step, v);
@@ -190,14 +190,19 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   return { losses, valLosses, model, steps: step };
 }
 
-/** Mean loss over `steps` validation batches from the start of the val split. */
-export function evaluate(model: GPT2, val: ShardLoader, steps: number): number {
+/**
+ * Mean loss over `steps` validation batches from the start of the val split. With a pool (the
+ * training loop's), each batch reuses the storage of the one before.
+ */
+export function evaluate(model: GPT2, val: ShardLoader, steps: number, pool?: BufferPool): number {
   val.reset();
   return noGrad(() => {
     let sum = 0;
     for (let i = 0; i < steps; i++) {
       const { x, y } = val.nextBatch();
-      sum += model.forward(x, y).loss!.item();
+      const loss = () => model.forward(x, y).loss!.item();
+      sum += pool ? pool.run(loss) : loss();
+      pool?.reset();
     }
     return sum / steps;
   });
