@@ -1,26 +1,26 @@
 // Memory-bound passes of a training step, four float32 lanes at a time: broadcast arithmetic
-// (bias adds, residual adds, scaling), sums over a middle axis (bias gradients), strided copies
-// (splitting and merging attention heads) and layer norm with its backward. In JS each element
-// costs a float64 round trip; here a pass is mostly memory traffic.
+// (bias adds, residual adds, scaling), sums over a middle axis (bias gradients), sums of squares
+// (gradient norms), strided copies (splitting and merging attention heads) and layer norm with
+// its backward. In JS each element costs a float64 round trip; here a pass is mostly memory traffic.
 // Pointers are byte offsets into the shared memory; counts are elements.
 
 // ---- broadcast arithmetic ----------------------------------------------------------------
 
-const ADD = 0, SUB = 1, MUL = 2;
+const ADD = 0, SUB = 1, MUL = 2, DIV = 3;
 
 // `op` is a constant wherever these are inlined, so each loop below is specialised per op.
 @inline function opv(op: i32, x: v128, y: v128): v128 {
   if (op == ADD) return f32x4.add(x, y);
   if (op == SUB) return f32x4.sub(x, y);
   if (op == MUL) return f32x4.mul(x, y);
-  return f32x4.div(x, y);
+  return f32x4.div(x, y); // DIV
 }
 
 @inline function op1(op: i32, x: f32, y: f32): f32 {
   if (op == ADD) return x + y;
   if (op == SUB) return x - y;
   if (op == MUL) return x * y;
-  return x / y;
+  return x / y; // DIV
 }
 
 // rows x p elements: out row r = a row r op b row r, where a (b) moves on by aStep (bStep)
@@ -57,14 +57,14 @@ export function binaryRows(op: i32, a: usize, aStep: usize, b: usize, bStep: usi
   if (op == ADD) rowsOf(ADD, a, aStep, b, bStep, out, rows, p);
   else if (op == SUB) rowsOf(SUB, a, aStep, b, bStep, out, rows, p);
   else if (op == MUL) rowsOf(MUL, a, aStep, b, bStep, out, rows, p);
-  else rowsOf(3, a, aStep, b, bStep, out, rows, p);
+  else rowsOf(DIV, a, aStep, b, bStep, out, rows, p);
 }
 
 export function binaryScalar(op: i32, a: usize, s: f32, scalarFirst: bool, out: usize, n: i32): void {
   if (op == ADD) withScalar(ADD, a, s, scalarFirst, out, n);
   else if (op == SUB) withScalar(SUB, a, s, scalarFirst, out, n);
   else if (op == MUL) withScalar(MUL, a, s, scalarFirst, out, n);
-  else withScalar(3, a, s, scalarFirst, out, n);
+  else withScalar(DIV, a, s, scalarFirst, out, n);
 }
 
 // ---- sums over a middle axis ---------------------------------------------------------------
