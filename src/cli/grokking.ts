@@ -20,7 +20,7 @@ AdamW on every pair (a, b) of a modular operation, logs train/validation loss an
 the parameter norm, draws curves.svg (log-scale epochs) and the Fourier spectrum of the
 embedding (spectrum.svg), and reports when each accuracy first reached 99%.
 Presets: quick (under a minute), default (grokking within ~15 minutes on two cores),
-nanda (the paper's p = 113 run: hours). Flags override the preset.
+nanda (the paper's p = 113 run: about 25 minutes on two cores). Flags override the preset.
 
 Examples:
   gradpath grokking --preset quick

@@ -4,7 +4,7 @@ export const PRESETS = ['quick', 'default', 'nanda'] as const;
 export type Preset = (typeof PRESETS)[number];
 
 /**
- * The paper's run is hours of CPU; the smaller presets trade width, p and training fraction
+ * The paper's run takes about 35 minutes of CPU; the smaller presets trade width, p and training fraction
  * for speed while keeping the full-batch AdamW + weight decay recipe that produces grokking
  * (see docs/grokking.md for the measured trade-off).
  */
