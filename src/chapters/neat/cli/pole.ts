@@ -9,7 +9,7 @@ import type { PoleTask } from '../tasks/pole.js';
 export const poleCommand = defineCommand({
   name: 'pole',
   summary: 'Cart-pole balancing, single or double pole, with or without velocity inputs (the paper\'s benchmark)',
-  description: `Wieland's cart with one pole (1 m) or two (1 m and 0.1 m), Euler steps of 0.01 s; a run is
+  description: `Wieland's cart with one pole (1 m) or two (1 m and 0.1 m), a decision every 0.02 s (two RK4 steps); a run is
 solved when a network balances for 100,000 steps. With velocities the fitness is steps balanced;
 without, Gruau's anti-jiggle fitness and recurrent networks.
 
