@@ -4,7 +4,7 @@
  * Operands that lie in the wasm memory are used in place, large ones split across the worker
  * pool; others are copied into the shared memory in cache-sized chunks and results copied back.
  */
-import { addressOf, memoryFloats, needState, runOnAllThreads, scratch } from './state.js';
+import { addressOf, needState, runOnAllThreads, scratch } from './state.js';
 import { streamChunks } from './chunks.js';
 import { referenceBackend as ref } from '../reference/index.js';
 import { ELEMENT_UNIT, J_G, J_LEN, J_MOM, J_P, J_UNIT, J_VAR, KIND_GELU, KIND_GELU_BACKWARD, KIND_XENT, X_COLS, X_IGNORE, X_LOGITS, X_LSE,
@@ -70,8 +70,8 @@ export function crossEntropyRows(x: Float32Array, rows: number, cols: number, t:
   const pAt = probs ? addressOf(probs) : -1;
   const chunkRows = pAt >= 0 ? rows : Math.max(1, Math.min(rows, Math.floor(CHUNK / cols)));
   const xBytes = pAt >= 0 ? 0 : (4 * chunkRows * cols + 63) & ~63, tBytes = (4 * chunkRows + 63) & ~63, sBytes = 8 * chunkRows;
-  const { state, base } = scratch(xBytes + tBytes + 2 * sBytes);
-  const f32 = memoryFloats(), buf = f32.buffer;
+  const { base, f32 } = scratch(xBytes + tBytes + 2 * sBytes);
+  const buf = f32.buffer;
   const xp = pAt >= 0 ? pAt : base, tp = base + xBytes, lp = tp + tBytes, pp = lp + sBytes;
   const i32 = new Int32Array(buf, tp, chunkRows), lseW = new Float64Array(buf, lp, chunkRows), pm1W = new Float64Array(buf, pp, chunkRows);
   for (let r = 0; r < rows; r += chunkRows) {

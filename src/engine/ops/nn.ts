@@ -4,7 +4,7 @@ import { getBackend } from '../device.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { normDim, numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { empty, emptyUninit } from './elementwise.js';
+import { emptyUninit } from './elementwise.js';
 import { floatsUninit } from '../pool.js';
 
 /** Neural-network functions (torch.nn.functional): losses, normalisation, dropout, sampling. */
