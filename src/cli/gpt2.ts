@@ -2,7 +2,7 @@ import { defineCommand } from './args.js';
 import { GradpathError } from '../util/errors.js';
 import { watchInterrupt } from '../util/interrupt.js';
 import { Progress } from '../io/progress.js';
-import { Generator } from '../engine/random.js';
+import { Generator } from '../util/random.js';
 import { gpt2Tokenizer } from '../chapters/gpt2/gpt2_tokenizer.js';
 import { prepareShards } from '../chapters/gpt2/data.js';
 import { gpt2Config, padVocab, type GPT2Config } from '../chapters/gpt2/model.js';

@@ -1,7 +1,7 @@
 /** The tensor engine: tensors, autograd, and every op (PyTorch names where one exists). */
 export { Tensor, type DType, type TensorLike } from './tensor.js';
 export { noGrad, isGradEnabled, setAnomalyDetection } from './autograd.js';
-export { Generator, defaultGenerator, manualSeed } from './random.js';
+export { Generator, defaultGenerator, manualSeed } from '../util/random.js';
 export { getBackend, setBackend, withBackend } from './device.js';
 export { tensor, zeros, ones, full, zerosLike, arange, randn, rand, randint, randperm } from './ops/create.js';
 export { where, maskedFill } from './ops/elementwise.js';

@@ -1,6 +1,6 @@
 import { GradpathError } from '../util/errors.js';
 import { Tensor } from '../engine/tensor.js';
-import { Generator, defaultGenerator } from '../engine/random.js';
+import { Generator, defaultGenerator } from '../util/random.js';
 import { arange } from '../engine/ops/create.js';
 import { crossEntropy, multinomial, topk } from '../engine/ops/nn.js';
 import { noGrad } from '../engine/autograd.js';

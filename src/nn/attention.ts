@@ -1,6 +1,6 @@
 import { GradpathError } from '../util/errors.js';
 import { Tensor } from '../engine/tensor.js';
-import type { Generator } from '../engine/random.js';
+import type { Generator } from '../util/random.js';
 import { attentionSoftmax } from '../engine/ops/nn.js';
 import { Module } from './module.js';
 import { Dropout, Linear } from './layers.js';

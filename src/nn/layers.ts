@@ -1,6 +1,6 @@
 import { GradpathError } from '../util/errors.js';
 import { Tensor } from '../engine/tensor.js';
-import { defaultGenerator, type Generator } from '../engine/random.js';
+import { defaultGenerator, type Generator } from '../util/random.js';
 import { ones, rand, randn, zeros } from '../engine/ops/create.js';
 import { layerNorm, batchNorm, dropout } from '../engine/ops/nn.js';
 import { embedding } from '../engine/ops/indexing.js';

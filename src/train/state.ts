@@ -1,5 +1,5 @@
 import { GradpathError } from '../util/errors.js';
-import type { Generator } from '../engine/random.js';
+import type { Generator } from '../util/random.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { compareConfig, loadCheckpoint, saveCheckpoint, type StateDict } from '../io/checkpoint.js';

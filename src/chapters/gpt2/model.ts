@@ -1,7 +1,7 @@
 import { totalmem } from 'node:os';
 import { GPT } from '../../models/gpt.js';
 import { Tensor } from '../../engine/tensor.js';
-import { Generator, defaultGenerator } from '../../engine/random.js';
+import { Generator, defaultGenerator } from '../../util/random.js';
 import { crossEntropy } from '../../engine/ops/nn.js';
 import { randn } from '../../engine/ops/create.js';
 import { residentFloats } from '../../engine/resident.js';

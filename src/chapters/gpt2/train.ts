@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Generator } from '../../engine/random.js';
+import { Generator } from '../../util/random.js';
 import { Tensor } from '../../engine/tensor.js';
 import { noGrad } from '../../engine/autograd.js';
 import { BufferPool } from '../../engine/pool.js';

@@ -1,5 +1,5 @@
 import { GradpathError } from '../../util/errors.js';
-import { Generator } from '../../engine/random.js';
+import { Generator } from '../../util/random.js';
 import { Tensor } from '../../engine/tensor.js';
 
 /**

@@ -1,4 +1,4 @@
-import { Generator } from '../../engine/random.js';
+import { Generator } from '../../util/random.js';
 import { randn, zeros } from '../../engine/ops/create.js';
 import { embedding } from '../../engine/ops/indexing.js';
 import { Tensor } from '../../engine/tensor.js';

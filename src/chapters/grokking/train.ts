@@ -1,6 +1,6 @@
 import { yieldToEventLoop } from '../../util/interrupt.js';
 import { noGrad } from '../../engine/autograd.js';
-import { Generator } from '../../engine/random.js';
+import { Generator } from '../../util/random.js';
 import { crossEntropy } from '../../engine/ops/nn.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { AdamW } from '../../optim/adam.js';

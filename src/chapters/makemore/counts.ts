@@ -1,4 +1,4 @@
-import type { Generator } from '../../engine/random.js';
+import type { Generator } from '../../util/random.js';
 import type { Vocab } from './data.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { GradpathError } from '../../util/errors.js';
-import { Generator } from '../../engine/random.js';
+import { Generator } from '../../util/random.js';
 import { Tensor } from '../../engine/tensor.js';
 import { resolveDataset, type DatasetSpec } from '../../data/resolve.js';
 

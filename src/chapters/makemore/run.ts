@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Generator } from '../../engine/random.js';
+import { Generator } from '../../util/random.js';
 import { loadCheckpoint } from '../../io/checkpoint.js';
 import { RunDir } from '../../io/rundir.js';
 import { GradpathError } from '../../util/errors.js';

@@ -1,5 +1,5 @@
 import { Tensor } from '../../engine/tensor.js';
-import type { Generator } from '../../engine/random.js';
+import type { Generator } from '../../util/random.js';
 import { noGrad } from '../../engine/autograd.js';
 import { multinomial } from '../../engine/ops/nn.js';
 import { restrictTopK } from '../../models/gpt.js';

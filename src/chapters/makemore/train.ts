@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { Generator } from '../../engine/random.js';
+import { Generator } from '../../util/random.js';
 import { noGrad } from '../../engine/autograd.js';
 import { AdamW } from '../../optim/adam.js';
 import { cosineWithWarmup } from '../../optim/schedule.js';

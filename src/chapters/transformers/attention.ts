@@ -1,6 +1,6 @@
 import { GradpathError } from '../../util/errors.js';
 import { Tensor } from '../../engine/tensor.js';
-import type { Generator } from '../../engine/random.js';
+import type { Generator } from '../../util/random.js';
 import { cat } from '../../engine/ops/view.js';
 import { Module } from '../../nn/module.js';
 import { Dropout, LayerNorm, Linear } from '../../nn/layers.js';

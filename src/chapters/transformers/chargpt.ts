@@ -1,6 +1,6 @@
 import { GradpathError } from '../../util/errors.js';
 import { Tensor } from '../../engine/tensor.js';
-import { Generator } from '../../engine/random.js';
+import { Generator } from '../../util/random.js';
 import { noGrad } from '../../engine/autograd.js';
 import { KVCache, type GPT, type AttentionLayer } from '../../models/gpt.js';
 import { loadCheckpoint } from '../../io/checkpoint.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { GradpathError } from '../../util/errors.js';
 import { Tensor } from '../../engine/tensor.js';
-import type { Generator } from '../../engine/random.js';
+import type { Generator } from '../../util/random.js';
 import { resolveDataset, type DatasetSpec } from '../../data/resolve.js';
 
 /** Karpathy's tinyshakespeare: all of Shakespeare's plays concatenated, 1,115,394 characters. */

@@ -1,5 +1,5 @@
 import { GradpathError } from '../../util/errors.js';
-import type { Generator } from '../../engine/random.js';
+import type { Generator } from '../../util/random.js';
 import { GPT, type AttentionFactory, type GPTConfig } from '../../models/gpt.js';
 import { GroupedQueryAttention, MultiHeadLatentAttention } from './attention.js';
 

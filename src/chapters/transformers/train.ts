@@ -1,5 +1,5 @@
 import type { Tensor } from '../../engine/tensor.js';
-import { Generator } from '../../engine/random.js';
+import { Generator } from '../../util/random.js';
 import { noGrad } from '../../engine/autograd.js';
 import { BufferPool } from '../../engine/pool.js';
 import type { Module } from '../../nn/module.js';

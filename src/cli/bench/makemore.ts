@@ -1,5 +1,5 @@
 import { defineCommand } from '../args.js';
-import { Generator } from '../../engine/random.js';
+import { Generator } from '../../util/random.js';
 import { AdamW } from '../../optim/adam.js';
 import { formatTable } from '../../util/format.js';
 import { embeddedNames, splitItems } from '../../chapters/makemore/data.js';

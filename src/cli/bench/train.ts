@@ -1,7 +1,7 @@
 import { defineCommand } from '../args.js';
 import { GPT, type GPTConfig } from '../../models/gpt.js';
 import { AdamW } from '../../optim/adam.js';
-import { Generator } from '../../engine/random.js';
+import { Generator } from '../../util/random.js';
 import { randint } from '../../engine/ops/create.js';
 import { BufferPool } from '../../engine/pool.js';
 import { getBackend, withBackend } from '../../engine/device.js';

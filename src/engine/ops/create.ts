@@ -1,5 +1,5 @@
 import { GradpathError } from '../../util/errors.js';
-import { defaultGenerator, type Generator } from '../random.js';
+import { defaultGenerator, type Generator } from '../../util/random.js';
 import { numel, shapeStr } from '../shape.js';
 import { Tensor, type DType } from '../tensor.js';
 

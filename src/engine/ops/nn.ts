@@ -1,7 +1,7 @@
 import { GradpathError } from '../../util/errors.js';
 import { isGradEnabled, record } from '../autograd.js';
 import { getBackend } from '../device.js';
-import { defaultGenerator, type Generator } from '../random.js';
+import { defaultGenerator, type Generator } from '../../util/random.js';
 import { normDim, numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { emptyUninit } from './elementwise.js';

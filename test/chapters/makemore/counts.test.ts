@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Vocab, countBigrams, bigramProbabilities, bigramNLL, bigramHeatmapSVG, sampleBigram } from '../../../src/chapters/makemore/index.js';
-import { Generator } from '../../../src/engine/random.js';
+import { Generator } from '../../../src/util/random.js';
 
 test('count bigram NLL on a hand-made dataset equals the hand-computed value', () => {
   // items 'ab' and 'b'; tokens . a b. Pairs: .a ab b. | .b b.

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Generator } from '../../../src/engine/random.js';
+import { Generator } from '../../../src/util/random.js';
 
 /** Made-up names with structure a model can learn quickly: consonant-vowel syllables. */
 export function syllableNames(count: number, seed = 1): string[] {

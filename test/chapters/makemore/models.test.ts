@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MODEL_TYPES, splitItems, train, generateItems } from '../../../src/chapters/makemore/index.js';
-import { Generator } from '../../../src/engine/random.js';
+import { Generator } from '../../../src/util/random.js';
 import { RunDir } from '../../../src/io/rundir.js';
 import { syllableNames, tempDir } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { Tensor } from '../../../engine/tensor.js';
-import type { Generator } from '../../../engine/random.js';
+import type { Generator } from '../../../util/random.js';
 import { arange } from '../../../engine/ops/create.js';
 import { crossEntropy } from '../../../engine/ops/nn.js';
 import { Module } from '../../../nn/module.js';

@@ -1,5 +1,5 @@
 import type { Tensor } from '../../../engine/tensor.js';
-import type { Generator } from '../../../engine/random.js';
+import type { Generator } from '../../../util/random.js';
 import { cat } from '../../../engine/ops/view.js';
 import { Module } from '../../../nn/module.js';
 import { Linear } from '../../../nn/layers.js';

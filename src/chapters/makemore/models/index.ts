@@ -1,4 +1,4 @@
-import type { Generator } from '../../../engine/random.js';
+import type { Generator } from '../../../util/random.js';
 import { Bigram } from './bigram.js';
 import { MLP, MLP_CONTEXT } from './mlp.js';
 import { WaveNet, WAVENET_CONTEXT } from './wavenet.js';

@@ -1,5 +1,5 @@
 import type { Tensor } from '../../../engine/tensor.js';
-import type { Generator } from '../../../engine/random.js';
+import type { Generator } from '../../../util/random.js';
 import { Module } from '../../../nn/module.js';
 import { Embedding, Linear } from '../../../nn/layers.js';
 import { windowForward } from './context.js';

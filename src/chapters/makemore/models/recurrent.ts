@@ -1,5 +1,5 @@
 import type { Tensor } from '../../../engine/tensor.js';
-import type { Generator } from '../../../engine/random.js';
+import type { Generator } from '../../../util/random.js';
 import { zeros } from '../../../engine/ops/create.js';
 import { stack } from '../../../engine/ops/view.js';
 import { crossEntropy } from '../../../engine/ops/nn.js';

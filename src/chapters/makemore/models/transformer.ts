@@ -1,4 +1,4 @@
-import type { Generator } from '../../../engine/random.js';
+import type { Generator } from '../../../util/random.js';
 import { GPT } from '../../../models/gpt.js';
 import type { ModelConfig } from './types.js';
 

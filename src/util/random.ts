@@ -1,6 +1,7 @@
 /**
- * A seeded random generator (xoshiro128**), the same numbers on every backend and platform.
- * Its whole state is five numbers, so checkpoints can save and restore it exactly.
+ * The one seeded random generator of gradpath (xoshiro128**): the same numbers on every backend
+ * and platform. The tensor engine, micrograd and NEAT all draw from it. Its whole state is six
+ * numbers, so checkpoints can save and restore it exactly.
  */
 export class Generator {
   private s = new Uint32Array(4);
@@ -48,6 +49,36 @@ export class Generator {
   /** Uniform integer in [low, high). */
   randint(low: number, high: number): number {
     return low + Math.floor(this.random() * (high - low));
+  }
+
+  /** Uniform in [low, high). */
+  uniform(low: number, high: number): number {
+    return low + (high - low) * this.random();
+  }
+
+  /** True with probability p. */
+  bernoulli(p: number): boolean {
+    return this.random() < p;
+  }
+
+  /** One of items, uniformly. */
+  choice<T>(items: readonly T[]): T {
+    return items[this.randint(0, items.length)];
+  }
+
+  /** A random permutation of 0..n-1 (Fisher-Yates), as torch.randperm. */
+  randperm(n: number): number[] {
+    const p = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.randint(0, i + 1);
+      [p[i], p[j]] = [p[j], p[i]];
+    }
+    return p;
+  }
+
+  /** A new generator seeded from this stream: an independent sub-stream (one per run or worker). */
+  fork(): Generator {
+    return new Generator(this.nextUint32());
   }
 
   /** Standard normal (Box-Muller). */
