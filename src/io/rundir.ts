@@ -2,10 +2,19 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 
-/** One event in metrics.jsonl: a step, which split it measured, and any metrics. */
+/**
+ * One event in metrics.jsonl: a step, which split it measured, and any metrics.
+ * The splits mean the same in every chapter:
+ *   batch        the loss of the one (micro)batch a training step just took (logged as it trains)
+ *   train        an evaluation on the training split (full, or an estimate over fixed batches)
+ *   val / test   an evaluation on the validation / test split
+ *   population   a NEAT generation (fitness, species, evaluations)
+ * RunDir.log adds `elapsed` (seconds of training, continued across --resume) and `time`
+ * (wall clock, ISO 8601 UTC).
+ */
 export interface MetricEvent {
   step: number;
-  split?: 'train' | 'val' | 'test' | string;
+  split?: 'batch' | 'train' | 'val' | 'test' | 'population' | string;
   [metric: string]: unknown;
 }
 
@@ -65,9 +74,9 @@ export class RunDir {
     return JSON.parse(readFileSync(this.path('config.json'), 'utf8')) as T;
   }
 
-  /** Appends one event to metrics.jsonl, stamped with elapsed seconds. */
+  /** Appends one event to metrics.jsonl, stamped with elapsed seconds and the wall-clock time. */
   log(event: MetricEvent): void {
-    const line = JSON.stringify({ ...event, elapsed: Number(this.elapsed().toFixed(3)) });
+    const line = JSON.stringify({ ...event, elapsed: Number(this.elapsed().toFixed(3)), time: new Date().toISOString() });
     appendFileSync(this.path('metrics.jsonl'), line + '\n');
   }
 
