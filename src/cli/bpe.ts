@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { defineCommand } from './args.js';
 import { GradpathError } from '../util/errors.js';
 import { gpt2Tokenizer } from '../chapters/gpt2/gpt2_tokenizer.js';
-import { loadBPE, saveBPE, trainBPE } from '../chapters/gpt2/bpe_train.js';
-import type { Tokenizer } from '../chapters/gpt2/bpe.js';
+import { loadBPE, saveBPE, trainBPE, trainedTokenizer } from '../chapters/gpt2/bpe_train.js';
+import { GPT2_SPLIT_PATTERN, type Tokenizer } from '../chapters/gpt2/bpe.js';
+import { saveHFTokenizer } from '../chapters/gpt2/hf_tokenizer.js';
 
 /** `gradpath bpe`: train a byte-level BPE, and encode/decode with it or with GPT-2's. */
 
@@ -31,11 +32,12 @@ export function tokenizerFor(encoding: string): Tokenizer {
 const train = defineCommand({
   name: 'train',
   summary: 'Train a byte-level BPE tokenizer on a text file',
-  usage: 'gradpath bpe train -i FILE --vocab-size N -o FILE [--pattern gpt4|gpt2|none|REGEX] [--special TOKEN,...]',
+  usage: 'gradpath bpe train -i FILE --vocab-size N -o FILE|DIR [--format gradpath|hf] [--pattern gpt4|gpt2|none|REGEX] [--special TOKEN,...]',
   options: {
     input: { type: 'string', short: 'i', help: 'Training text', placeholder: 'FILE' },
     'vocab-size': { type: 'int', min: 256, default: 512, help: 'Vocabulary size: 256 bytes + merges + special tokens' },
-    output: { type: 'string', short: 'o', help: 'Where to write the tokenizer (JSON)', placeholder: 'FILE' },
+    output: { type: 'string', short: 'o', help: 'Where to write the tokenizer: a JSON file (gradpath) or a folder (hf)', placeholder: 'FILE|DIR' },
+    format: { type: 'choice', choices: ['gradpath', 'hf'], default: 'gradpath', help: 'gradpath: one JSON file; hf: a folder with GPT-2\'s vocab.json + merges.txt (Hugging Face and others read it)' },
     pattern: { type: 'string', default: 'gpt4', help: 'Pre-split: gpt4, gpt2, none, or a regex' },
     special: { type: 'string', help: 'Comma-separated special tokens, e.g. <|endoftext|>', placeholder: 'TOKENS' },
     verbose: { type: 'boolean', help: 'Print every merge' },
@@ -53,7 +55,10 @@ const train = defineCommand({
         if (opts.verbose) console.error(`merge ${i + 1}: (${pair[0]}, ${pair[1]}) -> ${256 + i}  (${count} occurrences)`);
       },
     });
-    saveBPE(opts.output, trained);
+    if (opts.format === 'hf') {
+      saveHFTokenizer(opts.output, trainedTokenizer(trained));
+      if (trained.pattern !== GPT2_SPLIT_PATTERN) console.error(`note: vocab.json + merges.txt do not record the pre-split; other tools will split with GPT-2's pattern, gradpath reads ours from tokenizer_config.json (train with --pattern gpt2 for the same ids everywhere)`);
+    } else saveBPE(opts.output, trained);
     const tok = loadBPE(opts.output);
     const ids = tok.encode(text);
     const bytes = Buffer.byteLength(text, 'utf8');
@@ -62,7 +67,7 @@ const train = defineCommand({
   },
 });
 
-const encoding = { type: 'string' as const, default: 'gpt2', help: 'gpt2, or a tokenizer file from `gradpath bpe train`', placeholder: 'gpt2|FILE' };
+const encoding = { type: 'string' as const, default: 'gpt2', help: 'gpt2, a tokenizer file from `gradpath bpe train`, or a folder with vocab.json + merges.txt', placeholder: 'gpt2|FILE|DIR' };
 
 const encode = defineCommand({
   name: 'encode',

@@ -7,6 +7,7 @@ import { gpt2Tokenizer } from '../chapters/gpt2/gpt2_tokenizer.js';
 import { prepareShards } from '../chapters/gpt2/data.js';
 import { gpt2Config, padVocab, type GPT2Config } from '../chapters/gpt2/model.js';
 import { loadGPT2, resolveWeights, saveHF, saveLLMC } from '../chapters/gpt2/weights.js';
+import { saveHFFolder } from '../chapters/gpt2/hf_export.js';
 import { sample, trainGPT2, type TrainOptions } from '../chapters/gpt2/train.js';
 import { evaluateHellaSwag, readHellaSwag } from '../chapters/gpt2/hellaswag.js';
 import { tokenizerFor } from './bpe.js';
@@ -171,20 +172,30 @@ const hellaswag = defineCommand({
 
 const exportCmd = defineCommand({
   name: 'export',
-  summary: 'Convert weights between Hugging Face safetensors, llm.c .bin and gradpath checkpoints',
-  usage: 'gradpath gpt2 export --init-from PATH -o FILE --format hf|llmc [--bf16]',
+  summary: 'Convert weights: a Hugging Face folder (weights, config.json, tokenizer), llm.c .bin',
+  usage: 'gradpath gpt2 export --init-from PATH -o DIR --format hf [--encoding gpt2|FILE|DIR]  |  -o FILE --format llmc [--bf16]',
+  description: `--format hf writes a folder that Hugging Face's from_pretrained loads as it is: model.safetensors,
+config.json, vocab.json, merges.txt, tokenizer_config.json. With -o NAME.safetensors, only the weights file.
+
+Examples:
+  gradpath gpt2 export --init-from runs/gpt2/latest.safetensors -o exports/gpt2-hf --format hf
+  gradpath gpt2 export --init-from runs/mine/latest.safetensors -o exports/mine-hf --format hf --encoding shakes.bpe.json
+  gradpath gpt2 export --init-from model.safetensors -o gpt2_124M.bin --format llmc`,
   options: {
     'init-from': { type: 'string', help: 'Weights in any supported layout', placeholder: 'PATH' },
-    output: { type: 'string', short: 'o', help: 'Output file', placeholder: 'FILE' },
-    format: { type: 'choice', choices: ['hf', 'llmc'], default: 'hf', help: 'hf: model.safetensors; llmc: llm.c checkpoint (version 3)' },
+    output: { type: 'string', short: 'o', help: 'Output folder (hf), or file (llmc, or hf weights only when it ends in .safetensors)', placeholder: 'DIR|FILE' },
+    format: { type: 'choice', choices: ['hf', 'llmc'], default: 'hf', help: 'hf: Hugging Face folder; llmc: llm.c checkpoint (version 3)' },
+    encoding: { type: 'string', default: 'gpt2', help: 'hf: the tokenizer the model was trained with (gpt2, a `gradpath bpe train` file or folder)', placeholder: 'gpt2|FILE|DIR' },
     bf16: { type: 'boolean', help: 'llm.c only: write version 5 (bfloat16)' },
   },
   async run(opts) {
-    if (!opts.initFrom || !opts.output) throw new GradpathError('gradpath gpt2 export: --init-from PATH and -o FILE are required');
+    if (!opts.initFrom || !opts.output) throw new GradpathError('gradpath gpt2 export: --init-from PATH and -o DIR|FILE are required');
     const { model, format } = loadGPT2(await resolveWeights(opts.initFrom, log));
-    if (opts.format === 'hf') saveHF(opts.output, model);
-    else saveLLMC(opts.output, model, { bf16: opts.bf16 });
-    console.log(`${format} -> ${opts.format}${opts.bf16 ? ' (bf16)' : ''}: wrote ${opts.output}`);
+    let wrote = opts.output;
+    if (opts.format === 'llmc') saveLLMC(opts.output, model, { bf16: opts.bf16 });
+    else if (opts.output.endsWith('.safetensors')) saveHF(opts.output, model);
+    else wrote = `${opts.output}/{${saveHFFolder(opts.output, model, tokenizerFor(opts.encoding)).join(',')}}`;
+    console.log(`${format} -> ${opts.format}${opts.bf16 ? ' (bf16)' : ''}: wrote ${wrote}`);
   },
 });
 

@@ -92,10 +92,13 @@ export class Tokenizer {
   private readonly specialRegex: RegExp | null;
   /** piece text -> ids: real text repeats its words, so most pieces are encoded once. */
   private readonly cache = new Map<string, number[]>();
+  /** The merges as trained, (left, right) for ids 256.. in order; null when built from ranks. */
+  private readonly mergeList: [number, number][] | null;
 
-  constructor(opts: { vocab: Uint8Array[]; merges: PairTable; pattern: string | null; specialTokens?: Record<string, number> }) {
+  constructor(opts: { vocab: Uint8Array[]; merges: PairTable; pattern: string | null; specialTokens?: Record<string, number>; mergeList?: [number, number][] }) {
     this.vocab = opts.vocab.slice();
     this.merges = opts.merges;
+    this.mergeList = opts.mergeList ?? null;
     this.pattern = opts.pattern;
     this.splitRegex = opts.pattern === null ? null : new RegExp(opts.pattern, 'gu');
     for (let id = 0; id < this.vocab.length; id++) {
@@ -107,6 +110,25 @@ export class Tokenizer {
     for (const [text, id] of this.specialTokens) this.vocab[id] = utf8.encode(text);
     const names = [...this.specialTokens.keys()].sort((a, b) => b.length - a.length); // longest first
     this.specialRegex = names.length ? new RegExp(names.map(escapeRegex).join('|'), 'g') : null;
+  }
+
+  /**
+   * Every merged token as the pair (left, right) it was made from, in rank order: the trained
+   * list when there is one; for a tokenizer from ranks (tiktoken's files keep no pairs), the two
+   * parts that BPE with only the lower-ranked merges leaves of the token's bytes.
+   */
+  mergePairs(): { id: number; pair: [number, number] }[] {
+    if (this.mergeList) return this.mergeList.map((pair, i) => ({ id: 256 + i, pair }));
+    const specials = new Set(this.specialTokens.values());
+    const out: { id: number; pair: [number, number] }[] = [];
+    for (let id = 0; id < this.vocab.length; id++) {
+      const b = this.vocab[id];
+      if (!b || b.length < 2 || specials.has(id)) continue;
+      const parts = this.encodeBytes(b, id);
+      if (parts.length !== 2) throw new GradpathError(`tokenizer: token ${id} is not one merge of two lower-ranked tokens (BPE leaves ${parts.length} parts)`);
+      out.push({ id, pair: [parts[0], parts[1]] });
+    }
+    return out;
   }
 
   /** Forgets encoded pieces (benchmarks time a cold encoder with this). */
@@ -121,15 +143,16 @@ export class Tokenizer {
   /**
    * The merge loop on one piece: start from single bytes, and while some adjacent pair has a
    * merge, apply the earliest-learned one (lowest rank; the leftmost if it occurs twice).
+   * maxRank: only merges ranked below it (what the vocabulary looked like before token maxRank).
    */
-  encodeBytes(bytes: Uint8Array | number[]): number[] {
+  encodeBytes(bytes: Uint8Array | number[], maxRank = Infinity): number[] {
     const ids: number[] = new Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) ids[i] = this.byteIds[bytes[i]];
     while (ids.length >= 2) {
       let best = Infinity, at = -1;
       for (let i = 0; i + 1 < ids.length; i++) {
         const merged = this.merges.get(ids[i], ids[i + 1]);
-        if (merged >= 0 && merged < best) {
+        if (merged >= 0 && merged < best && merged < maxRank) {
           best = merged;
           at = i;
         }
@@ -238,7 +261,7 @@ export function tokenizerFromMerges(merges: [number, number][], pattern: string 
     vocab[id] = bytes;
     map.set(a, b, id);
   });
-  return new Tokenizer({ vocab, merges: map, pattern, specialTokens });
+  return new Tokenizer({ vocab, merges: map, pattern, specialTokens, mergeList: merges.map(([a, b]) => [a, b]) });
 }
 
 /**

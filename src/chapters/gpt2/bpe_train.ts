@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { GradpathError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, pairKey, Tokenizer, tokenizerFromMerges } from './bpe.js';
+import { isHFTokenizerDir, loadHFTokenizer } from './hf_tokenizer.js';
 
 /**
  * Training a byte-level BPE (as minbpe): split the text into pieces with the regex, start
@@ -108,7 +109,12 @@ export function saveBPE(path: string, t: TrainedBPE): void {
   writeFileAtomic(path, JSON.stringify(body) + '\n');
 }
 
+/** A tokenizer file from `gradpath bpe train`, or a folder with vocab.json + merges.txt (GPT-2's format). */
 export function loadBPE(path: string): Tokenizer {
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+    if (!isHFTokenizerDir(path)) throw new GradpathError(`bpe: the folder ${path} has no vocab.json and merges.txt`);
+    return loadHFTokenizer(path);
+  }
   let body: { format?: string; pattern?: string | null; merges?: unknown; specialTokens?: Record<string, number> };
   try {
     body = JSON.parse(readFileSync(path, 'utf8'));

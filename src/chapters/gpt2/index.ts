@@ -11,3 +11,5 @@ export { loadGPT2, saveHF, saveLLMC, readLLMC, stateFromHF, stateToHF, resolveWe
 export { writeShard, readShard, prepareShards, ShardLoader, safeCut, type LoaderState } from './data.js';
 export { trainGPT2, evaluate, sample, type TrainOptions, type StepInfo } from './train.js';
 export { readHellaSwag, scoreExample, evaluateHellaSwag, type HellaSwagExample } from './hellaswag.js';
+export { saveHFTokenizer, loadHFTokenizer, tokenizerToHF, bytesToUnicode, BYTE_TO_CHAR } from './hf_tokenizer.js';
+export { saveHFFolder, hfConfig } from './hf_export.js';
