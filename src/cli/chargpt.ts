@@ -1,11 +1,35 @@
 import { defineCommand } from './args.js';
 import { modelOptions } from '../chapters/transformers/presets.js';
 import { runChargpt } from '../chapters/transformers/chargpt.js';
+import { loadChargpt, saveNanoGPT } from '../chapters/transformers/export.js';
+import { GradpathError } from '../util/errors.js';
+
+const exportCmd = defineCommand({
+  name: 'export',
+  summary: "Write a chargpt checkpoint in nanoGPT's layout (model.safetensors, GPTConfig as config.json, meta.json)",
+  usage: 'gradpath chargpt export --init-from RUN_DIR|FILE -o DIR [--format nanogpt]',
+  description: `nanoGPT's GPT loads the folder with load_state_dict (see experiments/nanogpt-export).
+
+Example:
+  gradpath chargpt export --init-from runs/chargpt-cpu -o exports/chargpt-nanogpt`,
+  options: {
+    'init-from': { type: 'string', help: 'A chargpt run directory (its best checkpoint, else latest) or a checkpoint file', placeholder: 'PATH' },
+    output: { type: 'string', short: 'o', help: 'Output folder', placeholder: 'DIR' },
+    format: { type: 'choice', choices: ['nanogpt'], default: 'nanogpt', help: "nanogpt: nanoGPT's model.py names and GPTConfig" },
+  },
+  run(opts) {
+    if (!opts.initFrom || !opts.output) throw new GradpathError('gradpath chargpt export: --init-from RUN_DIR|FILE and -o DIR are required');
+    const { model, config, file, step } = loadChargpt(opts.initFrom);
+    const files = saveNanoGPT(opts.output, model, config, config.vocab);
+    console.log(`${file} (iteration ${step}) -> ${opts.format}: wrote ${opts.output}/{${files.join(',')}}`);
+  },
+});
 
 /** `gradpath chargpt`: nanoGPT's shakespeare_char, with the attention designs that came after GPT-2. */
 export const command = defineCommand({
   name: 'chargpt',
   summary: "A character-level GPT on Shakespeare (nanoGPT's shakespeare_char), with MHA/GQA/MQA/MLA attention and RoPE",
+  usage: 'gradpath chargpt [options]   (train, sample, evaluate)  |  gradpath chargpt export --init-from RUN_DIR -o DIR',
   description: `
 Trains nanoGPT's character-level GPT: token + position embeddings, pre-LayerNorm blocks, a tied head,
 AdamW with warmup and cosine decay. Evaluates both splits every --eval-interval iterations, keeps the
@@ -29,5 +53,6 @@ Examples:
     'report-kv': { type: 'boolean', help: 'Print KV-cache sizes of MHA, GQA, MQA and MLA at this model size (formulas and measured)' },
     'kv-tokens': { type: 'int', min: 2, help: 'Tokens generated for --report-kv (default: block size)' },
   },
+  subcommands: [exportCmd],
   run: (o) => runChargpt(o),
 });
