@@ -15,32 +15,13 @@ from_pretrained would, with nothing but the standard library, numpy and PyTorch:
 It compares the logits with gradpath's (dump.mjs) and the token ids of the whole text.
   python3 experiments/hf-gpt2/check.py HF_DIR GRADPATH_DUMP_DIR [--json]
 """
-import argparse, json, math, os, struct, sys
+import argparse, json, math, os, sys
 
 import numpy as np
 import regex  # Debian: python3-regex (\p{L} and \p{N} in the pre-split)
 import torch
 
-DTYPES = {'F32': np.float32, 'F16': np.float16, 'I32': np.int32, 'I64': np.int64}
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        raw = f.read()
-    (n,) = struct.unpack('<Q', raw[:8])
-    header = json.loads(raw[8:8 + n])
-    meta = header.pop('__metadata__', {})
-    body = memoryview(raw)[8 + n:]
-    out = {}
-    for name, t in header.items():
-        begin, end = t['data_offsets']
-        if t['dtype'] == 'BF16':
-            bits = np.frombuffer(body[begin:end], dtype=np.uint16).astype(np.uint32) << 16
-            arr = bits.view(np.float32)
-        else:
-            arr = np.frombuffer(body[begin:end], dtype=DTYPES[t['dtype']])
-        out[name] = torch.from_numpy(arr.reshape(t['shape']).astype(np.float32, copy=True))
-    return out, meta
+from safetensors_reader import read_safetensors
 
 
 def activation(name):
