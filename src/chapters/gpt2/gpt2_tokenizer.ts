@@ -1,11 +1,13 @@
-import gpt2Ranks from 'js-tiktoken/ranks/gpt2';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { GradpathError } from '../../util/errors.js';
 import { GPT2_SPLIT_PATTERN, Tokenizer, tokenizerFromRanks } from './bpe.js';
 
 /**
  * OpenAI's GPT-2 tokenizer: 256 byte tokens + 50,000 merges + <|endoftext|> = 50,257 ids.
- * The merge ranks come from js-tiktoken's shipped copy of OpenAI's file (no download); the
- * encoding itself is our Tokenizer, so the ids are ours and js-tiktoken is only the oracle.
+ * The merge ranks are js-tiktoken's copy of OpenAI's file, which `npm run build` puts beside this
+ * module (scripts/gpt2-ranks.mjs), so nothing is downloaded and js-tiktoken (22 MB) need not be
+ * installed; the encoding itself is our Tokenizer, so the ids are ours and js-tiktoken is only the oracle.
  */
 export const GPT2_VOCAB_SIZE = 50257;
 export const EOT = 50256;
@@ -25,11 +27,25 @@ export function parseTiktokenRanks(text: string): Map<string, number> {
   return ranks;
 }
 
+interface TiktokenRanks { pat_str: string; bpe_ranks: string }
+
+/** The ranks file from the build; else js-tiktoken's own, when it is installed. */
+function gpt2Ranks(): TiktokenRanks {
+  const built = new URL('./gpt2_ranks.json', import.meta.url);
+  if (existsSync(built)) return JSON.parse(readFileSync(built, 'utf8')) as TiktokenRanks;
+  try {
+    return createRequire(import.meta.url)('js-tiktoken/ranks/gpt2') as TiktokenRanks;
+  } catch {
+    throw new GradpathError("the GPT-2 tokenizer's merge ranks are not installed: run `npm install js-tiktoken && npm run build`");
+  }
+}
+
 export function gpt2Tokenizer(): Tokenizer {
   if (cached) return cached;
-  const ranks = parseTiktokenRanks(gpt2Ranks.bpe_ranks);
+  const gpt2 = gpt2Ranks();
+  const ranks = parseTiktokenRanks(gpt2.bpe_ranks);
   if (ranks.size !== 50256) throw new GradpathError(`gpt2 tokenizer: expected 50256 ranks in js-tiktoken's gpt2 file; got ${ranks.size}`);
-  if (gpt2Ranks.pat_str !== GPT2_SPLIT_PATTERN) throw new GradpathError('gpt2 tokenizer: js-tiktoken\'s gpt2 pre-split pattern differs from ours');
+  if (gpt2.pat_str !== GPT2_SPLIT_PATTERN) throw new GradpathError('gpt2 tokenizer: js-tiktoken\'s gpt2 pre-split pattern differs from ours');
   cached = tokenizerFromRanks(ranks, GPT2_SPLIT_PATTERN, { [EOT_TEXT]: EOT });
   return cached;
 }
