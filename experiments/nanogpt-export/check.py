@@ -26,6 +26,7 @@ def main():
     a = ap.parse_args()
     if not os.path.isfile(os.path.join(a.nanogpt, 'model.py')):
         raise SystemExit(f'--nanogpt {a.nanogpt}: no model.py there; pass the path of a nanoGPT checkout')
+    sys.dont_write_bytecode = True  # leave the nanoGPT checkout as it is (no __pycache__)
     sys.path.insert(0, os.path.abspath(a.nanogpt))
     from model import GPT, GPTConfig  # nanoGPT's
 

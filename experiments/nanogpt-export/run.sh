@@ -12,3 +12,9 @@ node bin/gradpath.js chargpt -i "$TEXT" --preset cpu --max-iters 250 --num-sampl
 node bin/gradpath.js chargpt export --init-from $O/run -o $O/nanogpt
 node experiments/nanogpt-export/dump.mjs $O/run -i "$TEXT" -o $O/gradpath
 $PY experiments/nanogpt-export/check.py --nanogpt "$NANOGPT" $O/nanogpt $O/gradpath
+# nanoGPT's own sample.py on the export (it imports tiktoken even when meta.pkl gives the characters:
+# where tiktoken is not installed, an empty module stands in)
+$PY experiments/nanogpt-export/to_ckpt.py $O/nanogpt $O/nanogpt-outdir
+mkdir -p $O/no-tiktoken && touch $O/no-tiktoken/tiktoken.py
+OUTDIR=$(pwd)/$O/nanogpt-outdir STUB=$(pwd)/$O/no-tiktoken
+(cd "$NANOGPT" && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$STUB" $PY sample.py --init_from=resume --out_dir="$OUTDIR" --device=cpu --compile=False --dtype=float32 --num_samples=1 --max_new_tokens=200)
