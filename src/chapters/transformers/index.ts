@@ -12,3 +12,4 @@ export { train, makeOptimizer, type TrainSettings, type TrainJob, type TrainResu
 export { maskBatch, Baselines, MASK_RATE } from './encoder.js';
 export { attentionSvg } from './svg.js';
 export { KVCache, GPT, type AttentionContext, type AttentionFactory } from '../../models/gpt.js';
+export { saveNanoGPT, loadChargpt, nanoGPTState, nanoGPTConfig, checkNanoGPTCompatible, type ChargptConfig } from './export.js';
