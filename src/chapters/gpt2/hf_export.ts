@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GradpathError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -55,6 +55,7 @@ export function saveHFFolder(dir: string, model: GPT2, tokenizer: Tokenizer): st
   if (tokenizer.vocabSize > c.vocabSize) {
     throw new GradpathError(`export: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${c.vocabSize}; pass the tokenizer the model was trained with (--encoding)`);
   }
+  if (statSync(dir, { throwIfNoEntry: false })?.isFile()) throw new GradpathError(`export: ${dir} is a file; -o names a folder for --format hf (or end it in .safetensors for the weights alone)`);
   mkdirSync(dir, { recursive: true });
   saveHF(join(dir, 'model.safetensors'), model);
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify(hfConfig(c, tokenizer.specialTokens.get(EOT_TEXT) ?? null), null, 2) + '\n');

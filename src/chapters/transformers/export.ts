@@ -56,6 +56,7 @@ export function saveNanoGPT(dir: string, model: GPT<AttentionLayer>, config: Tra
   checkNanoGPTCompatible(config);
   const chars = Array.from(vocab);
   if (chars.length !== config.vocabSize) throw new GradpathError(`export: the vocabulary has ${chars.length} characters but the model ${config.vocabSize} rows`);
+  if (statSync(dir, { throwIfNoEntry: false })?.isFile()) throw new GradpathError(`export: ${dir} is a file; -o names the folder to write`);
   mkdirSync(dir, { recursive: true });
   saveSafetensors(join(dir, 'model.safetensors'), nanoGPTState(model), { format: 'pt' });
   writeFileAtomic(join(dir, 'config.json'), JSON.stringify(nanoGPTConfig(config), null, 2) + '\n');

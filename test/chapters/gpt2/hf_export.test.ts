@@ -120,6 +120,8 @@ test('hf folder: config.json has GPT2Config\'s fields, weights have HF names and
   assert.deepEqual(Array.from(back.forward(idx).logits.values()), Array.from(model.forward(idx).logits.values()));
   const big = tokenizerFromMerges(Array.from({ length: 50 }, (_, i): [number, number] => [97, 98 + i]), null);
   assert.throws(() => saveHFFolder(join(dir, 'too-big'), model, big), /the tokenizer has 306 tokens but the model's vocabulary is 300/);
+  writeFileSync(join(dir, 'a-file'), 'x');
+  assert.throws(() => saveHFFolder(join(dir, 'a-file'), model, tok), /a-file is a file; -o names a folder/);
 });
 
 test('cli: gpt2 export --format hf writes the folder; -o NAME.safetensors only the weights', () => {

@@ -57,6 +57,8 @@ test('export nanogpt: attention designs and positions nanoGPT lacks are refused 
   refuse({ pos: 'rope' }, /rotary positions; .* \(train with --pos learned\)/);
   const { model, config } = buildModel(base, new Generator(1));
   assert.throws(() => saveNanoGPT(join(dir, 'refused'), model, config, 'abc'), /the vocabulary has 3 characters but the model 11 rows/);
+  writeFileSync(join(dir, 'a-file'), 'x');
+  assert.throws(() => saveNanoGPT(join(dir, 'a-file'), model, config, 'abcdefghij\n'), /a-file is a file; -o names the folder/);
 });
 
 test('cli: chargpt export from a run directory; the state keys are the model\'s', () => {
