@@ -100,7 +100,10 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       best = value;
       if (run) saveTrainingState(run.path('best.safetensors'), { model, step, kind: o.kind, config: o.config, extra: { ...evaluation } });
     }
-    say(`step ${step}: ${describe(evaluation)}${improved && run ? ' (best, saved)' : ''}`);
+    const line = `step ${step}: ${describe(evaluation)}${improved && run ? ' (best, saved)' : ''}`;
+    // the final result shows even without a progress display; the ones along the way only with it
+    if (step === o.maxSteps && (!progress || o.progress?.quiet)) log(line);
+    else say(line);
     o.onEvaluate?.(step, evaluation, improved);
     // CURVES: the pictures helper's writeRunCurves(run) (io/curves.ts) is called here, after every evaluation
     if (o.checkpointEvery === undefined) saveLatest();
