@@ -82,7 +82,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
 
   let last: Evaluation = {};
   let evaluatedAt = -1;
-  const evaluateAndKeepBest = (): boolean => {
+  const evaluateAndKeepBest = (record = true): boolean => {
     const evaluation = noGrad(() => {
       model.eval();
       try {
@@ -93,7 +93,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     });
     last = evaluation;
     evaluatedAt = step;
-    for (const [split, metrics] of Object.entries(evaluation)) run?.log({ step, split, ...metrics });
+    if (record) for (const [split, metrics] of Object.entries(evaluation)) run?.log({ step, split, ...metrics });
     const value = evaluation[bestBy.split]?.[bestBy.metric];
     const improved = value !== undefined && better(value, best);
     if (improved) {
@@ -157,8 +157,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     }
   }
   progress?.done();
-  // a resume that found the run already finished still reports (and logs) its evaluation
-  if (!interrupted && !stoppedEarly && o.evaluate && evaluatedAt !== step) evaluateAndKeepBest();
+  // a resume that found the run already finished still reports its evaluation (logged once already)
+  if (!interrupted && !stoppedEarly && o.evaluate && evaluatedAt !== step) evaluateAndKeepBest(step > startStep);
   saveLatest();
   if (interrupted && run) log(`interrupted at step ${step}: state saved to ${run.path('latest.safetensors')}; continue with --resume`);
   const seconds = run ? run.elapsed() : (Date.now() - startedAt) / 1000;

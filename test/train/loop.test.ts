@@ -70,6 +70,11 @@ test('loop: 12 steps straight equal 5, Ctrl-C, then --resume to 12 (parameters b
 test('loop: a resume refuses another configuration and a missing checkpoint', async () => {
   const run = runDir();
   await trainLoop(job({ run, maxSteps: 2 }));
+  // resuming a finished run trains nothing, reports its evaluation, and logs nothing twice
+  const before = run.readMetrics().length;
+  const again = await trainLoop(job({ run, maxSteps: 2, resume: true }));
+  assert.deepEqual([again.steps, again.losses.length, run.readMetrics().length], [2, 0, before]);
+  assert.ok(Number.isFinite(again.last.val?.loss));
   await assert.rejects(trainLoop(job({ run, resume: true, config: { hidden: 32 } })), /hidden is 16 in the checkpoint but 32 now/);
   await assert.rejects(trainLoop(job({ run: runDir(), resume: true })), (e: unknown) => e instanceof GradpathError && /--resume: no checkpoint in .*latest\.safetensors/.test((e as Error).message));
 });
