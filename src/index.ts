@@ -10,4 +10,5 @@ export { saveCheckpoint, loadCheckpoint, type Checkpoint, type StateDict } from 
 export { saveSafetensors, loadSafetensors } from './io/safetensors.js';
 export { GradpathError } from './util/errors.js';
 export { saveTrainingState, loadTrainingState, moduleState, type TrainingState } from './train/state.js';
+export { trainLoop, type LoopOptions, type LoopResult, type Evaluation, type StepInfo as TrainStepInfo } from './train/loop.js';
 export * as models from './models/index.js';

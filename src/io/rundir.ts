@@ -3,9 +3,10 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 
 /**
- * One event in metrics.jsonl: a step, which split it measured, and any metrics.
+ * One event in metrics.jsonl: a step (optimizer steps completed), which split it measured, and
+ * any metrics (every field, and a line per chapter: docs/engine.md, "metrics.jsonl").
  * The splits mean the same in every chapter:
- *   batch        the loss of the one (micro)batch a training step just took (logged as it trains)
+ *   batch        the step just taken: the mean loss of its micro-batch(es), with lr and grad_norm
  *   train        an evaluation on the training split (full, or an estimate over fixed batches)
  *   val / test   an evaluation on the validation / test split
  *   population   a NEAT generation (fitness, species, evaluations)
@@ -22,8 +23,9 @@ export interface MetricEvent {
  * The run-directory convention shared by every training command:
  *   config.json     the full configuration of the run
  *   metrics.jsonl   one JSON object per event: step, split, metrics, elapsed seconds
- *   best.safetensors / latest.safetensors   checkpoints (written by io/checkpoint)
- *   samples.txt, *.svg                      samples and pictures
+ *   best.safetensors    the model only (weights, configuration): what sampling and evaluation load
+ *   latest.safetensors  everything --resume needs (optimizer, generator, step, chapter state)
+ *   samples.txt, *.svg  samples and pictures
  */
 export class RunDir {
   readonly dir: string;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor, optim } from '../../src/index.js';
+import { tensor, optim, nn } from '../../src/index.js';
 
 test('AdamW: one step against a hand-computed update', () => {
   const p = tensor([1.0, -2.0]).setRequiresGrad();
@@ -42,4 +42,19 @@ test('schedules and clipping', () => {
   p.grad = tensor([3, 4]);
   assert.equal(optim.clipGradNorm([p], 1), 5);
   assert.ok(Math.abs(Math.hypot(...(p.grad.data as Float32Array)) - 1) < 1e-5);
+});
+
+test('decayGroups: matrices and embeddings decay; biases and LayerNorm gains do not', () => {
+  class Net extends nn.Module {
+    wte = new nn.Embedding(5, 4);
+    ln = new nn.LayerNorm(4);
+    fc = new nn.Linear(4, 3);
+  }
+  const net = new Net();
+  const [decay, plain] = optim.decayGroups(net, 0.1);
+  const names = new Map(net.namedParameters().map(([n, p]) => [p, n]));
+  assert.deepEqual(decay.params.map((p) => names.get(p)), ['wte.weight', 'fc.weight']);
+  assert.deepEqual(plain.params.map((p) => names.get(p)), ['ln.weight', 'ln.bias', 'fc.bias']);
+  assert.equal(decay.weightDecay, 0.1);
+  assert.equal(plain.weightDecay, 0);
 });

@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { Generator } from '../../util/random.js';
 import { Tensor } from '../../engine/tensor.js';
 import { noGrad } from '../../engine/autograd.js';
-import { BufferPool } from '../../engine/pool.js';
+import type { BufferPool } from '../../engine/pool.js';
 import { AdamW } from '../../optim/adam.js';
-import { clipGradNorm, cosineWithWarmup, gradNorm as globalNorm } from '../../optim/schedule.js';
+import { decayGroups } from '../../optim/groups.js';
+import { cosineWithWarmup } from '../../optim/schedule.js';
 import { RunDir } from '../../io/rundir.js';
-import { loadTrainingState, saveTrainingState } from '../../train/state.js';
-import { interruptRequested, yieldToEventLoop } from '../../util/interrupt.js';
+import { trainLoop } from '../../train/loop.js';
+import { checkRunDir } from '../../train/fresh.js';
 import { GradpathError } from '../../util/errors.js';
 import { checkMemory, describeMemory, flopsPerToken, GPT2, measureMatmulGflops, type GPT2Config } from './model.js';
 import { ShardLoader, shardFiles, type LoaderState } from './data.js';
@@ -44,6 +45,10 @@ export interface TrainOptions {
   checkpointEvery: number;
   seed: number;
   resume?: boolean;
+  /** Start over in a run directory that holds a run, replacing it (else refused). */
+  force?: boolean;
+  /** Sample sampleTokens tokens after the last step (default true; sampleEvery adds samples along the way). */
+  sampleAtEnd?: boolean;
   peakGflops?: number;
 }
 
@@ -85,6 +90,8 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   const run = new RunDir(o.out);
   const ckptPath = run.path('latest.safetensors');
   const gen = new Generator(o.seed);
+  const resuming = Boolean(o.resume && existsSync(ckptPath));
+  checkRunDir(run, { resume: resuming, force: o.force }); // before a 124M model is built for nothing
 
   // data first: a missing directory should not wait for a 124M model to be built
   const train = new ShardLoader(o.data, 'train', B, T);
@@ -93,7 +100,6 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
 
   // model: from weights (their configuration wins), from the checkpoint being resumed, or fresh;
   // a fresh one is checked against memory before its tensors are allocated
-  const resuming = Boolean(o.resume && existsSync(ckptPath));
   if (!o.initFrom && !resuming) checkMemory(o.model, B, T);
   let model: GPT2;
   if (resuming) {
@@ -109,85 +115,48 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   if (T > config.blockSize) throw new GradpathError(`gpt2 train: --seq-len ${T} is longer than the model's context ${config.blockSize}`);
   const mem = checkMemory(config, B, T);
   log(`model: ${(model.numParameters() / 1e6).toFixed(2)}M parameters (L ${config.nLayer}, H ${config.nHead}, C ${config.nEmbd}, vocab ${config.vocabSize} padded to ${config.paddedVocabSize}); estimated memory ${describeMemory(mem)}`);
+  if (o.resume && !resuming) log(`no checkpoint in ${o.out} yet: starting fresh`);
 
-  // AdamW: decay the matrices (embeddings, projections), not biases and layer-norm gains
-  const params = model.namedParameters();
-  const decay = params.filter(([, p]) => p.ndim >= 2).map(([, p]) => p), noDecay = params.filter(([, p]) => p.ndim < 2).map(([, p]) => p);
-  const opt = new AdamW([{ params: decay, weightDecay: o.weightDecay }, { params: noDecay, weightDecay: 0 }], { lr: o.lr, betas: [0.9, o.beta2 ?? 0.95], eps: 1e-8 });
-  const schedule = cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr ?? o.lr * 0.1, warmupSteps: o.warmupSteps, decaySteps: o.maxSteps });
-
+  const opt = new AdamW(decayGroups(model, o.weightDecay), { lr: o.lr, betas: [0.9, o.beta2 ?? 0.95], eps: 1e-8 });
   const runConfig = { model: config, batchSize: B, seqLen: T, totalBatchTokens: B * T * accum, lr: o.lr, minLr: o.minLr, warmupSteps: o.warmupSteps, weightDecay: o.weightDecay, gradClip: o.gradClip, maxSteps: o.maxSteps, seed: o.seed };
-  let start = 0;
-  if (resuming) {
-    const s = loadTrainingState(ckptPath, { model, optimizer: opt, generator: gen, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS });
-    start = s.step;
-    train.setState(s.extra.loader as LoaderState);
-    run.resumeAt(start, Number(s.extra.elapsed ?? 0));
-    log(`resumed from ${ckptPath} at step ${start}`);
-  } else if (o.resume) log(`no checkpoint in ${o.out} yet: starting fresh`);
-  run.writeConfig(runConfig);
-
   const peak = o.peakGflops ?? measureMatmulGflops();
   const flopsPerStep = flopsPerToken(config, T) * B * T * accum;
   log(`batch: ${B} x ${T} tokens x ${accum} accumulation steps = ${B * T * accum} tokens/step; matmul peak ${peak.toFixed(1)} GFLOP/s${o.peakGflops ? ' (given)' : ' (measured)'}`);
+  const throughput = (seconds: number) => ({ tokens_per_s: (B * T * accum) / seconds, gflops: flopsPerStep / seconds / 1e9, utilization: flopsPerStep / seconds / 1e9 / peak });
 
-  const save = (step: number) => {
-    saveTrainingState(ckptPath, { model, optimizer: opt, generator: gen, step, kind: 'gpt2', config: runConfig, extra: { loader: train.getState(), elapsed: run.elapsed() } });
-    log(`saved ${ckptPath} (step ${step})`);
-  };
-
-  const losses: number[] = [], valLosses: [number, number][] = [];
-  // every micro-step reuses the last one's storage: fresh memory costs ms per MB on these VMs
-  const pool = new BufferPool();
-  let step = start;
-  for (; step < o.maxSteps; step++) {
-    const t0 = performance.now(), cpu0 = process.cpuUsage();
-    const lr = schedule(step);
-    opt.setLearningRate(lr);
-    pool.run(() => opt.zeroGrad()); // last step's gradients go back to the pool
-    let lossSum = 0;
-    for (let micro = 0; micro < accum; micro++) {
+  const valLosses: [number, number][] = [];
+  const sampleAtEnd = o.sampleAtEnd ?? true;
+  const r = await trainLoop({
+    model, optimizer: opt, generator: gen, maxSteps: o.maxSteps, accumSteps: accum, pool: true, gradClip: o.gradClip,
+    schedule: cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr ?? o.lr * 0.1, warmupSteps: o.warmupSteps, decaySteps: o.maxSteps }),
+    loss: () => {
       const { x, y } = train.nextBatch();
-      pool.run(() => {
-        const { loss } = model.forward(x, y);
-        lossSum += loss!.item();
-        loss!.mul(1 / accum).backward(); // gradients add up over micro-batches: scale so they average
-      });
-      pool.reset(); // activations are dead; the gradients (kept by backward) live on
-    }
-    const gradNorm = o.gradClip > 0 ? clipGradNorm(model.parameters(), o.gradClip) : globalNorm(model.parameters());
-    opt.step();
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const info: StepInfo = {
-      step, loss: lossSum / accum, lr, gradNorm, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6,
-      tokensPerSec: (B * T * accum) / seconds, gflops: flopsPerStep / seconds / 1e9, utilization: flopsPerStep / seconds / 1e9 / peak,
-    };
-    losses.push(info.loss);
-    run.log({ step, split: 'train', loss: info.loss, lr, grad_norm: gradNorm, tokens_per_s: info.tokensPerSec, gflops: info.gflops, utilization: info.utilization });
-    hooks.onStep?.(info);
-
-    const last = step === o.maxSteps - 1;
-    if (val && o.evalEvery > 0 && ((step + 1) % o.evalEvery === 0 || last)) {
-      const v = evaluate(model, val, o.evalSteps, pool);
-      valLosses.push([step, v]);
-      run.log({ step, split: 'val', loss: v });
-      hooks.onEval?.(step, v);
-    }
-    if (o.sampleEvery > 0 && ((step + 1) % o.sampleEvery === 0 || last)) {
-      const text = sample(model, { maxNewTokens: o.sampleTokens, topK: 50, generator: gen });
-      run.writeText('samples.txt', `step ${step}:\n${text}\n`);
-      hooks.onSample?.(step, text);
-    }
-    await yieldToEventLoop(); // lets a Ctrl-C handler run
-    if (interruptRequested()) {
-      step++;
-      break;
-    }
-    if (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery === 0 && !last) save(step + 1);
-  }
-  if (step > start) save(step);
-  return { losses, valLosses, model, steps: step };
+      return model.forward(x, y).loss!;
+    },
+    evaluate: val && o.evalEvery > 0 ? ({ pool }) => ({ val: { loss: evaluate(model, val, o.evalSteps, pool) } }) : undefined,
+    evalEvery: o.evalEvery,
+    onEvaluate: (step, e) => {
+      valLosses.push([step - 1, e.val!.loss]);
+      hooks.onEval?.(step - 1, e.val!.loss);
+    },
+    checkpointEvery: o.checkpointEvery, logEvery: 1, stepMetrics: (s) => throughput(s.seconds),
+    onStep: (s) => {
+      const t = throughput(s.seconds);
+      // hooks count steps from 0, as llm.c prints them; metrics.jsonl counts steps done
+      hooks.onStep?.({ step: s.step - 1, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, seconds: s.seconds, cpuSeconds: s.cpuSeconds, tokensPerSec: t.tokens_per_s, gflops: t.gflops, utilization: t.utilization });
+      const last = s.step === o.maxSteps;
+      if ((o.sampleEvery > 0 && s.step % o.sampleEvery === 0) || (last && (o.sampleEvery > 0 || sampleAtEnd))) {
+        const text = sample(model, { maxNewTokens: o.sampleTokens, topK: 50, generator: gen });
+        run.writeText('samples.txt', `step ${s.step - 1}:\n${text}\n`);
+        hooks.onSample?.(s.step - 1, text);
+      }
+    },
+    run, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
+    extraState: { save: () => ({ loader: train.getState() }), load: (saved) => train.setState(saved.loader as LoaderState) },
+    log,
+  });
+  if (r.steps > r.startStep) log(`saved ${ckptPath} (step ${r.steps})`);
+  return { losses: r.losses, valLosses, model, steps: r.steps };
 }
 
 /**

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Generator } from '../../util/random.js';
 import { loadCheckpoint } from '../../io/checkpoint.js';
 import { RunDir } from '../../io/rundir.js';
+import { checkRunDir } from '../../train/fresh.js';
 import { GradpathError } from '../../util/errors.js';
 import { Vocab, loadItems, splitItems, type Split } from './data.js';
 import { bigramHeatmapSVG, bigramNLL, bigramProbabilities, countBigrams, sampleBigram } from './counts.js';
@@ -29,6 +30,8 @@ export interface MakemoreOptions {
   numSamples: number;
   sampleOnly: boolean;
   resume: boolean;
+  /** Start over in a run directory that already holds a run, replacing it. */
+  force?: boolean;
   json: boolean;
   evalInterval?: number;
   quiet?: boolean;
@@ -65,6 +68,7 @@ export async function runMakemore(o: MakemoreOptions, out: (line: string) => voi
     sampleOnly(o, items, runDir, out);
     return null;
   }
+  checkRunDir(runDir, o); // before anything is written: a finished run is not replaced by accident
   const split = splitItems(items, o.seed);
   if (!o.quiet) say(`makemore ${o.type}: ${items.length} items from ${source}; vocabulary ${split.vocab.size} (${split.vocab.toString()} and '.'), block size ${split.blockSize}; ${split.train.length} train, ${split.test.length} test`);
 
@@ -75,7 +79,7 @@ export async function runMakemore(o: MakemoreOptions, out: (line: string) => voi
     type: o.type, split, runDir, seed: o.seed, batchSize: o.batchSize,
     learningRate: o.learningRate ?? d.learningRate, weightDecay: o.weightDecay, maxSteps: o.maxSteps ?? d.maxSteps,
     model: { nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd ?? d.nEmbd ?? 64, nEmbd2: o.nEmbd2 ?? d.nEmbd2 ?? 64, dropout: o.dropout ?? d.dropout ?? 0 },
-    resume: o.resume, topK: o.topK, evalInterval: o.evalInterval, log: say, quiet: o.quiet,
+    resume: o.resume, force: o.force, topK: o.topK, evalInterval: o.evalInterval, log: say, quiet: o.quiet,
   });
   if (!o.quiet) say(`${o.type}: ${result.params} parameters, ${result.steps} steps in ${result.seconds.toFixed(1)} s; train loss ${result.trainLoss.toFixed(4)}, test loss ${result.testLoss.toFixed(4)} (best ${result.bestTestLoss.toFixed(4)}); run directory ${runDir.dir}`);
   const samples = generateItems(result.model, split.vocab, split.blockSize, o.numSamples, { topK: o.topK, generator: new Generator(o.seed) });

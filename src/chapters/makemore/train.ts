@@ -1,13 +1,9 @@
-import { existsSync, rmSync } from 'node:fs';
 import { Generator } from '../../util/random.js';
 import { noGrad } from '../../engine/autograd.js';
 import { AdamW } from '../../optim/adam.js';
 import { cosineWithWarmup } from '../../optim/schedule.js';
-import { saveTrainingState, loadTrainingState } from '../../train/state.js';
+import { trainLoop } from '../../train/loop.js';
 import type { RunDir } from '../../io/rundir.js';
-import { Progress } from '../../io/progress.js';
-import { interruptRequested, yieldToEventLoop } from '../../util/interrupt.js';
-import { GradpathError } from '../../util/errors.js';
 import type { CharDataset, Split } from './data.js';
 import { createModel, type CharModel, type ModelConfig, type ModelType } from './models/index.js';
 import { generateItems } from './sample.js';
@@ -23,6 +19,8 @@ export interface TrainOptions {
   weightDecay: number;
   maxSteps: number;
   resume?: boolean;
+  /** Start over in a run directory that holds a run (else refused). */
+  force?: boolean;
   topK?: number;
   /** Evaluate, checkpoint and sample every this many steps (500, as makemore). */
   evalInterval?: number;
@@ -74,90 +72,47 @@ export function evaluate(model: CharModel, data: CharDataset, maxBatches = 10, b
 }
 
 /**
- * makemore's training loop: AdamW (betas 0.9/0.99, eps 1e-8) on random batches of whole items,
- * the learning rate decayed by a cosine to a tenth over maxSteps; every evalInterval steps the
- * train and test loss, the best model (best.safetensors) when the test loss improves, the full
- * state for --resume (latest.safetensors), and a few samples. Ctrl-C saves and stops.
+ * makemore's training, on the one training loop (train/loop.ts): AdamW (betas 0.9/0.99, eps 1e-8,
+ * decay on every parameter, as makemore) on random batches of whole items, the learning rate
+ * decayed by a cosine to a tenth over maxSteps; every evalInterval steps the train and test loss,
+ * best.safetensors (the model) when the test loss improves, latest.safetensors (everything, for
+ * --resume), and a few samples. Ctrl-C saves and stops.
  */
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const log = o.log ?? (() => {});
-  const evalInterval = o.evalInterval ?? 500;
   const cfg = modelConfig(o);
   const gen = new Generator(o.seed); // initialisation, then batches: one stream, saved for resume
   const model = createModel(o.type, cfg, gen);
   const optimizer = new AdamW(model.parameters(), { lr: o.learningRate, betas: [0.9, 0.99], eps: 1e-8, weightDecay: o.weightDecay });
-  const schedule = cosineWithWarmup({ maxLr: o.learningRate, minLr: o.learningRate / 10, warmupSteps: 0, decaySteps: o.maxSteps });
   const config = { type: o.type, vocab: o.split.vocab.toString(), ...cfg, seed: o.seed, batchSize: o.batchSize, learningRate: o.learningRate, weightDecay: o.weightDecay, maxSteps: o.maxSteps };
-  const latest = o.runDir.path('latest.safetensors'), best = o.runDir.path('best.safetensors');
-
-  let step = 0, bestTestLoss = Infinity;
-  if (o.resume) {
-    if (!existsSync(latest)) throw new GradpathError(`--resume: no checkpoint in ${o.runDir.dir} (latest.safetensors); train without --resume first`);
-    const got = loadTrainingState(latest, { model, optimizer, generator: gen, kind: kindOf(o.type), config, configKeys: CONFIG_KEYS });
-    step = got.step;
-    bestTestLoss = Number(got.extra.bestTestLoss ?? Infinity);
-    o.runDir.resumeAt(step, Number(got.extra.elapsed ?? 0));
-    log(`resuming ${o.type} from step ${step} (best test loss ${bestTestLoss.toFixed(4)})`);
-  } else if (existsSync(latest)) {
-    log(`starting a new run in ${o.runDir.dir}, replacing the one there (--resume continues it instead)`);
-  }
-  // only now: a refused resume leaves the run directory alone
-  if (!o.resume) rmSync(o.runDir.path('metrics.jsonl'), { force: true }); // a new run, a new log
-  o.runDir.writeConfig(config);
-
-  const saveLatest = () => saveTrainingState(latest, { model, optimizer, generator: gen, step, kind: kindOf(o.type), config, extra: { bestTestLoss, elapsed: o.runDir.elapsed() } });
-  let trainLoss = NaN, testLoss = NaN, lastEval = -1;
-  const evaluateAndSave = () => {
-    trainLoss = evaluate(model, o.split.train, o.evalBatches);
-    testLoss = evaluate(model, o.split.test, o.evalBatches);
-    lastEval = step;
-    o.runDir.log({ step, split: 'train', loss: trainLoss });
-    o.runDir.log({ step, split: 'test', loss: testLoss });
-    const improved = testLoss < bestTestLoss;
-    if (improved) {
-      bestTestLoss = testLoss;
-      saveTrainingState(best, { model, step, kind: kindOf(o.type), config, extra: { testLoss, trainLoss } });
-    }
-    saveLatest();
-    progress.log(`step ${step}: train loss ${trainLoss.toFixed(4)}, test loss ${testLoss.toFixed(4)}${improved ? ' (best, saved)' : ''}`);
-    // samples from their own generator, so showing them does not change the training run
-    const samples = generateItems(model, o.split.vocab, cfg.blockSize, 5, { topK: o.topK, generator: new Generator(o.seed + step) });
-    progress.log(`  samples: ${samples.join(', ')}`);
-  };
-
-  const progress = new Progress({ total: o.maxSteps, label: o.type, quiet: o.quiet });
-  const losses: number[] = [];
-  let interrupted = false;
   const rows = new Int32Array(o.batchSize);
-  while (step < o.maxSteps) {
-    for (let i = 0; i < rows.length; i++) rows[i] = gen.randint(0, o.split.train.length);
-    const { x, y } = o.split.train.batch(rows);
-    optimizer.setLearningRate(schedule(step));
-    const { loss } = model.forward(x, y);
-    optimizer.zeroGrad();
-    loss!.backward();
-    optimizer.step();
-    step++;
-    const l = loss!.item();
-    losses.push(l);
-    if (step % 10 === 0) o.runDir.log({ step, split: 'batch', loss: l, lr: optimizer.lr });
-    progress.update(step, { loss: l });
-    o.onStep?.(step, l);
-    if (step % evalInterval === 0) evaluateAndSave();
-    // let the event loop run: Ctrl-C only raises its flag from there, never inside a synchronous loop
-    await yieldToEventLoop(); // lets a Ctrl-C handler run
-    if (interruptRequested()) {
-      saveLatest();
-      progress.log(`interrupted at step ${step}: state saved to ${latest}; continue with --resume`);
-      interrupted = true;
-      break;
-    }
+  const r = await trainLoop({
+    model, optimizer, generator: gen, maxSteps: o.maxSteps,
+    schedule: cosineWithWarmup({ maxLr: o.learningRate, minLr: o.learningRate / 10, warmupSteps: 0, decaySteps: o.maxSteps }),
+    loss: () => {
+      for (let i = 0; i < rows.length; i++) rows[i] = gen.randint(0, o.split.train.length);
+      const { x, y } = o.split.train.batch(rows);
+      return model.forward(x, y).loss!;
+    },
+    evaluate: () => ({ train: { loss: evaluate(model, o.split.train, o.evalBatches) }, test: { loss: evaluate(model, o.split.test, o.evalBatches) } }),
+    evalEvery: o.evalInterval ?? 500, best: { split: 'test', metric: 'loss' },
+    onEvaluate: (step) => {
+      // samples from their own generator, so showing them does not change the training run
+      const samples = generateItems(model, o.split.vocab, cfg.blockSize, 5, { topK: o.topK, generator: new Generator(o.seed + step) });
+      say(`  samples: ${samples.join(', ')}`);
+    },
+    onStep: (s) => o.onStep?.(s.step, s.loss),
+    run: o.runDir, kind: kindOf(o.type), config, configKeys: CONFIG_KEYS, resume: o.resume, force: o.force,
+    progress: { label: o.type, quiet: o.quiet }, log,
+  });
+  function say(m: string) {
+    if (!o.quiet) process.stderr.write(m + '\n');
   }
-  progress.done();
-  if (!interrupted && lastEval !== step) evaluateAndSave();
-  if (interrupted && lastEval === -1) {
+  let trainLoss = r.last.train?.loss ?? NaN, testLoss = r.last.test?.loss ?? NaN;
+  if (r.interrupted && !r.last.test) {
+    // stopped before its first evaluation: measure anyway, for the summary
     trainLoss = evaluate(model, o.split.train, o.evalBatches);
     testLoss = evaluate(model, o.split.test, o.evalBatches);
   }
-  return { model, params: model.numParameters(), steps: step, trainLoss, testLoss, bestTestLoss, seconds: o.runDir.elapsed(), losses, interrupted };
+  return { model, params: model.numParameters(), steps: r.steps, trainLoss, testLoss, bestTestLoss: r.best, seconds: r.seconds, losses: r.losses, interrupted: r.interrupted };
 }

@@ -5,6 +5,7 @@ import { noGrad } from '../../engine/autograd.js';
 import { KVCache, type GPT, type AttentionLayer } from '../../models/gpt.js';
 import { loadCheckpoint } from '../../io/checkpoint.js';
 import { RunDir } from '../../io/rundir.js';
+import { checkRunDir } from '../../train/fresh.js';
 import { Progress } from '../../io/progress.js';
 import { formatTable } from '../../util/format.js';
 import { CharData, loadText } from './data.js';
@@ -15,7 +16,7 @@ import { train, type TrainResult } from './train.js';
 export const KIND = 'chargpt';
 
 export interface ChargptFlags extends ModelFlags {
-  input?: string; out?: string; seed: number; resume: boolean; json: boolean; quiet: boolean;
+  input?: string; out?: string; seed: number; resume: boolean; force?: boolean; json: boolean; quiet: boolean;
   sampleOnly: boolean; evalOnly: boolean; reportKv: boolean; kvTokens?: number; numSamples: number; sampleLen: number; prompt?: string; temperature: number; topK: number;
 }
 
@@ -54,6 +55,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   if (o.sampleOnly) return sampleOnly(run, o);
   if (o.evalOnly) return evalOnly(run, o);
   if (o.resume && !run.exists('latest.safetensors')) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')}`);
+  checkRunDir(run, o); // a finished run is not replaced by accident
 
   const { text, path } = await loadText(o.input, log);
   const data = new CharData(text, shape.blockSize);
@@ -73,7 +75,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   log(`chargpt: ${data.train.length + data.val.length} characters, vocab ${data.vocabSize}, ${o.attention}${config.pos === 'rope' ? ' + RoPE' : ''}, ${model.numParams().toLocaleString('en-US')} parameters, run dir ${run.dir}`);
   const B = settings.batchSize, T = config.blockSize;
   const res: TrainResult = await train({
-    model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run, resume: o.resume, quiet: o.quiet, log,
+    model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run, resume: o.resume, force: o.force, quiet: o.quiet, log,
     trainLoss: (g) => {
       const { x, y } = data.batch('train', B, T, g);
       return model.forward(x, y).loss!; // (B, T) targets -> scalar

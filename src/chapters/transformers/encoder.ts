@@ -5,6 +5,7 @@ import { noGrad } from '../../engine/autograd.js';
 import { crossEntropy } from '../../engine/ops/nn.js';
 import type { GPT, AttentionLayer } from '../../models/gpt.js';
 import { RunDir } from '../../io/rundir.js';
+import { checkRunDir } from '../../train/fresh.js';
 import { CharData, loadText } from './data.js';
 import { buildModel } from './model.js';
 import { CONFIG_KEYS, settingsFromFlags, type ModelFlags } from './presets.js';
@@ -114,7 +115,7 @@ function evaluate(model: GPT<AttentionLayer>, data: CharData, base: Baselines, s
 }
 
 export interface EncoderFlags extends ModelFlags {
-  input?: string; out?: string; seed: number; resume: boolean; json: boolean; quiet: boolean; mapLength: number;
+  input?: string; out?: string; seed: number; resume: boolean; force?: boolean; json: boolean; quiet: boolean; mapLength: number;
 }
 
 const log = (m: string) => console.error(m);
@@ -124,6 +125,7 @@ export async function runEncoder(o: EncoderFlags): Promise<number> {
   const { model: shape, train: settings } = settingsFromFlags(o);
   const run = new RunDir(o.out ?? `runs/encoder-${o.preset}`);
   if (o.resume && !run.exists('latest.safetensors')) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')}`);
+  checkRunDir(run, o); // a finished run is not replaced by accident
   const { text, path } = await loadText(o.input, log);
   const data = new CharData(text, shape.blockSize);
   const gen = new Generator(o.seed);
@@ -134,7 +136,7 @@ export async function runEncoder(o: EncoderFlags): Promise<number> {
   const B = settings.batchSize, T = config.blockSize;
   log(`encoder: ${data.train.length + data.val.length} characters, vocab ${data.vocabSize} + [MASK], ${o.attention}, bidirectional, ${model.numParams().toLocaleString('en-US')} parameters, run dir ${run.dir}`);
   const res = await train({
-    model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run, resume: o.resume, quiet: o.quiet, log,
+    model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run, resume: o.resume, force: o.force, quiet: o.quiet, log,
     trainLoss: (g) => {
       const batch = maskBatch(data, 'train', B, T, g);
       return crossEntropy(model.forward(batch.x).logits, batch.y, { ignoreIndex: -1 }); // masked positions only

@@ -8,6 +8,8 @@ import { writeShard } from '../../../src/chapters/gpt2/data.js';
 import { GradpathError } from '../../../src/util/errors.js';
 import { checkMemory, countParams, GPT2, GPT2_PRESETS, padVocab } from '../../../src/chapters/gpt2/model.js';
 import { trainGPT2, type TrainOptions } from '../../../src/chapters/gpt2/train.js';
+import { loadCheckpoint } from '../../../src/io/checkpoint.js';
+import { RunDir } from '../../../src/io/rundir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt2-train-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,6 +52,25 @@ test('train: interrupted and resumed gives exactly the losses of an uninterrupte
   assert.deepEqual([...first.losses, ...second.losses], straight);
   // a resume with another configuration is refused
   await assert.rejects(() => trainGPT2(options('resumed', { resume: true, batchSize: 2 })), /another configuration: batchSize/);
+});
+
+test('train: samples at the end unless told not to; per-step loss is a batch event; best.safetensors is the model only', async () => {
+  const at: number[] = [];
+  await trainGPT2(options('ends', { maxSteps: 4, evalEvery: 2 }), { onSample: (step) => at.push(step) });
+  assert.deepEqual(at, [3]); // hooks count steps from 0: the last of 4
+  const events = new RunDir(join(dir, 'ends')).readMetrics();
+  assert.deepEqual(events.filter((e) => e.split === 'batch').map((e) => e.step), [1, 2, 3, 4]);
+  assert.deepEqual(events.filter((e) => e.split === 'val').map((e) => e.step), [2, 4]);
+  assert.ok(events.every((e) => e.split === 'batch' || e.split === 'val'));
+  const best = loadCheckpoint(join(dir, 'ends', 'best.safetensors'));
+  assert.equal(best.optimizer, undefined);
+  assert.equal(best.rng, undefined);
+  assert.ok(loadCheckpoint(join(dir, 'ends', 'latest.safetensors')).optimizer);
+  const none: number[] = [];
+  await trainGPT2(options('no-sample', { maxSteps: 2, sampleAtEnd: false }), { onSample: (step) => none.push(step) });
+  assert.deepEqual(none, []);
+  // the finished run is not replaced by accident
+  await assert.rejects(() => trainGPT2(options('ends', { maxSteps: 2 })), /already holds a run; continue it with --resume, or start over \(replacing it\) with --force/);
 });
 
 test('model: parameter count, padding and memory refusal', () => {

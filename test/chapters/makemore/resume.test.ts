@@ -38,3 +38,15 @@ test('--resume without a checkpoint, or with another model type, is refused and 
   assert.equal(readFileSync(dir.path('config.json'), 'utf8'), config);
   assert.deepEqual(readFileSync(dir.path('latest.safetensors')), latest);
 });
+
+test('a new run in a directory that holds one is refused (nothing touched); force replaces it', async () => {
+  const dir = new RunDir(tempDir());
+  await train({ ...base, type: 'mlp', maxSteps: 4, runDir: dir });
+  const latest = readFileSync(dir.path('latest.safetensors')), metrics = readFileSync(dir.path('metrics.jsonl'), 'utf8');
+  await assert.rejects(() => train({ ...base, type: 'mlp', maxSteps: 8, runDir: dir }), /already holds a run; continue it with --resume, or start over \(replacing it\) with --force/);
+  assert.deepEqual(readFileSync(dir.path('latest.safetensors')), latest);
+  assert.equal(readFileSync(dir.path('metrics.jsonl'), 'utf8'), metrics);
+  const again = await train({ ...base, type: 'mlp', maxSteps: 2, runDir: dir, force: true });
+  assert.equal(again.steps, 2);
+  assert.ok(dir.readMetrics().every((e) => e.step <= 2));
+});

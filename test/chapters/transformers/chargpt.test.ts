@@ -32,6 +32,11 @@ test('chargpt: training a tiny model on a tiny text lowers the loss', async () =
   // 14 characters: a uniform guess costs ln 14 = 2.64 nats
   assert.ok(val < first && val < 0.65 * Math.log(14), `loss ${first} -> val ${val}`);
   assert.ok(statSync(join(out, 'best.safetensors')).size > 0);
+  // best holds the model only; latest everything a resume needs
+  const best = loadCheckpoint(join(out, 'best.safetensors')), latest = loadCheckpoint(join(out, 'latest.safetensors'));
+  assert.ok(best.optimizer === undefined && best.rng === undefined && latest.optimizer !== undefined && latest.rng !== undefined);
+  // a second run into the same directory is refused, unless forced
+  await assert.rejects(runChargpt(flags([...tiny, '-o', out, '--max-iters', '2'])), /already holds a run; continue it with --resume, or start over/);
 });
 
 test('chargpt --eval-only: the exact loss over every window of both splits', async () => {

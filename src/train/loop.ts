@@ -1,0 +1,173 @@
+/**
+ * The one training loop every chapter runs (makemore, chargpt and the encoder, GPT-2, grokking).
+ * A chapter hands in its model, optimizer and a function that returns the loss of one micro-batch;
+ * the loop does the rest, in this order each step:
+ *
+ *   lr from the schedule -> zero grads -> for each micro-batch: forward, backward (scaled by
+ *   1/accumSteps) -> afterBackward hook -> clip -> optimizer step -> batch event -> onStep ->
+ *   evaluate (every evalEvery, and after the last step): metrics, best.safetensors on improvement,
+ *   latest.safetensors -> Ctrl-C? save latest and stop.
+ *
+ * best.safetensors holds the model only (weights, buffers, configuration: what sampling and
+ * evaluation load); latest.safetensors holds everything a resume needs (optimizer, generator,
+ * step, the best value so far, chapter state), and a resume continues bit for bit.
+ *
+ * Room left for what comes next:
+ * - distributed data parallel: `afterBackward` is where gradients are all-reduced (one call per
+ *   step; a bucketed version hooks parameters as backward finishes them); `loss` draws each rank's
+ *   own shard of the batch. An optimizer whose state is sharded (ZeRO) is just another Optimizer
+ *   here; its stateDict is then this rank's shard, and `saveLatest` below becomes one writer per
+ *   rank (latest.rank<r>.safetensors), with only rank 0 writing metrics and best.
+ * - other chapters: full-batch epochs are steps whose `loss` takes the whole set (grokking);
+ *   accuracy or any other metric is just another field of an evaluation; `best` can maximise;
+ *   `stopWhen` stops early.
+ */
+import { noGrad } from '../engine/autograd.js';
+import { BufferPool } from '../engine/pool.js';
+import { clipGradNorm, gradNorm } from '../optim/schedule.js';
+import { Progress } from '../io/progress.js';
+import { GradpathError } from '../util/errors.js';
+import { interruptRequested, watchInterrupt, yieldToEventLoop } from '../util/interrupt.js';
+import { claimRunDir } from './fresh.js';
+import { loadTrainingState, saveTrainingState } from './state.js';
+import type { Evaluation, EvalSplit, LoopOptions, LoopResult, StepInfo } from './options.js';
+
+export type { Evaluation, EvalSplit, LoopOptions, LoopResult, MicroStep, StepInfo } from './options.js';
+
+export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
+  const { model, optimizer, run } = o;
+  const log = o.log ?? (() => {});
+  const accumSteps = o.accumSteps ?? 1;
+  if (!(Number.isInteger(accumSteps) && accumSteps >= 1)) throw new GradpathError(`gradient accumulation needs a whole number of micro-batches >= 1; got ${accumSteps}`);
+  const bestBy = { split: 'val' as EvalSplit, metric: 'loss', mode: 'min' as 'min' | 'max', ...o.best };
+  const better = (a: number, b: number) => (bestBy.mode === 'min' ? a < b : a > b);
+  const logEvery = o.logEvery ?? 10;
+
+  // --- where the run starts: a resume loads everything before anything is written
+  let step = 0;
+  let best = bestBy.mode === 'min' ? Infinity : -Infinity;
+  if (o.resume) {
+    if (!run) throw new GradpathError('resume needs a run directory');
+    const path = run.path('latest.safetensors');
+    if (!run.exists('latest.safetensors')) throw new GradpathError(`--resume: no checkpoint in ${run.dir} (latest.safetensors); train without --resume first`);
+    const got = loadTrainingState(path, { model, optimizer, generator: o.generator, kind: o.kind, config: o.config, configKeys: o.configKeys ?? [] });
+    step = got.step;
+    if (typeof got.extra.best === 'number') best = got.extra.best;
+    o.extraState?.load(got.extra, step);
+    run.resumeAt(step, Number(got.extra.elapsed ?? 0));
+    log(`resuming from ${path} at step ${step}`);
+  } else if (run) {
+    claimRunDir(run, o);
+    run.writeText('metrics.jsonl', '');
+  }
+  run?.writeConfig({ kind: o.kind, ...o.config, ...o.configNotes });
+  watchInterrupt();
+
+  let savedAt = -1;
+  const saveLatest = () => {
+    if (!run || savedAt === step) return;
+    // one writer here; with a sharded optimizer, one per rank (see the top of this file)
+    saveTrainingState(run.path('latest.safetensors'), {
+      model, optimizer, generator: o.generator, step, kind: o.kind, config: o.config,
+      extra: { ...o.extraState?.save(), best, elapsed: run.elapsed() },
+    });
+    savedAt = step;
+  };
+
+  const progress = o.progress ? new Progress({ total: o.maxSteps, label: o.progress.label, quiet: o.progress.quiet }) : null;
+  const say = (m: string) => (progress ? progress.log(m) : log(m));
+  // every step reuses the last one's storage: fresh memory costs milliseconds per MB on these VMs
+  const pool = o.pool ? new BufferPool() : undefined;
+  const inPool = <T>(fn: () => T): T => (pool ? pool.run(fn) : fn());
+
+  let last: Evaluation = {};
+  let evaluatedAt = -1;
+  const evaluateAndKeepBest = (record = true): boolean => {
+    const evaluation = noGrad(() => {
+      model.eval();
+      try {
+        return o.evaluate!({ step, pool });
+      } finally {
+        model.train();
+      }
+    });
+    last = evaluation;
+    evaluatedAt = step;
+    if (record) for (const [split, metrics] of Object.entries(evaluation)) run?.log({ step, split, ...metrics });
+    const value = evaluation[bestBy.split]?.[bestBy.metric];
+    const improved = value !== undefined && better(value, best);
+    if (improved) {
+      best = value;
+      if (run) saveTrainingState(run.path('best.safetensors'), { model, step, kind: o.kind, config: o.config, extra: { ...evaluation } });
+    }
+    const line = `step ${step}: ${describe(evaluation)}${improved && run ? ' (best, saved)' : ''}`;
+    // the final result shows even without a progress display; the ones along the way only with it
+    if (step === o.maxSteps && (!progress || o.progress?.quiet)) log(line);
+    else say(line);
+    o.onEvaluate?.(step, evaluation, improved);
+    // CURVES: the pictures helper's writeRunCurves(run) (io/curves.ts) is called here, after every evaluation
+    if (o.checkpointEvery === undefined) saveLatest();
+    return o.stopWhen?.(step, evaluation) ?? false;
+  };
+
+  const startStep = step, startedAt = Date.now();
+  const losses: number[] = [];
+  let smoothed = NaN, interrupted = false, stoppedEarly = false;
+  model.train();
+  while (step < o.maxSteps) {
+    const t0 = performance.now(), cpu0 = process.cpuUsage();
+    const lr = o.schedule ? o.schedule(step) : optimizer.lr;
+    if (o.schedule) optimizer.setLearningRate(lr);
+    inPool(() => optimizer.zeroGrad()); // with a pool, last step's gradients go back to it
+    let lossSum = 0;
+    for (let micro = 0; micro < accumSteps; micro++) {
+      const at = { step, micro, accumSteps };
+      inPool(() => {
+        const loss = o.loss(at);
+        lossSum += loss.item();
+        // gradients add up over micro-batches: scaled, they average as one big batch's would
+        (accumSteps > 1 ? loss.mul(1 / accumSteps) : loss).backward();
+      });
+      pool?.reset(); // the activations are dead; the gradients (kept by backward) live on
+      if (micro === accumSteps - 1) o.afterBackward?.(at);
+    }
+    const params = model.parameters();
+    const norm = o.gradClip && o.gradClip > 0 ? clipGradNorm(params, o.gradClip) : gradNorm(params);
+    optimizer.step();
+    step++;
+    const cpu = process.cpuUsage(cpu0);
+    const info: StepInfo = { step, loss: lossSum / accumSteps, lr, gradNorm: norm, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    losses.push(info.loss);
+    smoothed = Number.isNaN(smoothed) ? info.loss : 0.9 * smoothed + 0.1 * info.loss;
+    if (logEvery > 0 && (step % logEvery === 0 || step === o.maxSteps)) {
+      run?.log({ step, split: 'batch', loss: info.loss, lr, grad_norm: norm, ...o.stepMetrics?.(info) });
+    }
+    o.onStep?.(info);
+    progress?.update(step, o.progress?.metrics?.(info, smoothed) ?? { loss: smoothed, lr });
+    const due = (o.evalEvery ?? 0) > 0 && step % o.evalEvery! === 0;
+    if (o.evaluate && (due || step === o.maxSteps || o.evalAt?.(step)) && evaluateAndKeepBest()) {
+      stoppedEarly = true;
+      break;
+    }
+    if (o.checkpointEvery && step % o.checkpointEvery === 0) saveLatest();
+    await yieldToEventLoop(); // the loop is synchronous: let a Ctrl-C (SIGINT) handler run
+    if (interruptRequested() || o.stopRequested?.()) {
+      interrupted = true;
+      break;
+    }
+  }
+  progress?.done();
+  // a resume that found the run already finished still reports its evaluation (logged once already)
+  if (!interrupted && !stoppedEarly && o.evaluate && evaluatedAt !== step) evaluateAndKeepBest(step > startStep);
+  saveLatest();
+  if (interrupted && run) log(`interrupted at step ${step}: state saved to ${run.path('latest.safetensors')}; continue with --resume`);
+  const seconds = run ? run.elapsed() : (Date.now() - startedAt) / 1000;
+  return { steps: step, startStep, losses, last, best, interrupted, stoppedEarly, seconds, secondsPerStep: (Date.now() - startedAt) / 1000 / Math.max(1, step - startStep) };
+}
+
+/** "train loss 1.2345, val loss 1.3456 acc 0.4120" */
+function describe(e: Evaluation): string {
+  return Object.entries(e)
+    .map(([split, m]) => `${split} ${Object.entries(m).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ')}`)
+    .join(', ');
+}
