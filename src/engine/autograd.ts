@@ -1,6 +1,6 @@
 import { GradpathError } from '../util/errors.js';
 import type { Tensor } from './tensor.js';
-import { derivatives, intoRules, type IntoRule, type OpName } from './derivatives.js';
+import { derivatives, intoRules, type IntoRule, type OpName, type Rule, type Saved } from './derivatives.js';
 import { PendingGrads } from './pending-grads.js';
 
 /**
@@ -8,12 +8,14 @@ import { PendingGrads } from './pending-grads.js';
  * output: which rule (by name, looked up in derivatives.ts), which inputs, and anything the
  * rule needs saved. backward() walks the nodes in reverse topological order.
  */
-export interface Node {
-  op: OpName;
-  inputs: Tensor[];
-  /** Whatever the op's derivative rule needs besides inputs and output (dims, masks, ...). */
-  saved: any;
-}
+export type Node = {
+  [K in OpName]: {
+    op: K;
+    inputs: Tensor[];
+    /** Whatever the op's derivative rule needs besides inputs and output (dims, masks, ...). */
+    saved: Saved[K];
+  };
+}[OpName];
 
 let gradDisabled = 0;
 let anomalyMode = false;
@@ -47,11 +49,11 @@ function checkFinite(what: string, t: Tensor): void {
 }
 
 /** Called by every op: attaches a Node to `out` when any input needs a gradient. */
-export function record(out: Tensor, op: OpName, inputs: Tensor[], saved: any = null): Tensor {
+export function record<K extends OpName>(out: Tensor, op: K, inputs: Tensor[], ...saved: Saved[K] extends null ? [] : [Saved[K]]): Tensor {
   if (anomalyMode && out.dtype === 'float32') checkFinite(`${op} (forward)`, out);
   if (gradDisabled === 0 && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = { op, inputs, saved };
+    out.node = { op, inputs, saved: saved[0] ?? null } as Node;
   }
   return out;
 }
@@ -103,12 +105,14 @@ export function backward(root: Tensor, grad?: Tensor): void {
         continue;
       }
       const { op, inputs, saved } = t.node;
+      // TypeScript cannot tie a rule to its op's saved type through a union: node.saved is op's
+      const rule = derivatives[op] as Rule<OpName>;
       // a rule that can add a gradient straight into the input's pending one (embedding's scatter-add)
-      const into = (intoRules as Partial<Record<OpName, IntoRule>>)[op];
+      const into = intoRules[op] as IntoRule<OpName> | undefined;
       const direct = inputs.map((x) => (into && x.requiresGrad ? pending.writable(x, g) : undefined));
       direct.forEach((acc, i) => acc && into!(g, inputs, t, saved, i, acc));
       const needRule = inputs.some((x, i) => x.requiresGrad && !direct[i]);
-      const inputGrads = needRule ? derivatives[op](g, inputs, t, saved) : [];
+      const inputGrads = needRule ? rule(g, inputs, t, saved) : [];
       inputs.forEach((x, i) => {
         const gx = inputGrads[i];
         if (!gx || !x.requiresGrad || direct[i]) return;

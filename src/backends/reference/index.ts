@@ -1,5 +1,5 @@
 import type { Backend, ReduceOp } from '../backend.js';
-import { binary, geluBackward, geluWithTanh, unary } from './elementwise.js';
+import { binary, geluBackward, geluForward, unary } from './elementwise.js';
 import { crossEntropyRows } from './xent.js';
 import { matmul } from './matmul.js';
 import { layerNorm, layerNormBackward } from './layernorm.js';
@@ -159,7 +159,7 @@ export const referenceBackend: Backend = {
   layerNorm,
   layerNormBackward,
   adam,
-  geluForward: geluWithTanh,
+  geluForward,
   geluBackward,
   crossEntropyRows,
 };
