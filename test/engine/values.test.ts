@@ -41,6 +41,16 @@ test('shape ops keep values in order', () => {
   assert.deepEqual(x.matmul(x.T).tolist(), [[5, 14], [14, 50]]);
 });
 
+test('cat keeps int32 tensors int32 (token sequences) and promotes a mix to float32', () => {
+  const a = arange(4).reshape(2, 2), b = arange(2).reshape(2, 1);
+  const ints = cat([a.T, b], 1);
+  assert.equal(ints.dtype, 'int32');
+  assert.deepEqual(ints.tolist(), [[0, 2, 0], [1, 3, 1]]);
+  const mixed = cat([a, b.float().mul(0.5)], 1);
+  assert.equal(mixed.dtype, 'float32');
+  assert.deepEqual(mixed.tolist(), [[0, 1, 0], [2, 3, 0.5]]);
+});
+
 test('layer_norm normalises each row', () => {
   const y = layerNorm(tensor([[1, 2, 3, 4]]), null, null, 0);
   const v = Array.from(y.values());

@@ -16,7 +16,7 @@ import { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from './el
 import { binary, copyStrided, layerNorm, layerNormBackward, reduce, sumSquares, type PassKernels } from './passes.js';
 import { WA, type WasmGlobal } from './wasm-api.js';
 
-export { matmul, matmulJs, setCutoffs } from './matmul.js';
+export { matmul, setCutoffs } from './matmul.js';
 export { adam } from './adam.js';
 export { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from './elementwise.js';
 export { binary, copyStrided, layerNorm, layerNormBackward, reduce, sumSquares } from './passes.js';
