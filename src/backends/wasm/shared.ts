@@ -14,6 +14,8 @@ export type Sgemm = (m: number, n: number, k: number, a: number, ars: number, ac
  * nothing) and counts itself done, so the job words are never rewritten under a worker.
  */
 export const GEN = 0, PENDING = 1, ERROR = 2, NEXT = 3;
+/** Workers that have started and are waiting for jobs; a worker whose kernels failed to load sets START_FAILED. */
+export const READY = 29, START_FAILED = 30;
 /** Job description shared by all threads (pointers are byte offsets, strides in elements). */
 export const J_M = 4, J_N = 5, J_K = 6, J_A = 7, J_ARS = 8, J_ACS = 9, J_ABS = 10,
   J_B = 11, J_BRS = 12, J_BCS = 13, J_BBS = 14, J_C = 15, J_CBS = 16, J_LDC = 17,
