@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,9 @@ const indexUrl = new URL('../../src/index.js', import.meta.url).href;
 const stateUrl = new URL('../../src/backends/wasm/state.js', import.meta.url).href;
 
 function runNode(args: string[], env: Record<string, string> = {}) {
-  const res = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30000, env: { ...process.env, GRADPATH_BACKEND: '', ...env } });
+  const base = { ...process.env };
+  delete base.GRADPATH_BACKEND;
+  const res = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30000, env: { ...base, ...env } });
   assert.equal(res.signal, null, `timed out: something kept the process alive\n${res.stderr}`);
   assert.equal(res.status, 0, res.stderr);
   return res;
@@ -61,6 +63,22 @@ test('GRADPATH_BACKEND picks the backend at first use; an unknown name warns in 
   const odd = runNode(['--input-type=module', '-e', script], { GRADPATH_BACKEND: 'cuda' });
   assert.equal(odd.stdout.trim(), 'wasm started');
   assert.equal(odd.stderr, "gradpath: unknown GRADPATH_BACKEND 'cuda' (use wasm or reference); using wasm\n");
+});
+
+test('without built kernels the default falls back to the reference backend with a one-line warning', () => {
+  // a copy of the compiled library with no kernels/ beside it
+  const dir = mkdtempSync(join(tmpdir(), 'gradpath-nokernels-'));
+  try {
+    cpSync(fileURLToPath(new URL('../../src/', import.meta.url)), join(dir, 'src'), { recursive: true });
+    const index = new URL(`file://${join(dir, 'src', 'index.js')}`).href;
+    const script = `const g = await import(${JSON.stringify(index)});
+      console.log(JSON.stringify(g.tensor([[1, 2]]).matmul(g.tensor([[3], [4]])).tolist()), g.getBackend().name);`;
+    const res = runNode(['--input-type=module', '-e', script]);
+    assert.equal(res.stdout.trim(), '[[11]] reference');
+    assert.match(res.stderr, /^gradpath: WebAssembly kernels unavailable \(wasm backend: cannot read the kernels in .*\); using the slower reference backend\. Run `npm run build` to build them\.\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('setBackend and withBackend switch every op, and withBackend restores the previous one', () => {
