@@ -23,7 +23,8 @@ export interface Saved {
   maskedFill: Float32Array;
   /** the input's shape with the reduced dims set to 1 */
   sum: { kept: number[] };
-  extreme: { kept: number[] };
+  /** which extreme (for printing only), and the kept shape as for sum */
+  extreme: { kept: number[]; op: 'max' | 'min' };
   softmax: null;
   /** the scale applied before the softmax */
   attentionSoftmax: number;

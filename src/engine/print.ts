@@ -23,7 +23,7 @@ function gradFnName(node: Node, out: Tensor): string {
     case 'max': return 'MaximumBackward0';
     case 'min': return 'MinimumBackward0';
     case 'sum': return out.ndim === 0 ? 'SumBackward0' : 'SumBackward1';
-    case 'extreme': return out.ndim === 0 ? 'MaxBackward1' : 'MaxBackward0';
+    case 'extreme': return `${node.saved.op === 'max' ? 'Max' : 'Min'}Backward${out.ndim === 0 ? 1 : 0}`;
     case 'contiguous': return 'CloneBackward0';
     case 'reshape': return 'ViewBackward0';
     case 'narrow': return 'SliceBackward0';

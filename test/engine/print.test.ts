@@ -8,11 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { Tensor, tensor, zeros, arange } from '../../src/engine/index.js';
+import { Tensor, tensor, zeros, arange, cat, crossEntropy } from '../../src/engine/index.js';
 
 const f = (a: number[]) => tensor(a);
 const ar = (n: number) => arange(n).float();
 const x = tensor([[1, 2], [3, 4]]).setRequiresGrad();
+const y = tensor([[1, -2], [3, 4]]).setRequiresGrad();
 
 const cases: [string, () => Tensor, string][] = [
   ["2x2 mm", () => tensor([[0.1, 0.2], [0.3, 0.4]]).setRequiresGrad().matmul(tensor([[1, 0], [0, 1]])),
@@ -73,6 +74,30 @@ const cases: [string, () => Tensor, string][] = [
     "tensor([[ 0.0000,  1.5000,  3.0000,  4.5000,  6.0000,  7.5000,  9.0000, 10.5000,\n         12.0000, 13.5000, 15.0000, 16.5000]], grad_fn=<MulBackward0>)"],
   ["wrap suffix", () => ar(11).mul(1.25).setRequiresGrad(),
     "tensor([ 0.0000,  1.2500,  2.5000,  3.7500,  5.0000,  6.2500,  7.5000,  8.7500,\n        10.0000, 11.2500, 12.5000], requires_grad=True)"],
+  ["grad_fn relu", () => y.relu(),
+    "tensor([[1., 0.],\n        [3., 4.]], grad_fn=<ReluBackward0>)"],
+  ["grad_fn softmax", () => y.softmax(-1),
+    "tensor([[0.9526, 0.0474],\n        [0.2689, 0.7311]], grad_fn=<SoftmaxBackward0>)"],
+  ["grad_fn log_softmax", () => y.logSoftmax(-1),
+    "tensor([[-0.0486, -3.0486],\n        [-1.3133, -0.3133]], grad_fn=<LogSoftmaxBackward0>)"],
+  ["grad_fn max all", () => y.max(),
+    "tensor(4., grad_fn=<MaxBackward1>)"],
+  ["grad_fn min dim", () => y.min(1),
+    "tensor([-2.,  3.], grad_fn=<MinBackward0>)"],
+  ["grad_fn narrow", () => y.narrow(1, 1, 1),
+    "tensor([[-2.],\n        [ 4.]], grad_fn=<SliceBackward0>)"],
+  ["grad_fn permute", () => y.permute(1, 0),
+    "tensor([[ 1.,  3.],\n        [-2.,  4.]], grad_fn=<PermuteBackward0>)"],
+  ["grad_fn cat", () => cat([y, y], 0),
+    "tensor([[ 1., -2.],\n        [ 3.,  4.],\n        [ 1., -2.],\n        [ 3.,  4.]], grad_fn=<CatBackward0>)"],
+  ["grad_fn pow", () => y.pow(2),
+    "tensor([[ 1.,  4.],\n        [ 9., 16.]], grad_fn=<PowBackward0>)"],
+  ["grad_fn tanh", () => y.tanh(),
+    "tensor([[ 0.7616, -0.9640],\n        [ 0.9951,  0.9993]], grad_fn=<TanhBackward0>)"],
+  ["grad_fn neg", () => y.neg(),
+    "tensor([[-1.,  2.],\n        [-3., -4.]], grad_fn=<NegBackward0>)"],
+  ["grad_fn cross entropy", () => crossEntropy(y, tensor(Int32Array.of(0, 1))),
+    "tensor(0.1809, grad_fn=<NllLossBackward0>)"],
 ];
 
 for (const [name, make, want] of cases) {
