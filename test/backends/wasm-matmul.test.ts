@@ -9,7 +9,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { initWasm, matmul, setCutoffs, shutdownWasm } from '../../src/backends/wasm/index.js';
+import { initWasm, matmul, setCutoffs, shutdownWasm, startWasm } from '../../src/backends/wasm/index.js';
+import { wasmState } from '../../src/backends/wasm/state.js';
 import { spawnSync } from 'node:child_process';
 import { matmul as reference } from '../../src/backends/reference/matmul.js';
 
@@ -131,6 +132,16 @@ test('plain-SIMD build (no relaxed SIMD; its own tile shape) is also correct', a
   for (const [m, k, n] of [[65, 257, 17], [127, 64, 127]]) {
     check(matmul, { batch: 2, m, k, n, transA: false, transB: true, aStride: -1, bStride: 0 }, r, 'plain threaded');
   }
+});
+
+test('startWasm is synchronous: a threaded job right after it waits for the workers to start', async () => {
+  await shutdownWasm();
+  const info = startWasm({ threads: 3 });
+  assert.equal(info.threads, 3);
+  assert.equal(wasmState()!.workers.length, 2);
+  setCutoffs(0, 0);
+  check(matmul, { batch: 2, m: 65, k: 33, n: 127, transA: false, transB: true, aStride: -1, bStride: -1 }, rng(7), 'fresh pool');
+  assert.equal(startWasm({ threads: 3 }), info, 'the same options reuse the running set-up');
 });
 
 test('a process that used the pool exits on its own (workers are unref\'d)', () => {
