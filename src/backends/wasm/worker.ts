@@ -18,14 +18,16 @@ const { module, adamModule, eltModule, memory, ctrl, index, gen: startGen } = wo
 };
 const p = new Int32Array(ctrl, 0, CTRL_INTS);
 const f = ctrlFloats(ctrl);
-let kernels;
+const instantiate = () => ({
+  sgemm: new WA.Instance(module, { env: { memory } }).exports.sgemm as Sgemm,
+  adam: new WA.Instance(adamModule, { env: { memory } }).exports.adam as AdamKernel,
+  elementwise: new WA.Instance(eltModule, { env: { memory } }).exports as unknown as ElementwiseKernels,
+});
+let kernels: ReturnType<typeof instantiate>;
 try {
-  kernels = {
-    sgemm: new WA.Instance(module, { env: { memory } }).exports.sgemm as Sgemm,
-    adam: new WA.Instance(adamModule, { env: { memory } }).exports.adam as AdamKernel,
-    elementwise: new WA.Instance(eltModule, { env: { memory } }).exports as unknown as ElementwiseKernels,
-  };
+  kernels = instantiate();
 } catch (err) {
+  // the main thread cannot see this worker's error event while it waits for it: say so in shared memory
   Atomics.store(p, START_FAILED, 1);
   Atomics.notify(p, READY);
   throw err;
