@@ -37,7 +37,7 @@ const K: f32 = 0.044715;
 }
 
 // out = 0.5 x (1 + t), th = t.
-export function gelu(x: usize, out: usize, th: usize, n: i32): void {
+export function geluForward(x: usize, out: usize, th: usize, n: i32): void {
   const half = f32x4.splat(0.5), one = f32x4.splat(1);
   const end = <usize>n << 2, end4 = <usize>(n & ~3) << 2;
   let o: usize = 0;
@@ -76,7 +76,7 @@ export function geluBackward(g: usize, x: usize, th: usize, dx: usize, n: i32): 
 // Cross-entropy rows of x (rows x cols) with targets t (i32): for each row whose target is not
 // `ignore`, writes lse (f64: log-sum-exp) and pm1 (f64: p_target - 1, from the other exps'
 // sum so it stays exact where p rounds to 1); with probs != 0 the row becomes its softmax.
-export function xentRows(x: usize, rows: i32, cols: i32, t: usize, ignore: i32, probs: i32, lse: usize, pm1: usize): void {
+export function crossEntropyRows(x: usize, rows: i32, cols: i32, t: usize, ignore: i32, probs: i32, lse: usize, pm1: usize): void {
   const end = <usize>cols << 2, end4 = <usize>(cols & ~3) << 2;
   for (let i = 0; i < rows; i++) {
     const y = load<i32>(t + (<usize>i << 2));

@@ -1,13 +1,17 @@
 /**
- * The primitive kernels a backend provides. Everything else in the engine (softmax, layer_norm,
- * cross_entropy, attention, every backward rule) is composed from these in TypeScript.
+ * The primitive kernels a backend provides. Most are general (elementwise with broadcasting,
+ * reductions along one axis, batched matmul, gather/scatter-add, strided copy); the rest are
+ * fused kernels for what a training step spends its time in: softmax and log_softmax, attention's
+ * scaled causal softmax, layer norm and its backward, GELU and its backward, cross-entropy rows,
+ * the Adam(W) step and the sum of squares for gradient clipping. Everything else in the engine
+ * (variance, batch norm, the other backward rules) is composed from these in TypeScript.
  *
  * Conventions: data is float32 in row-major typed arrays; a kernel reads its inputs and writes
  * every element of `out`, which never aliases an input. Shapes come as plain numbers so a
  * kernel needs no Tensor class: a backend is a table of loops.
  */
 
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'sigmoid' | 'relu' | 'gelu' | 'abs' | 'sign' | 'step' | 'recip';
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'sigmoid' | 'relu' | 'abs';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'max' | 'min' | 'eq' | 'gt' | 'lt' | 'ge';
 export type ReduceOp = 'sum' | 'max' | 'min';
 
@@ -29,7 +33,7 @@ export interface AdamStep {
 export interface Backend {
   readonly name: string;
 
-  /** out[i] = op(x[i]). 'step' is x > 0 ? 1 : 0 (relu's derivative); 'recip' is 1/x. */
+  /** out[i] = op(x[i]). */
   unary(op: UnaryOp, x: Float32Array, out: Float32Array): void;
 
   /**

@@ -6,11 +6,58 @@ import { softmaxBackward } from './ops/nn.js';
 import { floats, floatsUninit } from './pool.js';
 
 /**
- * All of backprop in one table. Each rule gets the output gradient g, the op's inputs, its
- * output and whatever the op saved, and returns one gradient per input (null: none needed).
- * Rules run under noGrad. Fused rules (softmax, logSoftmax, crossEntropy, layerNorm) say so.
+ * What each op saves for its backward rule, besides its inputs and output (null: nothing).
+ * The keys are every op that records a node; record() takes exactly this type for its op.
  */
-type Rule = (g: Tensor, inputs: Tensor[], out: Tensor, saved: any) => (Tensor | null)[];
+export interface Saved {
+  neg: null; exp: null; log: null; sqrt: null; tanh: null; sigmoid: null; relu: null; abs: null;
+  /** the input, and the tanh values the forward computed for each element */
+  gelu: { xv: Float32Array; th: Float32Array };
+  /** the exponent */
+  powScalar: number;
+  clamp: { min: number; max: number };
+  add: null; sub: null; mul: null; div: null; pow: null; max: null; min: null;
+  /** the condition as 0/1 floats, broadcast to the output's shape */
+  where: Float32Array;
+  /** the mask, repeating over the input's leading dims */
+  maskedFill: Float32Array;
+  /** the input's shape with the reduced dims set to 1 */
+  sum: { kept: number[] };
+  /** which extreme (for printing only), and the kept shape as for sum */
+  extreme: { kept: number[]; op: 'max' | 'min' };
+  softmax: null;
+  /** the scale applied before the softmax */
+  attentionSoftmax: number;
+  logSoftmax: null;
+  contiguous: null;
+  /** the input's shape */
+  reshape: number[];
+  /** the permutation */
+  permute: number[];
+  /** the input's shape */
+  expand: number[];
+  narrow: { dim: number; start: number };
+  cat: { dim: number; sizes: number[] };
+  matmul: null;
+  /** x viewed as (outer, n, inner), gathered along the middle axis by idx */
+  indexSelect: { dim: number; idx: Int32Array; outer: number; n: number; inner: number };
+  /** for each output element, the flat position in x it was read from */
+  gather: Int32Array;
+  /** the softmax of each row and p - 1 for its target (both null when no gradient was wanted) */
+  crossEntropy: { probs: Float32Array | null; pm1: Float64Array | null; t: Int32Array; N: number; C: number; ignore: number; count: number };
+  /** the input and each row's mean and reciprocal standard deviation */
+  layerNorm: { xv: Float32Array; mean: Float32Array; rstd: Float32Array; rows: number; C: number; hasWeight: boolean; hasBias: boolean };
+}
+
+export type OpName = keyof Saved;
+
+/**
+ * All of backprop in one table. Each rule gets the output gradient g, the op's inputs, its
+ * output and what the op saved, and returns one gradient per input (null: none needed).
+ * Rules run under noGrad. Fused rules (gelu, softmax, attentionSoftmax, logSoftmax,
+ * crossEntropy, layerNorm) say so.
+ */
+export type Rule<K extends OpName> = (g: Tensor, inputs: Tensor[], out: Tensor, saved: Saved[K]) => (Tensor | null)[];
 
 // fused: uses the tanh values the forward saved
 const gelugrad = (g: Tensor, xv: Float32Array, th: Float32Array): Tensor => {
@@ -20,9 +67,10 @@ const gelugrad = (g: Tensor, xv: Float32Array, th: Float32Array): Tensor => {
   return new Tensor(out, [...g.shape]);
 };
 
-const unary = (fn: (x: Tensor, out: Tensor) => Tensor): Rule => (g, [x], out) => [g.mul(fn(x, out))];
+/** For ops without saved values whose derivative is elementwise: g * d out / d x. */
+const unary = (fn: (x: Tensor, out: Tensor) => Tensor): Rule<OpName> => (g, [x], out) => [g.mul(fn(x, out))];
 
-export const derivatives = {
+export const derivatives: { [K in OpName]: Rule<K> } = {
   // elementwise unary: d out / d x
   neg: (g) => [g.neg()],
   exp: unary((_, y) => y),
@@ -32,11 +80,8 @@ export const derivatives = {
   sigmoid: unary((_, y) => y.mul(y.neg().add(1))),
   relu: unary((x) => x.gt(0)),
   gelu: (g, _inputs, _out, { xv, th }) => [gelugrad(g, xv, th)],
-  abs: unary((x) => sign(x)),
-  sign: () => [null],
-  step: () => [null],
-  recip: unary((x) => x.mul(x).pow(-1).neg()),
-  powScalar: (g, [x], _out, e: number) => [g.mul(x.pow(e - 1).mul(e))],
+  abs: unary((x) => x.gt(0).sub(x.lt(0))),
+  powScalar: (g, [x], _out, e) => [g.mul(x.pow(e - 1).mul(e))],
   clamp: (g, [x], _out, { min, max }) => [g.mul(x.ge(min).mul(x.lt(max).add(x.eq(max))))],
 
   // elementwise binary, with broadcasting undone by summing
@@ -47,12 +92,12 @@ export const derivatives = {
   pow: (g, [a, b], y) => [unbroadcast(g.mul(b).mul(a.pow(b.sub(1))), a.shape), unbroadcast(g.mul(y).mul(a.log()), b.shape)],
   max: (g, [a, b]) => [unbroadcast(g.mul(binaryRaw('ge', a, b)), a.shape), unbroadcast(g.mul(binaryRaw('lt', a, b)), b.shape)],
   min: (g, [a, b]) => [unbroadcast(g.mul(binaryRaw('ge', b, a)), a.shape), unbroadcast(g.mul(binaryRaw('lt', b, a)), b.shape)],
-  where: (g, [a, b], _out, cond: Float32Array) => {
+  where: (g, [a, b], _out, cond) => {
     const c = new Tensor(cond, [...g.shape]);
     return [unbroadcast(g.mul(c), a.shape), unbroadcast(g.mul(c.neg().add(1)), b.shape)];
   },
 
-  maskedFill: (g, [x], _out, mask: Float32Array) => {
+  maskedFill: (g, [x], _out, mask) => {
     const gv = g.floatValues(), d = floatsUninit(gv.length), period = mask.length;
     for (let i = 0, j = 0; i < d.length; i++, j = j + 1 === period ? 0 : j + 1) d[i] = mask[j] !== 0 ? 0 : gv[i];
     return [new Tensor(d, [...x.shape])];
@@ -63,24 +108,24 @@ export const derivatives = {
   extreme: (g, [x], out, { kept }) => {
     // split evenly between ties, like torch.amax
     const mask = x.eq(reshape(out, kept));
-    return [mask.mul(reshape(g, kept)).div(mask.sum(kept.map((d: number, i: number) => (d === 1 && x.shape[i] !== 1 ? i : -1)).filter((i: number) => i >= 0), true))];
+    return [mask.mul(reshape(g, kept)).div(mask.sum(kept.map((d, i) => (d === 1 && x.shape[i] !== 1 ? i : -1)).filter((i) => i >= 0), true))];
   },
   // fused: softmax' = y (g - sum(g y)), one pass per row (see softmaxBackward)
   softmax: (g, _inputs, y) => [softmaxBackward(g, y, 1)],
   // fused: scale * y * (g - sum(g y)); masked positions have y = 0 and get no gradient
-  attentionSoftmax: (g, _inputs, y, scale: number) => [softmaxBackward(g, y, scale)],
+  attentionSoftmax: (g, _inputs, y, scale) => [softmaxBackward(g, y, scale)],
   // fused: log_softmax' = g - softmax * sum(g)
   logSoftmax: (g, _inputs, y) => [g.sub(y.exp().mul(g.sum(-1, true)))],
 
   // views: route the gradient back to the original layout
   contiguous: (g) => [g],
-  reshape: (g, _inputs, _out, shape: number[]) => [reshape(g, shape)],
-  permute: (g, _inputs, _out, dims: number[]) => {
+  reshape: (g, _inputs, _out, shape) => [reshape(g, shape)],
+  permute: (g, _inputs, _out, dims) => {
     const inverse = new Array<number>(dims.length);
     dims.forEach((d, i) => (inverse[d] = i));
     return [g.permute(inverse)];
   },
-  expand: (g, _inputs, _out, shape: number[]) => [unbroadcast(g, shape)],
+  expand: (g, _inputs, _out, shape) => [unbroadcast(g, shape)],
   narrow: (g, [x], _out, { dim, start }) => [padNarrow(g, x.shape, dim, start)],
   cat: (g, _inputs, _out, { dim, sizes }) => g.split(sizes, dim),
 
@@ -96,7 +141,7 @@ export const derivatives = {
     getBackend().scatterAdd(g.floatValues(), outer, n, inner, idx, dx);
     return [new Tensor(dx, [...x.shape])];
   },
-  gather: (g, [x], _out, pos: Int32Array) => {
+  gather: (g, [x], _out, pos) => {
     const dx = floats(x.numel()), gv = g.floatValues();
     for (let i = 0; i < pos.length; i++) dx[pos[i]] += gv[i];
     return [new Tensor(dx, [...x.shape])];
@@ -105,13 +150,14 @@ export const derivatives = {
   // fused: d loss / d logits = (softmax - onehot) / count, zero for ignored targets; the
   // forward kept the softmax and, per row, p - 1 for the target
   crossEntropy: (g, [logits], _out, { probs, pm1, t, N, C, ignore, count }) => {
+    // probs and pm1 are kept whenever a gradient is wanted, which is when this rule runs
     const scale = g.item() / Math.max(count, 1);
     const d = floatsUninit(N * C);
     // the scaling is one backend pass (GPT-2's logits are 12.9M floats); then targets and ignored rows
-    getBackend().binary('mul', probs, [1], Float32Array.of(scale), [0], d, [N * C]);
+    getBackend().binary('mul', probs!, [1], Float32Array.of(scale), [0], d, [N * C]);
     for (let i = 0; i < N; i++) {
       if (t[i] === ignore) d.fill(0, i * C, (i + 1) * C);
-      else d[i * C + t[i]] = pm1[i] * scale;
+      else d[i * C + t[i]] = pm1![i] * scale;
     }
     return [new Tensor(d, [...logits.shape])];
   },
@@ -127,9 +173,7 @@ export const derivatives = {
     if (db) grads.push(new Tensor(db, [C]));
     return grads;
   },
-} satisfies Record<string, Rule>;
-
-export type OpName = keyof typeof derivatives;
+};
 
 /**
  * Adds input i's gradient straight into `acc` (a contiguous buffer that autograd owns) instead
@@ -137,9 +181,9 @@ export type OpName = keyof typeof derivatives;
  * a big one need not be materialised and then added (GPT-2's token embedding is 154 MB, hit by
  * 256 rows a step; attention's q, k and v are each a third of one tensor).
  */
-export type IntoRule = (g: Tensor, inputs: Tensor[], out: Tensor, saved: any, i: number, acc: Tensor) => void;
+export type IntoRule<K extends OpName> = (g: Tensor, inputs: Tensor[], out: Tensor, saved: Saved[K], i: number, acc: Tensor) => void;
 
-export const intoRules: Partial<Record<OpName, IntoRule>> = {
+export const intoRules: { [K in OpName]?: IntoRule<K> } = {
   indexSelect: (g, _inputs, _out, { idx, outer, n, inner }, _i, acc) => {
     getBackend().scatterAdd(g.floatValues(), outer, n, inner, idx, acc.data as Float32Array);
   },
@@ -148,10 +192,6 @@ export const intoRules: Partial<Record<OpName, IntoRule>> = {
     addInto(new Tensor(acc.data, g.shape, acc.strides, start * acc.strides[dim]), g);
   },
 };
-
-function sign(x: Tensor): Tensor {
-  return x.gt(0).sub(x.lt(0));
-}
 
 /** dB for A (..., m, k) @ B (k, n): fold all batch rows of A into one matmul. */
 function matmulGradB(g: Tensor, a: Tensor, b: Tensor): Tensor {

@@ -8,6 +8,7 @@ import * as V from './ops/view.js';
 import * as M from './ops/matmul.js';
 import * as I from './ops/indexing.js';
 import { floatsUninit, keepBuffer, recycle } from './pool.js';
+import { formatTensor } from './print.js';
 
 export type DType = 'float32' | 'int32';
 export type Scalar = number;
@@ -107,8 +108,14 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /** As PyTorch prints it: `tensor([[1.0000, 2.5000]], grad_fn=<MulBackward0>)` (see print.ts). */
   toString(): string {
-    return `Tensor(${shapeStr(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    return formatTensor(this);
+  }
+
+  /** console.log and util.inspect print the values (toString), not the internal fields. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return formatTensor(this);
   }
 
   // ---- autograd ----

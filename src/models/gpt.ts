@@ -2,6 +2,7 @@ import { GradpathError } from '../util/errors.js';
 import { Tensor } from '../engine/tensor.js';
 import { Generator, defaultGenerator } from '../util/random.js';
 import { arange } from '../engine/ops/create.js';
+import { cat } from '../engine/ops/view.js';
 import { crossEntropy, multinomial, topk } from '../engine/ops/nn.js';
 import { noGrad } from '../engine/autograd.js';
 import { Module } from '../nn/module.js';
@@ -225,7 +226,7 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
         const last = logits.narrow(1, logits.shape[1] - 1, 1).squeeze(1).div(temperature); // (B, vocab)
         const probs = restrictTopK(last, opts.topK).softmax(-1);
         const next = multinomial(probs, 1, opts.generator); // (B, 1)
-        seq = catInt(seq, next);
+        seq = cat([seq.int(), next], 1); // (B, T + 1)
       }
       this.train(wasTraining);
       return seq;
@@ -239,16 +240,5 @@ export function restrictTopK(logits: Tensor, k?: number): Tensor {
   if (!k || k >= V) return logits;
   const kth = topk(logits, k).values.narrow(-1, k - 1, 1); // (B, 1)
   return logits.maskedFill(logits.lt(kth), -Infinity);
-}
-
-function catInt(a: Tensor, b: Tensor): Tensor {
-  const [B, T] = a.shape, n = b.shape[1];
-  const out = new Int32Array(B * (T + n));
-  const av = a.intValues(), bv = b.intValues();
-  for (let i = 0; i < B; i++) {
-    out.set(av.subarray(i * T, (i + 1) * T), i * (T + n));
-    out.set(bv.subarray(i * n, (i + 1) * n), i * (T + n) + T);
-  }
-  return new Tensor(out, [B, T + n]);
 }
 

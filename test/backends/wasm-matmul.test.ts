@@ -9,7 +9,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { initWasm, matmul, matmulJs, setCutoffs, shutdownWasm } from '../../src/backends/wasm/index.js';
+import { initWasm, matmul, setCutoffs, shutdownWasm, startWasm } from '../../src/backends/wasm/index.js';
+import { wasmState } from '../../src/backends/wasm/state.js';
 import { spawnSync } from 'node:child_process';
 import { matmul as reference } from '../../src/backends/reference/matmul.js';
 
@@ -94,15 +95,6 @@ test('k = 0 gives zeros; empty outputs are fine', async () => {
   matmul(new Float32Array(0), new Float32Array(0), new Float32Array(0), 1, 0, 4, 3, false, false, 0, 0);
 });
 
-test('the small-problem JS path matches the reference', () => {
-  const r = rng(4);
-  for (const m of [1, 3, 17]) for (const k of [1, 3, 17]) for (const n of [1, 3, 17]) {
-    for (const transA of [false, true]) for (const transB of [false, true]) {
-      check(matmulJs, { batch: 2, m, k, n, transA, transB, aStride: 0, bStride: -1 }, r, 'js');
-    }
-  }
-});
-
 test('threaded results match single-threaded (row, column and batch splits)', async () => {
   const shapes: Case[] = [
     { batch: 1, m: 257, k: 127, n: 65, transA: false, transB: false, aStride: -1, bStride: -1 }, // split rows
@@ -140,6 +132,16 @@ test('plain-SIMD build (no relaxed SIMD; its own tile shape) is also correct', a
   for (const [m, k, n] of [[65, 257, 17], [127, 64, 127]]) {
     check(matmul, { batch: 2, m, k, n, transA: false, transB: true, aStride: -1, bStride: 0 }, r, 'plain threaded');
   }
+});
+
+test('startWasm is synchronous: a threaded job right after it waits for the workers to start', async () => {
+  await shutdownWasm();
+  const info = startWasm({ threads: 3 });
+  assert.equal(info.threads, 3);
+  assert.equal(wasmState()!.workers.length, 2);
+  setCutoffs(0, 0);
+  check(matmul, { batch: 2, m: 65, k: 33, n: 127, transA: false, transB: true, aStride: -1, bStride: -1 }, rng(7), 'fresh pool');
+  assert.equal(startWasm({ threads: 3 }), info, 'the same options reuse the running set-up');
 });
 
 test('a process that used the pool exits on its own (workers are unref\'d)', () => {

@@ -63,7 +63,17 @@ check('matmul transposed', (a, b) => a.T.matmul(b.T), [param([4, 3]), param([5, 
 check('matmul batched', (a, b) => a.matmul(b), [param([2, 3, 4]), param([2, 4, 5])]);
 check('matmul broadcast batch', (a, b) => a.matmul(b), [param([2, 1, 3, 4]), param([3, 4, 2])]);
 check('matmul (B,T,C)@(C,D)', (a, b) => a.matmul(b), [param([2, 3, 4]), param([4, 5])]);
-check('matmul vector', (a, b) => a.matmul(b), [param([3, 4]), param([4])]);
+// PyTorch's 1-D rules: dot product, a vector on either side (with and without batch dims)
+check('matmul (k)@(k) dot', (a, b) => a.matmul(b), [param([4]), param([4])]);
+check('matmul (k)@(k,n)', (a, b) => a.matmul(b), [param([4]), param([4, 3])]);
+check('matmul (k)@(B,k,n)', (a, b) => a.matmul(b), [param([4]), param([2, 4, 3])]);
+check('matmul (m,k)@(k)', (a, b) => a.matmul(b), [param([3, 4]), param([4])]);
+check('matmul (B,m,k)@(k)', (a, b) => a.matmul(b), [param([2, 3, 4]), param([4])]);
+// broadcast batch dims: each broadcast dim's gradient is summed
+check('matmul (2,1,3,4)@(5,4,6)', (a, b) => a.matmul(b), [param([2, 1, 3, 4]), param([5, 4, 6])]);
+check('matmul (m,k)@(B,k,n)', (a, b) => a.matmul(b), [param([3, 4]), param([2, 4, 5])]);
+check('matmul (B,1,m,k)@(1,C,k,n) transposed', (a, b) => a.matmul(b.transpose(-1, -2)), [param([2, 1, 3, 4]), param([1, 3, 5, 4])]);
+check('matmul non-contiguous (B,T,C)@(C,D)', (a, b) => a.transpose(0, 1).matmul(b), [param([3, 2, 4]), param([4, 5])]);
 
 // indexing
 check('embedding', (w) => embedding(w, tensor(new Int32Array([1, 0, 1, 3]), [2, 2])), [param([4, 3])]);

@@ -41,6 +41,35 @@ test('shape ops keep values in order', () => {
   assert.deepEqual(x.matmul(x.T).tolist(), [[5, 14], [14, 50]]);
 });
 
+test('cat keeps int32 tensors int32 (token sequences) and promotes a mix to float32', () => {
+  const a = arange(4).reshape(2, 2), b = arange(2).reshape(2, 1);
+  const ints = cat([a.T, b], 1);
+  assert.equal(ints.dtype, 'int32');
+  assert.deepEqual(ints.tolist(), [[0, 2, 0], [1, 3, 1]]);
+  const mixed = cat([a, b.float().mul(0.5)], 1);
+  assert.equal(mixed.dtype, 'float32');
+  assert.deepEqual(mixed.tolist(), [[0, 1, 0], [2, 3, 0.5]]);
+});
+
+test('matmul follows torch.matmul on 1-D operands and broadcast batch dims', () => {
+  const v = tensor([1, 2, 3]);
+  const dot = v.matmul(tensor([4, 5, 6]));
+  assert.deepEqual(dot.shape, []);
+  assert.equal(dot.item(), 32);
+  const m = arange(6).float().reshape(3, 2); // [[0, 1], [2, 3], [4, 5]]
+  assert.deepEqual(v.matmul(m).tolist(), [16, 22]); // (3) @ (3, 2) -> (2)
+  assert.deepEqual(m.T.matmul(v).tolist(), [16, 22]); // (2, 3) @ (3) -> (2)
+  assert.deepEqual(v.matmul(m.expand(4, 3, 2)).shape, [4, 2]);
+  assert.deepEqual(m.expand(4, 3, 2).matmul(tensor([1, -1])).tolist(), Array(4).fill([-1, -1, -1]));
+  assert.deepEqual(zeros([2, 1, 3, 4]).matmul(zeros([5, 4, 6])).shape, [2, 5, 3, 6]);
+  // each of the (2, 5) batch entries is its own product
+  const a = arange(2 * 3 * 4).float().reshape(2, 1, 3, 4), b = arange(5 * 4 * 6).float().reshape(5, 4, 6);
+  const c = a.matmul(b);
+  for (const [i, j] of [[0, 0], [1, 3], [1, 4]]) {
+    assert.deepEqual(c.narrow(0, i, 1).narrow(1, j, 1).reshape(3, 6).tolist(), a.narrow(0, i, 1).reshape(3, 4).matmul(b.narrow(0, j, 1).reshape(4, 6)).tolist());
+  }
+});
+
 test('layer_norm normalises each row', () => {
   const y = layerNorm(tensor([[1, 2, 3, 4]]), null, null, 0);
   const v = Array.from(y.values());
@@ -80,6 +109,8 @@ test('multinomial follows the probabilities; topk and one_hot', () => {
 test('user errors name the op and the values', () => {
   const err = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: Error) => e instanceof GradpathError && re.test(e.message), re.source);
   err(() => zeros([4, 3]).matmul(zeros([5, 2])), /^matmul: cannot multiply \[4, 3\] by \[5, 2\]: inner dimensions 3 and 5 differ$/);
+  err(() => zeros([3]).matmul(zeros([4])), /^matmul: cannot take the dot product of \[3\] and \[4\]: sizes 3 and 4 differ$/);
+  err(() => zeros([2, 3, 4]).matmul(zeros([5, 4, 2])), /^matmul: .*\[2\].*\[5\]/);
   err(() => crossEntropy(zeros([2, 27]), tensor(new Int32Array([31, 0]))), /^cross_entropy: target 31 is out of range for 27 classes$/);
   err(() => zeros([12]).reshape(5, 3), /^reshape: cannot view 12 elements \[12\] as \[5, 3\]$/);
   err(() => zeros([2, 3]).add(zeros([4])), /^add: cannot broadcast \[2, 3\] with \[4\]/);

@@ -9,16 +9,11 @@ export function fastTanh(x: number): number {
   return 1 - 2 / (e + 1);
 }
 
-/** GELU, tanh approximation (as in GPT-2). */
-export function gelu(x: number): number {
-  return 0.5 * x * (1 + fastTanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
-}
-
 /**
- * GELU over an array, also writing the tanh it computed for each element into `th`, so the
+ * GELU (tanh approximation, as in GPT-2) over an array, also writing the tanh it computed for each element into `th`, so the
  * backward needs no second exp (GELU is the costliest elementwise op of a GPT step).
  */
-export function geluWithTanh(x: Float32Array, out: Float32Array, th: Float32Array): void {
+export function geluForward(x: Float32Array, out: Float32Array, th: Float32Array): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     const t = fastTanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v));
@@ -44,11 +39,7 @@ export const unaryFns: Record<UnaryOp, (x: number) => number> = {
   tanh: fastTanh,
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   relu: (x) => (x > 0 ? x : 0),
-  gelu,
   abs: Math.abs,
-  sign: Math.sign,
-  step: (x) => (x > 0 ? 1 : 0),
-  recip: (x) => 1 / x,
 };
 
 export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
@@ -73,7 +64,6 @@ export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): void {
     case 'exp': for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]); return;
     case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0; return;
     case 'tanh': for (let i = 0; i < n; i++) out[i] = fastTanh(x[i]); return;
-    case 'gelu': for (let i = 0; i < n; i++) out[i] = gelu(x[i]); return;
     default: {
       const f = unaryFns[op];
       for (let i = 0; i < n; i++) out[i] = f(x[i]);

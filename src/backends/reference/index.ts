@@ -1,6 +1,6 @@
 import type { Backend, ReduceOp } from '../backend.js';
-import { binary, geluBackward, geluWithTanh, unary } from './elementwise.js';
-import { crossEntropyRows } from './xent.js';
+import { binary, geluBackward, geluForward, unary } from './elementwise.js';
+import { crossEntropyRows } from './cross-entropy.js';
 import { matmul } from './matmul.js';
 import { layerNorm, layerNormBackward } from './layernorm.js';
 import { adam } from './adam.js';
@@ -159,7 +159,7 @@ export const referenceBackend: Backend = {
   layerNorm,
   layerNormBackward,
   adam,
-  geluForward: geluWithTanh,
+  geluForward,
   geluBackward,
   crossEntropyRows,
 };

@@ -7,7 +7,7 @@
 import { addressOf, needState, runOnAllThreads, scratch } from './state.js';
 import { streamChunks } from './chunks.js';
 import { referenceBackend as ref } from '../reference/index.js';
-import { ELEMENT_UNIT, J_G, J_LEN, J_MOM, J_P, J_UNIT, J_VAR, KIND_GELU, KIND_GELU_BACKWARD, KIND_XENT, X_COLS, X_IGNORE, X_LOGITS, X_LSE,
+import { ELEMENT_UNIT, J_G, J_LEN, J_MOM, J_P, J_UNIT, J_VAR, KIND_GELU_FORWARD, KIND_GELU_BACKWARD, KIND_CROSS_ENTROPY, X_COLS, X_IGNORE, X_LOGITS, X_LSE,
   MIN_THREADED_ELEMENTS, X_PM1, X_PROBS, X_ROWS, X_TARGETS, runElementwiseUnits } from './shared.js';
 
 export type { ElementwiseKernels } from './shared.js';
@@ -27,7 +27,7 @@ function resident(...xs: Float32Array[]): number[] | null {
 function runGelu(kind: number, at: number[], n: number): void {
   const st = needState();
   if (st.threads === 1 || n < MIN_THREADED_ELEMENTS) {
-    if (kind === KIND_GELU) st.elementwise.gelu(at[0], at[1], at[2], n);
+    if (kind === KIND_GELU_FORWARD) st.elementwise.geluForward(at[0], at[1], at[2], n);
     else st.elementwise.geluBackward(at[0], at[1], at[2], at[3], n);
     return;
   }
@@ -38,9 +38,9 @@ function runGelu(kind: number, at: number[], n: number): void {
 
 export function geluForward(x: Float32Array, out: Float32Array, th: Float32Array): void {
   const at = resident(x, out, th);
-  if (at) return runGelu(KIND_GELU, at, x.length);
+  if (at) return runGelu(KIND_GELU_FORWARD, at, x.length);
   streamChunks(x.length, CHUNK, [{ data: x, in: true }, { data: out, out: true }, { data: th, out: true }], (state, [xp, op, tp], len) =>
-    state.elementwise.gelu(xp, op, tp, len));
+    state.elementwise.geluForward(xp, op, tp, len));
 }
 
 export function geluBackward(g: Float32Array, x: Float32Array, th: Float32Array, dx: Float32Array): void {
@@ -54,13 +54,13 @@ export function geluBackward(g: Float32Array, x: Float32Array, th: Float32Array,
 function runXent(xp: number, n: number, cols: number, tp: number, ignore: number, probs: boolean, lp: number, pp: number): void {
   const st = needState();
   if (st.threads === 1 || n * cols < MIN_THREADED_ELEMENTS || n < 2 * ROWS_PER_UNIT) {
-    st.elementwise.xentRows(xp, n, cols, tp, ignore, probs ? 1 : 0, lp, pp);
+    st.elementwise.crossEntropyRows(xp, n, cols, tp, ignore, probs ? 1 : 0, lp, pp);
     return;
   }
   const c = st.ctrl;
   c[X_LOGITS] = xp; c[X_ROWS] = n; c[X_COLS] = cols; c[X_TARGETS] = tp; c[X_IGNORE] = ignore; c[X_PROBS] = probs ? 1 : 0;
   c[X_LSE] = lp; c[X_PM1] = pp; c[J_UNIT] = ROWS_PER_UNIT;
-  runOnAllThreads(st, KIND_XENT, () => runElementwiseUnits(st.elementwise, c));
+  runOnAllThreads(st, KIND_CROSS_ENTROPY, () => runElementwiseUnits(st.elementwise, c));
 }
 
 export function crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,

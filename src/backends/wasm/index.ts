@@ -1,13 +1,17 @@
 /**
- * Loads the wasm kernels and starts the worker pool. `await initWasm()` once; after that the
- * synchronous `matmul` (same signature as Backend.matmul) runs on wasm SIMD + threads.
+ * The wasm backend: WebAssembly SIMD kernels (kernels/*.ts, compiled by `npm run build`) over
+ * one shared memory, run by this thread and a pool of worker threads. startWasm() sets it up
+ * synchronously (engine/device.ts calls it on the first op, so importing the library starts
+ * nothing); after that the kernels below have Backend's signatures and are synchronous: matmul,
+ * the Adam step, GELU and its backward, cross-entropy rows, attention's softmax, and the passes
+ * (broadcast arithmetic, sums, strided copies, layer norm) for operands in the shared memory.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { GradpathError } from '../../util/errors.js';
-import { CTRL_BYTES, CTRL_INTS, MAX_THREADS, ctrlFloats, type AdamKernel, type ElementwiseKernels, type Sgemm } from './shared.js';
+import { CTRL_BYTES, CTRL_INTS, GEN, MAX_THREADS, ctrlFloats, type AdamKernel, type ElementwiseKernels, type Sgemm } from './shared.js';
 import { matmul } from './matmul.js';
 import { BASE, align, installWasm, wasmState, type WasmState } from './state.js';
 import { Arena, MAX_PAGES } from './arena.js';
@@ -16,7 +20,7 @@ import { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from './el
 import { binary, copyStrided, layerNorm, layerNormBackward, reduce, sumSquares, type PassKernels } from './passes.js';
 import { WA, type WasmGlobal } from './wasm-api.js';
 
-export { matmul, matmulJs, setCutoffs } from './matmul.js';
+export { matmul, setCutoffs } from './matmul.js';
 export { adam } from './adam.js';
 export { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from './elementwise.js';
 export { binary, copyStrided, layerNorm, layerNormBackward, reduce, sumSquares } from './passes.js';
@@ -62,65 +66,69 @@ export function defaultThreads(): number {
   return Math.min(availableParallelism(), MAX_THREADS);
 }
 
-let pending: { threads: number; wantRelaxed: boolean; info: Promise<WasmInfo> } | null = null;
+let current: { threads: number; wantRelaxed: boolean; info: WasmInfo } | null = null;
 
 /**
- * Initialises (or re-initialises with different options) the wasm backend. Concurrent and
- * repeated calls with the same options share one set-up.
+ * Sets up the wasm backend (or sets it up again with different options), synchronously: the
+ * modules compile on this thread and the workers start in the background; the first job that
+ * needs them waits until they are ready (runOnAllThreads). Repeated calls with the same
+ * options return the running set-up. Throws when the kernels are not built.
  */
-export async function initWasm(opts: WasmOptions = {}): Promise<WasmInfo> {
+export function startWasm(opts: WasmOptions = {}): WasmInfo {
   const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), MAX_THREADS));
   const wantRelaxed = opts.relaxedSimd !== false;
-  const prev = pending;
-  if (prev && prev.threads === threads && prev.wantRelaxed === wantRelaxed) {
-    const info = await prev.info.catch(() => null);
-    if (info && pending === prev) return info;
-  }
-  const info = (async () => {
-    if (prev) await prev.info.catch(() => null); // never tear down a set-up still in progress
-    await teardown();
-    return setUp(threads, wantRelaxed);
-  })();
-  pending = { threads, wantRelaxed, info };
+  if (current && current.threads === threads && current.wantRelaxed === wantRelaxed && wasmState() !== null) return current.info;
+  stopWorkers();
+  current = null;
+  const info = setUp(threads, wantRelaxed);
+  current = { threads, wantRelaxed, info };
+  return info;
+}
+
+/** startWasm, then waits until every worker is ready (so a benchmark's first job is not a start-up). */
+export async function initWasm(opts: WasmOptions = {}): Promise<WasmInfo> {
+  const info = startWasm(opts);
+  await wasmState()!.ready;
   return info;
 }
 
 /** Stops the workers (they are unref'd, so this is optional: the process exits without it). */
 export async function shutdownWasm(): Promise<void> {
-  const prev = pending;
-  pending = null;
-  if (prev) await prev.info.catch(() => null);
-  await teardown();
-}
-
-async function teardown(): Promise<void> {
   const s = wasmState();
+  current = null;
   installWasm(null);
   if (s) await Promise.all(s.workers.map((w) => w.terminate()));
 }
 
-async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
-  // Node 20's V8 ships relaxed SIMD behind a flag; it must be set before compiling.
-  setFlagsFromString('--experimental-wasm-relaxed-simd');
-  const dir = new URL('../../../kernels/', import.meta.url);
-  let bytes: Buffer, adamBytes: Buffer, eltBytes: Buffer, passBytes: Buffer;
-  let relaxedSimd = false;
+function stopWorkers(): void {
+  const s = wasmState();
+  installWasm(null);
+  if (s) for (const w of s.workers) void w.terminate();
+}
+
+function readKernel(dir: URL, name: string): Buffer {
   try {
-    adamBytes = await readFile(new URL('adam.wasm', dir));
-    eltBytes = await readFile(new URL('elementwise.wasm', dir));
-    passBytes = await readFile(new URL('passes.wasm', dir));
-    bytes = await readFile(new URL('sgemm.wasm', dir));
-    if (wantRelaxed) {
-      const relaxed = await readFile(new URL('sgemm-relaxed.wasm', dir));
-      if (WA.validate(relaxed)) {
-        bytes = relaxed;
-        relaxedSimd = true;
-      }
-    }
+    return readFileSync(new URL(name, dir));
   } catch (err) {
     throw new GradpathError(`wasm backend: cannot read the kernels in ${dir.pathname} (run \`npm run build\`): ${(err as Error).message}`);
   }
-  const module = await WA.compile(bytes);
+}
+
+function setUp(threads: number, wantRelaxed: boolean): WasmInfo {
+  // Node 20's V8 ships relaxed SIMD behind a flag; it must be set before compiling.
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const dir = new URL('../../../kernels/', import.meta.url);
+  const adamBytes = readKernel(dir, 'adam.wasm'), eltBytes = readKernel(dir, 'elementwise.wasm'), passBytes = readKernel(dir, 'passes.wasm');
+  let bytes = readKernel(dir, 'sgemm.wasm');
+  let relaxedSimd = false;
+  if (wantRelaxed) {
+    const relaxed = readKernel(dir, 'sgemm-relaxed.wasm');
+    if (WA.validate(relaxed)) {
+      bytes = relaxed;
+      relaxedSimd = true;
+    }
+  }
+  const module = new WA.Module(bytes);
   const probe = new WA.Instance(module, {
     env: { memory: new WA.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }) },
   }).exports;
@@ -131,37 +139,34 @@ async function setUp(threads: number, wantRelaxed: boolean): Promise<WasmInfo> {
   const arenaStart = BASE + threads * perThread;
   const memory = new WA.Memory({ initial: Math.ceil(arenaStart / 65536), maximum: MAX_PAGES, shared: true });
   const sgemm = new WA.Instance(module, { env: { memory } }).exports.sgemm as Sgemm;
-  const adamModule = await WA.compile(adamBytes);
+  const adamModule = new WA.Module(adamBytes);
   const adamKernel = new WA.Instance(adamModule, { env: { memory } }).exports.adam as AdamKernel;
-  const eltModule = await WA.compile(eltBytes);
+  const eltModule = new WA.Module(eltBytes);
   const elementwise = new WA.Instance(eltModule, { env: { memory } }).exports as unknown as ElementwiseKernels;
-  const passes = new WA.Instance(await WA.compile(passBytes), { env: { memory } }).exports as unknown as PassKernels;
+  const passes = new WA.Instance(new WA.Module(passBytes), { env: { memory } }).exports as unknown as PassKernels;
   const ctrlBuf = new SharedArrayBuffer(CTRL_BYTES);
+  const ctrl = new Int32Array(ctrlBuf, 0, CTRL_INTS);
 
-  const workers: Worker[] = [];
-  try {
-    await Promise.all(Array.from({ length: threads - 1 }, (_, i) => new Promise<void>((resolve, reject) => {
-      const w = new Worker(new URL('./worker.js', import.meta.url), {
-        workerData: { module, adamModule, eltModule, memory, ctrl: ctrlBuf, index: i + 1 },
-        // Workers inherit the parent's flags, but `--input-type` (from `node -e`) makes a file worker fail.
-        execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
-      });
-      workers.push(w);
-      // unref only once ready: an unref'd worker would not keep this await alive.
-      w.once('message', () => {
-        w.unref();
-        resolve();
-      });
-      w.once('error', reject);
-      w.once('exit', (code) => reject(new GradpathError(`wasm worker exited during start-up (code ${code})`)));
-    })));
-  } catch (err) {
-    await Promise.all(workers.map((w) => w.terminate()));
-    throw err;
-  }
+  // Workers start in the background; each counts itself in the control block when ready (see
+  // worker.ts). They are unref'd at once: they never keep the process alive.
+  const workers = Array.from({ length: threads - 1 }, (_, i) => {
+    const w = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: { module, adamModule, eltModule, memory, ctrl: ctrlBuf, index: i + 1, gen: Atomics.load(ctrl, GEN) },
+      // Workers inherit the parent's flags, but `--input-type` (from `node -e`) makes a file worker fail.
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
+    });
+    w.unref();
+    return w;
+  });
+  const ready = Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+    w.once('message', () => resolve());
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new GradpathError(`wasm worker exited during start-up (code ${code})`)));
+  })));
+  ready.catch(() => {}); // a failed start is reported by the first job that needs the workers
   const s: WasmState = {
-    sgemm, memory, arena: new Arena(memory, arenaStart), ctrl: new Int32Array(ctrlBuf, 0, CTRL_INTS), ctrlF64: ctrlFloats(ctrlBuf),
-    workers, threads, relaxedSimd, tileM: g('TILE_M'), tileN: g('TILE_N'), packABytes, packBBytes, perThread,
+    sgemm, memory, arena: new Arena(memory, arenaStart), ctrl, ctrlF64: ctrlFloats(ctrlBuf),
+    workers, ready, threads, relaxedSimd, tileM: g('TILE_M'), tileN: g('TILE_N'), packABytes, packBBytes, perThread,
     adam: adamKernel, elementwise, passes,
   };
   installWasm(s);

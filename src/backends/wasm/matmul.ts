@@ -3,15 +3,16 @@
  * WebAssembly.Memory (arena storage: a BufferPool's buffers, parameters and gradients in
  * training) are used where they are; others are copied into scratch space, and C is copied out
  * when `out` lies elsewhere. The SIMD kernel runs split across the worker pool when the problem
- * is big enough. Tiny problems skip wasm for a plain JS loop.
+ * is big enough. Tiny problems skip wasm for the reference backend's loops.
  */
 import { GradpathError } from '../../util/errors.js';
+import { matmul as referenceMatmul } from '../reference/matmul.js';
 import { J_BLK, J_NBLK, J_ROWS, J_UNITS, J_A, J_ABS, J_ACS, J_ARS, J_B, J_BBS, J_BCS, J_BRS, J_C,
   J_CBS, J_K, J_LDC, J_M, J_N, KIND_SGEMM, runSlice, runUnits, setSlice } from './shared.js';
 import { BASE, addressOf, align, memoryFloats, needState, runOnAllThreads, tryScratch, type WasmState } from './state.js';
 
 /**
- * Below this many multiply-adds (m*n*k*batch) the JS loop beats copying into wasm. Measured
+ * Below this many multiply-adds (m*n*k*batch) the reference's JS loops beat copying into wasm. Measured
  * (best of many, square shapes): 4^3 JS 0.2 us vs wasm 1.2 us; 8^3 JS 0.9 vs wasm 0.5;
  * 16^3 JS 6.7 vs 0.9; 64^3 JS 400 vs wasm 16.
  */
@@ -41,7 +42,7 @@ export function matmul(
   const work = batch * m * n * k;
   const s = needState();
   if (work < minWasmWork) {
-    matmulJs(a, b, out, batch, m, k, n, transA, transB, aBatchStride, bBatchStride);
+    referenceMatmul(a, b, out, batch, m, k, n, transA, transB, aBatchStride, bBatchStride);
     return;
   }
   const threads = work >= minThreadWork ? s.threads : 1;
@@ -116,33 +117,4 @@ function runJob(s: WasmState, threads: number, batch: number, m: number, n: numb
   for (let t = 0; t < s.threads; t++) setSlice(p, t, 0, 0, 0, 0, 0, 0, ...packs(t));
   p[J_BLK] = blk; p[J_NBLK] = nblk; p[J_ROWS] = rows ? 1 : 0; p[J_UNITS] = batch * nblk;
   runOnAllThreads(s, KIND_SGEMM, () => runUnits(s.sgemm, p, 0));
-}
-
-/** The small-problem path: straightforward loops (i-p-j, or dot products when B is transposed). */
-export function matmulJs(
-  a: Float32Array, b: Float32Array, out: Float32Array,
-  batch: number, m: number, k: number, n: number,
-  transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number,
-): void {
-  const aRow = transA ? 1 : k, aCol = transA ? m : 1;
-  for (let bi = 0; bi < batch; bi++) {
-    const aOff = bi * aBatchStride, bOff = bi * bBatchStride, cOff = bi * m * n;
-    for (let i = 0; i < m; i++) {
-      const ai = aOff + i * aRow, c0 = cOff + i * n;
-      if (transB) {
-        for (let j = 0; j < n; j++) {
-          const bj = bOff + j * k;
-          let sum = 0;
-          for (let p = 0; p < k; p++) sum += a[ai + p * aCol] * b[bj + p];
-          out[c0 + j] = sum;
-        }
-      } else {
-        for (let j = 0; j < n; j++) out[c0 + j] = 0;
-        for (let p = 0; p < k; p++) {
-          const av = a[ai + p * aCol], b0 = bOff + p * n;
-          for (let j = 0; j < n; j++) out[c0 + j] += av * b[b0 + j];
-        }
-      }
-    }
-  }
 }

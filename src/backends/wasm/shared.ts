@@ -14,6 +14,8 @@ export type Sgemm = (m: number, n: number, k: number, a: number, ars: number, ac
  * nothing) and counts itself done, so the job words are never rewritten under a worker.
  */
 export const GEN = 0, PENDING = 1, ERROR = 2, NEXT = 3;
+/** Workers that have started and are waiting for jobs; a worker whose kernels failed to load sets START_FAILED. */
+export const READY = 29, START_FAILED = 30;
 /** Job description shared by all threads (pointers are byte offsets, strides in elements). */
 export const J_M = 4, J_N = 5, J_K = 6, J_A = 7, J_ARS = 8, J_ACS = 9, J_ABS = 10,
   J_B = 11, J_BRS = 12, J_BCS = 13, J_BBS = 14, J_C = 15, J_CBS = 16, J_LDC = 17,
@@ -24,7 +26,7 @@ export const J_M = 4, J_N = 5, J_K = 6, J_A = 7, J_ARS = 8, J_ACS = 9, J_ABS = 1
   J_BLK = 19, J_NBLK = 20, J_ROWS = 21, J_UNITS = 22,
   /** What the job is: KIND_SGEMM (the words above), KIND_ADAM (the words below) or an elementwise kind. */
   J_KIND = 18;
-export const KIND_SGEMM = 0, KIND_ADAM = 1, KIND_GELU = 2, KIND_GELU_BACKWARD = 3, KIND_XENT = 4;
+export const KIND_SGEMM = 0, KIND_ADAM = 1, KIND_GELU_FORWARD = 2, KIND_GELU_BACKWARD = 3, KIND_CROSS_ENTROPY = 4;
 /**
  * An Adam job: addresses of p, g, m, v, their length, and the unit (elements per claim); its
  * float scalars are in the control block's float64 words (F_*), after the int words.
@@ -49,9 +51,9 @@ export const ctrlFloats = (buf: SharedArrayBuffer) => new Float64Array(buf, 4 * 
 
 /** kernels/elementwise.ts: GELU forward/backward, cross-entropy rows and attention's softmax (addresses are bytes). */
 export interface ElementwiseKernels {
-  gelu(x: number, out: number, th: number, n: number): void;
+  geluForward(x: number, out: number, th: number, n: number): void;
   geluBackward(g: number, x: number, th: number, dx: number, n: number): void;
-  xentRows(x: number, rows: number, cols: number, t: number, ignore: number, probs: number, lse: number, pm1: number): void;
+  crossEntropyRows(x: number, rows: number, cols: number, t: number, ignore: number, probs: number, lse: number, pm1: number): void;
   scaledSoftmax(x: number, rows: number, cols: number, scale: number, queries: number, out: number): void;
 }
 
@@ -108,14 +110,14 @@ export function runAdamUnits(adam: AdamKernel, p: Int32Array, f: Float64Array): 
 /** Claims and runs units of the current GELU, GELU-backward or cross-entropy job. */
 export function runElementwiseUnits(k: ElementwiseKernels, p: Int32Array): void {
   const kind = p[J_KIND];
-  if (kind === KIND_XENT) {
+  if (kind === KIND_CROSS_ENTROPY) {
     const rows = p[X_ROWS], cols = p[X_COLS], unit = p[J_UNIT];
     forEachClaimed(p, Math.ceil(rows / unit), (u) => {
       const r = u * unit;
-      k.xentRows(p[X_LOGITS] + 4 * r * cols, Math.min(unit, rows - r), cols, p[X_TARGETS] + 4 * r, p[X_IGNORE], p[X_PROBS], p[X_LSE] + 8 * r, p[X_PM1] + 8 * r);
+      k.crossEntropyRows(p[X_LOGITS] + 4 * r * cols, Math.min(unit, rows - r), cols, p[X_TARGETS] + 4 * r, p[X_IGNORE], p[X_PROBS], p[X_LSE] + 8 * r, p[X_PM1] + 8 * r);
     });
-  } else if (kind === KIND_GELU) {
-    forEachClaimedRange(p, (o, len) => k.gelu(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, len));
+  } else if (kind === KIND_GELU_FORWARD) {
+    forEachClaimedRange(p, (o, len) => k.geluForward(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, len));
   } else {
     forEachClaimedRange(p, (o, len) => k.geluBackward(p[J_P] + o, p[J_G] + o, p[J_MOM] + o, p[J_VAR] + o, len));
   }

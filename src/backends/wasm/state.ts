@@ -1,5 +1,5 @@
 /**
- * The wasm backend once initWasm has run: the kernels, the shared memory and its arena, the
+ * The wasm backend once startWasm has run: the kernels, the shared memory and its arena, the
  * worker pool and its control block. Installed here so the kernels' wrappers stay synchronous.
  * Also: scratch space for operands that do not already lie in the memory, and starting a job
  * on every thread.
@@ -8,7 +8,7 @@ import { GradpathError } from '../../util/errors.js';
 import type { WasmMemory } from './wasm-api.js';
 import type { Arena } from './arena.js';
 import type { PassKernels } from './passes.js';
-import { ERROR, GEN, J_KIND, NEXT, PENDING, waitChange, type AdamKernel, type ElementwiseKernels, type Sgemm } from './shared.js';
+import { ERROR, GEN, J_KIND, NEXT, PENDING, READY, START_FAILED, waitChange, type AdamKernel, type ElementwiseKernels, type Sgemm } from './shared.js';
 
 export interface WasmState {
   sgemm: Sgemm;
@@ -19,6 +19,8 @@ export interface WasmState {
   /** The control block's float64 words (Adam's scalars). */
   ctrlF64: Float64Array;
   workers: { terminate(): Promise<number> }[];
+  /** Settles when every worker has started (for callers that can await; jobs wait in runOnAllThreads). */
+  ready: Promise<unknown>;
   threads: number;
   relaxedSimd: boolean;
   tileM: number;
@@ -56,7 +58,7 @@ export function wasmState(): WasmState | null {
 }
 
 export function needState(): WasmState {
-  if (state === null) throw new GradpathError('wasm backend: call `await initWasm()` before using it');
+  if (state === null) throw new GradpathError('wasm backend: call startWasm() before using it');
   return state;
 }
 
@@ -103,12 +105,31 @@ export function scratch(bytes: number): { state: WasmState; base: number; f32: F
   return { state: s, base, f32: memoryFloats() };
 }
 
+/** How long the first job waits for workers to start before giving up (a loaded machine can take seconds). */
+const START_TIMEOUT_MS = 60_000;
+
+/**
+ * Blocks until every worker has started (the first threaded job after startWasm). Workers were
+ * created synchronously and start on their own threads, so this needs no event loop.
+ */
+function waitForWorkers(s: WasmState): void {
+  const p = s.ctrl, deadline = performance.now() + START_TIMEOUT_MS;
+  for (let n = Atomics.load(p, READY); n < s.workers.length; n = Atomics.load(p, READY)) {
+    const left = deadline - performance.now();
+    if (Atomics.load(p, START_FAILED) || left <= 0) {
+      throw new GradpathError(`wasm backend: ${s.workers.length - n} of ${s.workers.length} worker threads did not start; set GRADPATH_THREADS=1 to run without them`);
+    }
+    Atomics.wait(p, READY, n, Math.min(left, 1000));
+  }
+}
+
 /**
  * Starts the job described in the control block on every worker, runs `own` (this thread's
  * share: claiming units like the workers) and waits for the workers to finish theirs.
  */
 export function runOnAllThreads(s: WasmState, kind: number, own: () => void): void {
   const p = s.ctrl;
+  if (Atomics.load(p, READY) < s.workers.length) waitForWorkers(s);
   p[J_KIND] = kind;
   Atomics.store(p, NEXT, 0);
   Atomics.store(p, ERROR, 0);

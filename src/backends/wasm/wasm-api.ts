@@ -12,7 +12,8 @@ export interface WasmGlobal { readonly value: unknown }
 export interface WasmInstance { readonly exports: Record<string, unknown> }
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
-  compile(bytes: Uint8Array): Promise<WasmModule>;
+  /** Compiles synchronously (Node allows it on any thread, for modules of any size). */
+  Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
   Memory: new (desc: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 }

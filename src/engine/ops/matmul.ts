@@ -41,12 +41,21 @@ function operand(x: Tensor, batch: number[]): Operand {
 }
 
 /**
- * matmul with PyTorch semantics: 1-D operands are promoted, batch dims broadcast.
- * (..., m, k) @ (..., k, n) -> (..., m, n).
+ * matmul with PyTorch's semantics (torch.matmul):
+ *   (k) @ (k) -> () the dot product;
+ *   (k) @ (..., k, n) -> (..., n): a 1 is put before a's dim, and removed from the result;
+ *   (..., m, k) @ (k) -> (..., m): a 1 is put after b's dim, and removed from the result;
+ *   (..., m, k) @ (..., k, n) -> (..., m, n), the batch dims broadcast: (2, 1, 3, 4) @ (5, 4, 6) -> (2, 5, 3, 6).
+ * The 1-D cases are views around the N-D product, so their gradients come from the views' rules;
+ * a broadcast batch dim's gradient is summed (the matmul rule's unbroadcast).
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) throw new GradpathError(`matmul: both operands need at least 1 dim; got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new GradpathError('matmul: operands must be float32');
+  if (a.ndim === 1 && b.ndim === 1) {
+    if (a.shape[0] !== b.shape[0]) throw new GradpathError(`matmul: cannot take the dot product of ${shapeStr(a.shape)} and ${shapeStr(b.shape)}: sizes ${a.shape[0]} and ${b.shape[0]} differ`);
+    return matmul(a.unsqueeze(0), b.unsqueeze(1)).reshape([]); // (1, k) @ (k, 1) -> ()
+  }
   if (a.ndim === 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
   if (b.ndim === 1) return matmul(a, b.unsqueeze(1)).squeeze(-1);
   const m = a.shape[a.ndim - 2], k = a.shape[a.ndim - 1];

@@ -67,7 +67,7 @@ function extreme(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepdim:
   if (x.numel() === 0) throw new GradpathError(`${op}: cannot reduce an empty tensor ${shapeStr(x.shape)}`);
   const dims = normDims(op, x, dim);
   const out = finish(x, reduceData(op, x.floatValues(), x.shape, dims), dims, keepdim);
-  return record(out, 'extreme', [x], { kept: keptShape(x.shape, dims) });
+  return record(out, 'extreme', [x], { kept: keptShape(x.shape, dims), op });
 }
 
 export function max(x: Tensor, dim?: number, keepdim = false): Tensor {
