@@ -11,7 +11,7 @@ const PYTHON_SECONDS_PER_100_STEPS = 159;
 
 export const command = defineCommand({
   name: 'micrograd',
-  summary: 'Times the 100-step moons training of the micrograd chapter against the documented pure-Python figure',
+  summary: "Times the 100-step moons training on micrograd's fast engine, against the chapter's plain engine (same run) and the documented pure-Python figure",
   options: {
     steps: { type: 'int', default: 100, min: 1, help: 'Training steps per run' },
     repeats: { type: 'int', default: 3, min: 1, help: 'Timed runs after the first; their median is reported' },
@@ -21,31 +21,39 @@ export const command = defineCommand({
     // The first run in a fresh process pays for JIT compilation and for growing the heap (the
     // garbage collector learns that these nodes live for a whole step): that is what one
     // `gradpath micrograd` sees, so it is reported too, apart from the steady state.
+    // The plain engine (engine.ts, closures) is the in-run reference: alternated with the fast
+    // one, so both see the same machine load.
     const runs: { seconds: number; cpu: number }[] = [];
+    const plainRuns: number[] = [];
     let nodes = 0;
     let accuracy = 0;
     for (let r = 0; r <= opts.repeats; r++) {
       const before = process.cpuUsage();
-      const result = trainMoons({ steps: opts.steps, seed: DEFAULT_SEED });
+      const result = trainMoons({ steps: opts.steps, seed: DEFAULT_SEED, engine: 'fast' });
       const used = process.cpuUsage(before);
       // CPU time of this process: all its threads, the garbage collector's included.
       runs.push({ seconds: result.seconds, cpu: (used.user + used.system) / 1e6 });
       nodes = result.nodesPerStep;
       accuracy = result.accuracy;
+      const plain = trainMoons({ steps: opts.steps, seed: DEFAULT_SEED, engine: 'plain' });
+      if (Math.abs(plain.finalLoss - result.finalLoss) > 1e-6 * Math.abs(result.finalLoss)) throw new Error(`the engines disagree: final loss ${plain.finalLoss} (plain) vs ${result.finalLoss} (fast)`);
+      plainRuns.push(plain.seconds);
     }
     const cold = runs[0];
     const warm = runs.slice(1);
     const seconds = median(warm.map((r) => r.seconds));
     const cpu = median(warm.map((r) => r.cpu));
+    const plainSeconds = median(plainRuns.slice(1));
     const reference = (PYTHON_SECONDS_PER_100_STEPS * opts.steps) / 100;
     const speedup = reference / seconds;
     const load = loadavg()[0];
     const f3 = (x: number) => x.toFixed(3);
-    console.log(`micrograd moons training: ${opts.steps} steps, MLP(2, [16, 16, 1]), 100 points, seed ${DEFAULT_SEED}`);
+    console.log(`micrograd moons training (fast engine): ${opts.steps} steps, MLP(2, [16, 16, 1]), 100 points, seed ${DEFAULT_SEED}`);
     console.log(`  first run (cold): ${f3(cold.seconds)} s  (${(reference / cold.seconds).toFixed(0)}x; cpu ${f3(cold.cpu)} s)`);
     console.log(`  later runs (s):   ${warm.map((r) => f3(r.seconds)).join(', ')}`);
     console.log(`  seconds:          ${f3(seconds)}  median of ${warm.length}: ${((seconds / opts.steps) * 1000).toFixed(2)} ms/step, ${(opts.steps / seconds).toFixed(1)} steps/s`);
     console.log(`  cpu seconds:      ${f3(cpu)}  (load average ${load.toFixed(2)}: wall time grows when other work shares the cores)`);
+    console.log(`  plain engine:     ${f3(plainSeconds)} s median (first ${f3(plainRuns[0])} s): the fast engine is ${(plainSeconds / seconds).toFixed(2)}x faster (same run)`);
     console.log(`  nodes per step:   ${nodes}`);
     console.log(`  final accuracy:   ${(accuracy * 100).toFixed(0)}%`);
     console.log(`  speedup:          ${speedup.toFixed(0)}x vs pure-Python micrograd's ${reference.toFixed(0)} s (documented reference, not measured in this run)`);
@@ -61,6 +69,9 @@ export const command = defineCommand({
         cold_speedup_vs_python: Number((reference / cold.seconds).toFixed(1)),
         cold_cpu_seconds: Number(cold.cpu.toFixed(4)),
         cpu_seconds: Number(cpu.toFixed(4)),
+        plain_seconds: Number(plainSeconds.toFixed(4)),
+        plain_cold_seconds: Number(plainRuns[0].toFixed(4)),
+        fast_vs_plain: Number((plainSeconds / seconds).toFixed(2)),
         load_average: Number(load.toFixed(2)),
       }));
     }
