@@ -3,7 +3,7 @@ import { RunDir } from '../io/rundir.js';
 import { Progress } from '../io/progress.js';
 import { formatNumber } from '../util/format.js';
 import { writeRunCurves } from '../io/curves.js';
-import { lectureNeuron, toDot, renderSvg, trainMoons, decisionBoundarySvg, MOONS_RECIPE } from '../chapters/micrograd/index.js';
+import { lectureNeuron, toDot, renderSvg, trainMoons, decisionBoundarySvg, MOONS_RECIPE, type EngineName } from '../chapters/micrograd/index.js';
 
 /** Default seed: micrograd's notebook seed. */
 export const DEFAULT_SEED = 1337;
@@ -22,10 +22,12 @@ rate 1.0 -> 0.1, as in micrograd's demo. Writes into the run directory:
 
 Examples:
   gradpath micrograd
-  gradpath micrograd --steps 50 --seed 3 --out runs/moons3 --json`,
+  gradpath micrograd --steps 50 --seed 3 --out runs/moons3 --json
+  gradpath micrograd --engine plain      # the engine of engine.ts, the one to read`,
   options: {
     steps: { type: 'int', default: 100, min: 1, help: 'Training steps (full batch)' },
     seed: { type: 'int', default: DEFAULT_SEED, help: 'Seed for the dataset and the initial weights' },
+    engine: { type: 'choice', choices: ['fast', 'plain'], default: 'fast', help: "Value engine: 'plain' is engine.ts, the one-screen engine the chapter reads (about 15x slower); 'fast' is fast_engine.ts. Same numbers" },
     out: { type: 'string', short: 'o', default: 'runs/micrograd', placeholder: 'DIR', help: 'Run directory' },
     json: { type: 'boolean', help: 'Print a JSON summary as the last line of stdout' },
   },
@@ -33,11 +35,12 @@ Examples:
     const run = new RunDir(opts.out);
     // A fresh metrics.jsonl per run: this command does not resume.
     run.writeText('metrics.jsonl', '');
-    run.writeConfig({ command: 'micrograd', engine: 'plain', steps: opts.steps, seed: opts.seed, model: 'MLP(2, [16, 16, 1])', ...MOONS_RECIPE, loss: 'mean(relu(1 - y*score)) + l2 * sum(p*p)', lr: 'lrStart - (lrStart - lrEnd) * step / steps' });
+    run.writeConfig({ command: 'micrograd', engine: opts.engine, steps: opts.steps, seed: opts.seed, model: 'MLP(2, [16, 16, 1])', ...MOONS_RECIPE, loss: 'mean(relu(1 - y*score)) + l2 * sum(p*p)', lr: 'lrStart - (lrStart - lrEnd) * step / steps' });
     const progress = new Progress({ total: opts.steps, label: 'micrograd' });
     const result = trainMoons({
       steps: opts.steps,
       seed: opts.seed,
+      engine: opts.engine as EngineName,
       onStep: ({ step, loss, accuracy, lr }) => {
         run.log({ step, split: 'batch', loss, acc: accuracy, lr });
         progress.update(step + 1, { loss, acc: accuracy });

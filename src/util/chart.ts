@@ -92,6 +92,8 @@ const FONT = 11;
 const CHAR_WIDTH = 0.6 * FONT; // an estimate for sans-serif, to lay out legends without measuring
 const MARGIN = { left: 58, right: 16, top: 26, bottom: 40 };
 const LEGEND_ROW = 16;
+/** The legend's first baseline, below the plot: under the tick labels (+15) and the axis label (+30). */
+const LEGEND_TOP = 50;
 
 /** Line charts: one panel per entry of `panels`, each with its own axes and legend. */
 export function lineChart(panels: LinePanel[], options: ChartOptions = {}): string {
@@ -108,9 +110,11 @@ export function lineChart(panels: LinePanel[], options: ChartOptions = {}): stri
     for (const m of panel.marks ?? []) {
       out.push(el('line', { x1: X(m.x), x2: X(m.x), y1: frame.y, y2: frame.y + frame.height, stroke: m.color ?? '#555', 'stroke-dasharray': m.dash ?? '3 3', opacity: 0.7 }));
     }
-    panel.series.forEach((s, i) => out.push(drawSeries(s, i, X, Y)));
+    panel.series.forEach((s, i) => out.push(drawSeries(s, i, X, Y, 'lines')));
     out.push('</g>');
-    out.push(legend(legendItems, frame.x, frame.y + frame.height + MARGIN.bottom - 4, frame.width));
+    // Markers are not clipped: a point on the frame's edge (the last step, accuracy 1) stays whole.
+    panel.series.forEach((s, i) => out.push(drawSeries(s, i, X, Y, 'markers')));
+    out.push(legend(legendItems, frame.x, frame.y + frame.height + LEGEND_TOP, frame.width));
     return out.join('\n');
   });
 }
@@ -136,7 +140,7 @@ export function barChart(panels: BarPanel[], options: ChartOptions = {}): string
         out.push(text(x + band / 2, frame.y + frame.height + 15, panel.labels[i], { 'text-anchor': 'middle', 'font-size': FONT - 1 }));
       }
     });
-    if (panel.legend) out.push(legend(panel.legend, frame.x, frame.y + frame.height + MARGIN.bottom - 4, frame.width));
+    if (panel.legend) out.push(legend(panel.legend, frame.x, frame.y + frame.height + LEGEND_TOP, frame.width));
     return out.join('\n');
   });
 }
@@ -218,13 +222,13 @@ function seriesLegend(s: Series, i: number): LegendItem {
   return { label: s.label, color: s.color ?? PALETTE[i % PALETTE.length], dash: s.dash, width: s.width, marker: s.markers, opacity: s.opacity };
 }
 
-function drawSeries(s: Series, i: number, X: Scale, Y: Scale): string {
+function drawSeries(s: Series, i: number, X: Scale, Y: Scale, part: 'lines' | 'markers'): string {
   const color = s.color ?? PALETTE[i % PALETTE.length];
   const usable = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!X.log || x > 0) && (!Y.log || y > 0));
   const pixels = usable.map(([x, y]) => [X(x), Y(y)] as [number, number]);
   const out: string[] = [];
-  if (pixels.length > 1) out.push(polyline(pixels, { stroke: color, 'stroke-width': s.width ?? 1.8, 'stroke-dasharray': s.dash, opacity: s.opacity, 'stroke-linejoin': 'round' }));
-  if (s.markers || pixels.length === 1) for (const [px, py] of pixels) out.push(el('circle', { cx: px, cy: py, r: 2.6, fill: color }));
+  if (part === 'lines' && pixels.length > 1) out.push(polyline(pixels, { stroke: color, 'stroke-width': s.width ?? 1.8, 'stroke-dasharray': s.dash, opacity: s.opacity, 'stroke-linejoin': 'round' }));
+  if (part === 'markers' && (s.markers || pixels.length === 1)) for (const [px, py] of pixels) out.push(el('circle', { cx: px, cy: py, r: 2.6, fill: color }));
   return out.join('\n');
 }
 
@@ -234,7 +238,7 @@ function plotFrame(box: Frame, legendH: number): Frame {
     x: box.x + MARGIN.left,
     y: box.y + MARGIN.top,
     width: box.width - MARGIN.left - MARGIN.right,
-    height: box.height - MARGIN.top - MARGIN.bottom - legendH,
+    height: box.height - MARGIN.top - MARGIN.bottom - (legendH > 0 ? legendH + LEGEND_TOP - MARGIN.bottom - 2 : 0),
   };
 }
 

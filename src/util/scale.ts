@@ -71,8 +71,14 @@ export function formatTick(value: number, step = 0): string {
   if (a >= 1e12 || a < 1e-4) return shortExponent(value);
   if (a >= 1e6) return `${trim(value / 1e6)}M`;
   if (a >= 1e4 || (a >= 1e3 && step >= 100)) return `${trim(value / 1e3)}k`;
-  const decimals = step > 0 ? Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9))) : 6;
-  return trim(Number(value.toFixed(decimals)));
+  return trim(Number(value.toFixed(step > 0 ? decimalsOf(step) : 6)));
+}
+
+/** Decimals that write the step exactly: 0.25 -> 2, 0.5 -> 1, 20 -> 0. */
+function decimalsOf(step: number): number {
+  let d = 0;
+  while (d < 6 && Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) > 1e-6 * step * 10 ** d) d++;
+  return d;
 }
 
 function trim(x: number): string {

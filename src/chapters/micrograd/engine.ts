@@ -14,7 +14,7 @@ export class Value {
   /** Optional name, shown in the graph picture. */
   label: string;
   /** Sends this value's grad to its inputs; set by the operation that made it. */
-  _backward: () => void = () => {};
+  _backward: () => void = leafBackward;
   readonly _prev: Value[];
   /** The operation that made this value ('+', '*', 'tanh', ...), '' for a leaf. */
   readonly _op: string;
@@ -99,6 +99,9 @@ export class Value {
     return `Value(data=${this.data}, grad=${this.grad})`;
   }
 }
+
+/** A leaf has no inputs to send its gradient to (one shared function, not one per leaf). */
+function leafBackward(): void {}
 
 function lift(x: Operand): Value {
   return typeof x === 'number' ? new Value(x) : x;

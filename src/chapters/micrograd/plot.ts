@@ -53,7 +53,7 @@ export function decisionBoundarySvg(model: { predict(x: readonly number[]): numb
   data.X.forEach(([x, y], k) => {
     out.push(el('circle', { cx: X(x), cy: Y(y), r: 4.5, fill: data.y[k] > 0 ? INK.positive : INK.negative, stroke: '#000', 'stroke-width': 0.8 }));
   });
-  const legendY = frame.y + size + 48;
+  const legendY = frame.y + size + 52;
   out.push(legend([
     { label: 'predicted +1', color: FILL.positive, swatch: true },
     { label: 'predicted -1', color: FILL.negative, swatch: true },
