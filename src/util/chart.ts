@@ -75,6 +75,8 @@ export interface LegendItem {
   width?: number;
   marker?: boolean;
   swatch?: boolean;
+  /** Outline of a swatch (for a white one). */
+  stroke?: string;
   /** Draw the sample as an arc (e.g. a recurrent link). */
   curve?: boolean;
   opacity?: number;
@@ -185,7 +187,7 @@ export function legend(items: LegendItem[], x: number, y: number, maxWidth: numb
   for (const { item, dx, row } of legendPlaces(items, maxWidth)) {
     const lx = x + dx, ly = y + row * LEGEND_ROW;
     if (item.swatch) {
-      out.push(el('rect', { x: lx, y: ly - 9, width: 20, height: 10, fill: item.color, opacity: item.opacity }));
+      out.push(el('rect', { x: lx, y: ly - 9, width: 20, height: 10, fill: item.color, stroke: item.stroke, opacity: item.opacity }));
     } else if (item.curve) {
       out.push(el('path', { d: `M ${lx} ${ly - 1} Q ${lx + 10} ${ly - 14} ${lx + 20} ${ly - 1}`, fill: 'none', stroke: item.color, 'stroke-width': item.width ?? 1.8, 'stroke-dasharray': item.dash, opacity: item.opacity }));
     } else {
