@@ -257,7 +257,9 @@ function layoutPanels<P>(panels: P[], options: ChartOptions, defaultLayout: 'row
   const width = row ? pw * panels.length : pw;
   const height = top + (row ? ph : ph * panels.length) + captionLines.length * 16 + (captionLines.length ? 8 : 0);
   const body: string[] = [];
-  if (options.title) body.push(text(width / 2, 20, options.title, { 'text-anchor': 'middle', 'font-size': 15, 'font-weight': 'bold' }));
+  // A long title shrinks to fit the picture rather than run off its edges.
+  const titleSize = options.title ? Math.max(9, Math.min(15, (width - 20) / (options.title.length * 0.62))) : 15;
+  if (options.title) body.push(text(width / 2, 20, options.title, { 'text-anchor': 'middle', 'font-size': Math.round(titleSize * 10) / 10, 'font-weight': 'bold' }));
   panels.forEach((p, i) => body.push(draw(p, { x: row ? i * pw : 0, y: top + (row ? 0 : i * ph), width: pw, height: ph })));
   captionLines.forEach((line, i) => body.push(text(width / 2, height - 8 - (captionLines.length - 1 - i) * 16, line, { 'text-anchor': 'middle', 'font-size': FONT })));
   return svgDocument(width, height, body);

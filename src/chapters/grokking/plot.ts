@@ -1,5 +1,6 @@
 import type { Spectrum } from './fourier.js';
 import type { EpochRecord } from './train.js';
+import { niceStep } from '../../util/scale.js';
 import { barChart, lineChart, PALETTE, type BarPanel, type LinePanel, type Mark, type Series } from '../../util/chart.js';
 
 /**
@@ -49,6 +50,8 @@ export function curvesSvg(title: string, runs: Run[]): string {
 export function spectrumSvg(title: string, spectra: { label: string; spectrum: Spectrum }[]): string {
   // one scale for every row, so a flat (memorising) spectrum is not blown up to look spiky
   const max = Math.max(1e-9, ...spectra.flatMap((s) => s.spectrum.norms));
+  const step = niceStep(0, max, 4);
+  const top = Math.ceil((max * 1.05) / step) * step; // room for the key frequencies' numbers
   const panels: BarPanel[] = spectra.map(({ label, spectrum: s }) => {
     const key = (k: number) => s.keyFrequencies.includes(k);
     return {
@@ -59,7 +62,7 @@ export function spectrumSvg(title: string, spectra: { label: string; spectrum: S
       annotations: s.norms.map((_, i) => (key(i + 1) ? String(i + 1) : undefined)),
       labelEvery: s.norms.length <= 30 ? 1 : 5,
       x: { label: `frequency k (cos and sin of 2πka/${s.p})` },
-      y: { label: 'norm', min: 0, max: niceCeil(max * 1.08) },
+      y: { label: 'norm', min: 0, max: top },
       legend: [{ label: 'key frequency', color: KEY_COLOR, swatch: true }, { label: 'other frequencies', color: OTHER_COLOR, swatch: true }],
     };
   });
@@ -68,12 +71,6 @@ export function spectrumSvg(title: string, spectra: { label: string; spectrum: S
 
 const KEY_COLOR = '#d62728';
 const OTHER_COLOR = '#9ecae1';
-
-/** The next 1, 2, 2.5 or 5 times a power of ten at or above x (a tidy top for a shared axis). */
-function niceCeil(x: number): number {
-  const p = 10 ** Math.floor(Math.log10(x));
-  return ([1, 2, 2.5, 5, 10].find((m) => m * p >= x * (1 - 1e-9)) ?? 10) * p;
-}
 
 /**
  * The accuracy curves as text for the terminal (and the docs): columns are log-spaced
