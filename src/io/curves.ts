@@ -41,7 +41,7 @@ export function curvesSvg(runs: readonly RunCurves[], title?: string): string {
     panels.push({ title: 'loss', x: { label: 'step' }, y: { label: 'loss', log: spansDecades(loss) }, series: loss });
   }
   if (acc.length > 0) panels.push({ title: 'accuracy', x: { label: 'step' }, y: { label: 'accuracy', min: 0, max: 1 }, series: acc });
-  if (fitness.length > 0) panels.push({ title: 'fitness', x: { label: 'generation' }, y: { label: 'fitness' }, series: fitness });
+  if (fitness.length > 0) panels.push({ title: 'fitness', x: { label: 'generation' }, y: { label: 'fitness', log: spansDecades(fitness) }, series: fitness });
   return lineChart(panels, { title });
 }
 
@@ -77,7 +77,7 @@ function fitnessSeries(runs: readonly RunCurves[], many: boolean): Series[] {
   return out;
 }
 
-/** A log axis when the losses are positive and span more than a decade and a half (they usually fall fast, then slowly). */
+/** A log axis when the values are positive and span more than a decade and a half (losses fall fast, then slowly; fitness can grow 1000x). */
 function spansDecades(series: Series[]): boolean {
   const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
   if (ys.length === 0) return false;
