@@ -27,7 +27,7 @@ Examples:
   options: {
     steps: { type: 'int', default: 100, min: 1, help: 'Training steps (full batch)' },
     seed: { type: 'int', default: DEFAULT_SEED, help: 'Seed for the dataset and the initial weights' },
-    engine: { type: 'choice', choices: ['fast', 'plain'], default: 'fast', help: "Value engine: 'plain' is engine.ts, the one-screen engine the chapter reads (about 15x slower); 'fast' is fast_engine.ts. Same numbers" },
+    engine: { type: 'choice', choices: ['fast', 'plain'], default: 'fast', help: "Value engine: 'plain' is engine.ts, the one-screen engine the chapter reads (15-40x slower); 'fast' is fast_engine.ts. Same numbers" },
     out: { type: 'string', short: 'o', default: 'runs/micrograd', placeholder: 'DIR', help: 'Run directory' },
     json: { type: 'boolean', help: 'Print a JSON summary as the last line of stdout' },
   },

@@ -35,7 +35,7 @@ export const command = defineCommand({
       accuracy = result.accuracy;
     }
     // The in-run reference: the chapter's plain engine (engine.ts), after the fast runs so that
-    // they run exactly as before it existed, and on fewer steps (it is about 15x slower).
+    // they run exactly as before it existed, and on fewer steps (it is 15-40x slower).
     const plainSteps = Math.min(opts.steps, opts.plainSteps);
     const plainRuns: number[] = [];
     for (let r = 0; r <= opts.repeats; r++) plainRuns.push(trainMoons({ steps: plainSteps, seed: DEFAULT_SEED, engine: 'plain' }).seconds / plainSteps);
