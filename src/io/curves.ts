@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { lineChart, PALETTE, type LinePanel, type Series } from '../util/chart.js';
 import type { MetricEvent, RunDir } from './rundir.js';
 
@@ -27,7 +28,25 @@ const SPLITS = ['batch', 'train', 'val', 'test'];
 export function writeRunCurves(run: RunDir, title?: string): string {
   const config = run.readConfig();
   const name = title ?? String(config?.kind ?? config?.command ?? 'run');
-  return run.writeText('curves.svg', curvesSvg([{ label: name, events: run.readMetrics() }], name));
+  return run.writeText('curves.svg', curvesSvg([{ label: name, events: readEventsLeniently(run) }], name));
+}
+
+/**
+ * The events of metrics.jsonl, skipping lines that do not parse (a line cut short when an
+ * earlier run was killed): a picture is no reason to stop a training run.
+ */
+function readEventsLeniently(run: RunDir): MetricEvent[] {
+  if (!existsSync(run.path('metrics.jsonl'))) return [];
+  const events: MetricEvent[] = [];
+  for (const line of readFileSync(run.path('metrics.jsonl'), 'utf8').split('\n')) {
+    try {
+      const e = JSON.parse(line);
+      if (typeof e?.step === 'number') events.push(e);
+    } catch {
+      // an empty or broken line
+    }
+  }
+  return events;
 }
 
 /** The curves of one or more runs as one SVG: a loss panel, and accuracy and fitness panels where logged. */

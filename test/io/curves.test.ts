@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDir } from '../../src/io/rundir.js';
@@ -42,6 +42,9 @@ test('writeRunCurves: population events give best and mean fitness per generatio
     assert.ok(svg.includes('>NEAT &lt;xor&gt;<'));
     for (const label of ['>fitness<', '>best<', '>mean<', '>generation<']) assert.ok(svg.includes(label), label);
     assert.ok(!svg.includes('>loss<'), 'no empty loss panel');
+    // A line cut short (a run killed mid-write) is skipped, not fatal.
+    appendFileSync(run.path('metrics.jsonl'), '{"step": 10, "split": "popu');
+    assert.ok(readFileSync(writeRunCurves(run), 'utf8').includes('>best<'));
   } finally {
     rmSync(run.dir, { recursive: true, force: true });
   }
