@@ -80,13 +80,13 @@ export class Value {
   }
 
   // The rest are built from the ops above, so they need no backward of their own.
-  neg(): Value { return this.mul(-1); } // prettier-ignore
-  sub(other: Operand): Value { return this.add(lift(other).neg()); } // prettier-ignore
-  div(other: Operand): Value { return this.mul(lift(other).pow(-1)); } // prettier-ignore
+  neg(): Value { return this.mul(-1); }
+  sub(other: Operand): Value { return this.add(lift(other).neg()); }
+  div(other: Operand): Value { return this.mul(lift(other).pow(-1)); }
   // JavaScript has no operator overloading, so `2 - x` is x.rsub(2) (Python's __rsub__);
   // x.add(2) and x.mul(2) already serve for 2 + x and 2 * x.
-  rsub(other: number): Value { return lift(other).sub(this); } // prettier-ignore
-  rdiv(other: number): Value { return lift(other).div(this); } // prettier-ignore
+  rsub(other: number): Value { return lift(other).sub(this); }
+  rdiv(other: number): Value { return lift(other).div(this); }
 
   /** Fills in grad for every value this one depends on; call zeroGrad on the parameters first. */
   backward(): void {
