@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Value, MLP, Neuron, toDot, renderSvg, makeMoons, trainMoons } from '../../../src/chapters/micrograd/index.js';
+import { Value, MLP, Neuron, toDot, renderSvg, makeMoons, trainMoons, decisionBoundarySvg } from '../../../src/chapters/micrograd/index.js';
 import { Generator } from '../../../src/util/random.js';
 
 const named = (v: Value, label: string) => ((v.label = label), v);
@@ -91,4 +91,13 @@ test("toDot shows pow's exponent on the op, not as an input node", () => {
   assert.ok(dot.includes('label="**2"'));
   assert.deepEqual(x._prev, []);
   assert.deepEqual(y._prev, [x]);
+});
+
+test('the decision boundary picture has both classes, every point, axes with ticks and a legend', () => {
+  const data = makeMoons({ samples: 12, noise: 0.1, seed: 2 });
+  const model = new MLP(2, [4, 1], 5);
+  const svg = decisionBoundarySvg(model, data, { cells: 20, title: 'boundary' });
+  assert.equal((svg.match(/<circle/g) ?? []).length, 12 + 2); // the points and two legend markers
+  for (const label of ['>x1<', '>x2<', '>0<', '>1<', '>predicted +1<', '>label -1<', '>boundary<']) assert.ok(svg.includes(label), label);
+  assert.ok(svg.includes('#c6dbef') && svg.includes('#fcd5ce'), 'this untrained model predicts both classes somewhere in view');
 });
