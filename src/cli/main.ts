@@ -25,6 +25,7 @@ const COMMANDS: Record<string, string> = {
   grokking: 'grokking',
   neat: 'neat',
   bench: 'bench',
+  runs: 'runs',
 };
 
 function moduleExists(module: string): boolean {

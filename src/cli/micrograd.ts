@@ -2,26 +2,11 @@ import { defineCommand } from './args.js';
 import { RunDir } from '../io/rundir.js';
 import { Progress } from '../io/progress.js';
 import { formatNumber } from '../util/format.js';
-import { Value, toDot, renderSvg, trainMoons, decisionBoundarySvg, MOONS_RECIPE } from '../chapters/micrograd/index.js';
+import { writeRunCurves } from '../io/curves.js';
+import { lectureNeuron, toDot, renderSvg, trainMoons, decisionBoundarySvg, MOONS_RECIPE, type EngineName } from '../chapters/micrograd/index.js';
 
-/** Default seed: micrograd's notebook seed; reaches 100% training accuracy at step 35. */
+/** Default seed: micrograd's notebook seed. */
 export const DEFAULT_SEED = 1337;
-
-/**
- * The neuron from Karpathy's lecture, o = tanh(x1*w1 + x2*w2 + b), with its gradients filled
- * in: small enough to read every node of the picture.
- */
-export function lectureNeuron(): Value {
-  const x1 = new Value(2, 'x1'), x2 = new Value(0, 'x2');
-  const w1 = new Value(-3, 'w1'), w2 = new Value(1, 'w2');
-  const b = new Value(6.881373587019543, 'b');
-  const x1w1 = x1.mul(w1).named('x1*w1');
-  const x2w2 = x2.mul(w2).named('x2*w2');
-  const n = x1w1.add(x2w2).named('x1w1+x2w2').add(b).named('n');
-  const o = n.tanh().named('o');
-  o.backward();
-  return o;
-}
 
 export const command = defineCommand({
   name: 'micrograd',
@@ -31,15 +16,18 @@ Builds MLP(2, [16, 16, 1]) from scalar Values, trains it on 100 two-moons points
 with the max-margin loss mean(relu(1 - y*score)) + 1e-4 * sum(p^2), full-batch SGD, learning
 rate 1.0 -> 0.1, as in micrograd's demo. Writes into the run directory:
   config.json, metrics.jsonl      the run and its loss/accuracy per step
+  curves.svg                      loss and accuracy per step
   boundary.svg                    the learned decision boundary with the data on top
   graph.dot, graph.svg            the computation graph of one neuron, data and grad on each node
 
 Examples:
   gradpath micrograd
-  gradpath micrograd --steps 50 --seed 3 --out runs/moons3 --json`,
+  gradpath micrograd --steps 50 --seed 3 --out runs/moons3 --json
+  gradpath micrograd --engine plain      # the engine of engine.ts, the one to read`,
   options: {
     steps: { type: 'int', default: 100, min: 1, help: 'Training steps (full batch)' },
     seed: { type: 'int', default: DEFAULT_SEED, help: 'Seed for the dataset and the initial weights' },
+    engine: { type: 'choice', choices: ['fast', 'plain'], default: 'fast', help: "Value engine: 'plain' is engine.ts, the one-screen engine the chapter reads (15-40x slower); 'fast' is fast_engine.ts. Same numbers" },
     out: { type: 'string', short: 'o', default: 'runs/micrograd', placeholder: 'DIR', help: 'Run directory' },
     json: { type: 'boolean', help: 'Print a JSON summary as the last line of stdout' },
   },
@@ -47,13 +35,14 @@ Examples:
     const run = new RunDir(opts.out);
     // A fresh metrics.jsonl per run: this command does not resume.
     run.writeText('metrics.jsonl', '');
-    run.writeConfig({ command: 'micrograd', steps: opts.steps, seed: opts.seed, model: 'MLP(2, [16, 16, 1])', ...MOONS_RECIPE, loss: 'mean(relu(1 - y*score)) + l2 * sum(p*p)', lr: 'lrStart - (lrStart - lrEnd) * step / steps' });
+    run.writeConfig({ command: 'micrograd', engine: opts.engine, steps: opts.steps, seed: opts.seed, model: 'MLP(2, [16, 16, 1])', ...MOONS_RECIPE, loss: 'mean(relu(1 - y*score)) + l2 * sum(p*p)', lr: 'lrStart - (lrStart - lrEnd) * step / steps' });
     const progress = new Progress({ total: opts.steps, label: 'micrograd' });
     const result = trainMoons({
       steps: opts.steps,
       seed: opts.seed,
+      engine: opts.engine as EngineName,
       onStep: ({ step, loss, accuracy, lr }) => {
-        run.log({ step, split: 'train', loss, accuracy, lr });
+        run.log({ step, split: 'batch', loss, acc: accuracy, lr });
         progress.update(step + 1, { loss, acc: accuracy });
         if (step % 10 === 0 || step === opts.steps - 1) {
           progress.log(`step ${String(step).padStart(3)}  loss ${formatNumber(loss)}  accuracy ${(accuracy * 100).toFixed(0)}%`);
@@ -61,16 +50,19 @@ Examples:
       },
     });
     progress.done();
-    run.log({ step: opts.steps, split: 'final', loss: result.finalLoss, accuracy: result.accuracy });
+    // The trained model evaluated on the (whole) training set, after the last update.
+    run.log({ step: opts.steps, split: 'train', loss: result.finalLoss, acc: result.accuracy });
 
-    run.writeText('boundary.svg', decisionBoundarySvg(result.model, result.data));
+    const title = `micrograd: MLP(2, [16, 16, 1]) on two moons, seed ${opts.seed}`;
+    writeRunCurves(run, title);
+    run.writeText('boundary.svg', decisionBoundarySvg(result.model, result.data, { title: `decision boundary after ${opts.steps} steps (seed ${opts.seed})` }));
     const dot = toDot(lectureNeuron());
     run.writeText('graph.dot', dot);
     run.writeText('graph.svg', await renderSvg(dot));
 
     const perfect = result.firstPerfectStep === null ? 'never reached 100%' : `100% first at step ${result.firstPerfectStep}`;
     console.log(`trained ${opts.steps} steps in ${result.seconds.toFixed(2)} s (${result.nodesPerStep} nodes per step): final loss ${formatNumber(result.finalLoss)}, accuracy ${(result.accuracy * 100).toFixed(0)}% (${perfect})`);
-    console.log(`wrote ${run.dir}/{config.json, metrics.jsonl, boundary.svg, graph.dot, graph.svg}`);
+    console.log(`wrote ${run.dir}/{config.json, metrics.jsonl, curves.svg, boundary.svg, graph.dot, graph.svg}`);
     if (opts.json) {
       console.log(JSON.stringify({ steps: opts.steps, final_loss: result.finalLoss, accuracy: result.accuracy, seconds: Number(result.seconds.toFixed(3)) }));
     }

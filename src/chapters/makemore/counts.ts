@@ -1,5 +1,6 @@
 import type { Generator } from '../../util/random.js';
 import type { Vocab } from './data.js';
+import { escapeXml, svgDocument } from '../../util/svg.js';
 
 /**
  * The counting bigram model (lecture 1): N[i][j] = how often character j follows character i
@@ -58,8 +59,6 @@ export function sampleBigram(P: number[][], vocab: Vocab, count: number, gen: Ge
   return out;
 }
 
-const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
 /**
  * The lecture's picture of N: one cell per pair, labelled with the pair and its count, shaded
  * white to blue by count. Hand-written SVG so it needs no plotting library.
@@ -68,10 +67,7 @@ export function bigramHeatmapSVG(N: number[][], vocab: Vocab): string {
   const V = N.length, cell = 36, margin = 24;
   const size = margin + V * cell;
   const max = Math.max(1, ...N.flat());
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" font-family="monospace">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
-  ];
+  const parts: string[] = [];
   for (let i = 0; i < V; i++) {
     const label = escapeXml(vocab.label(i));
     parts.push(`<text x="${margin + i * cell + cell / 2}" y="16" font-size="12" text-anchor="middle">${label}</text>`);
@@ -88,6 +84,5 @@ export function bigramHeatmapSVG(N: number[][], vocab: Vocab): string {
       parts.push(`<text x="${x + cell / 2}" y="${y + 28}" font-size="9" text-anchor="middle" fill="${ink}">${N[i][j]}</text>`);
     }
   }
-  parts.push('</svg>');
-  return parts.join('\n') + '\n';
+  return svgDocument(size, size, parts, { 'font-family': 'monospace' });
 }

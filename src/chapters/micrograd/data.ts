@@ -1,4 +1,4 @@
-import { Rng } from './random.js';
+import { Generator } from '../../util/random.js';
 
 /** A 2-d binary classification dataset: points X and labels y in {-1, +1}. */
 export interface Dataset {
@@ -10,7 +10,8 @@ export interface MoonsOptions {
   samples?: number;
   /** Standard deviation of the Gaussian noise added to each coordinate. */
   noise?: number;
-  seed?: number;
+  /** A seed, or a generator to draw from. */
+  seed?: number | Generator;
 }
 
 /**
@@ -19,7 +20,7 @@ export interface MoonsOptions {
  * shuffle. Not linearly separable, so the MLP has to bend its decision boundary.
  */
 export function makeMoons({ samples = 100, noise = 0.1, seed = 0 }: MoonsOptions = {}): Dataset {
-  const rng = new Rng(seed);
+  const rng = typeof seed === 'number' ? new Generator(seed) : seed;
   const nUpper = Math.floor(samples / 2);
   const nLower = samples - nUpper;
   const points: [number, number][] = [];
@@ -39,6 +40,6 @@ export function makeMoons({ samples = 100, noise = 0.1, seed = 0 }: MoonsOptions
     p[0] += noise * rng.normal();
     p[1] += noise * rng.normal();
   }
-  const order = rng.permutation(samples);
+  const order = rng.randperm(samples);
   return { X: order.map((i) => points[i]), y: order.map((i) => labels[i]) };
 }

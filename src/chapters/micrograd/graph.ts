@@ -19,11 +19,11 @@ export function toDot(root: Value, { rankdir = 'LR' }: { rankdir?: 'LR' | 'TB' }
     const name = id.get(v)!;
     const fields = `{ ${escapeRecord(v.label)} | data ${v.data.toFixed(4)} | grad ${v.grad.toFixed(4)} }`;
     lines.push(`  ${name} [shape=record, label="${fields}"];`);
-    if (v.op === 0) continue;
+    if (v._op === '') continue;
     // The op gets its own node so that the picture shows which operation joined the inputs.
-    lines.push(`  ${name}_op [shape=ellipse, label="${escapeRecord(v.opName)}"];`);
+    lines.push(`  ${name}_op [shape=ellipse, label="${escapeRecord(v._op)}"];`);
     lines.push(`  ${name}_op -> ${name};`);
-    for (const child of v.children) lines.push(`  ${id.get(child)} -> ${name}_op;`);
+    for (const child of v._prev) lines.push(`  ${id.get(child)} -> ${name}_op;`);
   }
   lines.push('}');
   return lines.join('\n') + '\n';

@@ -1,18 +1,24 @@
 import type { Dataset } from './data.js';
-import type { MLP } from './nn.js';
+import { axes, legend, type Frame } from '../../util/chart.js';
+import { makeScale } from '../../util/scale.js';
+import { el, svgDocument, text } from '../../util/svg.js';
 
 export interface BoundaryOptions {
-  /** Picture width and height in pixels. */
+  /** Side of the square plot area in pixels. */
   size?: number;
   /** Grid cells per side; each cell is coloured by the class the model predicts at its centre. */
   cells?: number;
+  title?: string;
 }
 
+const FILL = { positive: '#c6dbef', negative: '#fcd5ce' };
+const INK = { positive: '#2171b5', negative: '#cb181d' };
+
 /**
- * The decision boundary as a hand-written SVG: a grid of model predictions (blue for +1, red
- * for -1), the training points on top in the same colours, darker.
+ * The decision boundary: the plane coloured by the class the model predicts (blue +1, red -1),
+ * the training points on top in the same colours, darker; axes x1 and x2 with ticks, and a legend.
  */
-export function decisionBoundarySvg(model: MLP, data: Dataset, { size = 480, cells = 80 }: BoundaryOptions = {}): string {
+export function decisionBoundarySvg(model: { predict(x: readonly number[]): number[] }, data: Dataset, { size = 420, cells = 84, title }: BoundaryOptions = {}): string {
   const xs = data.X.map((p) => p[0]);
   const ys = data.X.map((p) => p[1]);
   const pad = 0.5;
@@ -21,15 +27,12 @@ export function decisionBoundarySvg(model: MLP, data: Dataset, { size = 480, cel
   const span = Math.max(xmax - xmin, ymax - ymin) + 2 * pad;
   const x0 = (xmin + xmax - span) / 2;
   const y0 = (ymin + ymax - span) / 2;
-  const px = (x: number) => ((x - x0) / span) * size;
-  const py = (y: number) => size - ((y - y0) / span) * size; // SVG's y grows downward
+  const top = title ? 40 : 14;
+  const frame: Frame = { x: 58, y: top, width: size, height: size };
+  const X = makeScale([], { min: x0, max: x0 + span }, frame.x, frame.x + size);
+  const Y = makeScale([], { min: y0, max: y0 + span }, frame.y + size, frame.y);
   const cell = span / cells;
-  const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}">`,
-    `<rect width="${size}" height="${size}" fill="#ffffff"/>`,
-    '<g shape-rendering="crispEdges">',
-  ];
-  const h = (size / cells).toFixed(2);
+  const out: string[] = ['<g shape-rendering="crispEdges">'];
   for (let j = 0; j < cells; j++) {
     // One rectangle per run of same-class cells in a row keeps the file small.
     let runStart = 0;
@@ -37,19 +40,26 @@ export function decisionBoundarySvg(model: MLP, data: Dataset, { size = 480, cel
     for (let i = 0; i <= cells; i++) {
       const positive = i < cells && model.predict([x0 + (i + 0.5) * cell, y0 + (j + 0.5) * cell])[0] > 0;
       if (i > 0 && (i === cells || positive !== runPositive)) {
-        const fill = runPositive ? '#c6dbef' : '#fcd5ce';
-        const x = px(x0 + runStart * cell), width = px(x0 + i * cell) - x;
-        out.push(`<rect x="${x.toFixed(2)}" y="${py(y0 + (j + 1) * cell).toFixed(2)}" width="${width.toFixed(2)}" height="${h}" fill="${fill}"/>`);
+        const left = X(x0 + runStart * cell), right = X(x0 + i * cell);
+        const upper = Y(y0 + (j + 1) * cell);
+        out.push(el('rect', { x: left, y: upper, width: right - left, height: Y(y0 + j * cell) - upper, fill: runPositive ? FILL.positive : FILL.negative }));
         runStart = i;
       }
       runPositive = positive;
     }
   }
   out.push('</g>');
+  out.push(axes(frame, X, Y, { x: { label: 'x1' }, y: { label: 'x2' } }));
   data.X.forEach(([x, y], k) => {
-    const fill = data.y[k] > 0 ? '#2171b5' : '#cb181d';
-    out.push(`<circle cx="${px(x).toFixed(2)}" cy="${py(y).toFixed(2)}" r="4.5" fill="${fill}" stroke="#000000" stroke-width="0.8"/>`);
+    out.push(el('circle', { cx: X(x), cy: Y(y), r: 4.5, fill: data.y[k] > 0 ? INK.positive : INK.negative, stroke: '#000', 'stroke-width': 0.8 }));
   });
-  out.push('</svg>');
-  return out.join('\n') + '\n';
+  const legendY = frame.y + size + 52;
+  out.push(legend([
+    { label: 'predicted +1', color: FILL.positive, swatch: true },
+    { label: 'predicted -1', color: FILL.negative, swatch: true },
+    { label: 'label +1', color: INK.positive, marker: true, width: 0 },
+    { label: 'label -1', color: INK.negative, marker: true, width: 0 },
+  ], frame.x, legendY, size));
+  if (title) out.push(text(frame.x + size / 2, 22, title, { 'text-anchor': 'middle', 'font-size': 14, 'font-weight': 'bold' }));
+  return svgDocument(frame.x + size + 16, legendY + 10, out);
 }

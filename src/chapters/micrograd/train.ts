@@ -1,6 +1,21 @@
-import { Value, sum, topologicalOrder } from './engine.js';
+import { Generator } from '../../util/random.js';
+import { Value, topologicalOrder } from './engine.js';
+import { FastValue, topologicalOrder as fastTopologicalOrder } from './fast_engine.js';
 import { makeMoons, type Dataset } from './data.js';
-import { MLP } from './nn.js';
+import { MLP, type Leaf, type Scalar } from './nn.js';
+
+/** The two engines: the readable one (engine.ts) and the fast one (fast_engine.ts). Same numbers. */
+export interface Engine<V extends Scalar<V>> {
+  leaf: Leaf<V>;
+  /** Nodes in the graph behind root. */
+  nodes(root: V): number;
+}
+
+export const ENGINES = {
+  plain: { leaf: (x: number) => new Value(x), nodes: (root: Value) => topologicalOrder(root).length } satisfies Engine<Value>,
+  fast: { leaf: (x: number) => new FastValue(x), nodes: (root: FastValue) => fastTopologicalOrder(root).length } satisfies Engine<FastValue>,
+};
+export type EngineName = keyof typeof ENGINES;
 
 /** The recipe of micrograd's demo notebook; only the seed and the number of steps vary. */
 export const MOONS_RECIPE = {
@@ -22,12 +37,14 @@ export interface StepInfo {
 export interface TrainOptions {
   steps?: number;
   seed?: number;
+  /** Which Value class builds the graphs (default 'plain', the one the chapter reads). */
+  engine?: EngineName;
   /** Called after each step with that step's loss and accuracy (measured before its update). */
   onStep?: (info: StepInfo) => void;
 }
 
 export interface TrainResult {
-  model: MLP;
+  model: { predict(x: readonly number[]): number[] };
   data: Dataset;
   history: StepInfo[];
   /** Loss and accuracy of the trained model (after the last update). */
@@ -46,9 +63,9 @@ export interface TrainResult {
  * points on the right side of the boundary. The inputs are numbers; MLP.forward wraps each in a
  * leaf Value, as micrograd's notebook does.
  */
-export function moonsLoss(model: MLP, data: Dataset, l2 = MOONS_RECIPE.l2): { loss: Value; accuracy: number } {
+export function moonsLoss<V extends Scalar<V>>(model: MLP<V>, data: Dataset, l2 = MOONS_RECIPE.l2): { loss: V; accuracy: number } {
   const n = data.X.length;
-  const margins: Value[] = new Array(n);
+  const margins: V[] = new Array(n);
   let correct = 0;
   for (let i = 0; i < n; i++) {
     const score = model.forward(data.X[i])[0];
@@ -61,12 +78,24 @@ export function moonsLoss(model: MLP, data: Dataset, l2 = MOONS_RECIPE.l2): { lo
   return { loss: dataLoss.add(regLoss), accuracy: correct / n };
 }
 
+/** Sum of many values as one chain of additions (no zero constant in front, unlike Python's sum). */
+export function sum<V extends Scalar<V>>(values: readonly V[]): V {
+  let total = values[0];
+  for (let i = 1; i < values.length; i++) total = total.add(values[i]);
+  return total;
+}
+
 /** Trains MLP(2, [16, 16, 1]) on 100 two-moons points with full-batch SGD, lr 1.0 -> 0.1. */
-export function trainMoons({ steps = 100, seed = 1337, onStep }: TrainOptions = {}): TrainResult {
+export function trainMoons({ engine = 'plain', ...options }: TrainOptions = {}): TrainResult {
+  return engine === 'fast' ? trainWith(ENGINES.fast, options) : trainWith(ENGINES.plain, options);
+}
+
+function trainWith<V extends Scalar<V>>(engine: Engine<V>, { steps = 100, seed = 1337, onStep }: TrainOptions): TrainResult {
   const r = MOONS_RECIPE;
-  const data = makeMoons({ samples: r.samples, noise: r.noise, seed });
-  // A different stream for the weights than for the data, from the same user-facing seed.
-  const model = new MLP(2, r.sizes, seed ^ 0x5bd1e995);
+  // One seed, two independent streams: one for the data, one for the initial weights.
+  const gen = new Generator(seed);
+  const data = makeMoons({ samples: r.samples, noise: r.noise, seed: gen.fork() });
+  const model = new MLP(2, r.sizes, gen.fork(), engine.leaf);
   const params = model.parameters();
   const history: StepInfo[] = [];
   let nodesPerStep = 0;
@@ -74,7 +103,7 @@ export function trainMoons({ steps = 100, seed = 1337, onStep }: TrainOptions = 
   const start = performance.now();
   for (let step = 0; step < steps; step++) {
     const { loss, accuracy } = moonsLoss(model, data);
-    if (step === 0) nodesPerStep = topologicalOrder(loss).length;
+    if (step === 0) nodesPerStep = engine.nodes(loss);
     model.zeroGrad();
     loss.backward();
     const lr = r.lrStart - ((r.lrStart - r.lrEnd) * step) / steps;

@@ -1,4 +1,6 @@
 import type { Genome, NodeGene } from './genome.js';
+import { legend, legendHeight, type LegendItem } from '../../util/chart.js';
+import { el, escapeXml, svgDocument, text } from '../../util/svg.js';
 
 export interface SvgOptions {
   /** Names for the input nodes (e.g. ['height', 'velocity']) and outputs. */
@@ -9,7 +11,8 @@ export interface SvgOptions {
   title?: string;
 }
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const COLOR = { positive: '#2166ac', negative: '#d6604d', disabled: '#aaaaaa' };
+const NODE_FILL = { input: '#fdd49e', bias: '#d9d9d9', hidden: '#ffffff', output: '#a6dba0' };
 
 /**
  * Layers: inputs and bias in column 0; every other node one column past the deepest node that
@@ -68,18 +71,19 @@ export function genomeToSvg(genome: Genome, options: SvgOptions = {}): string {
   }
   const maxW = Math.max(1e-9, ...genome.connections.map((c) => Math.abs(c.weight)));
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
-  out.push(`<rect width="100%" height="100%" fill="white"/>`);
-  if (options.title) out.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="15">${escape(options.title)}</text>`);
+  if (options.title) out.push(text(width / 2, 24, options.title, { 'text-anchor': 'middle', 'font-size': 15 }));
+  let drawnDisabled = false, drawnRecurrent = false;
   for (const c of genome.connections) {
     if (!c.enabled && options.showDisabled === false) continue;
     const a = pos.get(c.in);
     const b = pos.get(c.out);
     if (!a || !b) continue;
-    const colour = !c.enabled ? '#aaaaaa' : c.weight >= 0 ? '#2166ac' : '#d6604d';
+    const colour = !c.enabled ? COLOR.disabled : c.weight >= 0 ? COLOR.positive : COLOR.negative;
+    drawnDisabled ||= !c.enabled;
+    drawnRecurrent ||= c.in === c.out || b.x <= a.x;
     const w = c.enabled ? (0.6 + 4.4 * Math.abs(c.weight) / maxW).toFixed(2) : '1';
     const dash = c.enabled ? '' : ' stroke-dasharray="5,4"';
-    const tip = `<title>#${c.innovation}: ${c.in} → ${c.out}, weight ${c.weight.toFixed(3)}${c.enabled ? '' : ' (disabled)'}</title>`;
+    const tip = `${el('title', {}, escapeXml(`#${c.innovation}: ${c.in} → ${c.out}, weight ${c.weight.toFixed(3)}${c.enabled ? '' : ' (disabled)'}`))}`;
     if (c.in === c.out) {
       out.push(`<path d="M ${a.x - 8} ${a.y - 14} C ${a.x - 30} ${a.y - 60}, ${a.x + 30} ${a.y - 60}, ${a.x + 8} ${a.y - 14}" fill="none" stroke="${colour}" stroke-width="${w}"${dash}>${tip}</path>`);
     } else if (b.x <= a.x) {
@@ -93,7 +97,7 @@ export function genomeToSvg(genome: Genome, options: SvgOptions = {}): string {
   }
   for (const n of genome.nodes) {
     const p = pos.get(n.id)!;
-    const fill = n.type === 'input' ? '#fdd49e' : n.type === 'bias' ? '#d9d9d9' : n.type === 'output' ? '#a6dba0' : '#ffffff';
+    const fill = NODE_FILL[n.type];
     out.push(`<circle cx="${p.x}" cy="${p.y}" r="14" fill="${fill}" stroke="#333" stroke-width="1.2"/>`);
     out.push(`<text x="${p.x}" y="${p.y + 4}" text-anchor="middle">${n.type === 'bias' ? 'b' : n.id}</text>`);
     let label = '';
@@ -102,9 +106,19 @@ export function genomeToSvg(genome: Genome, options: SvgOptions = {}): string {
     else if (n.type === 'output') label = options.outputNames?.[n.id - genome.inputs - 1] ?? `out ${n.id - genome.inputs - 1}`;
     if (label) {
       const left = n.type !== 'output';
-      out.push(`<text x="${p.x + (left ? -20 : 20)}" y="${p.y + 4}" text-anchor="${left ? 'end' : 'start'}" fill="#444">${escape(label)}</text>`);
+      out.push(`<text x="${p.x + (left ? -20 : 20)}" y="${p.y + 4}" text-anchor="${left ? 'end' : 'start'}" fill="#444">${escapeXml(label)}</text>`);
     }
   }
-  out.push('</svg>');
-  return out.join('\n') + '\n';
+  // The legend says what each kind of line and circle means; entries only for what is drawn.
+  const items: LegendItem[] = [
+    { label: 'weight > 0', color: COLOR.positive, width: 2.5 },
+    { label: 'weight < 0', color: COLOR.negative, width: 2.5 },
+    { label: `width ∝ |weight| (max ${maxW.toFixed(2)})`, color: '#555555', width: 5 },
+    ...(drawnDisabled ? [{ label: 'disabled', color: COLOR.disabled, dash: '5,4', width: 1 }] : []),
+    ...(drawnRecurrent ? [{ label: 'recurrent', color: '#555555', curve: true, width: 1.5 }] : []),
+    ...(['input', 'bias', 'hidden', 'output'] as const).map((t) => ({ label: `${t} node`, color: NODE_FILL[t], swatch: true, stroke: '#333333' })),
+  ];
+  const legendWidth = width - 32;
+  out.push(legend(items, 16, height + 14, legendWidth));
+  return svgDocument(width, height + legendHeight(items, legendWidth) + 8, out);
 }

@@ -1,3 +1,5 @@
+import { escapeXml as esc, svgDocument } from '../../util/svg.js';
+
 /**
  * Attention maps as hand-written SVG: one heatmap per (layer, head), rows = query positions,
  * columns = key positions, darker = more attention. Small enough to read in a browser or a
@@ -11,9 +13,6 @@ export interface AttentionMaps {
   title: string;
 }
 
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function label(c: string): string {
   return c === '\n' ? '⏎' : c === ' ' ? '␣' : c;
@@ -26,8 +25,6 @@ export function attentionSvg(a: AttentionMaps, cell = 8): string {
   const W = Math.max(640, pad * 2 + H * (side + gap + pad)), top = 40;
   const Ht = top + L * (side + gap + pad + 12) + pad;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${Ht}" viewBox="0 0 ${W} ${Ht}" font-family="monospace">`);
-  out.push(`<rect width="100%" height="100%" fill="white"/>`);
   out.push(`<text x="${pad}" y="20" font-size="13">${esc(a.title)}</text>`);
   out.push(`<text x="${pad}" y="34" font-size="10" fill="#555">rows: query position, columns: key position; darker = more attention</text>`);
   for (let l = 0; l < L; l++) {
@@ -50,6 +47,5 @@ export function attentionSvg(a: AttentionMaps, cell = 8): string {
       for (let j = 0; j < T; j++) out.push(`<text x="${x0 + j * cell + cell / 2}" y="${y0 + side + cell + 1}" font-size="${cell}" text-anchor="middle">${esc(label(a.labels[j]))}</text>`);
     }
   }
-  out.push('</svg>');
-  return out.join('\n') + '\n';
+  return svgDocument(W, Ht, out, { 'font-family': 'monospace' });
 }

@@ -25,7 +25,9 @@ test('gradpath micrograd --json: last stdout line parses; run directory is fille
     for (const key of ['final_loss', 'accuracy', 'seconds']) assert.equal(typeof summary[key], 'number', key);
     for (const f of ['config.json', 'metrics.jsonl', 'boundary.svg', 'graph.dot', 'graph.svg']) assert.ok(existsSync(join(out, f)), f);
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.equal(metrics.filter((m) => m.split === 'train').length, 5);
+    assert.equal(metrics.filter((m) => m.split === 'batch').length, 5);
+    assert.equal(metrics.filter((m) => m.split === 'train').length, 1);
+    assert.ok(existsSync(join(out, 'curves.svg')));
     assert.ok(readFileSync(join(out, 'graph.svg'), 'utf8').includes('<svg'));
     assert.ok(readFileSync(join(out, 'boundary.svg'), 'utf8').startsWith('<svg'));
     assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).steps, 5);

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Value, MLP, Neuron, Rng, toDot, renderSvg, makeMoons, trainMoons } from '../../../src/chapters/micrograd/index.js';
+import { Value, MLP, Neuron, toDot, renderSvg, makeMoons, trainMoons, decisionBoundarySvg } from '../../../src/chapters/micrograd/index.js';
+import { Generator } from '../../../src/util/random.js';
+
+const named = (v: Value, label: string) => ((v.label = label), v);
 
 test('MLP(2, [16, 16, 1]) has 337 parameters, seeded init in [-1, 1], zeroGrad clears them', () => {
   const model = new MLP(2, [16, 16, 1], 42);
@@ -23,7 +26,7 @@ test('hidden layers are ReLU, the output layer is linear; predict agrees with fo
   for (const x of [[0.1, 0.2], [-1, 2], [3, -0.5]]) {
     assert.ok(Math.abs(model.forward(x)[0].data - model.predict(x)[0]) < 1e-12);
   }
-  const n = new Neuron(2, true, new Rng(1));
+  const n = new Neuron(2, true, new Generator(1));
   assert.ok(n.forward([-100, -100]).data >= 0);
 });
 
@@ -43,11 +46,11 @@ test('makeMoons: 100 seeded points, labels -1/+1 half and half', () => {
 });
 
 test('toDot lists every node and edge of a small graph; renderSvg draws it', async () => {
-  const a = new Value(2, 'a');
-  const b = new Value(-3, 'b');
-  const c = a.mul(b).named('c');
-  const d = c.add(a).named('d');
-  const e = d.tanh().named('e');
+  const a = new Value(2, [], '', 'a');
+  const b = new Value(-3, [], '', 'b');
+  const c = named(a.mul(b), 'c');
+  const d = named(c.add(a), 'd');
+  const e = named(d.tanh(), 'e');
   e.backward();
   const dot = toDot(e);
   for (const v of [a, b, c, d, e]) {
@@ -80,12 +83,21 @@ test('a short training run lowers the loss', () => {
 });
 
 test("toDot shows pow's exponent on the op, not as an input node", () => {
-  const x = new Value(3, 'x');
-  const y = x.pow(2).named('y');
+  const x = new Value(3, [], '', 'x');
+  const y = named(x.pow(2), 'y');
   y.backward();
   const dot = toDot(y);
   assert.equal((dot.match(/shape=record/g) ?? []).length, 2);
   assert.ok(dot.includes('label="**2"'));
-  assert.deepEqual(x.children, []);
-  assert.deepEqual(y.children, [x]);
+  assert.deepEqual(x._prev, []);
+  assert.deepEqual(y._prev, [x]);
+});
+
+test('the decision boundary picture has both classes, every point, axes with ticks and a legend', () => {
+  const data = makeMoons({ samples: 12, noise: 0.1, seed: 2 });
+  const model = new MLP(2, [4, 1], 5);
+  const svg = decisionBoundarySvg(model, data, { cells: 20, title: 'boundary' });
+  assert.equal((svg.match(/<circle/g) ?? []).length, 12 + 2); // the points and two legend markers
+  for (const label of ['>x1<', '>x2<', '>0<', '>1<', '>predicted +1<', '>label -1<', '>boundary<']) assert.ok(svg.includes(label), label);
+  assert.ok(svg.includes('#c6dbef') && svg.includes('#fcd5ce'), 'this untrained model predicts both classes somewhere in view');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Value } from '../../../src/chapters/micrograd/index.js';
+import { FastValue as Value } from '../../../src/chapters/micrograd/index.js';
 import { tensor, type Tensor } from '../../../src/index.js';
 
 // The same expression built from micrograd Values and from 1-element tensors must agree on the
@@ -14,7 +14,7 @@ function expression<T extends Num<T>>(a: T, b: T, c: T): T {
   return f.mul(f).div(a.add(5));
 }
 
-test('micrograd and the tensor engine agree on an expression and its gradients', () => {
+test("micrograd's fast engine and the tensor engine agree on an expression and its gradients", () => {
   for (const [x, y, z] of [[0.5, -1.2, 0.3], [-0.7, -0.4, 1.1], [1.3, -2.0, -0.6]]) {
     const [va, vb, vc] = [x, y, z].map((v) => new Value(v));
     const out = expression<Value>(va, vb, vc);
