@@ -26,6 +26,7 @@ import { noGrad } from '../engine/autograd.js';
 import { BufferPool } from '../engine/pool.js';
 import { clipGradNorm, gradNorm } from '../optim/schedule.js';
 import { Progress } from '../io/progress.js';
+import { writeRunCurves } from '../io/curves.js';
 import { GradpathError } from '../util/errors.js';
 import { interruptRequested, watchInterrupt, yieldToEventLoop } from '../util/interrupt.js';
 import { claimRunDir } from './fresh.js';
@@ -105,7 +106,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     if (step === o.maxSteps && (!progress || o.progress?.quiet)) log(line);
     else say(line);
     o.onEvaluate?.(step, evaluation, improved);
-    // CURVES: the pictures helper's writeRunCurves(run) (io/curves.ts) is called here, after every evaluation
+    if (run && o.curves !== false) writeRunCurves(run);
     if (o.checkpointEvery === undefined) saveLatest();
     return o.stopWhen?.(step, evaluation) ?? false;
   };

@@ -90,6 +90,8 @@ export interface LoopOptions {
   stopRequested?: () => boolean;
   /** Called after every optimizer step, before any evaluation (tests stop runs from here). */
   onStep?: (info: StepInfo) => void;
+  /** Redraw the run directory's curves.svg from metrics.jsonl after every evaluation (default true; grokking draws its own). */
+  curves?: boolean;
   /** Called after every evaluation, once metrics and best.safetensors are written. */
   onEvaluate?: (step: number, evaluation: Evaluation, improved: boolean) => void;
   /**

@@ -107,6 +107,12 @@ test('loop: best.safetensors only on improvement, and holds the model only', asy
   assert.equal(best.optimizer, undefined);
   assert.equal(best.rng, undefined);
   assert.ok(latest.optimizer && latest.rng && latest.step === 6 && latest.extra?.best === 1.5);
+  // curves.svg is redrawn after every evaluation, from metrics.jsonl: the val line is in it
+  const svg = readFileSync(run.path('curves.svg'), 'utf8');
+  assert.match(svg, /<svg[\s\S]*val[\s\S]*<\/svg>/);
+  const off = runDir();
+  await trainLoop(job({ run: off, maxSteps: 2, evalEvery: 1, curves: false, evaluate: () => ({ val: { loss: 1 } }) }));
+  assert.ok(!off.exists('curves.svg'));
   // a maximised metric
   const acc = await trainLoop(job({ maxSteps: 3, evalEvery: 1, best: { split: 'val', metric: 'acc', mode: 'max' }, evaluate: ({ step }) => ({ val: { acc: [0.5, 0.4, 0.9][step - 1] } }) }));
   assert.equal(acc.best, 0.9);

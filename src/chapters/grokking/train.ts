@@ -160,7 +160,7 @@ export async function train(session: GrokSession, hooks: TrainHooks = {}): Promi
       Object.assign(rec, { valLoss: v.loss, valAcc: v.acc, paramNorm: parameterNorm(model) });
       return { train: { loss: rec.trainLoss, acc: rec.trainAcc }, val: { loss: v.loss, acc: v.acc, param_norm: Number(rec.paramNorm.toFixed(4)) } };
     },
-    evalAt: isEval, logEvery: 0, checkpointEvery: 0,
+    evalAt: isEval, logEvery: 0, checkpointEvery: 0, curves: false, // its own curves.svg: log-scale epochs, accuracy and weight norm
     onEvaluate: () => {
       finalValAcc = rec.valAcc!;
       if (val99 === null && rec.valAcc! >= 0.99) val99 = rec.epoch;
