@@ -1,3 +1,5 @@
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GradpathError } from '../util/errors.js';
 
@@ -5,12 +7,20 @@ import { GradpathError } from '../util/errors.js';
  * A tiny declarative layer over node:util parseArgs: each command declares its flags once,
  * and gets parsing, validation (integers, numbers, choices) and its --help text from that.
  */
+/**
+ * `aliases`: other spellings of the same flag (nanoGPT's, makemore's), parsed into the same key.
+ * `path`: what a string flag names, checked before the command runs: 'file' must exist and be a
+ * file; 'out-dir' and 'out-file' must be creatable and writable (and not the other kind).
+ */
+interface Common { help: string; short?: string; aliases?: readonly string[] }
 export type OptionSpec =
-  | { type: 'boolean'; help: string; short?: string; default?: boolean }
-  | { type: 'string'; help: string; short?: string; default?: string; placeholder?: string }
-  | { type: 'int'; help: string; short?: string; default?: number; min?: number; placeholder?: string }
-  | { type: 'float'; help: string; short?: string; default?: number; min?: number; placeholder?: string }
-  | { type: 'choice'; help: string; short?: string; choices: readonly string[]; default?: string };
+  | (Common & { type: 'boolean'; default?: boolean })
+  | (Common & { type: 'string'; default?: string; placeholder?: string; path?: PathKind })
+  | (Common & { type: 'int'; default?: number; min?: number; placeholder?: string })
+  | (Common & { type: 'float'; default?: number; min?: number; placeholder?: string })
+  | (Common & { type: 'choice'; choices: readonly string[]; default?: string });
+
+export type PathKind = 'file' | 'out-dir' | 'out-file';
 
 export type OptionSpecs = Record<string, OptionSpec>;
 
@@ -34,6 +44,8 @@ export interface Command<S extends OptionSpecs = OptionSpecs> {
   description?: string;
   usage?: string;
   options: S;
+  /** Takes any number of file arguments after the flags (e.g. `gpt2 prepare a.txt b.txt`); else at most one, as --input. */
+  variadic?: boolean;
   /** Subcommands (e.g. `bench matmul`); when present, the first positional picks one. */
   subcommands?: Command<any>[];
   run?: (opts: ParsedOptions<S>, positionals: string[]) => Promise<number | void> | number | void;
@@ -47,63 +59,223 @@ function camel(name: string): string {
   return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-export function parseOptions<S extends OptionSpecs>(cmdPath: string, specs: S, argv: string[]): { opts: ParsedOptions<S>; positionals: string[] } {
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+/** `maxIters`, `max_iters` and `max-iters` all name the flag --max-iters. */
+export function kebab(key: string): string {
+  return key.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+/** The flag every command has: settings from a JSON file, overridden by the command line. */
+const CONFIG_FLAG = 'config';
+const CONFIG_SPEC: OptionSpec = {
+  type: 'string', placeholder: 'FILE.json', path: 'file',
+  help: "Read flags from a JSON object (keys: flag names; a run directory's config.json works); flags given here override it",
+};
+
+function withConfig(specs: OptionSpecs): OptionSpecs {
+  return CONFIG_FLAG in specs ? specs : { ...specs, [CONFIG_FLAG]: CONFIG_SPEC };
+}
+
+/** Every spelling of every flag -> its canonical name. */
+function spellings(specs: OptionSpecs): Map<string, string> {
+  const m = new Map<string, string>();
   for (const [name, spec] of Object.entries(specs)) {
-    config[name] = { type: spec.type === 'boolean' ? 'boolean' : 'string', ...(spec.short ? { short: spec.short } : {}) };
+    m.set(name, name);
+    for (const a of spec.aliases ?? []) m.set(a, name);
+  }
+  return m;
+}
+
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * `--max-steps -5` reads to parseArgs as a flag with no value; joined into `--max-steps=-5` the
+ * value reaches the range check, which says what is allowed in one line.
+ */
+function joinNegativeValues(argv: string[], specs: OptionSpecs, names: Map<string, string>): string[] {
+  const shorts = new Map(Object.entries(specs).filter(([, s]) => s.short).map(([n, s]) => [s.short!, n]));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = a.startsWith('--') ? names.get(a.slice(2)) : /^-[a-zA-Z]$/.test(a) ? shorts.get(a[1]) : undefined;
+    if (name && specs[name].type !== 'boolean' && i + 1 < argv.length && NEGATIVE_NUMBER.test(argv[i + 1])) {
+      out.push(`${a.startsWith('--') ? a : `--${name}`}=${argv[++i]}`);
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** parseArgs' messages, cut to their first sentence (the rest explains `--` escapes). */
+function parseError(cmdPath: string, err: Error): GradpathError {
+  const first = err.message.split('\n')[0].replace(/\. To specify .*$/, '').replace(/\.$/, '');
+  return new GradpathError(`${cmdPath}: ${first} (see \`${cmdPath} --help\`)`);
+}
+
+const PY_CONFIG = (cmdPath: string, file: string) =>
+  new GradpathError(`${cmdPath}: ${file} looks like a nanoGPT .py config, which gradpath does not read; put its settings in a JSON file (keys: flag names, e.g. {"n_layer": 6}) and pass --config FILE.json`);
+
+/** A stray argument: the input file where the command reads one, else an error naming the argument. */
+function placePositionals(cmdPath: string, specs: OptionSpecs, values: Record<string, unknown>, positionals: string[], variadic: boolean): string[] {
+  const py = positionals.find((p) => /\.py$/i.test(p));
+  if (py) throw PY_CONFIG(cmdPath, py);
+  if (variadic || positionals.length === 0) return positionals;
+  if (!('input' in specs)) {
+    throw new GradpathError(`${cmdPath}: unexpected argument '${positionals[0]}': this command reads no file argument; flags start with -- (see \`${cmdPath} --help\`)`);
+  }
+  if (positionals.length > 1) throw new GradpathError(`${cmdPath}: one input file, please; got ${positionals.map((p) => `'${p}'`).join(', ')}`);
+  if (values.input !== undefined) throw new GradpathError(`${cmdPath}: the input file is given twice ('${values.input}' with -i and '${positionals[0]}'); give it once`);
+  values.input = positionals[0];
+  return [];
+}
+
+export interface ParseResult<S extends OptionSpecs> {
+  opts: ParsedOptions<S>;
+  positionals: string[];
+  /** Things worth one line on stderr (ignored --config keys). */
+  notes: string[];
+}
+
+export function parseOptions<S extends OptionSpecs>(cmdPath: string, commandSpecs: S, argv: string[], variadic = false): ParseResult<S> {
+  const specs = withConfig(commandSpecs);
+  const names = spellings(specs);
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [spelling, name] of names) {
+    const spec = specs[name];
+    config[spelling] = { type: spec.type === 'boolean' ? 'boolean' : 'string', ...(spec.short && spelling === name ? { short: spec.short } : {}) };
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv, specs, names), options: config, allowPositionals: true, strict: true });
   } catch (err) {
-    const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/, '');
-    throw new GradpathError(`${cmdPath}: ${msg} (see \`${cmdPath} --help\`)`);
+    throw parseError(cmdPath, err as Error);
   }
+  // one value per flag, whichever spelling gave it
+  const given: Record<string, string | boolean> = {};
+  const spelledAs: Record<string, string> = {};
+  for (const [spelling, raw] of Object.entries(parsed.values as Record<string, string | boolean | undefined>)) {
+    if (raw === undefined) continue;
+    const name = names.get(spelling)!;
+    if (name in given && spelledAs[name] !== spelling) {
+      throw new GradpathError(`${cmdPath}: --${spelledAs[name]} and --${spelling} are the same flag; give it once`);
+    }
+    given[name] = raw;
+    spelledAs[name] = spelling;
+  }
+  const positionals = placePositionals(cmdPath, specs, given, parsed.positionals, variadic);
+  const notes: string[] = [];
+  const fromFile = given[CONFIG_FLAG] !== undefined ? readConfigFile(cmdPath, String(given[CONFIG_FLAG]), specs, names, notes) : {};
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
-    const raw = (parsed.values as Record<string, string | boolean | undefined>)[name];
+    if (name === CONFIG_FLAG && !(CONFIG_FLAG in commandSpecs)) continue;
     const key = camel(name);
-    if (raw === undefined) {
-      out[key] = spec.type === 'boolean' ? (spec.default ?? false) : spec.default;
-      continue;
-    }
-    out[key] = convert(cmdPath, name, spec, raw);
+    if (given[name] !== undefined) out[key] = convert(cmdPath, `--${spelledAs[name] ?? name}`, spec, given[name]);
+    else if (name in fromFile) out[key] = convert(cmdPath, `--${name} (from --config)`, spec, fromFile[name]);
+    else out[key] = spec.type === 'boolean' ? (spec.default ?? false) : spec.default;
+    if (spec.type === 'string' && spec.path && typeof out[key] === 'string') checkPath(cmdPath, `--${spelledAs[name] ?? name}`, spec.path, out[key] as string);
   }
-  return { opts: out as ParsedOptions<S>, positionals: parsed.positionals };
+  return { opts: out as ParsedOptions<S>, positionals, notes };
 }
 
-function convert(cmdPath: string, name: string, spec: OptionSpec, raw: string | boolean): unknown {
-  const flag = `--${name}`;
+/**
+ * A JSON object of flag values. Keys may be kebab-case, camelCase or snake_case; keys that are no
+ * flag of this command (a run's config.json holds derived values too) are listed in one note.
+ */
+function readConfigFile(cmdPath: string, file: string, specs: OptionSpecs, names: Map<string, string>, notes: string[]): Record<string, string | boolean> {
+  if (/\.py$/i.test(file)) throw PY_CONFIG(cmdPath, file);
+  let body: unknown;
+  try {
+    body = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code) throw new GradpathError(`${cmdPath}: cannot read --config ${file} (${e.code})`);
+    throw new GradpathError(`${cmdPath}: --config ${file} is not valid JSON (${e.message}); it should be one object like {"max_steps": 100}`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new GradpathError(`${cmdPath}: --config ${file} must hold one JSON object of flag values, like {"max_steps": 100}`);
+  }
+  const values: Record<string, string | boolean> = {};
+  const ignored: string[] = [];
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    const name = names.get(kebab(key)) ?? names.get(key);
+    if (!name || name === CONFIG_FLAG || value === null || typeof value === 'object') {
+      if (value !== null) ignored.push(key);
+      continue;
+    }
+    if (name in values && kebab(key) !== name) continue; // the flag's own name wins over an alias
+    const spec = specs[name];
+    if (spec.type === 'boolean' ? typeof value !== 'boolean' : typeof value !== 'string' && typeof value !== 'number') {
+      throw new GradpathError(`${cmdPath}: --config ${file}: "${key}" should be ${spec.type === 'boolean' ? 'true or false' : spec.type === 'int' || spec.type === 'float' ? 'a number' : 'a string'}; got ${JSON.stringify(value)}`);
+    }
+    values[name] = typeof value === 'boolean' ? value : String(value);
+  }
+  if (ignored.length) notes.push(`${cmdPath}: --config ${file}: ignored ${ignored.length} key(s) that are not flags of this command: ${ignored.join(', ')}`);
+  return values;
+}
+
+/** One line naming the flag, the value and what would be right. */
+function convert(cmdPath: string, flag: string, spec: OptionSpec, raw: string | boolean): unknown {
   switch (spec.type) {
     case 'boolean':
       return raw;
     case 'string':
+      if (raw === '') throw new GradpathError(`${cmdPath}: ${flag} is empty; give a value`);
       return raw;
     case 'choice':
       if (!spec.choices.includes(raw as string)) {
         throw new GradpathError(`${cmdPath}: ${flag} must be one of ${spec.choices.join(', ')}; got '${raw}'`);
       }
       return raw;
-    case 'int': {
-      const s = String(raw).trim();
-      const v = Number(s);
-      if (s === '' || !Number.isInteger(v)) throw new GradpathError(`${cmdPath}: ${flag} expects an integer; got '${raw}'`);
-      if (spec.min !== undefined && v < spec.min) throw new GradpathError(`${cmdPath}: ${flag} must be at least ${spec.min}; got ${v}`);
-      return v;
-    }
+    case 'int':
     case 'float': {
       const s = String(raw).trim();
       const v = Number(s);
+      if (spec.type === 'int' && (s === '' || !Number.isInteger(v))) throw new GradpathError(`${cmdPath}: ${flag} expects an integer; got '${raw}'`);
       if (s === '' || !Number.isFinite(v)) throw new GradpathError(`${cmdPath}: ${flag} expects a number; got '${raw}'`);
-      if (spec.min !== undefined && v < spec.min) throw new GradpathError(`${cmdPath}: ${flag} must be at least ${spec.min}; got ${v}`);
+      if (spec.min !== undefined && v < spec.min) throw new GradpathError(`${cmdPath}: ${flag} ${rangeWords(spec.type, spec.min)}; got ${v}`);
       return v;
     }
   }
 }
 
+function rangeWords(type: 'int' | 'float', min: number): string {
+  if (min === 0) return 'must not be negative';
+  if (min === 1 && type === 'int') return 'must be positive';
+  return `must be at least ${min}`;
+}
+
+/** The nearest folder on the way to `path` that exists (where a new file or folder would be made). */
+function nearestExisting(path: string): string {
+  let p = resolve(path);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  return p;
+}
+
+/** Refuses, before any work, a path that cannot be what the flag needs. */
+export function checkPath(cmdPath: string, flag: string, kind: PathKind, path: string): void {
+  const fail = (what: string) => new GradpathError(`${cmdPath}: ${flag} ${path}: ${what}`);
+  const st = existsSync(path) ? statSync(path) : undefined;
+  if (kind === 'file') {
+    if (!st) throw fail('no such file');
+    if (st.isDirectory()) throw fail('is a directory; give a file');
+    return;
+  }
+  if (st && kind === 'out-dir' && !st.isDirectory()) throw fail('is a file, not a directory; give a directory (new or existing) for the output');
+  if (st && kind === 'out-file' && st.isDirectory()) throw fail('is a directory; give a file name for the output');
+  const base = st ? (kind === 'out-dir' ? resolve(path) : dirname(resolve(path))) : nearestExisting(path);
+  if (!statSync(base).isDirectory()) throw fail(`${base} is a file, so nothing can be made inside it; choose another path`);
+  try {
+    accessSync(base, constants.W_OK);
+  } catch {
+    throw fail(`cannot write in ${base} (permission denied); choose a writable location`);
+  }
+}
+
 export function helpText(cmdPath: string, cmd: Command<any>): string {
   const lines: string[] = [];
-  lines.push(`${cmd.usage ?? `${cmdPath}${cmd.subcommands ? ' <subcommand>' : ''} [options]`}`);
+  lines.push(`${cmd.usage ?? `${cmdPath}${cmd.subcommands ? ' <subcommand>' : ''} [options]${'input' in cmd.options ? ' [FILE]' : ''}`}`);
   lines.push('');
   lines.push(cmd.summary);
   if (cmd.description) lines.push('', cmd.description.trim());
@@ -113,7 +285,8 @@ export function helpText(cmdPath: string, cmd: Command<any>): string {
     for (const s of cmd.subcommands) lines.push(`  ${s.name.padEnd(w)}  ${s.summary}`);
     lines.push('', `Run \`${cmdPath} <subcommand> --help\` for its options.`);
   }
-  const entries = Object.entries(cmd.options as OptionSpecs);
+  const runnable = Boolean(cmd.run);
+  const entries = Object.entries(runnable ? withConfig(cmd.options as OptionSpecs) : (cmd.options as OptionSpecs));
   if (entries.length) {
     lines.push('', 'Options:');
     const left = entries.map(([name, spec]) => {
@@ -126,9 +299,10 @@ export function helpText(cmdPath: string, cmd: Command<any>): string {
     const w = Math.min(40, Math.max(...left.map((l) => l.length)));
     entries.forEach(([, spec], i) => {
       const def = spec.default !== undefined && spec.type !== 'boolean' ? ` (default: ${spec.default})` : '';
+      const aka = spec.aliases?.length ? ` [also ${spec.aliases.map((a) => `--${a}`).join(', ')}]` : '';
       const l = left[i];
-      if (l.length > w) lines.push(l, ' '.repeat(w + 2) + spec.help + def);
-      else lines.push(`${l.padEnd(w)}  ${spec.help}${def}`);
+      if (l.length > w) lines.push(l, ' '.repeat(w + 2) + spec.help + def + aka);
+      else lines.push(`${l.padEnd(w)}  ${spec.help}${def}${aka}`);
     });
     lines.push(`${'  -h, --help'.padEnd(w)}  Show this help`);
   }
@@ -150,11 +324,13 @@ export async function runCommand(cmdPath: string, cmd: Command<any>, argv: strin
       throw new GradpathError(`${cmdPath}: unknown subcommand '${first}'; choose one of ${cmd.subcommands.map((s) => s.name).join(', ')}`);
     }
   }
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const beforeDashes = argv.indexOf('--') === -1 ? argv : argv.slice(0, argv.indexOf('--'));
+  if (beforeDashes.includes('--help') || beforeDashes.includes('-h')) {
     console.log(helpText(cmdPath, cmd));
     return 0;
   }
   if (!cmd.run) throw new GradpathError(`${cmdPath}: needs a subcommand (see \`${cmdPath} --help\`)`);
-  const { opts, positionals } = parseOptions(cmdPath, cmd.options, argv);
+  const { opts, positionals, notes } = parseOptions(cmdPath, cmd.options, argv, cmd.variadic);
+  for (const n of notes) console.error(n);
   return (await cmd.run(opts, positionals)) ?? 0;
 }

@@ -33,16 +33,16 @@ const train = defineCommand({
   summary: 'Train a byte-level BPE tokenizer on a text file',
   usage: 'gradpath bpe train -i FILE --vocab-size N -o FILE [--pattern gpt4|gpt2|none|REGEX] [--special TOKEN,...]',
   options: {
-    input: { type: 'string', short: 'i', help: 'Training text', placeholder: 'FILE' },
+    input: { type: 'string', short: 'i', path: 'file', help: 'Training text (or give it as the argument)', placeholder: 'FILE' },
     'vocab-size': { type: 'int', min: 256, default: 512, help: 'Vocabulary size: 256 bytes + merges + special tokens' },
-    output: { type: 'string', short: 'o', help: 'Where to write the tokenizer (JSON)', placeholder: 'FILE' },
+    out: { type: 'string', short: 'o', aliases: ['output'], path: 'out-file', help: 'Where to write the tokenizer (JSON)', placeholder: 'FILE' },
     pattern: { type: 'string', default: 'gpt4', help: 'Pre-split: gpt4, gpt2, none, or a regex' },
     special: { type: 'string', help: 'Comma-separated special tokens, e.g. <|endoftext|>', placeholder: 'TOKENS' },
     verbose: { type: 'boolean', help: 'Print every merge' },
   },
   run(opts) {
     if (!opts.input) throw new GradpathError('gradpath bpe train: -i FILE is required');
-    if (!opts.output) throw new GradpathError('gradpath bpe train: -o FILE is required');
+    if (!opts.out) throw new GradpathError('gradpath bpe train: -o FILE is required');
     const text = readInput(opts.input);
     const specials = opts.special ? opts.special.split(',').filter(Boolean) : [];
     const t0 = performance.now();
@@ -53,12 +53,12 @@ const train = defineCommand({
         if (opts.verbose) console.error(`merge ${i + 1}: (${pair[0]}, ${pair[1]}) -> ${256 + i}  (${count} occurrences)`);
       },
     });
-    saveBPE(opts.output, trained);
-    const tok = loadBPE(opts.output);
+    saveBPE(opts.out, trained);
+    const tok = loadBPE(opts.out);
     const ids = tok.encode(text);
     const bytes = Buffer.byteLength(text, 'utf8');
     console.log(`${trained.merges.length} merges in ${((performance.now() - t0) / 1000).toFixed(1)} s; vocabulary ${tok.vocabSize}; ` +
-      `${bytes} bytes -> ${ids.length} tokens (${(bytes / Math.max(1, ids.length)).toFixed(2)} bytes/token); wrote ${opts.output}`);
+      `${bytes} bytes -> ${ids.length} tokens (${(bytes / Math.max(1, ids.length)).toFixed(2)} bytes/token); wrote ${opts.out}`);
   },
 });
 
@@ -69,7 +69,7 @@ const encode = defineCommand({
   summary: 'Read text on stdin (or -i), print its token ids as one JSON array',
   options: {
     encoding,
-    input: { type: 'string', short: 'i', help: 'Read this file instead of stdin', placeholder: 'FILE' },
+    input: { type: 'string', short: 'i', path: 'file', help: 'Read this file instead of stdin', placeholder: 'FILE' },
     'no-special': { type: 'boolean', help: 'Encode <|endoftext|> as plain text, not as its special id' },
   },
   run(opts) {
@@ -83,7 +83,7 @@ const decode = defineCommand({
   summary: 'Read a JSON array of token ids on stdin (or -i), print the text',
   options: {
     encoding,
-    input: { type: 'string', short: 'i', help: 'Read this file instead of stdin', placeholder: 'FILE' },
+    input: { type: 'string', short: 'i', path: 'file', help: 'Read this file instead of stdin', placeholder: 'FILE' },
   },
   run(opts) {
     const raw = readInput(opts.input);
@@ -105,7 +105,7 @@ export const command = defineCommand({
   summary: 'Byte-pair encoding: train a tokenizer, encode and decode (GPT-2\'s or your own)',
   usage: 'gradpath bpe <train|encode|decode> [options]',
   description: `Examples:
-  gradpath bpe train -i /work/shared/data/tinyshakespeare.txt --vocab-size 512 -o shakespeare.bpe.json
+  gradpath bpe train -i tinyshakespeare.txt --vocab-size 512 -o shakespeare.bpe.json
   echo "Hello world" | gradpath bpe encode                 # GPT-2 ids: [15496,995,198]
   echo "[15496,995]" | gradpath bpe decode
   echo "Hello world" | gradpath bpe encode --encoding shakespeare.bpe.json`,

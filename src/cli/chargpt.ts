@@ -1,5 +1,6 @@
 import { defineCommand } from './args.js';
-import { modelOptions } from '../chapters/transformers/presets.js';
+import { transformerFlags } from './transformer-flags.js';
+import { commonFlags } from './flags.js';
 import { runChargpt } from '../chapters/transformers/chargpt.js';
 
 /** `gradpath chargpt`: nanoGPT's shakespeare_char, with the attention designs that came after GPT-2. */
@@ -8,21 +9,21 @@ export const command = defineCommand({
   summary: "A character-level GPT on Shakespeare (nanoGPT's shakespeare_char), with MHA/GQA/MQA/MLA attention and RoPE",
   description: `
 Trains nanoGPT's character-level GPT: token + position embeddings, pre-LayerNorm blocks, a tied head,
-AdamW with warmup and cosine decay. Evaluates both splits every --eval-interval iterations, keeps the
+AdamW with warmup and cosine decay. Evaluates both splits every --eval-every iterations, keeps the
 best model, prints samples at the end. Ctrl-C saves; --resume continues exactly.
 
 Examples:
-  GRADPATH_DATA_DIR=/work/shared/data gradpath chargpt --preset cpu
-  gradpath chargpt --preset cpu --attention mla --max-iters 500 --json
+  gradpath chargpt --preset cpu -i tinyshakespeare.txt   # or set GRADPATH_DATA_DIR to its folder
+  gradpath chargpt --preset cpu --attention mla --max-steps 500 --json
   gradpath chargpt --report-kv --attention gqa --n-kv-head 2
   gradpath chargpt -o runs/chargpt-cpu --sample-only --prompt "ROMEO:"
   gradpath chargpt -o runs/chargpt-cpu --eval-only --json`,
   options: {
-    ...modelOptions,
+    ...transformerFlags,
     'sample-only': { type: 'boolean', help: 'Only sample from the checkpoint in --out' },
     'eval-only': { type: 'boolean', help: "Only measure the checkpoint in --out: exact loss over every window of both splits (not --eval-iters' estimate)" },
     'num-samples': { type: 'int', min: 0, default: 2, help: 'Samples printed at the end' },
-    'sample-len': { type: 'int', min: 1, default: 500, help: 'Characters per sample' },
+    'max-new-tokens': { ...commonFlags['max-new-tokens'], default: 500, help: 'Characters per sample' },
     prompt: { type: 'string', help: 'Start of every sample (default: a newline)' },
     temperature: { type: 'float', min: 0.01, default: 0.8, help: 'Sampling temperature' },
     'top-k': { type: 'int', min: 1, default: 200, help: 'Sample among the k most likely characters' },

@@ -1,5 +1,5 @@
 import { defineCommand } from './args.js';
-import { modelOptions } from '../chapters/transformers/presets.js';
+import { transformerFlags } from './transformer-flags.js';
 import { runEncoder } from '../chapters/transformers/encoder.js';
 
 /** `gradpath encoder`: a bidirectional transformer trained with masked-character modelling. */
@@ -12,9 +12,9 @@ and the model predicts them from both sides. Reports masked-character loss and a
 validation split next to unigram and bigram (left-context) baselines, and writes attention.svg.
 
 Example:
-  GRADPATH_DATA_DIR=/work/shared/data gradpath encoder --preset cpu --max-iters 1000`,
+  gradpath encoder --preset cpu --max-steps 1000 -i tinyshakespeare.txt`,
   options: {
-    ...modelOptions,
+    ...transformerFlags,
     'map-length': { type: 'int', min: 2, default: 48, help: 'Characters in the attention-map picture' },
   },
   run: (o) => runEncoder(o),

@@ -22,7 +22,7 @@ test('parses typed flags into camelCase keys with defaults', () => {
 
 test('bad values name the flag and the value', () => {
   assert.throws(() => parseOptions('t', spec, ['--max-steps', 'abc']), (e: Error) => e instanceof GradpathError && /--max-steps expects an integer; got 'abc'/.test(e.message));
-  assert.throws(() => parseOptions('t', spec, ['--max-steps', '0']), /at least 1/);
+  assert.throws(() => parseOptions('t', spec, ['--max-steps', '0']), /--max-steps must be positive; got 0/);
   assert.throws(() => parseOptions('t', spec, ['--type', 'c']), /must be one of a, b/);
   assert.throws(() => parseOptions('t', spec, ['--nope']), GradpathError);
 });
