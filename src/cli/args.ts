@@ -185,6 +185,7 @@ export function parseOptions<S extends OptionSpecs>(cmdPath: string, commandSpec
  */
 function readConfigFile(cmdPath: string, file: string, specs: OptionSpecs, names: Map<string, string>, notes: string[]): Record<string, string | boolean> {
   if (/\.py$/i.test(file)) throw PY_CONFIG(cmdPath, file);
+  checkPath(cmdPath, '--config', 'file', file);
   let body: unknown;
   try {
     body = JSON.parse(readFileSync(file, 'utf8'));

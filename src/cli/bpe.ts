@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defineCommand } from './args.js';
 import { GradpathError } from '../util/errors.js';
+import { readTextFile } from '../data/text.js';
 import { gpt2Tokenizer } from '../chapters/gpt2/gpt2_tokenizer.js';
 import { loadBPE, saveBPE, trainBPE } from '../chapters/gpt2/bpe_train.js';
 import type { Tokenizer } from '../chapters/gpt2/bpe.js';
@@ -17,11 +18,7 @@ function readStdin(): string {
 
 function readInput(path: string | undefined): string {
   if (path === undefined) return readStdin();
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new GradpathError(`bpe: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  return readTextFile(path);
 }
 
 export function tokenizerFor(encoding: string): Tokenizer {

@@ -1,4 +1,5 @@
-import { checkPath, defineCommand } from './args.js';
+import { defineCommand } from './args.js';
+import { checkTextFile } from '../data/text.js';
 import { GradpathError } from '../util/errors.js';
 import { watchInterrupt } from '../util/interrupt.js';
 import { Progress } from '../io/progress.js';
@@ -33,7 +34,7 @@ const prepare = defineCommand({
     const inputs = [...(opts.input ? [opts.input] : []), ...positionals];
     if (!inputs.length) throw new GradpathError('gradpath gpt2 prepare: give at least one text file with -i');
     if (!opts.out) throw new GradpathError('gradpath gpt2 prepare: -o DIR is required');
-    for (const file of inputs) checkPath('gradpath gpt2 prepare', 'input', 'file', file);
+    for (const file of inputs) checkTextFile(file);
     const t0 = performance.now();
     const { files, tokens } = prepareShards(inputs, opts.out, tokenizerFor(opts.encoding), { shardTokens: opts.shardTokens, valTokens: opts.valTokens, paragraphs: opts.paragraphs, log });
     console.log(`${tokens} tokens in ${files.length} shard(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${files.join(', ')}`);

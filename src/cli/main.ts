@@ -88,6 +88,27 @@ export async function main(argv: string[]): Promise<number> {
       console.error(err.message);
       return 2;
     }
+    const line = describeFileError(err, argv[0]);
+    if (line) {
+      console.error(line);
+      return 1;
+    }
     throw err;
   }
+}
+
+const FILE_PROBLEMS: Record<string, string> = {
+  EACCES: 'permission denied', EPERM: 'not permitted', EEXIST: 'a file is in the way', ENOTDIR: 'a file is in the way where a folder is needed',
+  EISDIR: 'is a directory', ENOENT: 'no such file or directory', EROFS: 'read-only file system', ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded',
+};
+
+/**
+ * The file system's errors are the user's to fix (a path, a permission, a full disk), whichever
+ * command meets them: one line naming the path and the problem, not a stack trace.
+ */
+export function describeFileError(err: unknown, command: string | undefined): string | null {
+  const e = err as NodeJS.ErrnoException;
+  if (!e || typeof e !== 'object' || typeof e.code !== 'string' || !(e.code in FILE_PROBLEMS) || typeof e.syscall !== 'string') return null;
+  const where = e.path ? ` ${e.path}` : '';
+  return `gradpath${command ? ` ${command}` : ''}: cannot ${e.syscall}${where}: ${FILE_PROBLEMS[e.code]} (${e.code}); check the path and its permissions`;
 }

@@ -45,14 +45,16 @@ export function settingsFromFlags(o: ModelFlags): { model: Omit<TransformerConfi
   };
   const nHead = o.nHead ?? p.nHead, nEmbd = o.nEmbd ?? p.nEmbd;
   if (nEmbd % nHead !== 0) throw new GradpathError(`--n-embd ${nEmbd} is not divisible by --n-head ${nHead}`);
-  if (o.nKvHead !== undefined && o.attention !== 'gqa') throw new GradpathError(`--n-kv-head is for --attention gqa (mha uses n_head K/V heads, mqa one)`);
+  // a run's config.json names the K/V heads of every design: that value is fine where it is the design's own
+  const impliedKvHeads = o.attention === 'mha' ? nHead : o.attention === 'mqa' ? 1 : undefined;
+  if (o.nKvHead !== undefined && o.attention !== 'gqa' && o.nKvHead !== impliedKvHeads) throw new GradpathError(`--n-kv-head is for --attention gqa (mha uses n_head K/V heads, mqa one)`);
   if ((o.kvRank ?? o.qRank ?? o.ropeDim) !== undefined && o.attention !== 'mla') throw new GradpathError('--kv-rank, --q-rank and --rope-dim are for --attention mla');
   const model: Omit<TransformerConfig, 'vocabSize'> = {
     blockSize: o.blockSize ?? p.blockSize, nLayer: o.nLayer ?? p.nLayer, nHead, nEmbd,
     dropout: o.dropout ?? p.dropout, bias: o.bias || p.bias, attention: o.attention as AttentionKind,
     pos: (o.pos ?? (o.attention === 'mla' ? 'rope' : 'learned')) as 'learned' | 'rope',
   };
-  if (o.nKvHead !== undefined) model.nKvHead = o.nKvHead;
+  if (o.nKvHead !== undefined && o.attention === 'gqa') model.nKvHead = o.nKvHead;
   if (o.kvRank !== undefined) model.kvRank = o.kvRank;
   if (o.qRank !== undefined) model.qRank = o.qRank;
   if (o.ropeDim !== undefined) model.ropeDim = o.ropeDim;
