@@ -10,7 +10,7 @@
  * Float32Array (floats) or Int32Array (integers). Every offset and size is checked, so a truncated
  * or corrupt file is an error naming the file, never garbage weights.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.js';
 import { GradpathError } from '../util/errors.js';
 
@@ -291,4 +291,35 @@ export function loadSafetensors(path: string): DecodedSafetensors {
     throw new GradpathError(`cannot read ${path}: ${(err as Error).message}`);
   }
   return decodeSafetensors(bytes, path);
+}
+
+/** The `__metadata__` of a safetensors file, reading only its header (a multi-GB file stays on disk). */
+export function safetensorsMetadata(path: string): Record<string, string> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new GradpathError(code === 'ENOENT' ? `file ${path} does not exist` : `cannot read ${path}: ${(err as Error).message}`);
+  }
+  const bad = () => new GradpathError(`${path}: not a safetensors file (no readable header)`);
+  try {
+    const len = Buffer.alloc(8);
+    if (readSync(fd, len, 0, 8, 0) < 8) throw bad();
+    const n = Number(len.readBigUInt64LE(0));
+    if (!(n > 1 && n < 100_000_000)) throw bad();
+    const header = Buffer.alloc(n);
+    if (readSync(fd, header, 0, n, 8) < n) throw bad();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(header.toString('utf8'));
+    } catch {
+      throw bad();
+    }
+    if (!isPlainObject(parsed)) throw bad();
+    const meta = (parsed as { __metadata__?: unknown }).__metadata__;
+    return isPlainObject(meta) ? (meta as Record<string, string>) : {};
+  } finally {
+    closeSync(fd);
+  }
 }
