@@ -1,6 +1,7 @@
 import { defineCommand } from './args.js';
 import { transformerFlags } from './transformer-flags.js';
 import { commonFlags } from './flags.js';
+import { checkCheckpoints } from './preflight.js';
 import { runChargpt } from '../chapters/transformers/chargpt.js';
 
 /** `gradpath chargpt`: nanoGPT's shakespeare_char, with the attention designs that came after GPT-2. */
@@ -30,5 +31,9 @@ Examples:
     'report-kv': { type: 'boolean', help: 'Print KV-cache sizes of MHA, GQA, MQA and MLA at this model size (formulas and measured)' },
     'kv-tokens': { type: 'int', min: 2, help: 'Tokens generated for --report-kv (default: block size)' },
   },
-  run: (o) => runChargpt(o),
+  run: (o) => {
+    const out = o.out ?? `runs/chargpt-${o.preset}`;
+    checkCheckpoints(out, [...(o.resume ? ['latest.safetensors'] : []), ...(o.sampleOnly || o.evalOnly ? ['best.safetensors'] : [])]);
+    return runChargpt({ ...o, out });
+  },
 });

@@ -1,5 +1,6 @@
 import { defineCommand } from './args.js';
 import { transformerFlags } from './transformer-flags.js';
+import { checkCheckpoints } from './preflight.js';
 import { runEncoder } from '../chapters/transformers/encoder.js';
 
 /** `gradpath encoder`: a bidirectional transformer trained with masked-character modelling. */
@@ -17,5 +18,9 @@ Example:
     ...transformerFlags,
     'map-length': { type: 'int', min: 2, default: 48, help: 'Characters in the attention-map picture' },
   },
-  run: (o) => runEncoder(o),
+  run: (o) => {
+    const out = o.out ?? `runs/encoder-${o.preset}`;
+    if (o.resume) checkCheckpoints(out, ['latest.safetensors']);
+    return runEncoder({ ...o, out });
+  },
 });

@@ -12,6 +12,7 @@ import { sample, trainGPT2, type StepInfo, type TrainOptions } from '../chapters
 import { evaluateHellaSwag, readHellaSwag } from '../chapters/gpt2/hellaswag.js';
 import { tokenizerFor } from './bpe.js';
 import { commonFlags } from './flags.js';
+import { checkCheckpoints } from './preflight.js';
 
 /** `gradpath gpt2`: prepare token shards, train or finetune GPT-2, sample, evaluate, convert weights. */
 
@@ -97,6 +98,7 @@ const train = defineCommand({
   },
   async run(opts) {
     if (!opts.data) throw new GradpathError('gradpath gpt2 train: --data DIR is required (make it with `gradpath gpt2 prepare`)');
+    if (opts.resume) checkCheckpoints(opts.out, ['latest.safetensors']);
     watchInterrupt();
     const p = opts.preset ? PRESETS[opts.preset] : {};
     const pick = <T>(flag: T | undefined, key: keyof TrainOptions, def: T): T => flag ?? ((p[key] as T | undefined) ?? def);
@@ -174,8 +176,8 @@ const hellaswag = defineCommand({
   },
   async run(opts) {
     if (!opts.initFrom || !opts.input) throw new GradpathError('gradpath gpt2 hellaswag: --init-from PATH and -i FILE are required');
+    const examples = readHellaSwag(opts.input).slice(0, opts.limit); // a bad file fails before a model loads
     const { model } = loadGPT2(await resolveWeights(opts.initFrom, log));
-    const examples = readHellaSwag(opts.input).slice(0, opts.limit);
     const progress = new Progress({ total: examples.length, label: 'hellaswag', quiet: opts.json });
     const r = evaluateHellaSwag(model, gpt2Tokenizer(), examples, (i) => progress.update(i + 1));
     progress.done();

@@ -56,6 +56,7 @@ export function checkTextFile(path: string): void {
   }
   const why = notText(head, head.length < size);
   if (why) throw problem(path, why);
+  if (head.length === size && head.toString('utf8').trim() === '') throw problem(path, 'has only whitespace; give a text file with some text in it');
 }
 
 /** Reads a whole UTF-8 text file; refuses a missing, empty, whitespace-only, binary or non-UTF-8 one. */

@@ -44,6 +44,7 @@ export function settingsFromFlags(o: ModelFlags): { model: Omit<TransformerConfi
     evalInterval: o.evalEvery ?? p.evalInterval, evalIters: o.evalIters ?? p.evalIters,
   };
   const nHead = o.nHead ?? p.nHead, nEmbd = o.nEmbd ?? p.nEmbd;
+  if (o.dropout !== undefined && !(o.dropout >= 0 && o.dropout < 1)) throw new GradpathError(`--dropout must be in [0, 1) (the probability of zeroing an activation); got ${o.dropout}`);
   if (nEmbd % nHead !== 0) throw new GradpathError(`--n-embd ${nEmbd} is not divisible by --n-head ${nHead}`);
   // a run's config.json names the K/V heads of every design: that value is fine where it is the design's own
   const impliedKvHeads = o.attention === 'mha' ? nHead : o.attention === 'mqa' ? 1 : undefined;
