@@ -108,10 +108,32 @@ function joinNegativeValues(argv: string[], specs: OptionSpecs, names: Map<strin
   return out;
 }
 
-/** parseArgs' messages, cut to their first sentence (the rest explains `--` escapes). */
-function parseError(cmdPath: string, err: Error): GradpathError {
+/** parseArgs' messages, cut to their first sentence (the rest explains `--` escapes); a near miss gets a suggestion. */
+function parseError(cmdPath: string, err: Error, names: Iterable<string>): GradpathError {
   const first = err.message.split('\n')[0].replace(/\. To specify .*$/, '').replace(/\.$/, '');
-  return new GradpathError(`${cmdPath}: ${first} (see \`${cmdPath} --help\`)`);
+  const unknown = /^Unknown option '--([^'=]+)'/.exec(first)?.[1];
+  const near = unknown ? closest(unknown, names) : undefined;
+  return new GradpathError(`${cmdPath}: ${first}${near ? `; did you mean --${near}?` : ''} (see \`${cmdPath} --help\`)`);
+}
+
+/** The spelling within two edits of `word` (a typo, a missing plural s), if there is one. */
+function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined, bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
 }
 
 const PY_CONFIG = (cmdPath: string, file: string) =>
@@ -150,7 +172,7 @@ export function parseOptions<S extends OptionSpecs>(cmdPath: string, commandSpec
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv, specs, names), options: config, allowPositionals: true, strict: true });
   } catch (err) {
-    throw parseError(cmdPath, err as Error);
+    throw parseError(cmdPath, err as Error, names.keys());
   }
   // one value per flag, whichever spelling gave it
   const given: Record<string, string | boolean> = {};

@@ -69,6 +69,7 @@ test('a negative number as a separate argument gets one line about the range, an
   assert.equal(parseOptions('t', aliased, ['--seed', '-3']).opts.seed, -3);
   // parseArgs' other messages are cut to one line
   assert.throws(() => parseOptions('t', aliased, ['--nope']), (e: Error) => /^t: Unknown option '--nope' \(see/.test(e.message) && !e.message.includes('\n'));
+  assert.throws(() => parseOptions('t', aliased, ['--max-step', '3']), /Unknown option '--max-step'; did you mean --max-steps\?/);
   assert.throws(() => parseOptions('t', aliased, ['-i', '-x']), (e: Error) => !e.message.includes('\n') && /ambiguous/.test(e.message));
 });
 
