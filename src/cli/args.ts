@@ -196,9 +196,16 @@ export function parseOptions<S extends OptionSpecs>(cmdPath: string, commandSpec
     if (given[name] !== undefined) out[key] = convert(cmdPath, `--${spelledAs[name] ?? name}`, spec, given[name]);
     else if (name in fromFile) out[key] = convert(cmdPath, `--${name} (from --config)`, spec, fromFile[name]);
     else out[key] = spec.type === 'boolean' ? (spec.default ?? false) : spec.default;
-    if (spec.type === 'string' && spec.path && typeof out[key] === 'string') checkPath(cmdPath, `--${spelledAs[name] ?? name}`, spec.path, out[key] as string);
   }
   return { opts: out as ParsedOptions<S>, positionals, notes };
+}
+
+/** Checks every path flag (`path` in its spec) of parsed options: before a command runs, not while it parses. */
+export function checkPaths(cmdPath: string, specs: OptionSpecs, opts: Record<string, unknown>): void {
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = opts[camel(name)];
+    if (spec.type === 'string' && spec.path && typeof value === 'string') checkPath(cmdPath, `--${name}`, spec.path, value);
+  }
 }
 
 /**
@@ -264,8 +271,8 @@ function convert(cmdPath: string, flag: string, spec: OptionSpec, raw: string | 
 }
 
 function rangeWords(type: 'int' | 'float', min: number): string {
-  if (min === 0) return 'must not be negative';
-  if (min === 1 && type === 'int') return 'must be positive';
+  if (min === 0) return 'must be at least 0 (not negative)';
+  if (min === 1 && type === 'int') return 'must be at least 1 (a positive integer)';
   return `must be at least ${min}`;
 }
 
@@ -281,7 +288,7 @@ export function checkPath(cmdPath: string, flag: string, kind: PathKind, path: s
   const fail = (what: string) => new GradpathError(`${cmdPath}: ${flag} ${path}: ${what}`);
   const st = existsSync(path) ? statSync(path) : undefined;
   if (kind === 'file') {
-    if (!st) throw fail('no such file');
+    if (!st) throw fail('does not exist');
     if (st.isDirectory()) throw fail('is a directory; give a file');
     return;
   }
@@ -354,6 +361,7 @@ export async function runCommand(cmdPath: string, cmd: Command<any>, argv: strin
   }
   if (!cmd.run) throw new GradpathError(`${cmdPath}: needs a subcommand (see \`${cmdPath} --help\`)`);
   const { opts, positionals, notes } = parseOptions(cmdPath, cmd.options, argv, cmd.variadic);
+  checkPaths(cmdPath, cmd.options, opts);
   for (const n of notes) console.error(n);
   return (await cmd.run(opts, positionals)) ?? 0;
 }

@@ -32,7 +32,7 @@ function statFile(path: string): number {
     st = statSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw problem(path, code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`);
+    throw problem(path, code === 'ENOENT' ? 'does not exist' : `cannot read it (${code})`);
   }
   if (st.isDirectory()) throw problem(path, 'is a directory; give a text file');
   if (st.size === 0) throw problem(path, 'is empty; give a text file with some text in it');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseOptions, helpText, defineCommand, kebab } from '../../src/cli/args.js';
+import { parseOptions, helpText, defineCommand, kebab, checkPaths } from '../../src/cli/args.js';
 import { GradpathError } from '../../src/util/errors.js';
 
 const spec = {
@@ -25,7 +25,7 @@ test('parses typed flags into camelCase keys with defaults', () => {
 
 test('bad values name the flag and the value', () => {
   assert.throws(() => parseOptions('t', spec, ['--max-steps', 'abc']), (e: Error) => e instanceof GradpathError && /--max-steps expects an integer; got 'abc'/.test(e.message));
-  assert.throws(() => parseOptions('t', spec, ['--max-steps', '0']), /--max-steps must be positive; got 0/);
+  assert.throws(() => parseOptions('t', spec, ['--max-steps', '0']), /--max-steps must be at least 1 \(a positive integer\); got 0/);
   assert.throws(() => parseOptions('t', spec, ['--type', 'c']), /must be one of a, b/);
   assert.throws(() => parseOptions('t', spec, ['--nope']), GradpathError);
 });
@@ -63,7 +63,7 @@ test('an alias parses into the flag it names; both spellings at once is an error
 });
 
 test('a negative number as a separate argument gets one line about the range, and is allowed where it fits', () => {
-  for (const [argv, re] of [[['--max-steps', '-5'], /^t: --max-steps must be positive; got -5$/], [['--lr', '-0.1'], /^t: --lr must not be negative; got -0.1$/], [['--max-iters', '-.5'], /^t: --max-iters expects an integer; got '-.5'$/]] as const) {
+  for (const [argv, re] of [[['--max-steps', '-5'], /^t: --max-steps must be at least 1 \(a positive integer\); got -5$/], [['--lr', '-0.1'], /^t: --lr must be at least 0 \(not negative\); got -0.1$/], [['--max-iters', '-.5'], /^t: --max-iters expects an integer; got '-.5'$/]] as const) {
     assert.throws(() => parseOptions('t', aliased, [...argv]), (e: Error) => e instanceof GradpathError && re.test(e.message) && !e.message.includes('\n'), argv.join(' '));
   }
   assert.equal(parseOptions('t', aliased, ['--seed', '-3']).opts.seed, -3);
@@ -98,14 +98,14 @@ test('--config: kebab, camel and snake keys; the command line wins; unknown keys
   assert.match(notes[0], /ignored 3 key\(s\) that are not flags of this command: vocab, beta2, model/);
   // the config's values are checked like the command line's
   writeFileSync(file, JSON.stringify({ max_steps: -1 }));
-  assert.throws(() => parseOptions('t', aliased, ['--config', file]), /--max-steps \(from --config\) must be positive; got -1/);
+  assert.throws(() => parseOptions('t', aliased, ['--config', file]), /--max-steps \(from --config\) must be at least 1 \(a positive integer\); got -1/);
   writeFileSync(file, JSON.stringify({ json: 'yes' }));
   assert.throws(() => parseOptions('t', aliased, ['--config', file]), /"json" should be true or false/);
   writeFileSync(file, '{"max_steps": 3,');
   assert.throws(() => parseOptions('t', aliased, ['--config', file]), /is not valid JSON/);
   writeFileSync(file, '[1, 2]');
   assert.throws(() => parseOptions('t', aliased, ['--config', file]), /must hold one JSON object/);
-  assert.throws(() => parseOptions('t', aliased, ['--config', join(dir, 'missing.json')]), /--config .*missing\.json: no such file/);
+  assert.throws(() => parseOptions('t', aliased, ['--config', join(dir, 'missing.json')]), /--config .*missing\.json: does not exist/);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -114,12 +114,13 @@ test('paths are checked before a command runs: inputs exist, outputs can be made
   const file = join(dir, 'f.txt');
   writeFileSync(file, 'x');
   const specs = { input: { type: 'string', path: 'file', help: 'in' }, out: { type: 'string', path: 'out-dir', help: 'out' }, save: { type: 'string', path: 'out-file', help: 'save' } } as const;
-  assert.throws(() => parseOptions('t', specs, ['--input', join(dir, 'nope.txt')]), /--input .*nope\.txt: no such file/);
-  assert.throws(() => parseOptions('t', specs, ['--input', dir]), /is a directory; give a file/);
-  assert.throws(() => parseOptions('t', specs, ['--out', file]), /is a file, not a directory/);
-  assert.throws(() => parseOptions('t', specs, ['--out', join(file, 'sub')]), /is a file, so nothing can be made inside it/);
-  assert.throws(() => parseOptions('t', specs, ['--save', dir]), /is a directory; give a file name/);
-  assert.doesNotThrow(() => parseOptions('t', specs, ['--input', file, '--out', join(dir, 'new', 'run'), '--save', join(dir, 'x.json')]));
+  const check = (argv: string[]) => checkPaths('t', specs, parseOptions('t', specs, argv).opts);
+  assert.throws(() => check(['--input', join(dir, 'nope.txt')]), /--input .*nope\.txt: does not exist/);
+  assert.throws(() => check(['--input', dir]), /is a directory; give a file/);
+  assert.throws(() => check(['--out', file]), /is a file, not a directory/);
+  assert.throws(() => check(['--out', join(file, 'sub')]), /is a file, so nothing can be made inside it/);
+  assert.throws(() => check(['--save', dir]), /is a directory; give a file name/);
+  assert.doesNotThrow(() => check(['--input', file, '--out', join(dir, 'new', 'run'), '--save', join(dir, 'x.json')]));
   rmSync(dir, { recursive: true, force: true });
 });
 

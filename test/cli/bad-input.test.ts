@@ -71,7 +71,7 @@ const CASES: Case[] = [
   // a missing file
   ...[['makemore', '-i'], ['chargpt', '-i'], ['encoder', '-i'], ['bpe', 'train', '-o', out('tok.json'), '-i'], ['bpe', 'encode', '-i'], ['gpt2', 'prepare', '-o', out('sh'), '-i'],
     ['gpt2', 'hellaswag', '--init-from', existing, '-i'], ['neat', 'flappy', '--replay'], ['grokking', '--config']]
-    .map((a): Case => ({ kind: 'missing file', argv: [...a, join(dir, 'nope.txt')], says: /nope\.txt.*no such file/ })),
+    .map((a): Case => ({ kind: 'missing file', argv: [...a, join(dir, 'nope.txt')], says: /nope\.txt.*does not exist/ })),
   { kind: 'missing file', argv: ['gpt2', 'sample', '--init-from', join(dir, 'nope.bin')], says: /nope\.bin: no such file/ },
   { kind: 'missing file', argv: ['gpt2', 'export', '--init-from', join(dir, 'nope.bin'), '-o', out('x.safetensors')], says: /nope\.bin: no such file/ },
   { kind: 'missing file', argv: ['gpt2', 'train', '--data', join(dir, 'nope'), ...tinyGpt2, '-o', out('g')], says: /nope does not exist/ },
@@ -90,8 +90,8 @@ const CASES: Case[] = [
   { kind: 'wrong type', argv: ['makemore', '--config', notJson], says: /config\.json is not valid JSON/ },
   // out of range and negative
   ...[['makemore', '--max-steps'], ['chargpt', '--max-steps'], ['encoder', '--max-iters'], ['grokking', '--epochs'], ['gpt2', 'train', '--max-steps'], ['neat', 'xor', '--runs'], ['neat', 'flappy', '--population'], ['micrograd', '--steps']]
-    .map((a): Case => ({ kind: 'negative', argv: [...a, '-5'], says: /must be (positive|at least \d+)|must not be negative/ })),
-  { kind: 'negative', argv: ['chargpt', '--lr', '-0.1'], says: /--lr must not be negative; got -0\.1/ },
+    .map((a): Case => ({ kind: 'negative', argv: [...a, '-5'], says: /must be at least \d+ \((a positive integer|not negative)\)|must be at least \d+/ })),
+  { kind: 'negative', argv: ['chargpt', '--lr', '-0.1'], says: /--lr must be at least 0 \(not negative\); got -0\.1/ },
   { kind: 'out of range', argv: ['makemore', '-i', names, '--dropout', '1.5'], says: /--dropout must be in \[0, 1\)/ },
   { kind: 'out of range', argv: ['chargpt', '-i', text, ...tinyChar, '--dropout', '1.5'], says: /--dropout must be in \[0, 1\)/ },
   { kind: 'out of range', argv: ['grokking', '--train-frac', '1.5'], says: /train.frac/ },
