@@ -1,7 +1,11 @@
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GradpathError } from '../util/errors.js';
+import { pyConfigError, readConfigFile } from './config-file.js';
+import { camel } from './names.js';
+import { checkPaths } from './paths.js';
+
+export { kebab } from './names.js';
+export { checkPath, checkPaths } from './paths.js';
 
 /**
  * A tiny declarative layer over node:util parseArgs: each command declares its flags once,
@@ -55,14 +59,7 @@ export function defineCommand<S extends OptionSpecs>(cmd: Command<S>): Command<S
   return cmd;
 }
 
-function camel(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
 
-/** `maxIters`, `max_iters` and `max-iters` all name the flag --max-iters. */
-export function kebab(key: string): string {
-  return key.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
-}
 
 /** The flag every command has: settings from a JSON file, overridden by the command line. */
 const CONFIG_FLAG = 'config';
@@ -88,14 +85,15 @@ function spellings(specs: OptionSpecs): Map<string, string> {
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
 
 /**
- * `--max-steps -5` reads to parseArgs as a flag with no value; joined into `--max-steps=-5` the
- * value reaches the range check, which says what is allowed in one line.
+ * Two spellings parseArgs cannot read: nanoGPT's `--max_iters=100` becomes `--max-iters=100`, and
+ * `--max-steps -5` (a flag with no value, to parseArgs) becomes `--max-steps=-5`, so the value
+ * reaches the range check, which says what is allowed in one line.
  */
-function joinNegativeValues(argv: string[], specs: OptionSpecs, names: Map<string, string>): string[] {
+function normaliseArgv(argv: string[], specs: OptionSpecs, names: Map<string, string>): string[] {
   const shorts = new Map(Object.entries(specs).filter(([, s]) => s.short).map(([n, s]) => [s.short!, n]));
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i].startsWith('--') ? argv[i].replace(/^--([^=]*)/, (_, flag: string) => `--${flag.replace(/_/g, '-')}`) : argv[i];
     if (a === '--') {
       out.push(...argv.slice(i));
       break;
@@ -117,7 +115,7 @@ function parseError(cmdPath: string, err: Error, names: Iterable<string>): Gradp
 }
 
 /** The spelling within two edits of `word` (a typo, a missing plural s), if there is one. */
-function closest(word: string, candidates: Iterable<string>): string | undefined {
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined, bestDistance = 3;
   for (const c of candidates) {
     const d = editDistance(word, c);
@@ -136,13 +134,11 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
-const PY_CONFIG = (cmdPath: string, file: string) =>
-  new GradpathError(`${cmdPath}: ${file} looks like a nanoGPT .py config, which gradpath does not read; put its settings in a JSON file (keys: flag names, e.g. {"n_layer": 6}) and pass --config FILE.json`);
 
 /** A stray argument: the input file where the command reads one, else an error naming the argument. */
 function placePositionals(cmdPath: string, specs: OptionSpecs, values: Record<string, unknown>, positionals: string[], variadic: boolean): string[] {
   const py = positionals.find((p) => /\.py$/i.test(p));
-  if (py) throw PY_CONFIG(cmdPath, py);
+  if (py) throw pyConfigError(cmdPath, py);
   if (variadic || positionals.length === 0) return positionals;
   if (!('input' in specs)) {
     throw new GradpathError(`${cmdPath}: unexpected argument '${positionals[0]}': this command reads no file argument; flags start with -- (see \`${cmdPath} --help\`)`);
@@ -170,7 +166,7 @@ export function parseOptions<S extends OptionSpecs>(cmdPath: string, commandSpec
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: joinNegativeValues(argv, specs, names), options: config, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: normaliseArgv(argv, specs, names), options: config, allowPositionals: true, strict: true });
   } catch (err) {
     throw parseError(cmdPath, err as Error, names.keys());
   }
@@ -188,7 +184,7 @@ export function parseOptions<S extends OptionSpecs>(cmdPath: string, commandSpec
   }
   const positionals = placePositionals(cmdPath, specs, given, parsed.positionals, variadic);
   const notes: string[] = [];
-  const fromFile = given[CONFIG_FLAG] !== undefined ? readConfigFile(cmdPath, String(given[CONFIG_FLAG]), specs, names, notes) : {};
+  const fromFile = given[CONFIG_FLAG] !== undefined ? readConfigFile(cmdPath, String(given[CONFIG_FLAG]), specs, names, CONFIG_FLAG, notes) : {};
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
     if (name === CONFIG_FLAG && !(CONFIG_FLAG in commandSpecs)) continue;
@@ -200,50 +196,6 @@ export function parseOptions<S extends OptionSpecs>(cmdPath: string, commandSpec
   return { opts: out as ParsedOptions<S>, positionals, notes };
 }
 
-/** Checks every path flag (`path` in its spec) of parsed options: before a command runs, not while it parses. */
-export function checkPaths(cmdPath: string, specs: OptionSpecs, opts: Record<string, unknown>): void {
-  for (const [name, spec] of Object.entries(specs)) {
-    const value = opts[camel(name)];
-    if (spec.type === 'string' && spec.path && typeof value === 'string') checkPath(cmdPath, `--${name}`, spec.path, value);
-  }
-}
-
-/**
- * A JSON object of flag values. Keys may be kebab-case, camelCase or snake_case; keys that are no
- * flag of this command (a run's config.json holds derived values too) are listed in one note.
- */
-function readConfigFile(cmdPath: string, file: string, specs: OptionSpecs, names: Map<string, string>, notes: string[]): Record<string, string | boolean> {
-  if (/\.py$/i.test(file)) throw PY_CONFIG(cmdPath, file);
-  checkPath(cmdPath, '--config', 'file', file);
-  let body: unknown;
-  try {
-    body = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code) throw new GradpathError(`${cmdPath}: cannot read --config ${file} (${e.code})`);
-    throw new GradpathError(`${cmdPath}: --config ${file} is not valid JSON (${e.message}); it should be one object like {"max_steps": 100}`);
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new GradpathError(`${cmdPath}: --config ${file} must hold one JSON object of flag values, like {"max_steps": 100}`);
-  }
-  const values: Record<string, string | boolean> = {};
-  const ignored: string[] = [];
-  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-    const name = names.get(kebab(key)) ?? names.get(key);
-    if (!name || name === CONFIG_FLAG || value === null || typeof value === 'object') {
-      if (value !== null) ignored.push(key);
-      continue;
-    }
-    if (name in values && kebab(key) !== name) continue; // the flag's own name wins over an alias
-    const spec = specs[name];
-    if (spec.type === 'boolean' ? typeof value !== 'boolean' : typeof value !== 'string' && typeof value !== 'number') {
-      throw new GradpathError(`${cmdPath}: --config ${file}: "${key}" should be ${spec.type === 'boolean' ? 'true or false' : spec.type === 'int' || spec.type === 'float' ? 'a number' : 'a string'}; got ${JSON.stringify(value)}`);
-    }
-    values[name] = typeof value === 'boolean' ? value : String(value);
-  }
-  if (ignored.length) notes.push(`${cmdPath}: --config ${file}: ignored ${ignored.length} key(s) that are not flags of this command: ${ignored.join(', ')}`);
-  return values;
-}
 
 /** One line naming the flag, the value and what would be right. */
 function convert(cmdPath: string, flag: string, spec: OptionSpec, raw: string | boolean): unknown {
@@ -251,7 +203,7 @@ function convert(cmdPath: string, flag: string, spec: OptionSpec, raw: string | 
     case 'boolean':
       return raw;
     case 'string':
-      if (raw === '') throw new GradpathError(`${cmdPath}: ${flag} is empty; give a value`);
+      if (raw === '' && spec.path) throw new GradpathError(`${cmdPath}: ${flag} is empty; give a path`);
       return raw;
     case 'choice':
       if (!spec.choices.includes(raw as string)) {
@@ -274,33 +226,6 @@ function rangeWords(type: 'int' | 'float', min: number): string {
   if (min === 0) return 'must be at least 0 (not negative)';
   if (min === 1 && type === 'int') return 'must be at least 1 (a positive integer)';
   return `must be at least ${min}`;
-}
-
-/** The nearest folder on the way to `path` that exists (where a new file or folder would be made). */
-function nearestExisting(path: string): string {
-  let p = resolve(path);
-  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
-  return p;
-}
-
-/** Refuses, before any work, a path that cannot be what the flag needs. */
-export function checkPath(cmdPath: string, flag: string, kind: PathKind, path: string): void {
-  const fail = (what: string) => new GradpathError(`${cmdPath}: ${flag} ${path}: ${what}`);
-  const st = existsSync(path) ? statSync(path) : undefined;
-  if (kind === 'file') {
-    if (!st) throw fail('does not exist');
-    if (st.isDirectory()) throw fail('is a directory; give a file');
-    return;
-  }
-  if (st && kind === 'out-dir' && !st.isDirectory()) throw fail('is a file, not a directory; give a directory (new or existing) for the output');
-  if (st && kind === 'out-file' && st.isDirectory()) throw fail('is a directory; give a file name for the output');
-  const base = st ? (kind === 'out-dir' ? resolve(path) : dirname(resolve(path))) : nearestExisting(path);
-  if (!statSync(base).isDirectory()) throw fail(`${base} is a file, so nothing can be made inside it; choose another path`);
-  try {
-    accessSync(base, constants.W_OK);
-  } catch {
-    throw fail(`cannot write in ${base} (permission denied); choose a writable location`);
-  }
 }
 
 export function helpText(cmdPath: string, cmd: Command<any>): string {

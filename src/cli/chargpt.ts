@@ -25,7 +25,7 @@ Examples:
     'eval-only': { type: 'boolean', help: "Only measure the checkpoint in --out: exact loss over every window of both splits (not --eval-iters' estimate)" },
     'num-samples': { type: 'int', min: 0, default: 2, help: 'Samples printed at the end' },
     'max-new-tokens': { ...commonFlags['max-new-tokens'], default: 500, help: 'Characters per sample' },
-    prompt: { type: 'string', help: 'Start of every sample (default: a newline)' },
+    prompt: { type: 'string', aliases: ['start'], help: 'Start of every sample (default: a newline)' },
     temperature: { type: 'float', min: 0.01, default: 0.8, help: 'Sampling temperature' },
     'top-k': { type: 'int', min: 1, default: 200, help: 'Sample among the k most likely characters' },
     'report-kv': { type: 'boolean', help: 'Print KV-cache sizes of MHA, GQA, MQA and MLA at this model size (formulas and measured)' },

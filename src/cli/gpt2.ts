@@ -146,7 +146,7 @@ const sampleCmd = defineCommand({
   usage: 'gradpath gpt2 sample --init-from PATH --prompt "..." [--top-k 50] [--max-new-tokens N]',
   options: {
     'init-from': { type: 'string', help: 'Weights file, or a hub name (downloads when online)', placeholder: 'PATH' },
-    prompt: { type: 'string', default: '', help: 'Text to continue (empty: start after <|endoftext|>)' },
+    prompt: { type: 'string', default: '', aliases: ['start'], help: 'Text to continue (empty: start after <|endoftext|>)' },
     'max-new-tokens': { ...commonFlags['max-new-tokens'], default: 64, help: 'Tokens to generate' },
     'top-k': { type: 'int', min: 1, default: 50, help: 'Sample among the k most likely tokens' },
     temperature: { type: 'float', min: 0, default: 1.0, help: 'Softmax temperature' },

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GradpathError } from '../util/errors.js';
-import { runCommand, type Command } from './args.js';
+import { closest, runCommand, type Command } from './args.js';
 
 /** The learning path, in order. Each entry's command lives in src/cli/<module>.ts. */
 export const PATH: { chapter: string; teaches: string; command: string; module: string }[] = [
@@ -78,7 +78,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (!(name in COMMANDS)) {
-      throw new GradpathError(`gradpath: unknown command '${name}'; commands: ${Object.keys(COMMANDS).join(', ')} (see \`gradpath --help\`)`);
+      const near = closest(name, Object.keys(COMMANDS));
+      throw new GradpathError(`gradpath: unknown command '${name}'${near ? `; did you mean ${near}?` : ''} (commands: ${Object.keys(COMMANDS).join(', ')}; see \`gradpath --help\`)`);
     }
     const cmd = await loadCommand(name);
     if (!cmd) throw new GradpathError(`gradpath ${name}: this chapter is not built yet (coming)`);

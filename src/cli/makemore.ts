@@ -17,8 +17,8 @@ Examples:
   gradpath makemore --type bigram --max-steps 3000  # counting and neural bigram, heatmap in the run directory
   gradpath makemore --type mlp --sample-only        # samples from the best saved MLP`,
   options: {
-    input: { type: 'string', short: 'i', path: 'file', help: 'Input file, one item per line (or give it as the argument)', placeholder: 'FILE' },
-    out: { ...commonFlags.out, help: 'Run directory (default: runs/makemore-<type>)' },
+    input: { type: 'string', short: 'i', aliases: ['input-file'], path: 'file', help: 'Input file, one item per line (or give it as the argument)', placeholder: 'FILE' },
+    out: { ...commonFlags.out, aliases: ['out-dir', 'work-dir'], help: 'Run directory (default: runs/makemore-<type>)' },
     type: { type: 'choice', choices: MODEL_TYPES, default: 'transformer', help: 'Model type' },
     'max-steps': { ...commonFlags['max-steps'], min: 0, help: 'Training steps (default: per type)' },
     'batch-size': { type: 'int', min: 1, default: 32, help: 'Items per batch' },

@@ -56,6 +56,8 @@ test('an alias parses into the flag it names; both spellings at once is an error
   assert.equal(opts.maxSteps, 5);
   assert.equal(opts.lr, 0.5);
   assert.equal(opts.evalEvery, 3);
+  // nanoGPT's configurator spelling
+  assert.equal(parseOptions('t', aliased, ['--max_iters=4', '--eval_interval', '2']).opts.maxSteps, 4);
   assert.throws(() => parseOptions('t', aliased, ['--max-iters', '5', '--max-steps', '6']), /--max-steps and --max-iters are the same flag|--max-iters and --max-steps are the same flag/);
   const help = helpText('gradpath t', defineCommand({ name: 't', summary: 's', options: aliased, run: () => 0 }));
   assert.match(help, /--max-steps N +steps \[also --max-iters\]/);

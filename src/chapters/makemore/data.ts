@@ -6,7 +6,7 @@ import { Tensor } from '../../engine/tensor.js';
 import { readTextFile } from '../../data/text.js';
 import { resolveDataset, type DatasetSpec } from '../../data/resolve.js';
 
-/** makemore's names.txt: 32,032 lowercase names, one a line. */
+/** makemore's names.txt: 32,033 lowercase names, one a line. */
 export const NAMES_SPEC: DatasetSpec = {
   fileName: 'names.txt',
   sha256: '0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d',
