@@ -23,7 +23,7 @@ export function readConfigFile(cmdPath: string, file: string, specs: OptionSpecs
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code) throw new GradpathError(`${cmdPath}: cannot read --config ${file} (${e.code})`);
-    throw new GradpathError(`${cmdPath}: --config ${file} is not valid JSON (${e.message}); it should be one object like {"max_steps": 100}`);
+    throw new GradpathError(`${cmdPath}: --config ${file} is not valid JSON (${e.message.replace(/\s+/g, ' ')}); it should be one object like {"max_steps": 100}`);
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new GradpathError(`${cmdPath}: --config ${file} must hold one JSON object of flag values, like {"max_steps": 100}`);
