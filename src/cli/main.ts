@@ -38,6 +38,12 @@ async function loadCommand(name: string): Promise<Command<any> | null> {
   return mod.command;
 }
 
+/** Every top-level command, loaded (for tests that check all of them alike). */
+export async function loadCommands(): Promise<Command<any>[]> {
+  const cmds = await Promise.all(Object.keys(COMMANDS).map(loadCommand));
+  return cmds.filter((c): c is Command<any> => c !== null);
+}
+
 export function learningPath(): string {
   const lines = ['gradpath: the AI learning path, runnable. Chapters in order:', ''];
   const w = Math.max(...PATH.map((p) => p.chapter.length));
