@@ -1,7 +1,7 @@
 import { defineCommand } from './args.js';
 import { transformerFlags } from './transformer-flags.js';
 import { commonFlags } from './flags.js';
-import { checkCheckpoints } from './preflight.js';
+import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 import { runChargpt } from '../chapters/transformers/chargpt.js';
 
 /** `gradpath chargpt`: nanoGPT's shakespeare_char, with the attention designs that came after GPT-2. */
@@ -34,6 +34,6 @@ Examples:
   run: (o) => {
     const out = o.out ?? `runs/chargpt-${o.preset}`;
     checkCheckpoints(out, [...(o.resume ? ['latest.safetensors'] : []), ...(o.sampleOnly || o.evalOnly ? ['best.safetensors'] : [])]);
-    return runChargpt({ ...o, out });
+    return leaveNoTrace(out, () => runChargpt({ ...o, out }));
   },
 });

@@ -1,6 +1,6 @@
 import { defineCommand } from './args.js';
 import { transformerFlags } from './transformer-flags.js';
-import { checkCheckpoints } from './preflight.js';
+import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 import { runEncoder } from '../chapters/transformers/encoder.js';
 
 /** `gradpath encoder`: a bidirectional transformer trained with masked-character modelling. */
@@ -21,6 +21,6 @@ Example:
   run: (o) => {
     const out = o.out ?? `runs/encoder-${o.preset}`;
     if (o.resume) checkCheckpoints(out, ['latest.safetensors']);
-    return runEncoder({ ...o, out });
+    return leaveNoTrace(out, () => runEncoder({ ...o, out }));
   },
 });

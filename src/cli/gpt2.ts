@@ -5,14 +5,14 @@ import { watchInterrupt } from '../util/interrupt.js';
 import { Progress } from '../io/progress.js';
 import { Generator } from '../util/random.js';
 import { gpt2Tokenizer } from '../chapters/gpt2/gpt2_tokenizer.js';
-import { prepareShards } from '../chapters/gpt2/data.js';
+import { prepareShards, shardFiles } from '../chapters/gpt2/data.js';
 import { gpt2Config, padVocab, type GPT2Config } from '../chapters/gpt2/model.js';
 import { loadGPT2, resolveWeights, saveHF, saveLLMC } from '../chapters/gpt2/weights.js';
 import { sample, trainGPT2, type StepInfo, type TrainOptions } from '../chapters/gpt2/train.js';
 import { evaluateHellaSwag, readHellaSwag } from '../chapters/gpt2/hellaswag.js';
 import { tokenizerFor } from './bpe.js';
 import { commonFlags } from './flags.js';
-import { checkCheckpoints } from './preflight.js';
+import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 
 /** `gradpath gpt2`: prepare token shards, train or finetune GPT-2, sample, evaluate, convert weights. */
 
@@ -98,6 +98,7 @@ const train = defineCommand({
   },
   async run(opts) {
     if (!opts.data) throw new GradpathError('gradpath gpt2 train: --data DIR is required (make it with `gradpath gpt2 prepare`)');
+    shardFiles(opts.data, 'train'); // a missing data directory is refused before the run directory is made
     if (opts.resume) checkCheckpoints(opts.out, ['latest.safetensors']);
     watchInterrupt();
     const p = opts.preset ? PRESETS[opts.preset] : {};
@@ -118,7 +119,7 @@ const train = defineCommand({
     const say = (m: string) => (opts.json ? console.error(m) : progress.log(m));
     let last: StepInfo | undefined;
     const t0 = performance.now();
-    const r = await trainGPT2({ ...o, ...{ force: opts.force } }, { // force: read by the loop once it refuses to overwrite a run
+    const r = await leaveNoTrace(opts.out, () => trainGPT2({ ...o, ...{ force: opts.force } }, { // force: read by the loop once it refuses to overwrite a run
       log: say,
       onStep: (s) => {
         last = s;
@@ -127,7 +128,7 @@ const train = defineCommand({
       },
       onEval: (step, v) => say(`step ${step}: val loss ${v.toFixed(4)}`),
       onSample: (step, text) => say(`--- sample at step ${step} ---\n${text}\n---`),
-    });
+    }));
     progress.done();
     const rss = process.resourceUsage().maxRSS / 1024;
     if (opts.json) {

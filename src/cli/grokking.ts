@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { defineCommand } from './args.js';
 import { commonFlags } from './flags.js';
+import { leaveNoTrace } from './preflight.js';
 import { watchInterrupt } from '../util/interrupt.js';
 import { GradpathError } from '../util/errors.js';
 import { formatDuration, formatTable } from '../util/format.js';
@@ -75,7 +76,7 @@ Examples:
     const runs: RunSummary[] = [];
     const runFlags = { resume: o.resume, force: o.force }; // force: the loop refuses to overwrite a run without it
     const wdLabel = (wd: number) => `wd ${wd}`;
-    runs.push(await runOne(config, o.compareWd ? join(out, `wd${config.weightDecay}`) : out, { label: wdLabel(config.weightDecay), ...runFlags }));
+    runs.push(await leaveNoTrace(out, () => runOne(config, o.compareWd ? join(out, `wd${config.weightDecay}`) : out, { label: wdLabel(config.weightDecay), ...runFlags })));
     if (o.compareWd && !runs[0].interrupted) {
       // same budget, no early stop: without weight decay the point is that it never gets there
       const twin: GrokConfig = { ...config, weightDecay: 0, stopAfterGrok: 0 };

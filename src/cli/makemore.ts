@@ -3,7 +3,7 @@ import { MODEL_TYPES, type ModelType } from '../chapters/makemore/models/index.j
 import { runMakemore } from '../chapters/makemore/run.js';
 import { watchInterrupt } from '../util/interrupt.js';
 import { commonFlags } from './flags.js';
-import { checkCheckpoints } from './preflight.js';
+import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 
 export const command = defineCommand({
   name: 'makemore',
@@ -42,7 +42,7 @@ Examples:
     const outDir = o.out ?? `runs/makemore-${o.type}`;
     checkCheckpoints(outDir, [...(o.resume ? ['latest.safetensors'] : []), ...(o.sampleOnly ? ['best.safetensors'] : [])]);
     watchInterrupt();
-    const summary = await runMakemore({ ...o, outDir, learningRate: o.lr, evalInterval: o.evalEvery, type: o.type as ModelType });
+    const summary = await leaveNoTrace(outDir, () => runMakemore({ ...o, outDir, learningRate: o.lr, evalInterval: o.evalEvery, type: o.type as ModelType }));
     if (summary && o.json) console.log(JSON.stringify(summary));
     return summary?.interrupted ? 130 : 0; // saved and stopped by Ctrl-C: the shell's convention, as grokking
   },

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { checkSafetensorsFile } from '../io/safetensors.js';
 
 /**
@@ -11,5 +11,27 @@ export function checkCheckpoints(runDir: string, files: readonly string[]): void
   for (const f of files) {
     const path = join(runDir, f);
     if (existsSync(path)) checkSafetensorsFile(path);
+  }
+}
+
+/**
+ * Runs a command that makes the run directory `dir`; if it fails before writing anything there,
+ * the folders it made are removed again, so a refused command leaves no trace. Only empty folders
+ * that did not exist before are removed: nothing a run wrote is ever deleted.
+ */
+export async function leaveNoTrace<T>(dir: string, fn: () => Promise<T> | T): Promise<T> {
+  const made: string[] = [];
+  for (let p = resolve(dir); !existsSync(p) && dirname(p) !== p; p = dirname(p)) made.push(p);
+  try {
+    return await fn();
+  } catch (err) {
+    for (const p of made) {
+      try {
+        rmdirSync(p); // fails on a folder that is not empty: then it, and its parents, stay
+      } catch {
+        break;
+      }
+    }
+    throw err;
   }
 }

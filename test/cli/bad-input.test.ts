@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,8 +146,14 @@ function snapshot(): string {
   return files.map((f) => `${f} ${statSync(f).mtimeMs} ${readFileSync(f).toString('base64')}`).join('\n');
 }
 
+/** Every path under the test's folder: a refused command leaves nothing behind (no run directory, no output). */
+function tree(): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((p) => !p.startsWith('read-only/')).sort();
+}
+
 test('bad input, every command: one line on stderr, non-zero exit, no stack trace, nothing overwritten, no hang', { timeout: 10 * 60_000 }, async () => {
   const before = snapshot();
+  const paths = tree();
   const failures: string[] = [];
   for (let i = 0; i < CASES.length; i += PARALLEL) {
     const batch = CASES.slice(i, i + PARALLEL);
@@ -166,6 +172,7 @@ test('bad input, every command: one line on stderr, non-zero exit, no stack trac
     });
   }
   assert.equal(snapshot(), before, 'an input or an existing output was modified');
+  assert.deepEqual(tree(), paths, 'a refused command left files or folders behind');
   assert.equal(failures.length, 0, `${failures.length} of ${CASES.length} cases misbehaved:\n${failures.join('\n')}`);
 });
 
