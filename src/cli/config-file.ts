@@ -30,13 +30,21 @@ export function readConfigFile(cmdPath: string, file: string, specs: OptionSpecs
   }
   const values: Record<string, string | boolean> = {};
   const ignored: string[] = [];
-  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+  // a run's config may group settings ({"model": {"nLayer": 2}}): their keys count as flags too, after the top level's
+  const top = Object.entries(body as Record<string, unknown>);
+  const nested = top.flatMap(([group, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v).map(([k, x]) => [`${group}.${k}`, x] as const) : []));
+  for (const [path, value] of [...top, ...nested]) {
+    const key = path.slice(path.indexOf('.') + 1);
     const name = names.get(kebab(key)) ?? names.get(key);
-    if (!name || name === configFlag || value === null || typeof value === 'object') {
-      if (value !== null) ignored.push(key);
+    if (value !== null && typeof value === 'object') {
+      if (Array.isArray(value) || path.includes('.')) ignored.push(path); // a group's own keys are read above
       continue;
     }
-    if (name in values && kebab(key) !== name) continue; // the flag's own name wins over an alias
+    if (!name || name === configFlag || value === null) {
+      if (value !== null) ignored.push(path);
+      continue;
+    }
+    if (name in values && (path.includes('.') || kebab(key) !== name)) continue; // the top level, and the flag's own name, win
     const spec = specs[name];
     if (spec.type === 'boolean' ? typeof value !== 'boolean' : typeof value !== 'string' && typeof value !== 'number') {
       throw new GradpathError(`${cmdPath}: --config ${file}: "${key}" should be ${spec.type === 'boolean' ? 'true or false' : spec.type === 'int' || spec.type === 'float' ? 'a number' : 'a string'}; got ${JSON.stringify(value)}`);

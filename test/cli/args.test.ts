@@ -97,7 +97,13 @@ test('--config: kebab, camel and snake keys; the command line wins; unknown keys
   assert.equal(opts.nEmbd2, 9);
   assert.equal(opts.json, true);
   assert.equal(notes.length, 1);
-  assert.match(notes[0], /ignored 3 key\(s\) that are not flags of this command: vocab, beta2, model/);
+  assert.match(notes[0], /ignored 3 key\(s\) that are not flags of this command: vocab, beta2, model\.n/);
+  // grouped settings (gpt2 train's config.json keeps the model's under "model") count too; the top level wins
+  writeFileSync(file, JSON.stringify({ model: { n_embd2: 5, seed: 3, shape: [1, 2] }, seed: 4 }));
+  const grouped = parseOptions('t', aliased, ['--config', file]);
+  assert.equal(grouped.opts.nEmbd2, 5);
+  assert.equal(grouped.opts.seed, 4);
+  assert.match(grouped.notes[0], /ignored 1 key\(s\) .*: model\.shape$/);
   // the config's values are checked like the command line's
   writeFileSync(file, JSON.stringify({ max_steps: -1 }));
   assert.throws(() => parseOptions('t', aliased, ['--config', file]), /--max-steps \(from --config\) must be at least 1 \(a positive integer\); got -1/);
