@@ -62,6 +62,8 @@ async function commandList(): Promise<string> {
     const cmd = await loadCommand(name);
     lines.push(`  ${name.padEnd(10)} ${cmd ? cmd.summary : '(coming)'}`);
   }
+  lines.push('', 'Flags that mean the same everywhere: -o/--out, --lr, --max-steps, --eval-every, --max-new-tokens, --resume, --force,',
+    '--json (a summary as the last line) and --config FILE.json (flags from a file, e.g. a run\'s config.json).');
   lines.push('', 'Run `gradpath` alone for the learning path, `gradpath <command> --help` for a command\'s flags.');
   return lines.join('\n');
 }
@@ -92,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     return await runCommand(`gradpath ${name}`, cmd, rest);
   } catch (err) {
     if (err instanceof GradpathError) {
-      console.error(err.message);
+      console.error(err.message.replace(/\s*\n\s*/g, ' ')); // one line, even when a message quotes a file
       return 2;
     }
     const line = describeFileError(err, argv[0]);
