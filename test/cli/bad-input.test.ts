@@ -123,11 +123,12 @@ const CASES: Case[] = [
 
 interface Result { code: number | null; stdout: string; stderr: string; timedOut: boolean }
 
-function run(c: Case): Promise<Result> {
+/** Each case runs in a folder of its own: default run directories (runs/...) of parallel cases must not meet. */
+function run(c: Case, cwd: string): Promise<Result> {
   return new Promise((resolve) => {
     const env = { ...process.env, GRADPATH_OFFLINE: '1', GRADPATH_CACHE_DIR: join(dir, 'cache'), GRADPATH_DATA_DIR: join(dir, 'no-data'), GRADPATH_THREADS: '1', CI: '1' };
     const asNobody = c.unprivileged && process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const child = spawn(process.execPath, [BIN, ...c.argv], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], ...asNobody });
+    const child = spawn(process.execPath, [BIN, ...c.argv], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], ...asNobody });
     let stdout = '', stderr = '', timedOut = false;
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
@@ -152,12 +153,16 @@ function tree(): string[] {
 }
 
 test('bad input, every command: one line on stderr, non-zero exit, no stack trace, nothing overwritten, no hang', { timeout: 10 * 60_000 }, async () => {
+  const cwds = CASES.map((_, i) => join(dir, 'cwd', String(i)));
+  for (const cwd of cwds) mkdirSync(cwd, { recursive: true });
+  chmodSync(join(dir, 'cwd'), 0o777);
+  for (const cwd of cwds) chmodSync(cwd, 0o777);
   const before = snapshot();
   const paths = tree();
   const failures: string[] = [];
   for (let i = 0; i < CASES.length; i += PARALLEL) {
     const batch = CASES.slice(i, i + PARALLEL);
-    const results = await Promise.all(batch.map(run));
+    const results = await Promise.all(batch.map((c, j) => run(c, cwds[i + j])));
     batch.forEach((c, j) => {
       const r = results[j];
       const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
