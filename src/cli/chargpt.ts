@@ -1,5 +1,7 @@
 import { defineCommand } from './args.js';
-import { modelOptions } from '../chapters/transformers/presets.js';
+import { transformerFlags } from './transformer-flags.js';
+import { commonFlags } from './flags.js';
+import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 import { runChargpt } from '../chapters/transformers/chargpt.js';
 import { loadChargpt, saveNanoGPT } from '../chapters/transformers/export.js';
 import { GradpathError } from '../util/errors.js';
@@ -14,14 +16,14 @@ Example:
   gradpath chargpt export --init-from runs/chargpt-cpu -o exports/chargpt-nanogpt`,
   options: {
     'init-from': { type: 'string', help: 'A chargpt run directory (its best checkpoint, else latest) or a checkpoint file', placeholder: 'PATH' },
-    output: { type: 'string', short: 'o', help: 'Output folder', placeholder: 'DIR' },
+    out: { type: 'string', short: 'o', aliases: ['out-dir', 'output'], path: 'out-dir', help: 'Output folder', placeholder: 'DIR' },
     format: { type: 'choice', choices: ['nanogpt'], default: 'nanogpt', help: "nanogpt: nanoGPT's model.py names and GPTConfig" },
   },
   run(opts) {
-    if (!opts.initFrom || !opts.output) throw new GradpathError('gradpath chargpt export: --init-from RUN_DIR|FILE and -o DIR are required');
+    if (!opts.initFrom || !opts.out) throw new GradpathError('gradpath chargpt export: --init-from RUN_DIR|FILE and -o DIR are required');
     const { model, config, file, step } = loadChargpt(opts.initFrom);
-    const files = saveNanoGPT(opts.output, model, config, config.vocab);
-    console.log(`${file} (iteration ${step}) -> ${opts.format}: wrote ${opts.output}/{${files.join(',')}}`);
+    const files = saveNanoGPT(opts.out, model, config, config.vocab);
+    console.log(`${file} (iteration ${step}) -> ${opts.format}: wrote ${opts.out}/{${files.join(',')}}`);
   },
 });
 
@@ -32,27 +34,31 @@ export const command = defineCommand({
   usage: 'gradpath chargpt [options]   (train, sample, evaluate)  |  gradpath chargpt export --init-from RUN_DIR -o DIR',
   description: `
 Trains nanoGPT's character-level GPT: token + position embeddings, pre-LayerNorm blocks, a tied head,
-AdamW with warmup and cosine decay. Evaluates both splits every --eval-interval iterations, keeps the
+AdamW with warmup and cosine decay. Evaluates both splits every --eval-every iterations, keeps the
 best model, prints samples at the end. Ctrl-C saves; --resume continues exactly.
 
 Examples:
-  GRADPATH_DATA_DIR=/work/shared/data gradpath chargpt --preset cpu
-  gradpath chargpt --preset cpu --attention mla --max-iters 500 --json
+  gradpath chargpt --preset cpu -i tinyshakespeare.txt   # or set GRADPATH_DATA_DIR to its folder
+  gradpath chargpt --preset cpu --attention mla --max-steps 500 --json
   gradpath chargpt --report-kv --attention gqa --n-kv-head 2
   gradpath chargpt -o runs/chargpt-cpu --sample-only --prompt "ROMEO:"
   gradpath chargpt -o runs/chargpt-cpu --eval-only --json`,
   options: {
-    ...modelOptions,
+    ...transformerFlags,
     'sample-only': { type: 'boolean', help: 'Only sample from the checkpoint in --out' },
     'eval-only': { type: 'boolean', help: "Only measure the checkpoint in --out: exact loss over every window of both splits (not --eval-iters' estimate)" },
     'num-samples': { type: 'int', min: 0, default: 2, help: 'Samples printed at the end' },
-    'sample-len': { type: 'int', min: 1, default: 500, help: 'Characters per sample' },
-    prompt: { type: 'string', help: 'Start of every sample (default: a newline)' },
+    'max-new-tokens': { ...commonFlags['max-new-tokens'], default: 500, help: 'Characters per sample' },
+    prompt: { type: 'string', aliases: ['start'], help: 'Start of every sample (default: a newline)' },
     temperature: { type: 'float', min: 0.01, default: 0.8, help: 'Sampling temperature' },
     'top-k': { type: 'int', min: 1, default: 200, help: 'Sample among the k most likely characters' },
     'report-kv': { type: 'boolean', help: 'Print KV-cache sizes of MHA, GQA, MQA and MLA at this model size (formulas and measured)' },
     'kv-tokens': { type: 'int', min: 2, help: 'Tokens generated for --report-kv (default: block size)' },
   },
   subcommands: [exportCmd],
-  run: (o) => runChargpt(o),
+  run: (o) => {
+    const out = o.out ?? `runs/chargpt-${o.preset}`;
+    checkCheckpoints(out, [...(o.resume ? ['latest.safetensors'] : []), ...(o.sampleOnly || o.evalOnly ? ['best.safetensors'] : [])]);
+    return leaveNoTrace(out, () => runChargpt({ ...o, out }));
+  },
 });

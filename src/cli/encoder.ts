@@ -1,5 +1,6 @@
 import { defineCommand } from './args.js';
-import { modelOptions } from '../chapters/transformers/presets.js';
+import { transformerFlags } from './transformer-flags.js';
+import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 import { runEncoder } from '../chapters/transformers/encoder.js';
 
 /** `gradpath encoder`: a bidirectional transformer trained with masked-character modelling. */
@@ -12,10 +13,14 @@ and the model predicts them from both sides. Reports masked-character loss and a
 validation split next to unigram and bigram (left-context) baselines, and writes attention.svg.
 
 Example:
-  GRADPATH_DATA_DIR=/work/shared/data gradpath encoder --preset cpu --max-iters 1000`,
+  gradpath encoder --preset cpu --max-steps 1000 -i tinyshakespeare.txt`,
   options: {
-    ...modelOptions,
+    ...transformerFlags,
     'map-length': { type: 'int', min: 2, default: 48, help: 'Characters in the attention-map picture' },
   },
-  run: (o) => runEncoder(o),
+  run: (o) => {
+    const out = o.out ?? `runs/encoder-${o.preset}`;
+    if (o.resume) checkCheckpoints(out, ['latest.safetensors']);
+    return leaveNoTrace(out, () => runEncoder({ ...o, out }));
+  },
 });

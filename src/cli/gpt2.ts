@@ -1,16 +1,20 @@
 import { defineCommand } from './args.js';
+import { checkTextFile } from '../data/text.js';
 import { GradpathError } from '../util/errors.js';
 import { watchInterrupt } from '../util/interrupt.js';
 import { Progress } from '../io/progress.js';
 import { Generator } from '../util/random.js';
 import { gpt2Tokenizer } from '../chapters/gpt2/gpt2_tokenizer.js';
-import { prepareShards } from '../chapters/gpt2/data.js';
+import { prepareShards, shardFiles } from '../chapters/gpt2/data.js';
 import { gpt2Config, padVocab, type GPT2Config } from '../chapters/gpt2/model.js';
 import { loadGPT2, resolveWeights, saveHF, saveLLMC } from '../chapters/gpt2/weights.js';
 import { saveHFFolder } from '../chapters/gpt2/hf_export.js';
-import { sample, trainGPT2, type TrainOptions } from '../chapters/gpt2/train.js';
+import { sample, trainGPT2, type StepInfo, type TrainOptions } from '../chapters/gpt2/train.js';
 import { evaluateHellaSwag, readHellaSwag } from '../chapters/gpt2/hellaswag.js';
 import { tokenizerFor } from './bpe.js';
+import { commonFlags } from './flags.js';
+import { checkPath } from './paths.js';
+import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 
 /** `gradpath gpt2`: prepare token shards, train or finetune GPT-2, sample, evaluate, convert weights. */
 
@@ -19,10 +23,11 @@ const log = (m: string) => console.error(m);
 const prepare = defineCommand({
   name: 'prepare',
   summary: 'Tokenize text files into llm.c-format uint16 token shards (streaming)',
-  usage: 'gradpath gpt2 prepare -i TEXT [-i TEXT...] -o DIR [--shard-tokens N] [--val-tokens N]',
+  usage: 'gradpath gpt2 prepare -o DIR [-i] TEXT [TEXT...] [--shard-tokens N] [--val-tokens N]',
+  variadic: true,
   options: {
-    input: { type: 'string', short: 'i', help: 'A text file (repeat -i, or list more after the flags); each is a document', placeholder: 'FILE' },
-    output: { type: 'string', short: 'o', help: 'Directory for val_000000.bin and train_*.bin', placeholder: 'DIR' },
+    input: { type: 'string', short: 'i', path: 'file', help: 'A text file (list more after the flags); each is a document', placeholder: 'FILE' },
+    out: { ...commonFlags.out, aliases: ['out-dir', 'output'], help: 'Directory for val_000000.bin and train_*.bin' },
     'shard-tokens': { type: 'int', min: 1, default: 100_000_000, help: 'Tokens per train shard' },
     'val-tokens': { type: 'int', min: 0, default: 32768, help: 'The first N tokens form the validation shard (llm.c: 32768 for tinyshakespeare)' },
     encoding: { type: 'string', default: 'gpt2', help: 'gpt2 or a tokenizer file from `gradpath bpe train`', placeholder: 'gpt2|FILE' },
@@ -31,9 +36,10 @@ const prepare = defineCommand({
   run(opts, positionals) {
     const inputs = [...(opts.input ? [opts.input] : []), ...positionals];
     if (!inputs.length) throw new GradpathError('gradpath gpt2 prepare: give at least one text file with -i');
-    if (!opts.output) throw new GradpathError('gradpath gpt2 prepare: -o DIR is required');
+    if (!opts.out) throw new GradpathError('gradpath gpt2 prepare: -o DIR is required');
+    for (const file of inputs) checkTextFile(file);
     const t0 = performance.now();
-    const { files, tokens } = prepareShards(inputs, opts.output, tokenizerFor(opts.encoding), { shardTokens: opts.shardTokens, valTokens: opts.valTokens, paragraphs: opts.paragraphs, log });
+    const { files, tokens } = prepareShards(inputs, opts.out, tokenizerFor(opts.encoding), { shardTokens: opts.shardTokens, valTokens: opts.valTokens, paragraphs: opts.paragraphs, log });
     console.log(`${tokens} tokens in ${files.length} shard(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${files.join(', ')}`);
   },
 });
@@ -63,36 +69,39 @@ const train = defineCommand({
   summary: 'Train or finetune GPT-2 on token shards (AdamW, warmup + cosine, accumulation, clipping, exact resume)',
   usage: 'gradpath gpt2 train --data DIR [--init-from PATH|gpt2] [--model gpt2|--n-layer N ...] [options]',
   description: `Examples:
-  gradpath gpt2 prepare -i /work/shared/data/tinyshakespeare.txt -o data/shakespeare
+  gradpath gpt2 prepare -i tinyshakespeare.txt -o data/shakespeare
   gradpath gpt2 train --data data/shakespeare --preset llmc-cpu --init-from gpt2_124M.bin   # llm.c's CPU finetune
   gradpath gpt2 train --data data/shakespeare --n-layer 2 --n-head 2 --n-embd 64 --block-size 64 --max-steps 200`,
   options: {
     data: { type: 'string', help: 'Directory of token shards from `gradpath gpt2 prepare`', placeholder: 'DIR' },
-    out: { type: 'string', short: 'o', default: 'runs/gpt2', help: 'Run directory (config, metrics.jsonl, samples, latest.safetensors)', placeholder: 'DIR' },
+    out: { ...commonFlags.out, default: 'runs/gpt2', help: 'Run directory (config, metrics.jsonl, samples, latest.safetensors)' },
     'init-from': { type: 'string', help: 'Start from weights (their configuration is used): HF model.safetensors, llm.c .bin, gradpath checkpoint, or a hub name (gpt2, ...)', placeholder: 'PATH' },
     ...modelOptions,
     preset: { type: 'choice', choices: ['llmc-cpu'], help: 'llmc-cpu: llm.c\'s CPU finetune (B 4, T 64, lr 1e-4, 40 steps); flags still override' },
     'batch-size': { type: 'int', min: 1, help: 'Micro-batch B (default 4)' },
     'seq-len': { type: 'int', min: 1, help: 'Sequence length T (default 64)' },
     'total-batch-tokens': { type: 'int', min: 1, help: 'Tokens per optimizer step (multiple of B*T; default B*T)' },
-    'max-steps': { type: 'int', min: 1, help: 'Optimizer steps (default 50)' },
-    lr: { type: 'float', min: 0, help: 'Peak learning rate (default 6e-4)' },
+    'max-steps': { ...commonFlags['max-steps'], help: 'Optimizer steps (default 50)' },
+    lr: { ...commonFlags.lr, help: 'Peak learning rate (default 6e-4)' },
     'min-lr': { type: 'float', min: 0, help: 'Final learning rate (default lr/10)' },
     'warmup-steps': { type: 'int', min: 0, help: 'Linear warmup steps (default 10)' },
     'weight-decay': { type: 'float', min: 0, help: 'AdamW weight decay on matrices (default 0.1)' },
     'grad-clip': { type: 'float', min: 0, help: 'Clip the global gradient norm (default 1.0; 0: off)' },
-    'eval-every': { type: 'int', min: 0, help: 'Validation loss every N steps (default 25; 0: off)' },
+    'eval-every': { ...commonFlags['eval-every'], min: 0, help: 'Validation loss every N steps (default 25; 0: off)' },
     'eval-steps': { type: 'int', min: 1, help: 'Validation batches per evaluation (default 5)' },
     'sample-every': { type: 'int', min: 0, help: 'Sample every N steps (default 0: at the end)' },
-    'sample-tokens': { type: 'int', min: 1, help: 'Tokens per sample (default 64)' },
+    'max-new-tokens': { ...commonFlags['max-new-tokens'], help: 'Tokens per sample (default 64)' },
     'checkpoint-every': { type: 'int', min: 0, default: 0, help: 'Also checkpoint every N steps (always at the end and on Ctrl-C)' },
-    resume: { type: 'boolean', help: 'Continue from OUT/latest.safetensors exactly' },
+    resume: { ...commonFlags.resume, help: 'Continue from OUT/latest.safetensors exactly' },
+    force: commonFlags.force,
     seed: { type: 'int', default: 1337, help: 'Random seed' },
     'peak-gflops': { type: 'float', min: 0, help: 'Matmul peak for the utilisation figure (default: measured at startup)' },
-    json: { type: 'boolean', help: 'One JSON object per step on stdout' },
+    json: { ...commonFlags.json, help: 'Print a JSON summary as the last line (per-step data is in OUT/metrics.jsonl)' },
   },
   async run(opts) {
     if (!opts.data) throw new GradpathError('gradpath gpt2 train: --data DIR is required (make it with `gradpath gpt2 prepare`)');
+    shardFiles(opts.data, 'train'); // a missing data directory is refused before the run directory is made
+    if (opts.resume) checkCheckpoints(opts.out, ['latest.safetensors']);
     watchInterrupt();
     const p = opts.preset ? PRESETS[opts.preset] : {};
     const pick = <T>(flag: T | undefined, key: keyof TrainOptions, def: T): T => flag ?? ((p[key] as T | undefined) ?? def);
@@ -104,23 +113,33 @@ const train = defineCommand({
       maxSteps, lr: pick(opts.lr, 'lr', 6e-4), minLr: pick(opts.minLr, 'minLr', undefined as number | undefined),
       warmupSteps: pick(opts.warmupSteps, 'warmupSteps', 10), weightDecay: pick(opts.weightDecay, 'weightDecay', 0.1), beta2: p.beta2,
       gradClip: pick(opts.gradClip, 'gradClip', 1.0), evalEvery: pick(opts.evalEvery, 'evalEvery', 25), evalSteps: pick(opts.evalSteps, 'evalSteps', 5),
-      sampleEvery: pick(opts.sampleEvery, 'sampleEvery', 0), sampleTokens: pick(opts.sampleTokens, 'sampleTokens', 64),
+      sampleEvery: pick(opts.sampleEvery, 'sampleEvery', 0), sampleTokens: pick(opts.maxNewTokens, 'sampleTokens', 64),
       checkpointEvery: opts.checkpointEvery, seed: opts.seed, resume: opts.resume, peakGflops: opts.peakGflops,
     };
     const progress = new Progress({ total: maxSteps, label: 'gpt2', quiet: opts.json });
-    const r = await trainGPT2(o, {
-      log: (m) => (opts.json ? console.error(m) : progress.log(m)),
+    // with --json, stdout holds only the summary; the step lines still go to stderr
+    const say = (m: string) => (opts.json ? console.error(m) : progress.log(m));
+    let last: StepInfo | undefined;
+    const t0 = performance.now();
+    const r = await leaveNoTrace(opts.out, () => trainGPT2({ ...o, ...{ force: opts.force } }, { // force: read by the loop once it refuses to overwrite a run
+      log: say,
       onStep: (s) => {
-        if (opts.json) console.log(JSON.stringify({ step: s.step, loss: s.loss, lr: s.lr, grad_norm: s.gradNorm, seconds: s.seconds, cpu_seconds: s.cpuSeconds, tokens_per_s: s.tokensPerSec, gflops: s.gflops, utilization: s.utilization, rss_mb: process.memoryUsage().rss / 2 ** 20, max_rss_mb: process.resourceUsage().maxRSS / 1024 }));
-        else progress.log(`step ${String(s.step).padStart(5)} | loss ${s.loss.toFixed(4)} | lr ${s.lr.toExponential(2)} | norm ${s.gradNorm.toFixed(3)} | ${(s.seconds * 1000).toFixed(0)} ms | ${s.tokensPerSec.toFixed(0)} tok/s | ${s.gflops.toFixed(2)} GFLOP/s (${(100 * s.utilization).toFixed(1)}% of peak)`);
+        last = s;
+        say(`step ${String(s.step).padStart(5)} | loss ${s.loss.toFixed(4)} | lr ${s.lr.toExponential(2)} | norm ${s.gradNorm.toFixed(3)} | ${(s.seconds * 1000).toFixed(0)} ms | ${s.tokensPerSec.toFixed(0)} tok/s | ${s.gflops.toFixed(2)} GFLOP/s (${(100 * s.utilization).toFixed(1)}% of peak)`);
         progress.update(s.step + 1, { loss: s.loss });
       },
-      onEval: (step, v) => (opts.json ? console.log(JSON.stringify({ step, val_loss: v })) : progress.log(`step ${step}: val loss ${v.toFixed(4)}`)),
-      onSample: (step, text) => (opts.json ? console.log(JSON.stringify({ step, sample: text })) : progress.log(`--- sample at step ${step} ---\n${text}\n---`)),
-    });
+      onEval: (step, v) => say(`step ${step}: val loss ${v.toFixed(4)}`),
+      onSample: (step, text) => say(`--- sample at step ${step} ---\n${text}\n---`),
+    }));
     progress.done();
     const rss = process.resourceUsage().maxRSS / 1024;
-    if (!opts.json) console.log(`done: ${r.steps} steps; last loss ${r.losses.at(-1)?.toFixed(4) ?? '-'}; peak RSS ${rss.toFixed(0)} MB; run in ${opts.out}`);
+    if (opts.json) {
+      console.log(JSON.stringify({
+        steps: r.steps, loss: r.losses.at(-1) ?? null, val_loss: r.valLosses.at(-1)?.[1] ?? null,
+        seconds: Number(((performance.now() - t0) / 1000).toFixed(2)), tokens_per_s: last?.tokensPerSec ?? null,
+        max_rss_mb: Math.round(rss), out: opts.out,
+      }));
+    } else console.log(`done: ${r.steps} steps; last loss ${r.losses.at(-1)?.toFixed(4) ?? '-'}; peak RSS ${rss.toFixed(0)} MB; run in ${opts.out}`);
   },
 });
 
@@ -130,8 +149,8 @@ const sampleCmd = defineCommand({
   usage: 'gradpath gpt2 sample --init-from PATH --prompt "..." [--top-k 50] [--max-new-tokens N]',
   options: {
     'init-from': { type: 'string', help: 'Weights file, or a hub name (downloads when online)', placeholder: 'PATH' },
-    prompt: { type: 'string', default: '', help: 'Text to continue (empty: start after <|endoftext|>)' },
-    'max-new-tokens': { type: 'int', min: 1, default: 64, help: 'Tokens to generate' },
+    prompt: { type: 'string', default: '', aliases: ['start'], help: 'Text to continue (empty: start after <|endoftext|>)' },
+    'max-new-tokens': { ...commonFlags['max-new-tokens'], default: 64, help: 'Tokens to generate' },
     'top-k': { type: 'int', min: 1, default: 50, help: 'Sample among the k most likely tokens' },
     temperature: { type: 'float', min: 0, default: 1.0, help: 'Softmax temperature' },
     'num-samples': { type: 'int', min: 1, default: 1, help: 'How many samples' },
@@ -154,14 +173,14 @@ const hellaswag = defineCommand({
   usage: 'gradpath gpt2 hellaswag --init-from PATH -i hellaswag_val.jsonl [--limit N] [--json]',
   options: {
     'init-from': { type: 'string', help: 'Weights file or hub name', placeholder: 'PATH' },
-    input: { type: 'string', short: 'i', help: 'JSONL with ctx, endings, label per line', placeholder: 'FILE' },
+    input: { type: 'string', short: 'i', path: 'file', help: 'JSONL with ctx, endings, label per line', placeholder: 'FILE' },
     limit: { type: 'int', min: 1, help: 'Only the first N examples' },
     json: { type: 'boolean', help: 'Print one JSON object' },
   },
   async run(opts) {
     if (!opts.initFrom || !opts.input) throw new GradpathError('gradpath gpt2 hellaswag: --init-from PATH and -i FILE are required');
+    const examples = readHellaSwag(opts.input).slice(0, opts.limit); // a bad file fails before a model loads
     const { model } = loadGPT2(await resolveWeights(opts.initFrom, log));
-    const examples = readHellaSwag(opts.input).slice(0, opts.limit);
     const progress = new Progress({ total: examples.length, label: 'hellaswag', quiet: opts.json });
     const r = evaluateHellaSwag(model, gpt2Tokenizer(), examples, (i) => progress.update(i + 1));
     progress.done();
@@ -183,18 +202,20 @@ Examples:
   gradpath gpt2 export --init-from model.safetensors -o gpt2_124M.bin --format llmc`,
   options: {
     'init-from': { type: 'string', help: 'Weights in any supported layout', placeholder: 'PATH' },
-    output: { type: 'string', short: 'o', help: 'Output folder (hf), or file (llmc, or hf weights only when it ends in .safetensors)', placeholder: 'DIR|FILE' },
+    out: { type: 'string', short: 'o', aliases: ['out-dir', 'output'], help: 'Output folder (hf), or file (llmc, or hf weights only when it ends in .safetensors)', placeholder: 'DIR|FILE' },
     format: { type: 'choice', choices: ['hf', 'llmc'], default: 'hf', help: 'hf: Hugging Face folder; llmc: llm.c checkpoint (version 3)' },
     encoding: { type: 'string', default: 'gpt2', help: 'hf: the tokenizer the model was trained with (gpt2, a `gradpath bpe train` file or folder)', placeholder: 'gpt2|FILE|DIR' },
     bf16: { type: 'boolean', help: 'llm.c only: write version 5 (bfloat16)' },
   },
   async run(opts) {
-    if (!opts.initFrom || !opts.output) throw new GradpathError('gradpath gpt2 export: --init-from PATH and -o DIR|FILE are required');
+    if (!opts.initFrom || !opts.out) throw new GradpathError('gradpath gpt2 export: --init-from PATH and -o DIR|FILE are required');
+    const folder = opts.format === 'hf' && !opts.out.endsWith('.safetensors');
+    checkPath('gradpath gpt2 export', '--out', folder ? 'out-dir' : 'out-file', opts.out);
     const { model, format } = loadGPT2(await resolveWeights(opts.initFrom, log));
-    let wrote = opts.output;
-    if (opts.format === 'llmc') saveLLMC(opts.output, model, { bf16: opts.bf16 });
-    else if (opts.output.endsWith('.safetensors')) saveHF(opts.output, model);
-    else wrote = `${opts.output}/{${saveHFFolder(opts.output, model, tokenizerFor(opts.encoding)).join(',')}}`;
+    let wrote = opts.out;
+    if (opts.format === 'llmc') saveLLMC(opts.out, model, { bf16: opts.bf16 });
+    else if (!folder) saveHF(opts.out, model);
+    else wrote = `${opts.out}/{${saveHFFolder(opts.out, model, tokenizerFor(opts.encoding)).join(',')}}`;
     console.log(`${format} -> ${opts.format}${opts.bf16 ? ' (bf16)' : ''}: wrote ${wrote}`);
   },
 });

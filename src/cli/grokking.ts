@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { defineCommand } from './args.js';
+import { commonFlags } from './flags.js';
+import { leaveNoTrace } from './preflight.js';
 import { watchInterrupt } from '../util/interrupt.js';
 import { GradpathError } from '../util/errors.js';
 import { formatDuration, formatTable } from '../util/format.js';
@@ -25,24 +27,25 @@ nanda (the paper's p = 113 run: about 25 minutes on two cores). Flags override t
 Examples:
   gradpath grokking --preset quick
   gradpath grokking --compare-wd            # weight decay 1 vs 0, same budget
-  gradpath grokking --op sub --p 47 --train-frac 0.5 --epochs 5000`,
+  gradpath grokking --op sub --p 47 --train-frac 0.5 --max-steps 5000`,
   options: {
     preset: { type: 'choice', choices: PRESETS, default: 'default', help: 'starting configuration' },
     op: { type: 'choice', choices: OPERATIONS, help: 'operation (add, sub, mul, div, sq_add = a^2+b^2, sq_add_ab = a^2+ab+b^2, ...)' },
     p: { type: 'int', min: 2, help: 'modulus (prime for div)', placeholder: 'N' },
     'train-frac': { type: 'float', help: 'fraction of all pairs used for training, in (0, 1)', placeholder: 'F' },
-    epochs: { type: 'int', min: 1, help: 'epoch budget (full-batch: one step per epoch)' },
+    'max-steps': { ...commonFlags['max-steps'], aliases: ['epochs', 'max-iters'], help: 'epoch budget (full batch: one step per epoch)' },
     'weight-decay': { type: 'float', min: 0, help: 'AdamW weight decay (the papers: 1.0)', placeholder: 'W' },
-    lr: { type: 'float', min: 0, help: 'learning rate', placeholder: 'LR' },
+    lr: { ...commonFlags.lr, help: 'learning rate' },
     'd-model': { type: 'int', min: 4, help: 'model width (4 heads; d_mlp = 4 d_model)' },
     arch: { type: 'choice', choices: ['nanda', 'power'], help: 'one layer without LayerNorm (nanda) or two pre-LN layers (power)' },
-    'eval-every': { type: 'int', min: 1, help: 'measure validation every N epochs' },
+    'eval-every': { ...commonFlags['eval-every'], help: 'measure validation every N epochs' },
     full: { type: 'boolean', help: 'keep training after grokking instead of stopping shortly after' },
     'compare-wd': { type: 'boolean', help: 'also run the same configuration with weight decay 0 and compare' },
     seed: { type: 'int', min: 0, help: 'seed of the split and the initialisation' },
-    out: { type: 'string', short: 'o', help: 'run directory (default runs/grokking/<preset>-<op>-p<p>)', placeholder: 'DIR' },
-    resume: { type: 'boolean', help: 'continue the interrupted run in --out' },
-    json: { type: 'boolean', help: 'print a JSON summary as the last line' },
+    out: { ...commonFlags.out, help: 'run directory (default runs/grokking/<preset>-<op>-p<p>)' },
+    resume: { ...commonFlags.resume, help: 'continue the interrupted run in --out' },
+    force: commonFlags.force,
+    json: commonFlags.json,
   },
   run: async (o) => {
     const base = PRESET_CONFIGS[o.preset as Preset];
@@ -51,7 +54,7 @@ Examples:
       op: (o.op ?? base.op) as GrokConfig['op'],
       p: o.p ?? base.p,
       trainFrac: o.trainFrac ?? base.trainFrac,
-      epochs: o.epochs ?? base.epochs,
+      epochs: o.maxSteps ?? base.epochs,
       weightDecay: o.weightDecay ?? base.weightDecay,
       lr: o.lr ?? base.lr,
       dModel: o.dModel ?? base.dModel,
@@ -71,12 +74,13 @@ Examples:
     const say = (l: string) => (o.json ? process.stderr.write(l + '\n') : console.log(l));
     say(`grokking: ${runTitle(config)}; ${config.epochs} epochs at most -> ${out}`);
     const runs: RunSummary[] = [];
+    const runFlags = { resume: o.resume, force: o.force }; // force: the loop refuses to overwrite a run without it
     const wdLabel = (wd: number) => `wd ${wd}`;
-    runs.push(await runOne(config, o.compareWd ? join(out, `wd${config.weightDecay}`) : out, { label: wdLabel(config.weightDecay), resume: o.resume }));
+    runs.push(await leaveNoTrace(out, () => runOne(config, o.compareWd ? join(out, `wd${config.weightDecay}`) : out, { label: wdLabel(config.weightDecay), ...runFlags })));
     if (o.compareWd && !runs[0].interrupted) {
       // same budget, no early stop: without weight decay the point is that it never gets there
       const twin: GrokConfig = { ...config, weightDecay: 0, stopAfterGrok: 0 };
-      runs.push(await runOne(twin, join(out, 'wd0'), { label: wdLabel(0), resume: o.resume }));
+      runs.push(await runOne(twin, join(out, 'wd0'), { label: wdLabel(0), ...runFlags }));
       writePictures(new RunDir(out), `${runTitle(config).replace(/, weight decay [^,]*$/, '')}: weight decay ${config.weightDecay} vs 0`, runs);
     }
     const rows = runs.map((r) => [r.label, r.train99 ?? 'never', r.val99 ?? 'never', r.val99 && r.train99 ? `${(r.val99 / r.train99).toFixed(1)}x` : '-',

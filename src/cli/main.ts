@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GradpathError } from '../util/errors.js';
-import { runCommand, type Command } from './args.js';
+import { closest, runCommand, type Command } from './args.js';
 
 /** The learning path, in order. Each entry's command lives in src/cli/<module>.ts. */
 export const PATH: { chapter: string; teaches: string; command: string; module: string }[] = [
@@ -39,6 +39,12 @@ async function loadCommand(name: string): Promise<Command<any> | null> {
   return mod.command;
 }
 
+/** Every top-level command, loaded (for tests that check all of them alike). */
+export async function loadCommands(): Promise<Command<any>[]> {
+  const cmds = await Promise.all(Object.keys(COMMANDS).map(loadCommand));
+  return cmds.filter((c): c is Command<any> => c !== null);
+}
+
 export function learningPath(): string {
   const lines = ['gradpath: the AI learning path, runnable. Chapters in order:', ''];
   const w = Math.max(...PATH.map((p) => p.chapter.length));
@@ -57,6 +63,8 @@ async function commandList(): Promise<string> {
     const cmd = await loadCommand(name);
     lines.push(`  ${name.padEnd(10)} ${cmd ? cmd.summary : '(coming)'}`);
   }
+  lines.push('', 'Flags that mean the same everywhere: -o/--out, --lr, --max-steps, --eval-every, --max-new-tokens, --resume, --force,',
+    '--json (a summary as the last line) and --config FILE.json (flags from a file, e.g. a run\'s config.json).');
   lines.push('', 'Run `gradpath` alone for the learning path, `gradpath <command> --help` for a command\'s flags.');
   return lines.join('\n');
 }
@@ -79,16 +87,38 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (!(name in COMMANDS)) {
-      throw new GradpathError(`gradpath: unknown command '${name}'; commands: ${Object.keys(COMMANDS).join(', ')} (see \`gradpath --help\`)`);
+      const near = closest(name, Object.keys(COMMANDS));
+      throw new GradpathError(`gradpath: unknown command '${name}'${near ? `; did you mean ${near}?` : ''} (commands: ${Object.keys(COMMANDS).join(', ')}; see \`gradpath --help\`)`);
     }
     const cmd = await loadCommand(name);
     if (!cmd) throw new GradpathError(`gradpath ${name}: this chapter is not built yet (coming)`);
     return await runCommand(`gradpath ${name}`, cmd, rest);
   } catch (err) {
     if (err instanceof GradpathError) {
-      console.error(err.message);
+      console.error(err.message.replace(/\s*\n\s*/g, ' ')); // one line, even when a message quotes a file
       return 2;
+    }
+    const line = describeFileError(err, argv[0]);
+    if (line) {
+      console.error(line);
+      return 1;
     }
     throw err;
   }
+}
+
+const FILE_PROBLEMS: Record<string, string> = {
+  EACCES: 'permission denied', EPERM: 'not permitted', EEXIST: 'a file is in the way', ENOTDIR: 'a file is in the way where a folder is needed',
+  EISDIR: 'is a directory', ENOENT: 'no such file or directory', EROFS: 'read-only file system', ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded',
+};
+
+/**
+ * The file system's errors are the user's to fix (a path, a permission, a full disk), whichever
+ * command meets them: one line naming the path and the problem, not a stack trace.
+ */
+export function describeFileError(err: unknown, command: string | undefined): string | null {
+  const e = err as NodeJS.ErrnoException;
+  if (!e || typeof e !== 'object' || typeof e.code !== 'string' || !(e.code in FILE_PROBLEMS) || typeof e.syscall !== 'string') return null;
+  const where = e.path ? ` ${e.path}` : '';
+  return `gradpath${command ? ` ${command}` : ''}: cannot ${e.syscall}${where}: ${FILE_PROBLEMS[e.code]} (${e.code}); check the path and its permissions`;
 }

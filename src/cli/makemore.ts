@@ -2,6 +2,8 @@ import { defineCommand } from './args.js';
 import { MODEL_TYPES, type ModelType } from '../chapters/makemore/models/index.js';
 import { runMakemore } from '../chapters/makemore/run.js';
 import { watchInterrupt } from '../util/interrupt.js';
+import { commonFlags } from './flags.js';
+import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 
 export const command = defineCommand({
   name: 'makemore',
@@ -15,12 +17,12 @@ Examples:
   gradpath makemore --type bigram --max-steps 3000  # counting and neural bigram, heatmap in the run directory
   gradpath makemore --type mlp --sample-only        # samples from the best saved MLP`,
   options: {
-    input: { type: 'string', short: 'i', help: 'Input file, one item per line', placeholder: 'FILE' },
-    'out-dir': { type: 'string', short: 'o', help: 'Run directory (default: runs/makemore-<type>)', placeholder: 'DIR' },
+    input: { type: 'string', short: 'i', aliases: ['input-file'], path: 'file', help: 'Input file, one item per line (or give it as the argument)', placeholder: 'FILE' },
+    out: { ...commonFlags.out, aliases: ['out-dir', 'work-dir'], help: 'Run directory (default: runs/makemore-<type>)' },
     type: { type: 'choice', choices: MODEL_TYPES, default: 'transformer', help: 'Model type' },
-    'max-steps': { type: 'int', min: 0, help: 'Training steps (default: per type)' },
+    'max-steps': { ...commonFlags['max-steps'], min: 0, help: 'Training steps (default: per type)' },
     'batch-size': { type: 'int', min: 1, default: 32, help: 'Items per batch' },
-    'learning-rate': { type: 'float', min: 0, help: 'Peak AdamW learning rate (default: per type)' },
+    lr: { ...commonFlags.lr, help: 'Peak AdamW learning rate (default: per type)' },
     'weight-decay': { type: 'float', min: 0, default: 0.01, help: 'AdamW weight decay' },
     'n-layer': { type: 'int', min: 1, default: 4, help: 'Transformer layers' },
     'n-head': { type: 'int', min: 1, default: 4, help: 'Transformer heads' },
@@ -31,12 +33,16 @@ Examples:
     'top-k': { type: 'int', min: 1, help: 'Sample only from the k most likely characters' },
     'num-samples': { type: 'int', min: 0, default: 50, help: 'Samples printed at the end' },
     'sample-only': { type: 'boolean', help: 'Load the best model from the run directory and sample' },
-    resume: { type: 'boolean', help: 'Continue training from the run directory' },
-    json: { type: 'boolean', help: 'Last stdout line: {type, params, steps, train_loss, test_loss, seconds}' },
+    'eval-every': { ...commonFlags['eval-every'], help: 'Evaluate train and test loss every N steps (default: 500, and at the end)' },
+    resume: commonFlags.resume,
+    force: commonFlags.force,
+    json: { ...commonFlags.json, help: 'Last stdout line: {type, params, steps, train_loss, test_loss, seconds}' },
   },
   async run(o) {
+    const outDir = o.out ?? `runs/makemore-${o.type}`;
+    checkCheckpoints(outDir, [...(o.resume ? ['latest.safetensors'] : []), ...(o.sampleOnly ? ['best.safetensors'] : [])]);
     watchInterrupt();
-    const summary = await runMakemore({ ...o, outDir: o.outDir, type: o.type as ModelType });
+    const summary = await leaveNoTrace(outDir, () => runMakemore({ ...o, outDir, learningRate: o.lr, evalInterval: o.evalEvery, type: o.type as ModelType }));
     if (summary && o.json) console.log(JSON.stringify(summary));
     return summary?.interrupted ? 130 : 0; // saved and stopped by Ctrl-C: the shell's convention, as grokking
   },

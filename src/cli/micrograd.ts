@@ -1,4 +1,5 @@
 import { defineCommand } from './args.js';
+import { commonFlags } from './flags.js';
 import { RunDir } from '../io/rundir.js';
 import { Progress } from '../io/progress.js';
 import { formatNumber } from '../util/format.js';
@@ -25,10 +26,10 @@ Examples:
   gradpath micrograd --steps 50 --seed 3 --out runs/moons3 --json
   gradpath micrograd --engine plain      # the engine of engine.ts, the one to read`,
   options: {
-    steps: { type: 'int', default: 100, min: 1, help: 'Training steps (full batch)' },
+    steps: { type: 'int', default: 100, min: 1, aliases: ['max-steps', 'max-iters'], help: 'Training steps (full batch)' },
     seed: { type: 'int', default: DEFAULT_SEED, help: 'Seed for the dataset and the initial weights' },
     engine: { type: 'choice', choices: ['fast', 'plain'], default: 'fast', help: "Value engine: 'plain' is engine.ts, the one-screen engine the chapter reads (15-40x slower); 'fast' is fast_engine.ts. Same numbers" },
-    out: { type: 'string', short: 'o', default: 'runs/micrograd', placeholder: 'DIR', help: 'Run directory' },
+    out: { ...commonFlags.out, default: 'runs/micrograd' },
     json: { type: 'boolean', help: 'Print a JSON summary as the last line of stdout' },
   },
   async run(opts) {

@@ -1,7 +1,7 @@
 import { defineCommand } from './args.js';
-import { xorCommand } from '../chapters/neat/cli/xor.js';
-import { poleCommand } from '../chapters/neat/cli/pole.js';
-import { flappyCommand } from '../chapters/neat/cli/flappy.js';
+import { xorCommand } from './neat/xor.js';
+import { poleCommand } from './neat/pole.js';
+import { flappyCommand } from './neat/flappy.js';
 
 /** `gradpath neat`: the NEAT chapter's benchmarks and the flappy-bird game. */
 export const command = defineCommand({

@@ -26,9 +26,10 @@ Examples:
   gradpath runs
   gradpath runs runs/grokking --json
   gradpath runs compare runs/micrograd runs/moons3 -o moons.svg`,
+  variadic: true, // DIR, or compare RUN_DIR RUN_DIR ...
   options: {
     json: { type: 'boolean', help: 'Print the table as JSON (one array) instead' },
-    out: { type: 'string', short: 'o', default: 'compare.svg', placeholder: 'FILE.svg', help: 'compare: where to write the picture' },
+    out: { type: 'string', short: 'o', aliases: ['output'], path: 'out-file', default: 'compare.svg', placeholder: 'FILE.svg', help: 'compare: where to write the picture' },
   },
   run(opts, positionals) {
     try {

@@ -10,7 +10,7 @@ import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'nod
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { downloadVerified, isOffline } from './download.js';
 import { GradpathError } from '../util/errors.js';
 
 export interface DatasetSpec {
@@ -90,14 +90,14 @@ export async function resolveDataset(
     rmSync(cached, { force: true });
   }
 
-  if (opts.offline || process.env.GRADPATH_OFFLINE === '1') {
+  if (opts.offline || isOffline()) {
     log(`offline: not downloading ${spec.description} from ${spec.url}`);
     return null;
   }
   return download(spec, cached, opts.timeoutMs ?? 20_000, log);
 }
 
-/** Fetches spec.url, checks its SHA-256, and only then stores it atomically at `dest`. */
+/** Downloads spec.url into the cache, streamed and checked before it is stored; null (and a log line) on failure. */
 async function download(
   spec: DatasetSpec,
   dest: string,
@@ -105,34 +105,11 @@ async function download(
   log: (msg: string) => void,
 ): Promise<{ path: string; source: 'download' } | null> {
   log(`downloading ${spec.description} from ${spec.url}`);
-  let bytes: Uint8Array;
   try {
-    const res = await fetch(spec.url, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) {
-      log(`download of ${spec.url} failed: HTTP ${res.status} ${res.statusText}`.trimEnd());
-      return null;
-    }
-    bytes = new Uint8Array(await res.arrayBuffer());
+    await downloadVerified(spec.url, dest, { sha256: spec.sha256, timeoutMs });
   } catch (err) {
-    log(`download of ${spec.url} failed: ${describeFetchError(err)}`);
-    return null;
-  }
-  const actual = createHash('sha256').update(bytes).digest('hex');
-  if (!matches(actual, spec)) {
-    log(`download of ${spec.url} failed: sha256 is ${actual}, expected ${spec.sha256}`);
-    return null;
-  }
-  try {
-    writeFileAtomic(dest, bytes);
-  } catch (err) {
-    log(`could not save ${spec.fileName} to ${dest}: ${(err as Error).message}`);
+    log(`download of ${spec.url} failed: ${(err as Error).message}`);
     return null;
   }
   return { path: dest, source: 'download' };
-}
-
-function describeFetchError(err: unknown): string {
-  const e = err as Error & { cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError') return 'timed out';
-  return e.cause?.code ?? e.cause?.message ?? e.message;
 }

@@ -10,7 +10,7 @@
  * Float32Array (floats) or Int32Array (integers). Every offset and size is checked, so a truncated
  * or corrupt file is an error naming the file, never garbage weights.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.js';
 import { GradpathError } from '../util/errors.js';
 
@@ -291,4 +291,60 @@ export function loadSafetensors(path: string): DecodedSafetensors {
     throw new GradpathError(`cannot read ${path}: ${(err as Error).message}`);
   }
   return decodeSafetensors(bytes, path);
+}
+
+/** A safetensors file's JSON header, read without the tensor data (a multi-GB file stays on disk). */
+function readHeader(path: string): { header: Record<string, unknown>; dataLength: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new GradpathError(code === 'ENOENT' ? `file ${path} does not exist` : `cannot read ${path}: ${(err as Error).message}`);
+  }
+  const bad = (why: string) => new GradpathError(`${path}: not a safetensors file, or a corrupt one (${why})`);
+  try {
+    const size = fstatSync(fd).size;
+    const len = Buffer.alloc(8);
+    if (readSync(fd, len, 0, 8, 0) < 8) throw bad(`only ${size} bytes`);
+    const n = Number(len.readBigUInt64LE(0));
+    if (!(n > 1 && n <= Math.min(MAX_HEADER_BYTES, size - 8))) throw bad(`its header length ${n} does not fit a file of ${size} bytes`);
+    const bytes = Buffer.alloc(n);
+    readSync(fd, bytes, 0, n, 8);
+    let header: unknown;
+    try {
+      header = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw bad('its header is not JSON');
+    }
+    if (!isPlainObject(header)) throw bad('its header is not a JSON object');
+    return { header: header as Record<string, unknown>, dataLength: size - 8 - n };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The `__metadata__` of a safetensors file, reading only its header. */
+export function safetensorsMetadata(path: string): Record<string, string> {
+  const meta = readHeader(path).header[METADATA_KEY];
+  return isPlainObject(meta) ? (meta as Record<string, string>) : {};
+}
+
+/**
+ * Checks, from the header alone, that a safetensors file is whole: every tensor's bytes lie
+ * inside the file and the data ends where the last tensor does (a cut or padded file fails).
+ * Cheap enough to run before a long job that would load the file later (--resume).
+ */
+export function checkSafetensorsFile(path: string): void {
+  const { header, dataLength } = readHeader(path);
+  let end = 0;
+  for (const [name, info] of Object.entries(header)) {
+    if (name === METADATA_KEY) continue;
+    const offsets = isPlainObject(info) ? (info as { data_offsets?: unknown }).data_offsets : undefined;
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((x) => Number.isInteger(x) && x >= 0)) {
+      throw new GradpathError(`${path}: corrupt safetensors file (tensor '${name}' has no valid data_offsets)`);
+    }
+    end = Math.max(end, offsets[1] as number);
+  }
+  if (end !== dataLength) throw new GradpathError(`${path}: corrupt safetensors file (its tensors need ${end} bytes of data, the file holds ${dataLength}: ${end > dataLength ? 'truncated' : 'trailing bytes'})`);
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../../data/text.js';
 import { Tensor } from '../../engine/tensor.js';
 import { noGrad } from '../../engine/autograd.js';
 import { GradpathError } from '../../util/errors.js';
@@ -15,12 +15,7 @@ import type { GPT2 } from './model.js';
 export interface HellaSwagExample { ctx: string; endings: string[]; label: number }
 
 export function readHellaSwag(path: string): HellaSwagExample[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new GradpathError(`hellaswag: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`);
-  }
+  const text = readTextFile(path);
   return text.split('\n').filter((l) => l.trim()).map((line, i) => {
     let ex: Partial<HellaSwagExample>;
     try {

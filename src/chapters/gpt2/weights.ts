@@ -1,12 +1,14 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { GradpathError } from '../../util/errors.js';
 import { shapeStr } from '../../engine/shape.js';
-import { loadSafetensors, saveSafetensors, type RawTensor, type TensorData } from '../../io/safetensors.js';
+import { loadSafetensors, safetensorsMetadata, saveSafetensors, type RawTensor, type TensorData } from '../../io/safetensors.js';
 import { loadCheckpoint, type StateDict } from '../../io/checkpoint.js';
 import { cacheDir } from '../../data/resolve.js';
+import { downloadVerified, isOffline } from '../../data/download.js';
 import { GPT2, GPT2_PRESETS, type GPT2Config } from './model.js';
+
+export { safetensorsMetadata }; // its home is io/safetensors.ts; kept here for the chapter's other files
 
 /**
  * GPT-2 weights in and out of three layouts:
@@ -223,28 +225,13 @@ export function detectFormat(path: string): WeightsFormat {
     closeSync(fd);
   }
   if (head.readInt32LE(0) === LLMC_MAGIC) return 'llmc';
-  const meta = safetensorsMetadata(path);
-  return meta.gradpath ? 'gradpath' : 'hf';
-}
-
-/** The `__metadata__` of a safetensors file, reading only its header. */
-export function safetensorsMetadata(path: string): Record<string, string> {
-  const fd = openSync(path, 'r');
+  let meta: Record<string, string>;
   try {
-    const len = Buffer.alloc(8);
-    readSync(fd, len, 0, 8, 0);
-    const n = Number(len.readBigUInt64LE(0));
-    if (!(n > 1 && n < 100_000_000)) throw new GradpathError(`${path}: neither an llm.c checkpoint nor a safetensors file`);
-    const header = Buffer.alloc(n);
-    readSync(fd, header, 0, n, 8);
-    try {
-      return (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__ ?? {};
-    } catch {
-      throw new GradpathError(`${path}: neither an llm.c checkpoint nor a safetensors file`);
-    }
-  } finally {
-    closeSync(fd);
+    meta = safetensorsMetadata(path);
+  } catch {
+    throw new GradpathError(`${path}: neither an llm.c checkpoint nor a safetensors file`);
   }
+  return meta.gradpath ? 'gradpath' : 'hf';
 }
 
 /**
@@ -299,35 +286,14 @@ export async function resolveWeights(spec: string, log: (m: string) => void = ()
   const dir = join(cacheDir(), 'hub', name);
   const file = join(dir, 'model.safetensors');
   if (existsSync(file)) return file;
-  mkdirSync(dir, { recursive: true });
+  if (isOffline()) throw new GradpathError(`--init-from ${spec}: not in the cache (${dir}) and GRADPATH_OFFLINE is set; download model.safetensors yourself and pass its path`);
   const base = `https://huggingface.co/openai-community/${name}/resolve/main`;
   log(`downloading ${base}/model.safetensors into ${dir}`);
   try {
-    for (const [remote, local] of [['config.json', join(dir, 'config.json')], ['model.safetensors', file]]) {
-      const res = await fetch(`${base}/${remote}`, { signal: AbortSignal.timeout(600_000) });
-      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-      // the hub names a large (LFS) file's SHA-256 in X-Linked-Etag: check the download against it
-      const etag = (res.headers.get('x-linked-etag') ?? '').replace(/"/g, '');
-      const hash = createHash('sha256');
-      const tmp = `${local}.part`;
-      const fd = openSync(tmp, 'w');
-      try {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          hash.update(chunk);
-          writeSync(fd, chunk);
-        }
-      } finally {
-        closeSync(fd);
-      }
-      const digest = hash.digest('hex');
-      if (/^[0-9a-f]{64}$/.test(etag) && etag !== digest) {
-        rmSync(tmp, { force: true });
-        throw new Error(`${remote} has sha256 ${digest}, but the hub says ${etag}`);
-      }
-      renameSync(tmp, local);
-    }
+    await downloadVerified(`${base}/config.json`, join(dir, 'config.json'), { timeoutMs: 60_000 });
+    // the hub names a large (LFS) file's SHA-256 in X-Linked-Etag: the download is checked against it
+    await downloadVerified(`${base}/model.safetensors`, file, { timeoutMs: 3_600_000, sha256From: (res) => (res.headers.get('x-linked-etag') ?? '').replace(/"/g, '') });
   } catch (err) {
-    rmSync(`${file}.part`, { force: true });
     throw new GradpathError(`--init-from ${spec}: cannot download from huggingface.co (${(err as Error).message}); download model.safetensors yourself and pass its path`);
   }
   return file;

@@ -1,11 +1,12 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { GradpathError } from '../../util/errors.js';
 import { Generator } from '../../util/random.js';
 import { Tensor } from '../../engine/tensor.js';
+import { readTextFile } from '../../data/text.js';
 import { resolveDataset, type DatasetSpec } from '../../data/resolve.js';
 
-/** makemore's names.txt: 32,032 lowercase names, one a line. */
+/** makemore's names.txt: 32,033 lowercase names, one a line. */
 export const NAMES_SPEC: DatasetSpec = {
   fileName: 'names.txt',
   sha256: '0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d',
@@ -134,16 +135,16 @@ export function embeddedNames(): string[] {
   return [...out].sort();
 }
 
-/** Finds the input (flag, data dir, cache, download) or falls back to the embedded names. */
+/** Finds the input (flag, data dir, cache, download) or falls back to the embedded names, saying so in one line. */
 export async function loadItems(path: string | undefined, log: (msg: string) => void): Promise<{ items: string[]; source: string }> {
-  const found = await resolveDataset(NAMES_SPEC, { path, log });
+  const notes: string[] = [];
+  const found = await resolveDataset(NAMES_SPEC, { path, log: (m) => notes.push(m) });
   if (!found) {
     const items = embeddedNames();
-    log(`names.txt not available (offline?): using the embedded @stdlib English first names (${items.length} names) instead`);
+    const why = notes.at(-1)?.replace(/^offline: not downloading.*/, 'offline') ?? 'not found';
+    log(`names.txt not found (${why}; set GRADPATH_DATA_DIR or pass -i FILE): training on the ${items.length.toLocaleString('en-US')} embedded @stdlib first names instead, so results will differ from docs/makemore.md (names.txt has 32,033 names)`);
     return { items, source: 'embedded @stdlib first names' };
   }
-  if (statSync(found.path).size === 0) throw new GradpathError(`${found.path} is empty: makemore needs one item per line`);
-  const bytes = readFileSync(found.path);
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  return { items: parseItems(text, found.path), source: found.path };
+  for (const m of notes) log(m);
+  return { items: parseItems(readTextFile(found.path), found.path), source: found.path };
 }

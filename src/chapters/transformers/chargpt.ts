@@ -17,7 +17,7 @@ export const KIND = 'chargpt';
 
 export interface ChargptFlags extends ModelFlags {
   input?: string; out?: string; seed: number; resume: boolean; force?: boolean; json: boolean; quiet: boolean;
-  sampleOnly: boolean; evalOnly: boolean; reportKv: boolean; kvTokens?: number; numSamples: number; sampleLen: number; prompt?: string; temperature: number; topK: number;
+  sampleOnly: boolean; evalOnly: boolean; reportKv: boolean; kvTokens?: number; numSamples: number; maxNewTokens: number; prompt?: string; temperature: number; topK: number;
 }
 
 const log = (m: string) => console.error(m);
@@ -85,7 +85,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   log(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);
   let tokensPerSecond = 0;
   if (!res.interrupted && o.numSamples > 0) {
-    const s = sample(model, data, { prompt, n: o.numSamples, len: o.sampleLen, temperature: o.temperature, topK: o.topK, gen: new Generator(o.seed + 1) });
+    const s = sample(model, data, { prompt, n: o.numSamples, len: o.maxNewTokens, temperature: o.temperature, topK: o.topK, gen: new Generator(o.seed + 1) });
     tokensPerSecond = s.tokensPerSecond;
     const text = s.texts.map((t, i) => `--- sample ${i + 1} ---\n${t}`).join('\n');
     run.writeText('samples.txt', text + '\n');
@@ -176,7 +176,7 @@ function sampleOnly(run: RunDir, o: ChargptFlags): number {
   };
   const prompt = o.prompt ?? (index.has('\n') ? '\n' : chars[0]);
   vocab.encode(prompt);
-  const s = sample(model, vocab, { prompt, n: o.numSamples, len: o.sampleLen, temperature: o.temperature, topK: o.topK, gen: new Generator(o.seed + 1) });
+  const s = sample(model, vocab, { prompt, n: o.numSamples, len: o.maxNewTokens, temperature: o.temperature, topK: o.topK, gen: new Generator(o.seed + 1) });
   console.log(s.texts.map((t, i) => `--- sample ${i + 1} ---\n${t}`).join('\n'));
   log(`${name} (iteration ${ck.step}): ${s.tokensPerSecond.toFixed(1)} tokens/s with the KV cache`);
   if (o.json) console.log(JSON.stringify({ checkpoint: run.path(name), step: ck.step, gen_tokens_per_s: round(s.tokensPerSecond, 1) }));

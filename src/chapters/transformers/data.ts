@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { GradpathError } from '../../util/errors.js';
 import { Tensor } from '../../engine/tensor.js';
 import type { Generator } from '../../util/random.js';
 import { resolveDataset, type DatasetSpec } from '../../data/resolve.js';
+import { readTextFile } from '../../data/text.js';
 
 /** Karpathy's tinyshakespeare: all of Shakespeare's plays concatenated, 1,115,394 characters. */
 export const TINY_SHAKESPEARE: DatasetSpec = {
@@ -18,7 +18,7 @@ export async function loadText(path: string | undefined, log: (m: string) => voi
   if (!found) {
     throw new GradpathError(`no input text: tinyshakespeare is not in $GRADPATH_DATA_DIR or the cache and could not be downloaded; pass -i FILE (any plain-text file)`);
   }
-  return { text: readFileSync(found.path, 'utf8'), path: found.path };
+  return { text: readTextFile(found.path), path: found.path };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../../data/text.js';
 import { defineCommand } from '../args.js';
 import { GradpathError } from '../../util/errors.js';
 import { gpt2Tokenizer } from '../../chapters/gpt2/gpt2_tokenizer.js';
@@ -48,18 +48,14 @@ export const command = defineCommand({
   name: 'bpe',
   summary: 'GPT-2 tokenizer speed: ours vs js-tiktoken on the same ~1 MB text',
   options: {
-    input: { type: 'string', short: 'i', help: 'Text to encode (default: 1 MB of generated varied text)', placeholder: 'FILE' },
+    input: { type: 'string', short: 'i', path: 'file', help: 'Text to encode (default: 1 MB of generated varied text)', placeholder: 'FILE' },
     repeats: { type: 'int', min: 1, default: 3, help: 'Timed runs each (the best is reported)' },
     json: { type: 'boolean', help: 'Print one JSON object' },
   },
   async run(opts) {
     let text: string;
     if (opts.input) {
-      try {
-        text = readFileSync(opts.input, 'utf8');
-      } catch (err) {
-        throw new GradpathError(`bench bpe: cannot read ${opts.input}: ${(err as NodeJS.ErrnoException).code}`);
-      }
+      text = readTextFile(opts.input);
     } else text = generatedText(1 << 20);
     const bytes = Buffer.byteLength(text, 'utf8');
 

@@ -1,10 +1,11 @@
-import { defineCommand } from '../../../cli/args.js';
-import { Progress } from '../../../io/progress.js';
-import { GradpathError } from '../../../util/errors.js';
-import { formatTable } from '../../../util/format.js';
-import { summariseRuns, type BenchmarkRun } from '../tasks/benchmark.js';
-import { POLE_PAPER, poleTaskName, runPole } from '../tasks/pole-run.js';
-import type { PoleTask } from '../tasks/pole.js';
+import { defineCommand } from '../args.js';
+import { commonFlags } from '../flags.js';
+import { Progress } from '../../io/progress.js';
+import { GradpathError } from '../../util/errors.js';
+import { formatTable } from '../../util/format.js';
+import { summariseRuns, type BenchmarkRun } from '../../chapters/neat/tasks/benchmark.js';
+import { POLE_PAPER, poleTaskName, runPole } from '../../chapters/neat/tasks/pole-run.js';
+import type { PoleTask } from '../../chapters/neat/tasks/pole.js';
 
 export const poleCommand = defineCommand({
   name: 'pole',
@@ -25,7 +26,7 @@ Examples:
     seed: { type: 'int', default: 1, help: 'Seed of the first run' },
     'max-generations': { type: 'int', default: 200, min: 1, help: 'Give up on a run after this many generations' },
     workers: { type: 'int', default: 0, min: 0, help: 'Worker threads for evaluation (same results as 0)' },
-    json: { type: 'boolean', help: 'Print a JSON summary as the last line' },
+    json: commonFlags.json,
   },
   async run(opts) {
     if (opts.velocities && opts.noVelocities) throw new GradpathError('gradpath neat pole: give --velocities or --no-velocities, not both');

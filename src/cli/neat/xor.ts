@@ -1,8 +1,9 @@
-import { defineCommand } from '../../../cli/args.js';
-import { Progress } from '../../../io/progress.js';
-import { formatTable } from '../../../util/format.js';
-import { summariseRuns, type BenchmarkRun } from '../tasks/benchmark.js';
-import { runXor, XOR_PAPER } from '../tasks/xor.js';
+import { defineCommand } from '../args.js';
+import { commonFlags } from '../flags.js';
+import { Progress } from '../../io/progress.js';
+import { formatTable } from '../../util/format.js';
+import { summariseRuns, type BenchmarkRun } from '../../chapters/neat/tasks/benchmark.js';
+import { runXor, XOR_PAPER } from '../../chapters/neat/tasks/xor.js';
 
 export const xorCommand = defineCommand({
   name: 'xor',
@@ -16,7 +17,7 @@ Example: gradpath neat xor --runs 100 --seed 1 --json`,
     runs: { type: 'int', default: 100, min: 1, help: 'Independent runs (seeds seed, seed+1, ...)' },
     seed: { type: 'int', default: 1, help: 'Seed of the first run' },
     'max-generations': { type: 'int', default: 200, min: 1, help: 'Give up on a run after this many generations' },
-    json: { type: 'boolean', help: 'Print a JSON summary as the last line' },
+    json: commonFlags.json,
   },
   async run(opts) {
     const start = Date.now();

@@ -1,13 +1,16 @@
-import { defineCommand } from '../../../cli/args.js';
-import { Progress } from '../../../io/progress.js';
-import { RunDir } from '../../../io/rundir.js';
-import { createNetwork, type Network } from '../network.js';
-import { genomeToJson, loadGenome } from '../serialize.js';
-import { genomeToSvg } from '../svg.js';
-import { decide, FLAPPY_INPUTS, playEpisode, type FlappyContext } from '../flappy/agent.js';
-import { FlappyGame } from '../flappy/game.js';
-import { watchInTerminal } from '../flappy/render.js';
-import { evolveFlappy } from '../flappy/run.js';
+import { rmSync } from 'node:fs';
+import { defineCommand } from '../args.js';
+import { commonFlags } from '../flags.js';
+import { GradpathError } from '../../util/errors.js';
+import { Progress } from '../../io/progress.js';
+import { RunDir } from '../../io/rundir.js';
+import { createNetwork, type Network } from '../../chapters/neat/network.js';
+import { genomeToJson, loadGenome } from '../../chapters/neat/serialize.js';
+import { genomeToSvg } from '../../chapters/neat/svg.js';
+import { decide, FLAPPY_INPUTS, playEpisode, type FlappyContext } from '../../chapters/neat/flappy/agent.js';
+import { FlappyGame } from '../../chapters/neat/flappy/game.js';
+import { watchInTerminal } from '../../chapters/neat/flappy/render.js';
+import { evolveFlappy } from '../../chapters/neat/flappy/run.js';
 
 /** Replays a network: drawn live on a terminal, otherwise a short text summary. */
 async function replay(network: Network, context: FlappyContext, watch: boolean): Promise<void> {
@@ -38,10 +41,11 @@ Examples:
     seed: { type: 'int', default: 1, help: 'Seed of evolution and of the pipe sequence' },
     'max-pipes': { type: 'int', default: 1000, min: 1, help: 'Episode cap: a bird that passes this many pipes has solved the game' },
     workers: { type: 'int', default: 0, min: 0, help: 'Worker threads for evaluation (same results as 0)' },
-    out: { type: 'string', short: 'o', default: 'runs/neat-flappy', placeholder: 'DIR', help: 'Run directory' },
+    out: { ...commonFlags.out, default: 'runs/neat-flappy' },
+    force: commonFlags.force,
     watch: { type: 'boolean', help: 'Replay the champion in the terminal (text summary when not a TTY)' },
-    replay: { type: 'string', placeholder: 'GENOME', help: 'Replay a saved genome (JSON) instead of evolving' },
-    json: { type: 'boolean', help: 'Print a JSON summary as the last line' },
+    replay: { type: 'string', placeholder: 'GENOME', path: 'file', help: 'Replay a saved genome (JSON) instead of evolving' },
+    json: commonFlags.json,
   },
   async run(opts) {
     const context: FlappyContext = { seed: opts.seed, maxPipes: opts.maxPipes };
@@ -51,6 +55,11 @@ Examples:
       return;
     }
     const dir = new RunDir(opts.out);
+    // metrics.jsonl is appended to: a second run into the same folder would mix two runs' generations
+    if (dir.exists('metrics.jsonl') && !opts.force) {
+      throw new GradpathError(`gradpath neat flappy: ${dir.dir} already holds a run; give another --out, or --force to replace it`);
+    }
+    if (opts.force) for (const f of ['metrics.jsonl', 'champion.json', 'champion.svg']) rmSync(dir.path(f), { force: true });
     dir.writeConfig({ command: 'neat flappy', ...opts });
     const progress = new Progress({ total: opts.generations, label: 'flappy' });
     const run = await evolveFlappy({
