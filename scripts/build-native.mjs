@@ -78,8 +78,8 @@ export async function buildNative({ log = (line) => console.log(line) } = {}) {
   const obj = join(out, 'obj');
   mkdirSync(obj, { recursive: true });
   // -march=native: the addon is built where it runs (at install), so it may use every vector
-  // unit this CPU has (AVX-512 here). -fno-math-errno lets sqrt and friends vectorize.
-  const flags = ['-std=c++17', '-O3', '-march=native', '-fPIC', '-fopenmp', '-fno-math-errno', '-Wall',
+  // unit this CPU has (AVX-512 here). -fno-math-errno and -fno-trapping-math let sqrt, floor and friends vectorize.
+  const flags = ['-std=c++17', '-O3', '-march=native', '-fPIC', '-fopenmp', '-fno-math-errno', '-fno-trapping-math', '-Wall',
     '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-fexceptions', `-I${napiInc}`, `-I${nodeInc}`, `-I${blas.inc}`];
   const sources = readdirSync(src).filter((f) => f.endsWith('.cc'));
   log(`native: compiling ${sources.length} files with ${cxx} (OpenBLAS ${blas.openmp ? 'OpenMP' : 'pthreads'} build: ${blas.lib})`);

@@ -99,7 +99,10 @@ void unary(Unary op, const float *x, float *out, size_t n) {
     case Unary::sigmoid: return map1(x, out, n, [](float v) { return 1.0f / (1.0f + fexp(-v)); });
     case Unary::relu: return map1(x, out, n, [](float v) { return v > 0 ? v : 0.0f; });
     case Unary::gelu:
-      return map1(x, out, n, [](float v) { return 0.5f * v * (1.0f + ftanh(kSqrt2OverPi * (v + 0.044715f * v * v * v))); });
+      return map1(x, out, n, [](float v) {
+        float g;
+        return gelu(v, &g);
+      });
     case Unary::abs: return map1(x, out, n, [](float v) { return std::fabs(v); });
     // Math.sign: NaN stays NaN, and -0/+0 keep their sign
     case Unary::sign: return map1(x, out, n, [](float v) { return v > 0 ? 1.0f : (v < 0 ? -1.0f : v); });
@@ -130,10 +133,9 @@ void binary(Binary op, const float *a, const int64_t *aStr, const float *b, cons
 void geluForward(const float *x, float *out, float *th, size_t n) {
 #pragma omp parallel for simd schedule(static) num_threads(threadsFor(n))
   for (size_t i = 0; i < n; i++) {
-    const float v = x[i];
-    const float t = ftanh(kSqrt2OverPi * (v + 0.044715f * v * v * v));
+    float t;
+    out[i] = gelu(x[i], &t);
     th[i] = t;
-    out[i] = 0.5f * v * (1.0f + t);
   }
 }
 
