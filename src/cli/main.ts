@@ -25,6 +25,7 @@ const COMMANDS: Record<string, string> = {
   grokking: 'grokking',
   neat: 'neat',
   bench: 'bench',
+  native: 'native',
 };
 
 function moduleExists(module: string): boolean {

@@ -65,13 +65,23 @@ export function nativeBuilt(): boolean {
   return existsSync(ADDON_PATH);
 }
 
+/** Who chose OpenBLAS's kernels: the environment (OPENBLAS_CORETYPE set before), gradpath, or OpenBLAS itself. */
+let coretypeChosenBy: 'environment' | 'gradpath' | 'openblas' = 'openblas';
+
 /** Sets OPENBLAS_CORETYPE (unless the user did) when OpenBLAS would pick kernels below this CPU's. */
 function chooseCoretype(): void {
-  if (process.env.OPENBLAS_CORETYPE || !existsSync(PROBE_PATH)) return;
+  if (process.env.OPENBLAS_CORETYPE) {
+    coretypeChosenBy = 'environment';
+    return;
+  }
+  if (!existsSync(PROBE_PATH)) return;
   try {
     const chosen = execFileSync(PROBE_PATH, { encoding: 'utf8', timeout: 10_000, env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } });
     const better = betterCoretype(chosen, cpuFlags());
-    if (better) process.env.OPENBLAS_CORETYPE = better; // read by OpenBLAS when the addon loads it
+    if (better) {
+      process.env.OPENBLAS_CORETYPE = better; // read by OpenBLAS when the addon loads it
+      coretypeChosenBy = 'gradpath';
+    }
   } catch { /* keep OpenBLAS's own choice */ }
 }
 
@@ -93,6 +103,8 @@ function load(): Addon {
 export interface NativeInfo {
   /** The OpenBLAS kernel set in use (e.g. SkylakeX). */
   blas: string;
+  /** environment: OPENBLAS_CORETYPE was set by the user; gradpath: set from the CPU's flags; openblas: its own choice. */
+  blasChosenBy: 'environment' | 'gradpath' | 'openblas';
   threads: number;
 }
 
@@ -101,7 +113,7 @@ export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: numb
   const a = load();
   return {
     name: 'native',
-    info: () => ({ blas: a.blas(), threads: a.threads() }),
+    info: () => ({ blas: a.blas(), blasChosenBy: coretypeChosenBy, threads: a.threads() }),
     setThreads: (n: number) => a.setThreads(n),
     unary: (op, x, out) => a.unary(unaryCode[op], x, out),
     binary: (op, x, xs, y, ys, out, shape) => a.binary(binaryCode[op], x, xs, y, ys, out, shape),
