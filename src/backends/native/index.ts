@@ -91,6 +91,10 @@ function load(): Addon {
   if (addon) return addon;
   if (!nativeBuilt()) throw new GradpathError(NOT_BUILT);
   chooseCoretype();
+  // OpenMP threads that spin while they wait (libgomp's default) are ruinous where cores are
+  // shared: on this 2-core machine at load 18 a small GPT step took 3.9 s with spinning and
+  // 52 ms with sleeping threads. libgomp reads this once, when the addon loads it.
+  process.env.OMP_WAIT_POLICY ??= 'passive';
   try {
     addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
   } catch (err) {
