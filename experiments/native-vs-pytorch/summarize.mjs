@@ -1,5 +1,6 @@
 // Summarises a results file of run.sh: per measurement, the median over rounds for PyTorch and
-// gradpath's backends, and gradpath's ratio to PyTorch (time ratios: below 1 is faster than PyTorch;
+// gradpath's backends (wall time, and CPU time of all threads, which a loaded machine distorts
+// less), and gradpath's ratio to PyTorch (time ratios: below 1 is faster than PyTorch;
 // GFLOP/s ratios: above 1 is faster).  node summarize.mjs results-....jsonl
 import { readFileSync } from 'node:fs';
 
@@ -26,9 +27,13 @@ for (const l of lines) {
     const key = `${l.model} step, batch ${l.batch_size} x ${l.seq_len}`;
     if (l.backend === 'pytorch') {
       add(key, 'torch', l.ms_per_step, 'ms');
+      add(`${key}, CPU time (all threads)`, 'torch', l.cpu_ms_per_step, 'ms');
       add(`${l.model} peak RSS`, 'torch', l.peak_rss_mb, 'MB');
     } else {
-      for (const s of l.results) add(key, s.backend, s.ms_per_step, 'ms');
+      for (const s of l.results) {
+        add(key, s.backend, s.ms_per_step, 'ms');
+        add(`${key}, CPU time (all threads)`, s.backend, s.cpu_ms_per_step, 'ms');
+      }
       if (l.results.length === 1) add(`${l.model} peak RSS`, l.results[0].backend, l.peak_rss_mb, 'MB');
     }
   }
