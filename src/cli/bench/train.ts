@@ -68,10 +68,14 @@ function timeStepsHere(t: Trainer, batch: number, seqLen: number, steps: number,
   return times;
 }
 
-/** The backends to time: a comma-separated list, or 'all' for every fast one available here. */
-function backendNames(list: string): string[] {
+/**
+ * The backends to time: a comma-separated list, or 'all' for every fast one available here
+ * (for GPT-2 only the fastest: two copies of its training state need about 5 GB).
+ */
+function backendNames(list: string, model: string): string[] {
   if (list !== 'all') return list.split(',').map((x) => x.trim()).filter((x) => x);
-  return nativeBuilt() ? ['native', 'wasm'] : ['wasm'];
+  const all = nativeBuilt() ? ['native', 'wasm'] : ['wasm'];
+  return model === 'gpt2' ? all.slice(0, 1) : all;
 }
 
 export const command = defineCommand({
@@ -79,8 +83,8 @@ export const command = defineCommand({
   summary: 'Time training steps (forward + backward + AdamW) of a small GPT, or GPT-2 124M, on every available backend',
   description: `--model small is nanoGPT's CPU configuration (4 layers, 4 heads, 128 channels, block 64, batch 12);
 --model gpt2 is GPT-2 124M at batch 4, sequence 64 (llm.c's CPU reference setting).
-Every backend of --backends (default: native where built, and wasm) trains its own copy of the
-model; they take turns for --rounds rounds of --steps steps, so a shared machine's load falls on
+Every backend of --backends (default: native where built, and wasm; for gpt2 only the first of
+them) trains its own copy of the model; they take turns for --rounds rounds of --steps steps, so a shared machine's load falls on
 all of them alike, and the table gives each one's median and its time relative to the first.
 The small model is also timed on the reference backend in the same run, for a speed ratio.
 Peak RSS is the whole process's: for a backend's own peak memory, time one backend per run.`,
@@ -100,7 +104,7 @@ Peak RSS is the whole process's: for a backend's own peak memory, time one backe
     const seqLen = opts.seqLen ?? 64;
     const steps = opts.steps ?? (opts.model === 'gpt2' ? 3 : 10);
     const config = { ...spec.config, blockSize: Math.max(spec.config.blockSize, seqLen) };
-    const names = backendNames(opts.backends);
+    const names = backendNames(opts.backends, opts.model);
     const trainers: Trainer[] = [];
     for (const name of names) trainers.push(trainer(await loadBackend(name), config));
     const params = trainers[0].model.numParameters();
