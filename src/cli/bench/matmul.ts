@@ -3,10 +3,13 @@ import { defineCommand } from '../args.js';
 import { formatTable } from '../../util/format.js';
 import { initWasm, matmul, defaultThreads } from '../../backends/wasm/index.js';
 import { matmul as referenceMatmul } from '../../backends/reference/matmul.js';
+import { loadNative, nativeBuilt } from '../../backends/native/index.js';
+import type { Backend } from '../../backends/backend.js';
 
 /**
  * `gradpath bench matmul`: GFLOP/s of the wasm matmul (all threads, one thread, and the
- * plain-SIMD build where relaxed SIMD is on) against the reference triple loop, same run.
+ * plain-SIMD build where relaxed SIMD is on) and, where built, the native backend's (OpenBLAS,
+ * all threads and one) against the reference triple loop, same run.
  */
 
 const SHAPES: [number, number, number][] = [[1024, 1024, 1024], [4096, 768, 3072]];
@@ -22,14 +25,14 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Median GFLOP/s over `reps` timed runs after one warm-up run. */
-function timeWasm(m: number, k: number, n: number, reps: number): number {
+/** Median GFLOP/s over `reps` timed runs after one warm-up run (of the wasm kernel unless `mm` is given). */
+function timeWasm(m: number, k: number, n: number, reps: number, mm: Backend['matmul'] = matmul): number {
   const a = randomArray(m * k), b = randomArray(k * n), out = new Float32Array(m * n);
-  matmul(a, b, out, 1, m, k, n, false, false, 0, 0);
+  mm(a, b, out, 1, m, k, n, false, false, 0, 0);
   const rates: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
-    matmul(a, b, out, 1, m, k, n, false, false, 0, 0);
+    mm(a, b, out, 1, m, k, n, false, false, 0, 0);
     rates.push((2 * m * k * n) / ((performance.now() - t0) * 1e6));
   }
   return median(rates);
@@ -62,7 +65,16 @@ With --json, the last stdout line is a JSON summary.`,
   },
   async run(opts) {
     const threads = defaultThreads();
-    const shapes = SHAPES.map(([m, k, n]) => ({ m, k, n, multi: 0, single: 0, plain: 0, ref: 0 }));
+    const shapes = SHAPES.map(([m, k, n]) => ({ m, k, n, multi: 0, single: 0, plain: 0, ref: 0, native: 0, nativeSingle: 0 }));
+    const native = nativeBuilt() ? loadNative() : null;
+    if (native) {
+      for (const s of shapes) s.native = timeWasm(s.m, s.k, s.n, opts.reps, native.matmul);
+      if (threads > 1) {
+        native.setThreads(1);
+        for (const s of shapes) s.nativeSingle = timeWasm(s.m, s.k, s.n, opts.reps, native.matmul);
+        native.setThreads(threads);
+      } else for (const s of shapes) s.nativeSingle = s.native;
+    }
     // One configuration at a time: re-initialising the pool between shapes would be wasted time.
     let info = await initWasm({ threads });
     const relaxed = info.relaxedSimd;
@@ -81,6 +93,8 @@ With --json, the last stdout line is a JSON summary.`,
 
     const kernel = relaxed ? 'relaxed SIMD (fused multiply-add)' : 'plain SIMD (relaxed SIMD unavailable)';
     console.log(`wasm matmul, ${threads} thread${threads > 1 ? 's' : ''}, ${kernel}; median of ${opts.reps} runs after a warm-up.`);
+    if (native) console.log(`native: OpenBLAS ${native.info().blas} kernels, ${threads} thread${threads > 1 ? 's' : ''} and 1, same reps.`);
+    else console.log('native: not built (`gradpath native build`), so not timed.');
     console.log(`reference: one run on the first ${opts.refRows} rows of A, rate scaled to the full product.`);
     // Wall-clock rates drop in proportion when other processes share the cores; say so.
     const load = loadavg()[0];
@@ -88,12 +102,16 @@ With --json, the last stdout line is a JSON summary.`,
       console.log(`note: load average ${load.toFixed(1)} on ${availableParallelism()} cores: other processes are competing, so these rates are low.`);
     }
     console.log('');
-    const header = ['M x K x N', `wasm ${threads}T GFLOP/s`, 'wasm 1T GFLOP/s'];
+    const header = ['M x K x N'];
+    if (native) header.push(`native ${threads}T GFLOP/s`, 'native 1T GFLOP/s');
+    header.push(`wasm ${threads}T GFLOP/s`, 'wasm 1T GFLOP/s');
     if (relaxed) header.push(`plain SIMD ${threads}T`);
-    header.push('reference GFLOP/s', 'ratio');
+    header.push('reference GFLOP/s', 'wasm / reference');
+    if (native) header.push('native / wasm');
     console.log(formatTable(header, shapes.map((s) => [
-      `${s.m} x ${s.k} x ${s.n}`, s.multi.toFixed(1), s.single.toFixed(1),
+      `${s.m} x ${s.k} x ${s.n}`, ...(native ? [s.native.toFixed(1), s.nativeSingle.toFixed(1)] : []), s.multi.toFixed(1), s.single.toFixed(1),
       ...(relaxed ? [s.plain.toFixed(1)] : []), s.ref.toFixed(2), `${(s.multi / s.ref).toFixed(0)}x`,
+      ...(native ? [`${(s.native / s.multi).toFixed(2)}x`] : []),
     ])));
     if (opts.json) {
       const round = (x: number) => Math.round(x * 100) / 100;
@@ -104,7 +122,9 @@ With --json, the last stdout line is a JSON summary.`,
           m: s.m, k: s.k, n: s.n, backend: 'wasm', gflops: round(s.multi), single_thread_gflops: round(s.single),
           ...(relaxed ? { plain_simd_gflops: round(s.plain) } : {}),
           reference_gflops: round(s.ref), ratio: round(s.multi / s.ref),
+          ...(native ? { native_gflops: round(s.native), native_single_thread_gflops: round(s.nativeSingle), native_over_wasm: round(s.native / s.multi) } : {}),
         })),
+        ...(native ? { native_blas: native.info().blas } : {}),
         relaxed_simd: relaxed,
       }));
     }

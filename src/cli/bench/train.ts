@@ -4,8 +4,10 @@ import { AdamW } from '../../optim/adam.js';
 import { Generator } from '../../util/random.js';
 import { randint } from '../../engine/ops/create.js';
 import { BufferPool } from '../../engine/pool.js';
-import { getBackend, withBackend } from '../../engine/device.js';
+import { loadBackend, withBackend } from '../../engine/device.js';
 import { referenceBackend } from '../../backends/reference/index.js';
+import { nativeBuilt } from '../../backends/native/index.js';
+import type { Backend } from '../../backends/backend.js';
 import { formatTable } from '../../util/format.js';
 
 /** The models this benchmark can train: nanoGPT's CPU config and GPT-2 124M. */
@@ -19,17 +21,33 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** A model with its optimizer and buffer pool, built on (and always run on) one backend. */
+interface Trainer { backend: Backend; model: GPT; opt: AdamW; pool: BufferPool; warm: boolean }
+
+function trainer(backend: Backend, config: GPTConfig): Trainer {
+  return withBackend(backend, () => {
+    const model = new GPT(config, new Generator(1337));
+    // AdamW moves parameters into the backend's memory where it has one (wasm), so it is built here
+    const opt = new AdamW(model.parameters(), { lr: 1e-4, betas: [0.9, 0.95], weightDecay: 0.1 });
+    // recycled storage: each step reuses the previous one's buffers instead of fresh memory
+    return { backend, model, opt, pool: new BufferPool(), warm: false };
+  });
+}
+
 /**
- * Times `steps` full training steps (forward, backward, AdamW) after one warm-up step: wall
- * milliseconds, and CPU milliseconds of the whole process (all threads) in `cpu` when given.
+ * Times `steps` full training steps (forward, backward, AdamW), after one warm-up step the
+ * first time: wall milliseconds, and CPU milliseconds of the whole process (all threads) in
+ * `cpu` when given.
  */
-function timeSteps(model: GPT, batch: number, seqLen: number, steps: number, gen: Generator, cpu: number[] = []): number[] {
-  const opt = new AdamW(model.parameters(), { lr: 1e-4, betas: [0.9, 0.95], weightDecay: 0.1 });
+function timeSteps(t: Trainer, batch: number, seqLen: number, steps: number, gen: Generator, cpu: number[] = []): number[] {
+  return withBackend(t.backend, () => timeStepsHere(t, batch, seqLen, steps, gen, cpu));
+}
+
+function timeStepsHere(t: Trainer, batch: number, seqLen: number, steps: number, gen: Generator, cpu: number[]): number[] {
+  const { model, opt, pool } = t;
   const V = model.config.vocabSize;
   const times: number[] = [];
-  // recycled storage: each step reuses the previous one's buffers instead of fresh memory
-  const pool = new BufferPool();
-  for (let i = 0; i <= steps; i++) {
+  for (let i = t.warm ? 1 : 0; i <= steps; i++) {
     const x = randint(0, V, [batch, seqLen], { generator: gen });
     const y = randint(0, V, [batch, seqLen], { generator: gen });
     const t0 = performance.now(), c0 = process.cpuUsage();
@@ -46,53 +64,77 @@ function timeSteps(model: GPT, batch: number, seqLen: number, steps: number, gen
       cpu.push((c.user + c.system) / 1000);
     }
   }
+  t.warm = true;
   return times;
+}
+
+/**
+ * The backends to time: a comma-separated list, or 'all' for every fast one available here
+ * (for GPT-2 only the fastest: two copies of its training state need about 5 GB).
+ */
+function backendNames(list: string, model: string): string[] {
+  if (list !== 'all') return list.split(',').map((x) => x.trim()).filter((x) => x);
+  const all = nativeBuilt() ? ['native', 'wasm'] : ['wasm'];
+  return model === 'gpt2' ? all.slice(0, 1) : all;
 }
 
 export const command = defineCommand({
   name: 'train',
-  summary: 'Time training steps (forward + backward + AdamW) of a small GPT, or GPT-2 124M',
+  summary: 'Time training steps (forward + backward + AdamW) of a small GPT, or GPT-2 124M, on every available backend',
   description: `--model small is nanoGPT's CPU configuration (4 layers, 4 heads, 128 channels, block 64, batch 12);
 --model gpt2 is GPT-2 124M at batch 4, sequence 64 (llm.c's CPU reference setting).
-The small model is also timed on the reference backend in the same run, for a speed ratio.`,
+Every backend of --backends (default: native where built, and wasm; for gpt2 only the first of
+them) trains its own copy of the model; they take turns for --rounds rounds of --steps steps, so a shared machine's load falls on
+all of them alike, and the table gives each one's median and its time relative to the first.
+The small model is also timed on the reference backend in the same run, for a speed ratio.
+Peak RSS is the whole process's: for a backend's own peak memory, time one backend per run.`,
   options: {
     model: { type: 'choice', choices: ['small', 'gpt2'], default: 'small', help: 'Which model to train' },
+    backends: { type: 'string', default: 'all', help: 'Comma-separated backends to time (native, wasm, reference), or all' },
     'batch-size': { type: 'int', min: 1, help: 'Batch size (default: the model\'s)' },
     'seq-len': { type: 'int', min: 1, help: 'Sequence length (default: 64)' },
-    steps: { type: 'int', min: 1, help: 'Timed steps (default: 10 small, 3 gpt2)' },
+    steps: { type: 'int', min: 1, help: 'Timed steps per round (default: 10 small, 3 gpt2)' },
+    rounds: { type: 'int', min: 1, default: 1, help: 'Rounds in which the backends take turns' },
     'reference-steps': { type: 'int', min: 0, default: 2, help: 'Steps timed on the reference backend for the ratio (small model; 0 to skip)' },
     json: { type: 'boolean', help: 'Print a one-line JSON summary as the last line' },
   },
-  run(opts) {
+  async run(opts) {
     const spec = MODELS[opts.model];
     const batch = opts.batchSize ?? spec.batch;
     const seqLen = opts.seqLen ?? 64;
     const steps = opts.steps ?? (opts.model === 'gpt2' ? 3 : 10);
+    const config = { ...spec.config, blockSize: Math.max(spec.config.blockSize, seqLen) };
+    const names = backendNames(opts.backends, opts.model);
+    const trainers: Trainer[] = [];
+    for (const name of names) trainers.push(trainer(await loadBackend(name), config));
+    const params = trainers[0].model.numParameters();
+    console.log(`bench train: ${opts.model} (${(params / 1e6).toFixed(2)}M parameters), batch ${batch} x ${seqLen} tokens, ${opts.rounds} round${opts.rounds > 1 ? 's' : ''} of ${steps} timed steps on ${names.join(', ')}`);
+    const results = trainers.map((t) => ({ backend: t.backend.name, times: [] as number[], cpu: [] as number[] }));
     const gen = new Generator(1337);
-    const model = new GPT({ ...spec.config, blockSize: Math.max(spec.config.blockSize, seqLen) }, gen);
-    const params = model.numParameters();
-    const backend = getBackend().name;
-    console.log(`bench train: ${opts.model} (${(params / 1e6).toFixed(2)}M parameters), batch ${batch} x ${seqLen} tokens, ${steps} timed steps on ${backend}`);
-    const cpuTimes: number[] = [];
-    const times = timeSteps(model, batch, seqLen, steps, gen, cpuTimes);
-    const ms = median(times), cpuMs = median(cpuTimes);
-    const tokensPerS = (batch * seqLen) / (ms / 1000);
-    const peakRssMb = process.resourceUsage().maxRSS / 1024;
-    let referenceMs: number | null = null;
-    if (opts.model === 'small' && opts.referenceSteps > 0 && backend !== 'reference') {
-      const refModel = new GPT(spec.config, new Generator(1337));
-      referenceMs = median(withBackend(referenceBackend, () => timeSteps(refModel, batch, seqLen, opts.referenceSteps, new Generator(7))));
+    for (let r = 0; r < opts.rounds; r++) {
+      trainers.forEach((t, i) => results[i].times.push(...timeSteps(t, batch, seqLen, steps, gen, results[i].cpu)));
     }
-    const rows: (string | number)[][] = [[backend, ms.toFixed(1), Math.round(tokensPerS), '1.00']];
-    if (referenceMs !== null) rows.push(['reference', referenceMs.toFixed(1), Math.round((batch * seqLen) / (referenceMs / 1000)), (referenceMs / ms).toFixed(2)]);
-    console.log(formatTable(['backend', 'ms/step', 'tokens/s', `speedup of ${backend}`], rows));
-    console.log(`peak RSS ${peakRssMb.toFixed(0)} MB; CPU ${cpuMs.toFixed(0)} ms/step (all threads)`);
+    const peakRssMb = process.resourceUsage().maxRSS / 1024;
+    const summary = results.map((r) => {
+      const ms = median(r.times);
+      return { backend: r.backend, ms, cpuMs: median(r.cpu), tokensPerS: (batch * seqLen) / (ms / 1000) };
+    });
+    const first = summary[0];
+    let referenceMs: number | null = null;
+    if (opts.model === 'small' && opts.referenceSteps > 0 && !names.includes('reference')) {
+      referenceMs = median(timeSteps(trainer(referenceBackend, spec.config), batch, seqLen, opts.referenceSteps, new Generator(7)));
+    }
+    const rows: (string | number)[][] = summary.map((s) => [s.backend, s.ms.toFixed(1), s.cpuMs.toFixed(0), Math.round(s.tokensPerS), (s.ms / first.ms).toFixed(2)]);
+    if (referenceMs !== null) rows.push(['reference', referenceMs.toFixed(1), '', Math.round((batch * seqLen) / (referenceMs / 1000)), (referenceMs / first.ms).toFixed(2)]);
+    console.log(formatTable(['backend', 'ms/step', 'CPU ms/step', 'tokens/s', `time / ${first.backend}'s`], rows));
+    console.log(`peak RSS ${peakRssMb.toFixed(0)} MB (the whole process); CPU ms/step counts all threads`);
     if (opts.json) {
       console.log(JSON.stringify({
-        model: opts.model, params, batch_size: batch, seq_len: seqLen, steps, backend,
-        ms_per_step: +ms.toFixed(2), cpu_ms_per_step: +cpuMs.toFixed(1), tokens_per_s: +tokensPerS.toFixed(1), peak_rss_mb: +peakRssMb.toFixed(1),
+        model: opts.model, params, batch_size: batch, seq_len: seqLen, steps, rounds: opts.rounds, backend: first.backend,
+        ms_per_step: +first.ms.toFixed(2), cpu_ms_per_step: +first.cpuMs.toFixed(1), tokens_per_s: +first.tokensPerS.toFixed(1), peak_rss_mb: +peakRssMb.toFixed(1),
+        results: summary.map((s) => ({ backend: s.backend, ms_per_step: +s.ms.toFixed(2), cpu_ms_per_step: +s.cpuMs.toFixed(1), tokens_per_s: +s.tokensPerS.toFixed(1) })),
         reference_ms_per_step: referenceMs === null ? null : +referenceMs.toFixed(2),
-        speedup_vs_reference: referenceMs === null ? null : +(referenceMs / ms).toFixed(2),
+        speedup_vs_reference: referenceMs === null ? null : +(referenceMs / first.ms).toFixed(2),
       }));
     }
     return 0;

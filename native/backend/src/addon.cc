@@ -1,0 +1,228 @@
+// Node-API bindings of the native kernels. Every kernel works in place on the memory of the
+// typed arrays it is given (ordinary JavaScript ArrayBuffers: Node-API hands out their data
+// pointers, so nothing is copied in or out). Arguments are checked only as far as memory
+// safety needs (array kinds and lengths); their meaning is checked by the engine above.
+#include <napi.h>
+#include <string>
+#include <vector>
+#include "kernels.h"
+
+namespace {
+
+[[noreturn]] void fail(const Napi::Env &env, const std::string &what) {
+  throw Napi::TypeError::New(env, "native backend: " + what);
+}
+
+template <class T>
+T *data(const Napi::CallbackInfo &info, size_t i, napi_typedarray_type want, size_t minLength,
+        bool nullable = false) {
+  napi_value v = info[i];
+  if (nullable && (info[i].IsNull() || info[i].IsUndefined())) return nullptr;
+  napi_typedarray_type type;
+  size_t length;
+  void *ptr;
+  if (!info[i].IsTypedArray() ||
+      napi_get_typedarray_info(info.Env(), v, &type, &length, &ptr, nullptr, nullptr) != napi_ok || type != want)
+    fail(info.Env(), "argument " + std::to_string(i) + " has the wrong array type");
+  if (length < minLength)
+    fail(info.Env(), "argument " + std::to_string(i) + " holds " + std::to_string(length) + " elements, needs " +
+                         std::to_string(minLength));
+  return static_cast<T *>(ptr);
+}
+
+float *f32(const Napi::CallbackInfo &info, size_t i, size_t minLength, bool nullable = false) {
+  return data<float>(info, i, napi_float32_array, minLength, nullable);
+}
+int32_t *i32(const Napi::CallbackInfo &info, size_t i, size_t minLength) {
+  return data<int32_t>(info, i, napi_int32_array, minLength);
+}
+double *f64(const Napi::CallbackInfo &info, size_t i, size_t minLength, bool nullable = false) {
+  return data<double>(info, i, napi_float64_array, minLength, nullable);
+}
+
+size_t length(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::TypedArray>().ElementLength(); }
+size_t sz(const Napi::CallbackInfo &info, size_t i) {
+  const double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!(v >= 0)) fail(info.Env(), "argument " + std::to_string(i) + " must be a non-negative size");
+  return static_cast<size_t>(v);
+}
+double num(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::Number>().DoubleValue(); }
+
+std::vector<int64_t> ints(const Napi::CallbackInfo &info, size_t i) {
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t j = 0; j < a.Length(); j++) out[j] = a.Get(j).As<Napi::Number>().Int64Value();
+  return out;
+}
+
+size_t product(const std::vector<int64_t> &shape) {
+  size_t n = 1;
+  for (int64_t s : shape) n *= static_cast<size_t>(s);
+  return n;
+}
+
+// The furthest element (plus one) a strided view reaches from its start, for the bounds check.
+size_t extent(const std::vector<int64_t> &shape, const std::vector<int64_t> &strides, size_t offset) {
+  int64_t hi = static_cast<int64_t>(offset);
+  for (size_t d = 0; d < shape.size(); d++) {
+    if (shape[d] == 0) return 0;
+    if (strides[d] > 0) hi += (shape[d] - 1) * strides[d];
+  }
+  return static_cast<size_t>(hi + 1);
+}
+
+void Unary(const Napi::CallbackInfo &info) {
+  const size_t n = length(info, 2);
+  gp::unary(static_cast<gp::Unary>(info[0].As<Napi::Number>().Int32Value()), f32(info, 1, n), f32(info, 2, n), n);
+}
+
+void Binary(const Napi::CallbackInfo &info) {
+  auto as = ints(info, 2), bs = ints(info, 4), shape = ints(info, 6);
+  if (as.size() != shape.size() || bs.size() != shape.size()) fail(info.Env(), "binary: strides and shape differ in rank");
+  const size_t n = product(shape);
+  const float *a = f32(info, 1, extent(shape, as, 0)), *b = f32(info, 3, extent(shape, bs, 0));
+  gp::binary(static_cast<gp::Binary>(info[0].As<Napi::Number>().Int32Value()), a, as.data(), b, bs.data(),
+             f32(info, 5, n), shape.data(), static_cast<int>(shape.size()));
+}
+
+void Reduce(const Napi::CallbackInfo &info) {
+  const size_t outer = sz(info, 2), dim = sz(info, 3), inner = sz(info, 4);
+  gp::reduce(static_cast<gp::Reduce>(info[0].As<Napi::Number>().Int32Value()), f32(info, 1, outer * dim * inner),
+             outer, dim, inner, f32(info, 5, outer * inner));
+}
+
+Napi::Value SumSquares(const Napi::CallbackInfo &info) {
+  const size_t n = length(info, 0);
+  return Napi::Number::New(info.Env(), gp::sumSquares(f32(info, 0, n), n));
+}
+
+void Argmax(const Napi::CallbackInfo &info) {
+  const size_t outer = sz(info, 1), dim = sz(info, 2), inner = sz(info, 3);
+  gp::argmax(f32(info, 0, outer * dim * inner), outer, dim, inner, i32(info, 4, outer * inner));
+}
+
+void Matmul(const Napi::CallbackInfo &info) {
+  const size_t batch = sz(info, 3), m = sz(info, 4), k = sz(info, 5), n = sz(info, 6);
+  const bool ta = info[7].As<Napi::Boolean>(), tb = info[8].As<Napi::Boolean>();
+  const size_t sa = sz(info, 9), sb = sz(info, 10);
+  if (batch * m * n == 0) return;
+  const size_t needA = batch ? (batch - 1) * sa + m * k : 0, needB = batch ? (batch - 1) * sb + k * n : 0;
+  gp::matmul(f32(info, 0, needA), f32(info, 1, needB), f32(info, 2, batch * m * n), batch, m, k, n, ta, tb, sa, sb);
+}
+
+void Gather(const Napi::CallbackInfo &info) {
+  const size_t outer = sz(info, 1), dim = sz(info, 2), inner = sz(info, 3), m = length(info, 4);
+  const int32_t *idx = i32(info, 4, m);
+  for (size_t j = 0; j < m; j++)
+    if (idx[j] < 0 || static_cast<size_t>(idx[j]) >= dim) fail(info.Env(), "gather: index out of range");
+  gp::gather(f32(info, 0, outer * dim * inner), outer, dim, inner, idx, m, f32(info, 5, outer * m * inner));
+}
+
+void ScatterAdd(const Napi::CallbackInfo &info) {
+  const size_t outer = sz(info, 1), dim = sz(info, 2), inner = sz(info, 3), m = length(info, 4);
+  const int32_t *idx = i32(info, 4, m);
+  for (size_t j = 0; j < m; j++)
+    if (idx[j] < 0 || static_cast<size_t>(idx[j]) >= dim) fail(info.Env(), "scatterAdd: index out of range");
+  gp::scatterAdd(f32(info, 0, outer * m * inner), outer, dim, inner, idx, m, f32(info, 5, outer * dim * inner));
+}
+
+void CopyStrided(const Napi::CallbackInfo &info) {
+  auto shape = ints(info, 1), strides = ints(info, 2);
+  if (strides.size() != shape.size()) fail(info.Env(), "copyStrided: strides and shape differ in rank");
+  const size_t offset = sz(info, 3), n = product(shape);
+  for (int64_t s : strides)
+    if (s < 0) fail(info.Env(), "copyStrided: negative strides are not supported");
+  // float32 or int32: both are 4-byte elements copied bit for bit
+  const bool isInt = info[0].IsTypedArray() && info[0].As<Napi::TypedArray>().TypedArrayType() == napi_int32_array;
+  const napi_typedarray_type type = isInt ? napi_int32_array : napi_float32_array;
+  const uint32_t *x = data<uint32_t>(info, 0, type, extent(shape, strides, offset));
+  uint32_t *out = data<uint32_t>(info, 4, type, n);
+  gp::copyStrided(x + offset, shape.data(), strides.data(), static_cast<int>(shape.size()), out);
+}
+
+void Softmax(const Napi::CallbackInfo &info) {
+  const size_t rows = sz(info, 1), cols = sz(info, 2);
+  gp::softmax(f32(info, 0, rows * cols), rows, cols, f32(info, 3, rows * cols), info[4].As<Napi::Boolean>());
+}
+
+void ScaledSoftmax(const Napi::CallbackInfo &info) {
+  const size_t rows = sz(info, 1), cols = sz(info, 2), queries = sz(info, 4);
+  if (queries > cols) fail(info.Env(), "scaledSoftmax: more queries than columns");
+  gp::scaledSoftmax(f32(info, 0, rows * cols), rows, cols, static_cast<float>(num(info, 3)), queries,
+                    f32(info, 5, rows * cols));
+}
+
+void LayerNorm(const Napi::CallbackInfo &info) {
+  const size_t rows = sz(info, 3), cols = sz(info, 4);
+  gp::layerNorm(f32(info, 0, rows * cols), f32(info, 1, cols, true), f32(info, 2, cols, true), rows, cols,
+                static_cast<float>(num(info, 5)), f32(info, 6, rows * cols), f32(info, 7, rows), f32(info, 8, rows));
+}
+
+void LayerNormBackward(const Napi::CallbackInfo &info) {
+  const size_t rows = sz(info, 5), cols = sz(info, 6);
+  gp::layerNormBackward(f32(info, 0, rows * cols), f32(info, 1, rows * cols), f32(info, 2, cols, true),
+                        f32(info, 3, rows), f32(info, 4, rows), rows, cols, f32(info, 7, rows * cols),
+                        f32(info, 8, cols, true), f32(info, 9, cols, true));
+}
+
+void Adam(const Napi::CallbackInfo &info) {
+  const size_t n = length(info, 0);
+  gp::AdamStep s;
+  float *fields[] = {&s.beta1, &s.beta2, &s.eps, &s.stepSize, &s.invSqrtC2, &s.decay, &s.l2};
+  for (size_t i = 0; i < 7; i++) *fields[i] = static_cast<float>(num(info, 4 + i));
+  gp::adam(f32(info, 0, n), f32(info, 1, n), f32(info, 2, n), f32(info, 3, n), n, s);
+}
+
+void GeluForward(const Napi::CallbackInfo &info) {
+  const size_t n = length(info, 0);
+  gp::geluForward(f32(info, 0, n), f32(info, 1, n), f32(info, 2, n), n);
+}
+
+void GeluBackward(const Napi::CallbackInfo &info) {
+  const size_t n = length(info, 1);
+  gp::geluBackward(f32(info, 0, n), f32(info, 1, n), f32(info, 2, n), f32(info, 3, n), n);
+}
+
+void CrossEntropyRows(const Napi::CallbackInfo &info) {
+  const size_t rows = sz(info, 1), cols = sz(info, 2);
+  const int32_t *t = i32(info, 3, rows);
+  const int32_t ignore = info[4].As<Napi::Number>().Int32Value();
+  for (size_t i = 0; i < rows; i++)
+    if (t[i] != ignore && (t[i] < 0 || static_cast<size_t>(t[i]) >= cols)) fail(info.Env(), "crossEntropyRows: target out of range");
+  float *probs = f32(info, 6, rows * cols, true);
+  double *pm1 = f64(info, 7, rows, true);
+  if (probs && !pm1) fail(info.Env(), "crossEntropyRows: probs needs pm1");
+  gp::crossEntropyRows(f32(info, 0, rows * cols), rows, cols, t, ignore, f64(info, 5, rows), probs, pm1);
+}
+
+void SetThreads(const Napi::CallbackInfo &info) { gp::setThreads(info[0].As<Napi::Number>().Int32Value()); }
+Napi::Value Threads(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), gp::threads()); }
+Napi::Value Blas(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), gp::blasName()); }
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
+  exports.Set("argmax", Napi::Function::New(env, Argmax));
+  exports.Set("matmul", Napi::Function::New(env, Matmul));
+  exports.Set("gather", Napi::Function::New(env, Gather));
+  exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd));
+  exports.Set("copyStrided", Napi::Function::New(env, CopyStrided));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("scaledSoftmax", Napi::Function::New(env, ScaledSoftmax));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
+  exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward));
+  exports.Set("adam", Napi::Function::New(env, Adam));
+  exports.Set("geluForward", Napi::Function::New(env, GeluForward));
+  exports.Set("geluBackward", Napi::Function::New(env, GeluBackward));
+  exports.Set("crossEntropyRows", Napi::Function::New(env, CrossEntropyRows));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("threads", Napi::Function::New(env, Threads));
+  exports.Set("blas", Napi::Function::New(env, Blas));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(gradpath_native, Init)

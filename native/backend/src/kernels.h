@@ -1,0 +1,46 @@
+// The native backend's kernels: plain C++ over raw float pointers, one declaration per primitive
+// of src/backends/backend.ts (see there for each one's contract). addon.cc binds them to Node-API.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace gp {
+
+enum class Unary { neg, exp, log, sqrt, tanh, sigmoid, relu, abs };
+enum class Binary { add, sub, mul, div, pow, max, min, eq, gt, lt, ge };
+enum class Reduce { sum, max, min };
+
+struct AdamStep {
+  float beta1, beta2, eps, stepSize, invSqrtC2, decay, l2;
+};
+
+// Threads for our loops and BLAS together (both on one OpenMP pool, so they never compete).
+void setThreads(int n);
+int threads();
+const char *blasName();
+
+void unary(Unary op, const float *x, float *out, size_t n);
+void binary(Binary op, const float *a, const int64_t *aStrides, const float *b, const int64_t *bStrides, float *out,
+            const int64_t *shape, int nd);
+void reduce(Reduce op, const float *x, size_t outer, size_t dim, size_t inner, float *out);
+double sumSquares(const float *x, size_t n);
+void argmax(const float *x, size_t outer, size_t dim, size_t inner, int32_t *out);
+void matmul(const float *a, const float *b, float *out, size_t batch, size_t m, size_t k, size_t n, bool transA,
+            bool transB, size_t aBatchStride, size_t bBatchStride);
+void gather(const float *x, size_t outer, size_t dim, size_t inner, const int32_t *idx, size_t m, float *out);
+void scatterAdd(const float *src, size_t outer, size_t dim, size_t inner, const int32_t *idx, size_t m, float *out);
+// Works on 4-byte elements of any type (float or int32): bits are copied, never converted.
+void copyStrided(const uint32_t *x, const int64_t *shape, const int64_t *strides, int nd, uint32_t *out);
+void softmax(const float *x, size_t rows, size_t cols, float *out, bool log);
+void scaledSoftmax(const float *x, size_t rows, size_t cols, float scale, size_t queries, float *out);
+void layerNorm(const float *x, const float *w, const float *b, size_t rows, size_t cols, float eps, float *out,
+               float *mean, float *rstd);
+void layerNormBackward(const float *g, const float *x, const float *w, const float *mean, const float *rstd,
+                       size_t rows, size_t cols, float *dx, float *dw, float *db);
+void adam(float *p, const float *g, float *m, float *v, size_t n, const AdamStep &s);
+void geluForward(const float *x, float *out, float *th, size_t n);
+void geluBackward(const float *g, const float *x, const float *th, float *dx, size_t n);
+void crossEntropyRows(const float *x, size_t rows, size_t cols, const int32_t *t, int32_t ignore, double *lse,
+                      float *probs, double *pm1);
+
+}  // namespace gp

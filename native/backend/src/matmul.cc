@@ -1,0 +1,54 @@
+// Batched matmul through OpenBLAS (cblas_sgemm, row-major), and the thread count for everything.
+// The build links the OpenMP build of OpenBLAS, so its threads are the same OpenMP pool our own
+// loops use: one GRADPATH_THREADS setting governs both and they never run at the same time.
+#include <cblas.h>
+#include "common.h"
+#include "kernels.h"
+
+extern "C" {
+// OpenBLAS extensions (not in every cblas.h)
+void openblas_set_num_threads(int);
+char *openblas_get_corename(void);
+}
+
+namespace gp {
+
+namespace {
+int nThreads = 1;
+}
+
+void setThreads(int n) {
+  nThreads = n < 1 ? 1 : n;
+  omp_set_num_threads(nThreads);
+  openblas_set_num_threads(nThreads);
+}
+
+int threads() { return nThreads; }
+
+const char *blasName() { return openblas_get_corename(); }
+
+void matmul(const float *a, const float *b, float *out, size_t batch, size_t m, size_t k, size_t n, bool transA,
+            bool transB, size_t aBatchStride, size_t bBatchStride) {
+  if (batch == 0 || m == 0 || n == 0) return;
+  if (k == 0) {
+    std::memset(out, 0, batch * m * n * sizeof(float));
+    return;
+  }
+  const auto ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
+  const int lda = static_cast<int>(transA ? m : k), ldb = static_cast<int>(transB ? k : n);
+  auto one = [&](size_t i) {
+    cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f,
+                a + i * aBatchStride, lda, b + i * bBatchStride, ldb, 0.0f, out + i * m * n, static_cast<int>(n));
+  };
+  // Many small products (attention's per-head ones): one whole product per thread. OpenBLAS runs
+  // single-threaded inside a parallel region, so nothing is oversubscribed.
+  const size_t flops = m * n * k;
+  if (batch > 1 && flops <= 256 * 256 * 256 && nThreads > 1) {
+#pragma omp parallel for schedule(static) num_threads(nThreads)
+    for (size_t i = 0; i < batch; i++) one(i);
+    return;
+  }
+  for (size_t i = 0; i < batch; i++) one(i);
+}
+
+}  // namespace gp

@@ -1,0 +1,100 @@
+// Layer norm forward/backward and the Adam(W) step.
+#include <vector>
+#include "common.h"
+#include "kernels.h"
+
+namespace gp {
+
+void layerNorm(const float *x, const float *w, const float *b, size_t rows, size_t cols, float eps, float *out,
+               float *mean, float *rstd) {
+#pragma omp parallel for schedule(static) num_threads(threadsFor(rows * cols))
+  for (size_t r = 0; r < rows; r++) {
+    const float *xr = x + r * cols;
+    float *o = out + r * cols;
+    // two passes in double, as the reference: the mean, then the variance about it
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (size_t j = 0; j < cols; j++) s += xr[j];
+    const double mu = s / cols;
+    double v = 0;
+#pragma omp simd reduction(+ : v)
+    for (size_t j = 0; j < cols; j++) {
+      const double d = xr[j] - mu;
+      v += d * d;
+    }
+    const float rs = static_cast<float>(1.0 / std::sqrt(v / cols + eps));
+    const float muf = static_cast<float>(mu);
+    mean[r] = muf;
+    rstd[r] = rs;
+    if (w && b) {
+#pragma omp simd
+      for (size_t j = 0; j < cols; j++) o[j] = (xr[j] - muf) * rs * w[j] + b[j];
+    } else {
+#pragma omp simd
+      for (size_t j = 0; j < cols; j++) o[j] = (xr[j] - muf) * rs * (w ? w[j] : 1.0f) + (b ? b[j] : 0.0f);
+    }
+  }
+}
+
+void layerNormBackward(const float *g, const float *x, const float *w, const float *mean, const float *rstd,
+                       size_t rows, size_t cols, float *dx, float *dw, float *db) {
+  // dxhat = g * w;  dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
+  // dw and db sum over rows: each thread keeps its own partial sums, added up at the end.
+  const int nt = threadsFor(rows * cols);
+  std::vector<float> partW(dw ? nt * cols : 0, 0.0f), partB(db ? nt * cols : 0, 0.0f);
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num();
+    float *pw = dw ? partW.data() + t * cols : nullptr;
+    float *pb = db ? partB.data() + t * cols : nullptr;
+#pragma omp for schedule(static)
+    for (size_t r = 0; r < rows; r++) {
+      const float *gr = g + r * cols, *xr = x + r * cols;
+      float *d = dx + r * cols;
+      const float mu = mean[r], rs = rstd[r];
+      double sumD = 0, sumDX = 0;
+#pragma omp simd reduction(+ : sumD, sumDX)
+      for (size_t j = 0; j < cols; j++) {
+        const float xhat = (xr[j] - mu) * rs;
+        const float dxhat = gr[j] * (w ? w[j] : 1.0f);
+        sumD += dxhat;
+        sumDX += dxhat * xhat;
+      }
+      if (pw) {
+#pragma omp simd
+        for (size_t j = 0; j < cols; j++) pw[j] += gr[j] * ((xr[j] - mu) * rs);
+      }
+      if (pb) {
+#pragma omp simd
+        for (size_t j = 0; j < cols; j++) pb[j] += gr[j];
+      }
+      const float mD = static_cast<float>(sumD / cols), mDX = static_cast<float>(sumDX / cols);
+#pragma omp simd
+      for (size_t j = 0; j < cols; j++) {
+        const float xhat = (xr[j] - mu) * rs;
+        d[j] = rs * (gr[j] * (w ? w[j] : 1.0f) - mD - xhat * mDX);
+      }
+    }
+  }
+  for (int t = 0; t < nt; t++) {
+    if (dw)
+      for (size_t j = 0; j < cols; j++) dw[j] += partW[t * cols + j];
+    if (db)
+      for (size_t j = 0; j < cols; j++) db[j] += partB[t * cols + j];
+  }
+}
+
+void adam(float *p, const float *g, float *m, float *v, size_t n, const AdamStep &s) {
+  const float b1 = s.beta1, b2 = s.beta2, ob1 = 1 - s.beta1, ob2 = 1 - s.beta2;
+#pragma omp parallel for simd schedule(static) num_threads(threadsFor(n))
+  for (size_t i = 0; i < n; i++) {
+    const float gi = g[i] + s.l2 * p[i];
+    const float mi = b1 * m[i] + ob1 * gi;
+    const float vi = b2 * v[i] + ob2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i] * s.decay - (s.stepSize * mi) / (std::sqrt(vi) * s.invSqrtC2 + s.eps);
+  }
+}
+
+}  // namespace gp
