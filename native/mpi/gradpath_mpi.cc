@@ -1,0 +1,558 @@
+// gradpath's MPI communicator: a thin Node-API addon over standard MPI calls (Open MPI 4.1 or MPICH).
+//
+// Every operation works in place on the memory of a Float32Array (no copies; views into shared
+// WebAssembly memory included) and answers a promise. The blocking MPI call runs on the
+// communicator's one FIFO communication thread ("lane"): collectives must be issued in the same
+// order on every rank, and one thread running them one after another keeps that order (several
+// blocking collectives in flight on a thread pool gave MPI_ERR_TRUNCATE or crashes). With
+// MPI_THREAD_MULTIPLE each communicator has its own lane; with only MPI_THREAD_SERIALIZED they
+// all share one, so that no two threads are ever inside MPI at once.
+//
+// Built by `gradpath dist build` (src/dist/build.ts): mpicxx -shared, never by npm install.
+#include <mpi.h>
+#include <napi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+// The most elements one MPI call is given: counts are ints, so larger arrays go in chunks.
+// Tests lower it (setChunkElements) to exercise the chunked paths on small arrays.
+int64_t g_chunk = INT_MAX;
+int g_provided = -1;
+bool g_finalized = false;
+
+std::string MpiError(const char* call, int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(code, text, &len) != MPI_SUCCESS) len = 0;
+  return std::string(call) + " failed: " + (len ? std::string(text, len) : "error " + std::to_string(code));
+}
+
+#define MPI_TRY(call, expr)                       \
+  do {                                            \
+    int rc_ = (expr);                             \
+    if (rc_ != MPI_SUCCESS) return MpiError(call, rc_); \
+  } while (0)
+
+class Lane;
+
+// One queued operation. Run() is called on the lane's thread; Result() and the destructor on
+// the JavaScript thread.
+struct Job {
+  explicit Job(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+  virtual ~Job() = default;
+  virtual std::string Run() = 0;  // "" on success, else the error message
+  virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
+  void Keep(const Napi::Value& v) { keep.push_back(Napi::Persistent(v.As<Napi::Object>())); }
+
+  Napi::Promise::Deferred deferred;
+  std::vector<Napi::ObjectReference> keep;  // the arrays in use stay alive (and unrecycled) until done
+  std::string error;
+};
+
+// A FIFO communication thread.
+class Lane {
+ public:
+  explicit Lane(Napi::Env env) {
+    auto noop = Napi::Function::New(env, [](const Napi::CallbackInfo&) {});
+    tsfn_ = Napi::ThreadSafeFunction::New(env, noop, "gradpath-mpi", 0, 1);
+    tsfn_.Unref(env);  // an idle lane does not keep the process alive
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~Lane() {
+    // Only reached at process exit when Stop() was not called (a job still blocked in MPI).
+    if (thread_.joinable()) thread_.detach();
+  }
+
+  // JavaScript thread: queues a job; returns its sequence number (1, 2, ...).
+  uint64_t Submit(Napi::Env env, Job* job) {
+    if (pending_++ == 0) tsfn_.Ref(env);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(job);
+    }
+    cv_.notify_one();
+    return ++submitted_;
+  }
+  uint64_t Submitted() const { return submitted_; }
+  uint64_t Finished() const { return finished_.load(); }
+  int Pending() const { return pending_; }
+
+  // JavaScript thread, with nothing pending: ends the thread.
+  void Stop() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+    tsfn_.Release();
+  }
+
+ private:
+  void Loop() {
+    for (;;) {
+      Job* job;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        job = queue_.front();
+        queue_.pop_front();
+      }
+      try {
+        job->error = job->Run();
+      } catch (const std::exception& e) {
+        job->error = e.what();
+      }
+      finished_.fetch_add(1);
+      tsfn_.NonBlockingCall(job, [this](Napi::Env env, Napi::Function, Job* done) { Complete(env, done); });
+    }
+  }
+
+  void Complete(Napi::Env env, Job* job) {
+    Napi::HandleScope scope(env);
+    try {
+      if (job->error.empty()) job->deferred.Resolve(job->Result(env));
+      else job->deferred.Reject(Napi::Error::New(env, job->error).Value());
+    } catch (const Napi::Error& e) {
+      job->deferred.Reject(e.Value());
+    }
+    delete job;
+    if (--pending_ == 0) tsfn_.Unref(env);
+  }
+
+  Napi::ThreadSafeFunction tsfn_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Job*> queue_;
+  bool stop_ = false;
+  int pending_ = 0;          // JavaScript thread only
+  uint64_t submitted_ = 0;   // JavaScript thread only
+  std::atomic<uint64_t> finished_{0};
+};
+
+// Every lane, so that finalize can stop them all. Never destroyed (no static destructors at exit).
+std::vector<std::shared_ptr<Lane>>& Lanes() {
+  static auto* lanes = new std::vector<std::shared_ptr<Lane>>();
+  return *lanes;
+}
+
+std::shared_ptr<Lane> NewLane(Napi::Env env) {
+  // Without MPI_THREAD_MULTIPLE every communicator shares the first lane.
+  if (g_provided < MPI_THREAD_MULTIPLE && !Lanes().empty()) return Lanes().front();
+  auto lane = std::make_shared<Lane>(env);
+  Lanes().push_back(lane);
+  return lane;
+}
+
+struct CommInit {
+  MPI_Comm comm;
+  int rank, size;
+};
+
+float* Floats(const Napi::Value& v, const char* name, int64_t* n) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(v.Env(), std::string(name) + " must be a Float32Array");
+  }
+  auto a = v.As<Napi::Float32Array>();
+  *n = static_cast<int64_t>(a.ElementLength());
+  return a.Data();
+}
+
+int Int(const Napi::Value& v, const char* name) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(name) + " must be a number");
+  return v.As<Napi::Number>().Int32Value();
+}
+
+// Calls f(offset, count) for consecutive chunks of at most g_chunk elements; stops at the first error.
+template <typename F>
+std::string Chunks(int64_t n, F f) {
+  for (int64_t off = 0; off < n; off += g_chunk) {
+    std::string err = f(off, static_cast<int>(std::min(g_chunk, n - off)));
+    if (!err.empty()) return err;
+  }
+  return "";
+}
+
+void Divide(float* p, int64_t n, int size) {
+  const float d = static_cast<float>(size);
+  for (int64_t i = 0; i < n; i++) p[i] /= d;
+}
+
+class Comm : public Napi::ObjectWrap<Comm> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Communicator",
+                       {
+                           InstanceAccessor<&Comm::Rank>("rank"),
+                           InstanceAccessor<&Comm::Size>("size"),
+                           InstanceMethod<&Comm::AllReduce>("allReduce"),
+                           InstanceMethod<&Comm::ReduceScatter>("reduceScatter"),
+                           InstanceMethod<&Comm::AllGather>("allGather"),
+                           InstanceMethod<&Comm::Broadcast>("broadcast"),
+                           InstanceMethod<&Comm::Send>("send"),
+                           InstanceMethod<&Comm::Recv>("recv"),
+                           InstanceMethod<&Comm::Barrier>("barrier"),
+                           InstanceMethod<&Comm::Split>("split"),
+                           InstanceMethod<&Comm::Free>("free"),
+                           InstanceMethod<&Comm::LastJob>("lastJob"),
+                           InstanceMethod<&Comm::Finished>("finished"),
+                       });
+  }
+
+  // new Communicator(External<CommInit>): only the addon makes these.
+  explicit Comm(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Comm>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      throw Napi::TypeError::New(info.Env(), "communicators come from world() and split()");
+    }
+    const CommInit* init = info[0].As<Napi::External<CommInit>>().Data();
+    comm_ = init->comm;
+    rank_ = init->rank;
+    size_ = init->size;
+    lane_ = NewLane(info.Env());
+  }
+
+ private:
+  Napi::Value Rank(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), rank_); }
+  Napi::Value Size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), size_); }
+  Napi::Value LastJob(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(last_)); }
+  Napi::Value Finished(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(lane_->Finished()));
+  }
+
+  Napi::Value Queue(Napi::Env env, Job* job) {
+    if (g_finalized || comm_ == MPI_COMM_NULL) {
+      delete job;
+      throw Napi::Error::New(env, g_finalized ? "MPI is finalized" : "this communicator was freed");
+    }
+    auto promise = job->deferred.Promise();
+    last_ = lane_->Submit(env, job);
+    return promise;
+  }
+
+  // allReduce(buf, average): in place, sum (or mean) over the ranks.
+  Napi::Value AllReduce(const Napi::CallbackInfo& info) {
+    struct J : Job {
+      using Job::Job;
+      MPI_Comm comm; float* p; int64_t n; bool avg; int size;
+      std::string Run() override {
+        std::string err = Chunks(n, [&](int64_t off, int k) {
+          MPI_TRY("MPI_Allreduce", MPI_Allreduce(MPI_IN_PLACE, p + off, k, MPI_FLOAT, MPI_SUM, comm));
+          return std::string();
+        });
+        if (err.empty() && avg) Divide(p, n, size);
+        return err;
+      }
+    };
+    auto j = std::make_unique<J>(info.Env());
+    j->p = Floats(info[0], "buffer", &j->n);
+    j->Keep(info[0]);
+    j->avg = info[1].ToBoolean();
+    j->comm = comm_;
+    j->size = size_;
+    return Queue(info.Env(), j.release());
+  }
+
+  // reduceScatter(input (size*n), output (n), average): rank r gets the sum of every rank's block r.
+  Napi::Value ReduceScatter(const Napi::CallbackInfo& info) {
+    struct J : Job {
+      using Job::Job;
+      MPI_Comm comm; const float* in; float* out; int64_t n; bool avg; int rank, size;
+      std::string Run() override {
+        if (n <= g_chunk) {
+          MPI_TRY("MPI_Reduce_scatter_block",
+                  MPI_Reduce_scatter_block(in, out, static_cast<int>(n), MPI_FLOAT, MPI_SUM, comm));
+        } else {
+          // Block r is reduced onto rank r, chunk by chunk.
+          for (int r = 0; r < size; r++) {
+            std::string err = Chunks(n, [&](int64_t off, int k) {
+              MPI_TRY("MPI_Reduce", MPI_Reduce(in + r * n + off, out + off, k, MPI_FLOAT, MPI_SUM, r, comm));
+              return std::string();
+            });
+            if (!err.empty()) return err;
+          }
+        }
+        if (avg) Divide(out, n, size);
+        return "";
+      }
+    };
+    auto j = std::make_unique<J>(info.Env());
+    int64_t nin;
+    j->in = Floats(info[0], "input", &nin);
+    j->out = Floats(info[1], "output", &j->n);
+    if (nin != j->n * size_) throw Napi::RangeError::New(info.Env(), "reduceScatter: input must hold size * output.length floats");
+    j->Keep(info[0]);
+    j->Keep(info[1]);
+    j->avg = info[2].ToBoolean();
+    j->comm = comm_;
+    j->rank = rank_;
+    j->size = size_;
+    return Queue(info.Env(), j.release());
+  }
+
+  // allGather(input (n), output (size*n)): block r of output is rank r's input. In place when
+  // input is exactly output's block for this rank.
+  Napi::Value AllGather(const Napi::CallbackInfo& info) {
+    struct J : Job {
+      using Job::Job;
+      MPI_Comm comm; const float* in; float* out; int64_t n; int rank, size;
+      std::string Run() override {
+        const bool inPlace = in == out + rank * n;
+        if (n <= g_chunk) {
+          const int k = static_cast<int>(n);
+          MPI_TRY("MPI_Allgather", MPI_Allgather(inPlace ? MPI_IN_PLACE : in, k, MPI_FLOAT, out, k, MPI_FLOAT, comm));
+          return "";
+        }
+        // Each rank's block is broadcast from that rank, chunk by chunk.
+        if (!inPlace) std::memcpy(out + rank * n, in, static_cast<size_t>(n) * sizeof(float));
+        for (int r = 0; r < size; r++) {
+          std::string err = Chunks(n, [&](int64_t off, int k) {
+            MPI_TRY("MPI_Bcast", MPI_Bcast(out + r * n + off, k, MPI_FLOAT, r, comm));
+            return std::string();
+          });
+          if (!err.empty()) return err;
+        }
+        return "";
+      }
+    };
+    auto j = std::make_unique<J>(info.Env());
+    int64_t nout;
+    j->in = Floats(info[0], "input", &j->n);
+    j->out = Floats(info[1], "output", &nout);
+    if (nout != j->n * size_) throw Napi::RangeError::New(info.Env(), "allGather: output must hold size * input.length floats");
+    j->Keep(info[0]);
+    j->Keep(info[1]);
+    j->comm = comm_;
+    j->rank = rank_;
+    j->size = size_;
+    return Queue(info.Env(), j.release());
+  }
+
+  // broadcast(buf, root): in place, root's values to every rank.
+  Napi::Value Broadcast(const Napi::CallbackInfo& info) {
+    struct J : Job {
+      using Job::Job;
+      MPI_Comm comm; float* p; int64_t n; int root;
+      std::string Run() override {
+        return Chunks(n, [&](int64_t off, int k) {
+          MPI_TRY("MPI_Bcast", MPI_Bcast(p + off, k, MPI_FLOAT, root, comm));
+          return std::string();
+        });
+      }
+    };
+    auto j = std::make_unique<J>(info.Env());
+    j->p = Floats(info[0], "buffer", &j->n);
+    j->Keep(info[0]);
+    j->root = Int(info[1], "root");
+    j->comm = comm_;
+    return Queue(info.Env(), j.release());
+  }
+
+  // send(buf, dest, tag) and recv(buf, source, tag): point to point, for pipeline stages.
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    struct J : Job {
+      using Job::Job;
+      MPI_Comm comm; const float* p; int64_t n; int peer, tag;
+      std::string Run() override {
+        return Chunks(n, [&](int64_t off, int k) {
+          MPI_TRY("MPI_Send", MPI_Send(p + off, k, MPI_FLOAT, peer, tag, comm));
+          return std::string();
+        });
+      }
+    };
+    auto j = std::make_unique<J>(info.Env());
+    j->p = Floats(info[0], "buffer", &j->n);
+    j->Keep(info[0]);
+    j->peer = Int(info[1], "dest");
+    j->tag = Int(info[2], "tag");
+    j->comm = comm_;
+    return Queue(info.Env(), j.release());
+  }
+
+  Napi::Value Recv(const Napi::CallbackInfo& info) {
+    struct J : Job {
+      using Job::Job;
+      MPI_Comm comm; float* p; int64_t n; int peer, tag;
+      std::string Run() override {
+        return Chunks(n, [&](int64_t off, int k) {
+          MPI_Status status;
+          MPI_TRY("MPI_Recv", MPI_Recv(p + off, k, MPI_FLOAT, peer, tag, comm, &status));
+          int got = 0;
+          MPI_Get_count(&status, MPI_FLOAT, &got);
+          if (got != k) {
+            return "MPI_Recv: received " + std::to_string(got) + " floats from rank " + std::to_string(peer) +
+                   ", expected " + std::to_string(k) + " (the sender's array has another length)";
+          }
+          return std::string();
+        });
+      }
+    };
+    auto j = std::make_unique<J>(info.Env());
+    j->p = Floats(info[0], "buffer", &j->n);
+    j->Keep(info[0]);
+    j->peer = Int(info[1], "source");
+    j->tag = Int(info[2], "tag");
+    j->comm = comm_;
+    return Queue(info.Env(), j.release());
+  }
+
+  Napi::Value Barrier(const Napi::CallbackInfo& info) {
+    struct J : Job {
+      using Job::Job;
+      MPI_Comm comm;
+      std::string Run() override {
+        MPI_TRY("MPI_Barrier", MPI_Barrier(comm));
+        return "";
+      }
+    };
+    auto j = std::make_unique<J>(info.Env());
+    j->comm = comm_;
+    return Queue(info.Env(), j.release());
+  }
+
+  // split(color, key): MPI_Comm_split; resolves to the new communicator (null for a negative color).
+  Napi::Value Split(const Napi::CallbackInfo& info) {
+    struct J : Job {
+      using Job::Job;
+      MPI_Comm comm; int color, key;
+      CommInit made{MPI_COMM_NULL, -1, 0};
+      std::string Run() override {
+        MPI_TRY("MPI_Comm_split", MPI_Comm_split(comm, color < 0 ? MPI_UNDEFINED : color, key, &made.comm));
+        if (made.comm == MPI_COMM_NULL) return "";
+        MPI_Comm_set_errhandler(made.comm, MPI_ERRORS_RETURN);
+        MPI_Comm_rank(made.comm, &made.rank);
+        MPI_Comm_size(made.comm, &made.size);
+        return "";
+      }
+      Napi::Value Result(Napi::Env env) override {
+        if (made.comm == MPI_COMM_NULL) return env.Null();
+        auto* ctor = env.GetInstanceData<Napi::FunctionReference>();
+        return ctor->New({Napi::External<CommInit>::New(env, &made)});
+      }
+    };
+    auto j = std::make_unique<J>(info.Env());
+    j->color = Int(info[0], "color");
+    j->key = Int(info[1], "key");
+    j->comm = comm_;
+    return Queue(info.Env(), j.release());
+  }
+
+  // free(): MPI_Comm_free, in order with the operations queued before it.
+  Napi::Value Free(const Napi::CallbackInfo& info) {
+    if (comm_ == MPI_COMM_WORLD) throw Napi::Error::New(info.Env(), "the world communicator is freed by finalize()");
+    struct J : Job {
+      using Job::Job;
+      MPI_Comm comm;
+      std::string Run() override {
+        MPI_TRY("MPI_Comm_free", MPI_Comm_free(&comm));
+        return "";
+      }
+    };
+    auto j = std::make_unique<J>(info.Env());
+    j->comm = comm_;
+    auto promise = Queue(info.Env(), j.release());
+    comm_ = MPI_COMM_NULL;  // nothing more may be queued on it
+    return promise;
+  }
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0, size_ = 1;
+  uint64_t last_ = 0;
+  std::shared_ptr<Lane> lane_;
+};
+
+// init(): MPI_Init_thread; returns the thread level granted ("multiple" or "serialized").
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &g_provided);
+    if (rc != MPI_SUCCESS) throw Napi::Error::New(env, MpiError("MPI_Init_thread", rc));
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  }
+  if (g_provided < MPI_THREAD_SERIALIZED) {
+    throw Napi::Error::New(env, "the MPI library grants neither MPI_THREAD_MULTIPLE nor MPI_THREAD_SERIALIZED");
+  }
+  return Napi::String::New(env, g_provided >= MPI_THREAD_MULTIPLE ? "multiple" : "serialized");
+}
+
+// world(): a new communicator object over MPI_COMM_WORLD (call once).
+Napi::Value World(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (g_provided < 0 || g_finalized) throw Napi::Error::New(env, "MPI is not initialised");
+  CommInit init{MPI_COMM_WORLD, 0, 1};
+  MPI_Comm_rank(MPI_COMM_WORLD, &init.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &init.size);
+  return env.GetInstanceData<Napi::FunctionReference>()->New({Napi::External<CommInit>::New(env, &init)});
+}
+
+// finalize(): stops every lane and calls MPI_Finalize; false (and nothing done) while an
+// operation is still pending, since MPI_Finalize would then wait for it forever.
+Napi::Value Finalize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (g_provided < 0 || g_finalized) return Napi::Boolean::New(env, true);
+  for (auto& lane : Lanes()) {
+    if (lane->Pending() > 0) return Napi::Boolean::New(env, false);
+  }
+  for (auto& lane : Lanes()) lane->Stop();
+  g_finalized = true;
+  int rc = MPI_Finalize();
+  if (rc != MPI_SUCCESS) throw Napi::Error::New(env, MpiError("MPI_Finalize", rc));
+  return Napi::Boolean::New(env, true);
+}
+
+// abort(code): MPI_Abort on the world: the launcher ends every rank of the job.
+Napi::Value Abort(const Napi::CallbackInfo& info) {
+  int code = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 1;
+  MPI_Abort(MPI_COMM_WORLD, code);
+  return info.Env().Undefined();
+}
+
+// setChunkElements(n): the most elements per MPI call (tests use small values).
+Napi::Value SetChunkElements(const Napi::CallbackInfo& info) {
+  int64_t n = info[0].As<Napi::Number>().Int64Value();
+  if (n < 1 || n > INT_MAX) throw Napi::RangeError::New(info.Env(), "chunk must be in 1..2^31-1");
+  g_chunk = n;
+  return info.Env().Undefined();
+}
+
+Napi::Value LibraryVersion(const Napi::CallbackInfo& info) {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len = 0;
+  MPI_Get_library_version(text, &len);
+  std::string s(text, len);
+  return Napi::String::New(info.Env(), s.substr(0, s.find_first_of("\r\n,")));
+}
+
+Napi::Object Module(Napi::Env env, Napi::Object exports) {
+  Napi::Function comm = Comm::Define(env);
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(comm)));
+  exports.Set("Communicator", comm);
+  exports.Set("init", Napi::Function::New(env, Init));
+  exports.Set("world", Napi::Function::New(env, World));
+  exports.Set("finalize", Napi::Function::New(env, Finalize));
+  exports.Set("abort", Napi::Function::New(env, Abort));
+  exports.Set("setChunkElements", Napi::Function::New(env, SetChunkElements));
+  exports.Set("libraryVersion", Napi::Function::New(env, LibraryVersion));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(gradpath_mpi, Module)
