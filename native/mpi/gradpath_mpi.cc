@@ -207,6 +207,7 @@ class Comm : public Napi::ObjectWrap<Comm> {
                            InstanceMethod<&Comm::Broadcast>("broadcast"),
                            InstanceMethod<&Comm::Send>("send"),
                            InstanceMethod<&Comm::Recv>("recv"),
+                           InstanceMethod<&Comm::SendRecv>("sendRecv"),
                            InstanceMethod<&Comm::Barrier>("barrier"),
                            InstanceMethod<&Comm::Split>("split"),
                            InstanceMethod<&Comm::Free>("free"),
@@ -407,6 +408,61 @@ class Comm : public Napi::ObjectWrap<Comm> {
     j->Keep(info[0]);
     j->peer = Int(info[1], "source");
     j->tag = Int(info[2], "tag");
+    j->comm = comm_;
+    return Queue(info.Env(), j.release());
+  }
+
+  // sendRecv(sendBuf, dest, recvBuf, source, tag): both at once (MPI_Sendrecv), so that ranks
+  // exchanging with each other cannot deadlock on two blocking sends.
+  Napi::Value SendRecv(const Napi::CallbackInfo& info) {
+    struct J : Job {
+      using Job::Job;
+      MPI_Comm comm; const float* out; float* in; int64_t nout, nin; int dest, source, tag;
+      std::string Run() override {
+        MPI_Status status;
+        int got = 0;
+        if (nout <= g_chunk && nin <= g_chunk) {
+          MPI_TRY("MPI_Sendrecv", MPI_Sendrecv(out, static_cast<int>(nout), MPI_FLOAT, dest, tag, in,
+                                                static_cast<int>(nin), MPI_FLOAT, source, tag, comm, &status));
+          MPI_Get_count(&status, MPI_FLOAT, &got);
+          if (got != nin) return Short(got, nin);
+          return "";
+        }
+        // Chunked: every chunk posted at once (sender and receiver cut a message the same way), then waited for.
+        std::vector<MPI_Request> requests;
+        std::vector<int> sizes;
+        for (int64_t off = 0; off < nin; off += g_chunk) {
+          sizes.push_back(static_cast<int>(std::min(g_chunk, nin - off)));
+          requests.emplace_back();
+          MPI_TRY("MPI_Irecv", MPI_Irecv(in + off, sizes.back(), MPI_FLOAT, source, tag, comm, &requests.back()));
+        }
+        const size_t nrecv = requests.size();
+        for (int64_t off = 0; off < nout; off += g_chunk) {
+          requests.emplace_back();
+          MPI_TRY("MPI_Isend", MPI_Isend(out + off, static_cast<int>(std::min(g_chunk, nout - off)), MPI_FLOAT, dest,
+                                         tag, comm, &requests.back()));
+        }
+        std::vector<MPI_Status> statuses(requests.size());
+        MPI_TRY("MPI_Waitall", MPI_Waitall(static_cast<int>(requests.size()), requests.data(), statuses.data()));
+        for (size_t i = 0; i < nrecv; i++) {
+          MPI_Get_count(&statuses[i], MPI_FLOAT, &got);
+          if (got != sizes[i]) return Short(got, sizes[i]);
+        }
+        return "";
+      }
+      std::string Short(int got, int64_t want) const {
+        return "MPI_Sendrecv: received " + std::to_string(got) + " floats from rank " + std::to_string(source) +
+               ", expected " + std::to_string(want) + " (the sender's array has another length)";
+      }
+    };
+    auto j = std::make_unique<J>(info.Env());
+    j->out = Floats(info[0], "sendBuffer", &j->nout);
+    j->dest = Int(info[1], "dest");
+    j->in = Floats(info[2], "recvBuffer", &j->nin);
+    j->source = Int(info[3], "source");
+    j->tag = Int(info[4], "tag");
+    j->Keep(info[0]);
+    j->Keep(info[2]);
     j->comm = comm_;
     return Queue(info.Env(), j.release());
   }

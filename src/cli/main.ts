@@ -25,6 +25,8 @@ const COMMANDS: Record<string, string> = {
   grokking: 'grokking',
   neat: 'neat',
   bench: 'bench',
+  dist: 'dist',
+  launch: 'launch',
 };
 
 function moduleExists(module: string): boolean {
