@@ -211,6 +211,7 @@ class Comm : public Napi::ObjectWrap<Comm> {
                            InstanceMethod<&Comm::Barrier>("barrier"),
                            InstanceMethod<&Comm::Split>("split"),
                            InstanceMethod<&Comm::Free>("free"),
+                           InstanceMethod<&Comm::TimeCollective>("timeCollective"),
                            InstanceMethod<&Comm::LastJob>("lastJob"),
                            InstanceMethod<&Comm::Finished>("finished"),
                        });
@@ -505,6 +506,47 @@ class Comm : public Napi::ObjectWrap<Comm> {
     j->color = Int(info[0], "color");
     j->key = Int(info[1], "key");
     j->comm = comm_;
+    return Queue(info.Env(), j.release());
+  }
+
+  // timeCollective(op, a, b, iters): for `gradpath bench allreduce`'s reference, runs the collective
+  // iters times back to back on the communication thread and resolves to each call's seconds, so
+  // the library's own time is measured in the same process, without the per-call promise.
+  // op: 0 all-reduce (a in place), 1 reduce-scatter (a -> b), 2 all-gather (b -> a).
+  Napi::Value TimeCollective(const Napi::CallbackInfo& info) {
+    struct J : Job {
+      using Job::Job;
+      MPI_Comm comm; int op, iters, size; float* a; float* b; int64_t na, nb;
+      std::vector<double> times;
+      std::string Run() override {
+        if (na > g_chunk) return "timeCollective: arrays above the chunk size are not timed";
+        for (int i = 0; i < iters; i++) {
+          double t0 = MPI_Wtime();
+          int rc = op == 0   ? MPI_Allreduce(MPI_IN_PLACE, a, static_cast<int>(na), MPI_FLOAT, MPI_SUM, comm)
+                   : op == 1 ? MPI_Reduce_scatter_block(a, b, static_cast<int>(nb), MPI_FLOAT, MPI_SUM, comm)
+                             : MPI_Allgather(b, static_cast<int>(nb), MPI_FLOAT, a, static_cast<int>(nb), MPI_FLOAT, comm);
+          if (rc != MPI_SUCCESS) return MpiError("timeCollective", rc);
+          times.push_back(MPI_Wtime() - t0);
+        }
+        return "";
+      }
+      Napi::Value Result(Napi::Env env) override {
+        auto out = Napi::Float64Array::New(env, times.size());
+        for (size_t i = 0; i < times.size(); i++) out[i] = times[i];
+        return out;
+      }
+    };
+    auto j = std::make_unique<J>(info.Env());
+    j->op = Int(info[0], "op");
+    j->a = Floats(info[1], "a", &j->na);
+    j->b = Floats(info[2], "b", &j->nb);
+    j->iters = Int(info[3], "iters");
+    if (j->op < 0 || j->op > 2 || j->iters < 1) throw Napi::RangeError::New(info.Env(), "timeCollective: op 0..2, iters >= 1");
+    if (j->na != j->nb * size_) throw Napi::RangeError::New(info.Env(), "timeCollective: a must hold size * b.length floats");
+    j->Keep(info[1]);
+    j->Keep(info[2]);
+    j->comm = comm_;
+    j->size = size_;
     return Queue(info.Env(), j.release());
   }
 

@@ -27,6 +27,11 @@ export interface NativeComm {
   barrier(): Promise<void>;
   split(color: number, key: number): Promise<NativeComm | null>;
   free(): Promise<void>;
+  /**
+   * The benchmark's reference: op (0 all-reduce of a, 1 reduce-scatter a -> b, 2 all-gather b -> a)
+   * called iters times back to back on the communication thread; each call's seconds.
+   */
+  timeCollective(op: 0 | 1 | 2, a: Float32Array, b: Float32Array, iters: number): Promise<Float64Array>;
   /** Sequence number of the operation queued last on this communicator's thread. */
   lastJob(): number;
   /** How many operations that thread has finished (they finish in order). */

@@ -62,3 +62,4 @@ export function buildAddon(compiler = process.env.MPICXX ?? 'mpicxx'): BuildResu
   renameSync(tmp, ADDON_PATH);
   return { output: ADDON_PATH, compiler, seconds };
 }
+

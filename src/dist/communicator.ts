@@ -125,6 +125,15 @@ export class Communicator {
     return this.track('free', this.native.free());
   }
 
+  /**
+   * For benchmarks: the MPI library's own time for `iters` back-to-back calls of one collective
+   * (0 all-reduce of a in place, 1 reduce-scatter a -> b, 2 all-gather b -> a), measured on the
+   * communication thread without a promise per call; each call's seconds.
+   */
+  timeLibrary(op: 0 | 1 | 2, a: Float32Array, b: Float32Array, iters: number): Promise<Float64Array> {
+    return this.track(`timed collective ${op}`, this.native.timeCollective(op, a, b, iters));
+  }
+
   /** Ends the job when p's operation is still unfinished after the timeout. */
   private track<T>(what: string, p: Promise<T>): Promise<T> {
     const job = this.native.lastJob();

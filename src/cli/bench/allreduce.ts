@@ -10,8 +10,8 @@ import { initProcessGroup, inMpiJob } from '../../dist/process-group.js';
 
 /**
  * `gradpath bench allreduce`: time and bus bandwidth of all-reduce, reduce-scatter and all-gather
- * through the MPI addon, from 4 KB to 512 MB, on every rank of an MPI job. Run outside one, it
- * launches itself on -n ranks of this machine.
+ * through the MPI addon, from 4 KB to 512 MB, on every rank of an MPI job, against the MPI
+ * library's own time in the same run. Run outside one, it launches itself on -n ranks of this machine.
  */
 
 const BIN = fileURLToPath(new URL('../../../../bin/gradpath.js', import.meta.url));
@@ -21,35 +21,57 @@ interface Row {
   op: Collective;
   bytes: number;
   iters: number;
+  /** Seconds per operation through the addon (a promise each), and the library's own (the reference). */
   seconds: number;
+  reference: number;
   algbw: number;
   busbw: number;
 }
 
-/** One operation on `floats` floats of the whole array (see bandwidth.ts), on preallocated memory. */
-function operation(world: Communicator, op: Collective, floats: number, a: Float32Array, b: Float32Array): () => Promise<void> {
-  const block = floats / world.size;
-  if (op === 'allreduce') return () => world.allReduce(a.subarray(0, floats));
-  if (op === 'reducescatter') return () => world.reduceScatter(a.subarray(0, floats), b.subarray(0, block));
-  return () => world.allGather(b.subarray(0, block), a.subarray(0, floats));
+const OP_CODE: Record<Collective, 0 | 1 | 2> = { allreduce: 0, reducescatter: 1, allgather: 2 };
+
+function median(xs: ArrayLike<number>): number {
+  const s = Array.from(xs).sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Seconds per operation (the slowest rank's), after a warm-up that also picks the repetitions. */
-async function timeOperation(world: Communicator, run: () => Promise<void>, targetSeconds: number): Promise<{ iters: number; seconds: number }> {
+/**
+ * One collective at one size, through the addon (await per call, as training code does) and
+ * through the library alone (back-to-back calls timed in C on the communication thread),
+ * alternated over two rounds in the same job. Each rank takes the median per call (robust to
+ * other processes taking the cores now and then); the slowest rank's is reported.
+ */
+async function measure(world: Communicator, op: Collective, floats: number, a: Float32Array, b: Float32Array, targetSeconds: number): Promise<{ iters: number; seconds: number; reference: number }> {
+  const block = floats / world.size;
+  const x = a.subarray(0, floats);
+  const y = b.subarray(0, block);
+  const run = op === 'allreduce' ? () => world.allReduce(x) : op === 'reducescatter' ? () => world.reduceScatter(x, y) : () => world.allGather(y, x);
   const shared = new Float32Array(1);
   let t0 = performance.now();
   await run();
-  shared[0] = Math.min(1000, Math.max(2, Math.ceil(targetSeconds / ((performance.now() - t0) / 1000 + 1e-6))));
+  shared[0] = Math.min(1000, Math.max(3, Math.ceil(targetSeconds / ((performance.now() - t0) / 1000 + 1e-6))));
   await world.broadcast(shared, 0); // every rank runs the same number
   const iters = shared[0];
-  await world.barrier();
-  t0 = performance.now();
-  for (let i = 0; i < iters; i++) await run();
-  const mine = new Float32Array([(performance.now() - t0) / 1000 / iters]);
-  const all = new Float32Array(world.size);
+  const addon: number[] = [];
+  const library: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    await world.barrier();
+    for (let i = 0; i < iters; i++) {
+      t0 = performance.now();
+      await run();
+      addon.push((performance.now() - t0) / 1000);
+    }
+    await world.barrier();
+    library.push(...(await world.timeLibrary(OP_CODE[op], x, y, iters)));
+  }
+  const mine = new Float32Array([median(addon), median(library)]);
+  const all = new Float32Array(2 * world.size);
   await world.allGather(mine, all);
-  return { iters, seconds: Math.max(...all) };
+  const slowest = (k: number) => Math.max(...Array.from({ length: world.size }, (_, r) => all[2 * r + k]));
+  return { iters, seconds: slowest(0), reference: slowest(1) };
 }
+
+const formatTime = (s: number) => (s < 1e-3 ? `${(s * 1e6).toFixed(1)} us` : s < 1 ? `${(s * 1e3).toFixed(2)} ms` : `${s.toFixed(3)} s`);
 
 export const command = defineCommand({
   name: 'allreduce',
@@ -58,7 +80,9 @@ export const command = defineCommand({
 prints the table; run directly, it launches itself on -n ranks of this machine. Bandwidths follow
 nccl-tests: algbw = bytes / time (bytes: the all-reduce buffer, the reduce-scatter input, the
 all-gather output), busbw = algbw x 2(n-1)/n for all-reduce and x (n-1)/n for the others. Each size
-runs for about --seconds after a warm-up; the time is the slowest rank's mean. Needs MPI and the
+is timed through the addon (a promise per call) and, alternately in the same job, as the
+same calls back to back in C on the communication thread (MPI alone: the reference); each
+rank's median per call, the slowest rank's reported. Needs MPI and the
 addon (apt-get install openmpi-bin libopenmpi-dev; gradpath dist build).
 Examples:
   gradpath bench allreduce                    2 ranks, shared memory
@@ -69,7 +93,7 @@ Examples:
     'min-size': { type: 'string', default: '4KB', help: 'Smallest array', placeholder: 'BYTES' },
     'max-size': { type: 'string', default: '512MB', help: 'Largest array (sizes double from the smallest)', placeholder: 'BYTES' },
     ops: { type: 'string', default: COLLECTIVES.join(','), help: 'Which collectives, comma-separated', placeholder: 'LIST' },
-    seconds: { type: 'float', default: 0.2, min: 0.001, help: 'Timed seconds per size (at least 2 operations)', placeholder: 'S' },
+    seconds: { type: 'float', default: 0.1, min: 0.001, help: 'Timed seconds per size and round (at least 3 calls; 2 rounds each of addon and MPI alone)', placeholder: 'S' },
     json: { type: 'boolean', help: 'Print a JSON summary as the last line' },
   },
   async run(opts) {
@@ -94,24 +118,24 @@ Examples:
     const rows: Row[] = [];
     for (const bytes of sizes) {
       for (const op of ops) {
-        const { iters, seconds } = await timeOperation(world, operation(world, op, bytes / 4, a, b), opts.seconds);
+        const { iters, seconds, reference } = await measure(world, op, bytes / 4, a, b, opts.seconds);
         const algbw = bytes / seconds / 1e9;
-        rows.push({ op, bytes, iters, seconds, algbw, busbw: algbw * busBandwidthFactor(op, world.size) });
+        rows.push({ op, bytes, iters, seconds, reference, algbw, busbw: algbw * busBandwidthFactor(op, world.size) });
       }
     }
     if (world.rank !== 0) return 0;
 
     const btl = process.env.OMPI_MCA_btl ? `OMPI_MCA_btl=${process.env.OMPI_MCA_btl}` : 'default transports (shared memory between local ranks)';
-    console.log(`${NAMES[ops[0]]}${ops.length > 1 ? ' etc.' : ''} on ${world.size} ranks, ${group.library}, ${btl}; float32, in place where MPI allows; time = slowest rank's mean`);
-    console.log(`load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores; GB/s = 1e9 bytes/s`);
+    console.log(`${NAMES[ops[0]]}${ops.length > 1 ? ' etc.' : ''} on ${world.size} ranks, ${group.library}, ${btl}; float32, in place where MPI allows; time = the slowest rank's median per call`);
+    console.log(`load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores; GB/s = 1e9 bytes/s; busbw from the addon's time; 'MPI alone': the same calls back to back in C, alternated with the addon's in this run`);
     console.log('');
     const header = ['size'];
-    for (const op of ops) header.push(`${NAMES[op]} time`, 'algbw GB/s', 'busbw GB/s');
+    for (const op of ops) header.push(`${NAMES[op]} time`, 'busbw GB/s', 'MPI alone', 'ratio');
     const table = sizes.map((bytes) => {
       const cells: (string | number)[] = [formatBytes(bytes)];
       for (const op of ops) {
         const r = rows.find((x) => x.op === op && x.bytes === bytes)!;
-        cells.push(r.seconds < 1e-3 ? `${(r.seconds * 1e6).toFixed(1)} us` : r.seconds < 1 ? `${(r.seconds * 1e3).toFixed(2)} ms` : `${r.seconds.toFixed(3)} s`, r.algbw.toFixed(2), r.busbw.toFixed(2));
+        cells.push(formatTime(r.seconds), r.busbw.toFixed(2), formatTime(r.reference), `${(r.seconds / r.reference).toFixed(2)}x`);
       }
       return cells;
     });
@@ -119,7 +143,7 @@ Examples:
     if (opts.json) {
       console.log(JSON.stringify({
         ranks: world.size, library: group.library, btl: process.env.OMPI_MCA_btl ?? 'default', load: loadavg()[0],
-        results: rows.map((r) => ({ op: r.op, bytes: r.bytes, iters: r.iters, seconds: r.seconds, algbw_gbps: r.algbw, busbw_gbps: r.busbw })),
+        results: rows.map((r) => ({ op: r.op, bytes: r.bytes, iters: r.iters, seconds: r.seconds, algbw_gbps: r.algbw, busbw_gbps: r.busbw, mpi_alone_seconds: r.reference })),
       }));
     }
     return 0;
