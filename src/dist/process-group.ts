@@ -54,7 +54,7 @@ export function initProcessGroup(): ProcessGroup {
   const rank = native.rank;
   const size = native.size;
   const world = new Communicator(native, timeoutSeconds, (what) => abortJob(what));
-  group = { world, rank, size, threadLevel, library: addon.libraryVersion(), timeoutSeconds };
+  group = { world, rank, size, threadLevel, library: addon.libraryVersion().replace(/\s+/g, ' '), timeoutSeconds };
   installExitRules();
   return group;
 }
