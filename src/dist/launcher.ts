@@ -62,7 +62,9 @@ export function relabel(line: string): Relabelled {
   const m = TAGGED.exec(line);
   if (!m) return null;
   const rank = Number(m[1]);
-  const text = m[3];
+  // mpirun tags each chunk it reads, not each line: a long line may carry its tag again inside.
+  const tag = line.slice(0, line.length - m[3].length);
+  const text = m[3].split(tag).join('');
   return { rank, stream: m[2] as 'stdout' | 'stderr', text: NAMED.test(text) ? text : `[rank ${rank}] ${text}` };
 }
 

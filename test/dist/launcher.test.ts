@@ -33,6 +33,7 @@ test('launch: oversubscribes only past the cores; root variables only as root; o
 test('launch: output lines get their rank unless they name it already', () => {
   assert.deepEqual(relabel('[1,3]<stdout>:step 10 loss 2.5'), { rank: 3, stream: 'stdout', text: '[rank 3] step 10 loss 2.5' });
   assert.deepEqual(relabel('[1,0]<stderr>:'), { rank: 0, stream: 'stderr', text: '[rank 0] ' });
+  assert.equal(relabel('[1,0]<stdout>:| 2 MB | 12.63 [1,0]<stdout>:ms |')!.text, '[rank 0] | 2 MB | 12.63 ms |', 'a tag inside a long line (mpirun tags chunks)');
   assert.equal(relabel('[1,1]<stdout>:rank 1: 110 checks passed')!.text, 'rank 1: 110 checks passed');
   assert.equal(relabel('[1,1]<stderr>:gradpath: rank 1 of 2: failed: x')!.text, 'gradpath: rank 1 of 2: failed: x');
   assert.equal(relabel('--------------------------------------------------------------------------'), null, "mpirun's own line");
