@@ -574,13 +574,15 @@ class Comm : public Napi::ObjectWrap<Comm> {
   std::shared_ptr<Lane> lane_;
 };
 
-// init(): MPI_Init_thread; returns the thread level granted ("multiple" or "serialized").
+// init(level = "multiple"): MPI_Init_thread; returns the thread level granted ("multiple" or
+// "serialized"). Asking for "serialized" runs every communicator on one shared thread.
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const bool serialized = info.Length() > 0 && info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "serialized";
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) {
-    int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &g_provided);
+    int rc = MPI_Init_thread(nullptr, nullptr, serialized ? MPI_THREAD_SERIALIZED : MPI_THREAD_MULTIPLE, &g_provided);
     if (rc != MPI_SUCCESS) throw Napi::Error::New(env, MpiError("MPI_Init_thread", rc));
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   }

@@ -42,8 +42,8 @@ export interface NativeComm {
 }
 
 export interface MpiAddon {
-  /** MPI_Init_thread; the thread level granted. */
-  init(): 'multiple' | 'serialized';
+  /** MPI_Init_thread asking for `level` (default 'multiple'); the thread level granted. */
+  init(level?: 'multiple' | 'serialized'): 'multiple' | 'serialized';
   world(): NativeComm;
   /** MPI_Finalize after stopping the communication threads; false (nothing done) while operations are pending. */
   finalize(): boolean;

@@ -49,7 +49,9 @@ export function initProcessGroup(): ProcessGroup {
   if (group) return group;
   const timeoutSeconds = commTimeoutSeconds();
   addon = loadAddon();
-  const threadLevel = addon.init();
+  // GRADPATH_MPI_THREADS=serialized: one communication thread for every communicator, as with
+  // an MPI library that grants no more (the tests use it to exercise that path).
+  const threadLevel = addon.init(process.env.GRADPATH_MPI_THREADS === 'serialized' ? 'serialized' : 'multiple');
   const native = addon.world();
   const rank = native.rank;
   const size = native.size;

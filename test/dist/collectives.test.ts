@@ -31,3 +31,9 @@ test('collectives over TCP only (OMPI_MCA_btl=tcp,self)', { skip, timeout: 180_0
   expectPassed(r, 2);
   assert.match(r.stdout, /btl tcp,self/);
 });
+
+test('collectives with MPI_THREAD_SERIALIZED: every communicator on one shared thread', { skip, timeout: 180_000 }, async () => {
+  const r = await runLaunch(['-n', '2', '--', script('rank-collectives.js'), '3:offset', '1000001:wasm'], { GRADPATH_MPI_THREADS: 'serialized' });
+  expectPassed(r, 2);
+  assert.match(r.stdout, /MPI_THREAD_SERIALIZED/);
+});

@@ -140,7 +140,10 @@ async function groups(world: Communicator): Promise<void> {
   const half = await world.split(rank % 2);
   if (!half) throw new Error('split gave no communicator');
   const x = new Float32Array([rank, 1]);
-  await half.allReduce(x);
+  const y = new Float32Array([rank]);
+  // In flight on two communicators at once (their own threads, or one shared with SERIALIZED).
+  await Promise.all([half.allReduce(x), world.allReduce(y)]);
+  expectEqual(y, () => sumOver(size, (r) => r), 'world allReduce beside split');
   expectEqual(x, (i) => (i === 0 ? sumOver(size, (r) => (r % 2 === rank % 2 ? r : 0)) : Math.ceil((size - (rank % 2)) / 2)), 'split allReduce');
   await half.free();
   if (size === 4) {
