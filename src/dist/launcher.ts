@@ -112,7 +112,11 @@ export function launch(opts: LaunchOptions, io: LaunchStreams = { stdout: proces
       });
       lines.on('close', resolve);
     });
-  const forwardSignal = (sig: NodeJS.Signals) => child.kill(sig);
+  let interrupted: NodeJS.Signals | null = null;
+  const forwardSignal = (sig: NodeJS.Signals) => {
+    interrupted = sig;
+    child.kill(sig); // mpirun passes it on and ends every rank
+  };
   process.on('SIGINT', forwardSignal);
   process.on('SIGTERM', forwardSignal);
   return new Promise((resolve, reject) => {
@@ -124,6 +128,10 @@ export function launch(opts: LaunchOptions, io: LaunchStreams = { stdout: proces
       process.off('SIGTERM', forwardSignal);
       const status = code ?? (signal ? 128 + 1 : 1);
       const mine = own.filter((l) => l.trim() !== '');
+      if (interrupted) {
+        io.stderr.write(`gradpath launch: interrupted (${interrupted}); every rank was ended\n`);
+        return resolve(128 + (interrupted === 'SIGINT' ? 2 : 15));
+      }
       if (status !== 0) {
         const summary = summarizeFailure(mine, said);
         // A rank that already said what failed needs no help from mpirun's noise.

@@ -5,10 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mpiSkip, runLaunch, script } from './mpi.js';
+import { BIN, mpiSkip, runLaunch, script } from './mpi.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the MPI fault tests: ${skip}`);
@@ -54,4 +55,26 @@ test('a rank that exits non-zero ends the job', { skip, timeout: 90_000 }, async
 
 test('a hung collective times out (--comm-timeout) and ends the job', { skip, timeout: 90_000 }, async () => {
   await faultJob('hang', /gradpath: rank 0 of 2: allReduce of 10 floats on the world communicator did not complete within 2 s \(--comm-timeout\); ending the job/);
+});
+
+test('Ctrl-C on gradpath launch ends every rank with one line', { skip, timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradpath-fault-'));
+  try {
+    const env = { ...process.env, GRADPATH_TEST_FAULT: 'hang', GRADPATH_TEST_PIDS: dir };
+    const child = spawn(process.execPath, [BIN, 'launch', '-n', '2', '--', script('rank-faults.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // Both ranks up (each writes its pid after MPI is initialised), then Ctrl-C.
+    for (let i = 0; i < 600 && readdirSync(dir).length < 2; i++) await new Promise((res) => setTimeout(res, 100));
+    child.kill('SIGINT');
+    assert.equal(await closed, 130, out);
+    assert.match(out, /gradpath launch: interrupted \(SIGINT\); every rank was ended/);
+    const pids = readdirSync(dir).map((f) => Number(readFileSync(join(dir, f), 'utf8')));
+    for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual(pids.filter(alive), [], 'no rank is left running');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
