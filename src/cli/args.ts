@@ -280,8 +280,8 @@ export async function runCommand(cmdPath: string, cmd: Command<any>, argv: strin
       throw new GradpathError(`${cmdPath}: unknown subcommand '${first}'; choose one of ${cmd.subcommands.map((s) => s.name).join(', ')}`);
     }
   }
-  const beforeDashes = argv.indexOf('--') === -1 ? argv : argv.slice(0, argv.indexOf('--'));
-  if (beforeDashes.includes('--help') || beforeDashes.includes('-h')) {
+  const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv; // after --: another command's flags
+  if (own.includes('--help') || own.includes('-h')) {
     console.log(helpText(cmdPath, cmd));
     return 0;
   }

@@ -28,6 +28,8 @@ const COMMANDS: Record<string, string> = {
   bench: 'bench',
   runs: 'runs',
   native: 'native',
+  dist: 'dist',
+  launch: 'launch',
 };
 
 function moduleExists(module: string): boolean {
