@@ -16,5 +16,5 @@ export {
 } from './genome.js';
 export { saveGenome, loadGenome, parseGenome, genomeToJson, type SavedGenome } from './serialize.js';
 export { genomeToSvg, type SvgOptions } from './svg.js';
-export { Random } from './random.js';
+export { Generator } from '../../util/random.js';
 export { xorFitness, runXor } from './tasks/xor.js';
