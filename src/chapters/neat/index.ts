@@ -18,3 +18,5 @@ export { saveGenome, loadGenome, parseGenome, genomeToJson, type SavedGenome } f
 export { genomeToSvg, type SvgOptions } from './svg.js';
 export { Generator } from '../../util/random.js';
 export { xorFitness, runXor } from './tasks/xor.js';
+export { booleanFitness, runBoolean, truthTable, tableFitness, BOOLEAN_TASKS, type BooleanTaskName, type TruthTable } from './tasks/boolean.js';
+export { generationEvent } from './metrics.js';

@@ -1,6 +1,7 @@
 import { defineCommand } from '../../../cli/args.js';
 import { Progress } from '../../../io/progress.js';
 import { RunDir } from '../../../io/rundir.js';
+import { generationEvent } from '../metrics.js';
 import { createNetwork, type Network } from '../network.js';
 import { genomeToJson, loadGenome } from '../serialize.js';
 import { genomeToSvg } from '../svg.js';
@@ -61,7 +62,7 @@ Examples:
       workers: opts.workers,
       onGeneration: (s) => {
         const pipes = Number(s.bestInfo.pipes ?? 0);
-        dir.log({ step: s.generation, best_fitness: s.bestFitness, mean_fitness: s.meanFitness, species: s.species, best_pipes: pipes, hidden_nodes: s.bestHiddenNodes, evaluations: s.evaluations });
+        dir.log(generationEvent(s, { best_pipes: pipes }));
         progress.log(`gen ${String(s.generation + 1).padStart(3)}  best ${s.bestFitness.toFixed(0).padStart(7)}  mean ${s.meanFitness.toFixed(1).padStart(8)}  species ${String(s.species).padStart(3)}  pipes ${pipes}`);
         progress.update(s.generation + 1, { pipes });
       },
