@@ -8,7 +8,7 @@ import { appendFileSync } from 'node:fs';
 const { values: o } = parseArgs({
   options: {
     build: { type: 'string', default: new URL('../../dist', import.meta.url).pathname }, // the dist/ whose NEAT is measured
-    task: { type: 'string' }, // xor | parity3 | multiplexer6 | single | double | double-nv
+    task: { type: 'string' }, // xor | parity3 | parity4 | multiplexer3 | multiplexer6 | single | double | double-nv
     runs: { type: 'string', default: '30' },
     seed: { type: 'string', default: '1' },
     'max-generations': { type: 'string' },
@@ -19,7 +19,7 @@ const { values: o } = parseArgs({
   },
 });
 const POLES = { single: { poles: 1, velocities: true }, double: { poles: 2, velocities: true }, 'double-nv': { poles: 2, velocities: false } };
-const BOOLEAN = { xor: 2, parity3: 3, multiplexer6: 6 };
+const BOOLEAN = { xor: 2, parity3: 3, parity4: 4, multiplexer3: 3, multiplexer6: 6 };
 if (!(o.task in POLES) && !(o.task in BOOLEAN)) {
   console.error(`measure: --task must be one of ${[...Object.keys(BOOLEAN), ...Object.keys(POLES)].join(', ')}`);
   process.exit(2);

@@ -51,7 +51,7 @@ test('delta coding gives the best two species half the population each, one spec
 test('population stagnation: after 20 generations without a better genome only the two best champions breed', () => {
   // Constant fitness: the best never improves after generation 0. Many small species (low threshold,
   // no species stagnation) so that the restart visibly cuts them down to two.
-  const config = { inputs: 2, outputs: 1, populationSize: 40, seed: 3, compatibilityThreshold: 0.4, stagnationLimit: 0 };
+  const config = { inputs: 2, outputs: 1, populationSize: 40, seed: 3, compatibilityThreshold: 0.4, stagnationLimit: 0, targetSpecies: 0 };
   let speciesBefore = 0;
   let champions: string[] = [];
   const p = runPopulation(config, 21, (q) => constant(q.genomes.length), (q) => {
@@ -104,8 +104,8 @@ test('the adaptive compatibility threshold moves one step per generation towards
   const falling: number[] = [];
   runPopulation({ inputs: 2, outputs: 1, populationSize: 30, seed: 4, compatibilityThreshold: 1.0, targetSpecies: 50 }, 6, xor, (q) => falling.push(q.threshold));
   assert.deepEqual(falling.map((t) => Number(t.toFixed(6))), [1, 0.7, 0.4, 0.3, 0.3, 0.3]);
-  // Off by default: the threshold stays.
-  const fixed = runPopulation({ inputs: 2, outputs: 1, populationSize: 30, seed: 4 }, 5, xor);
+  // Off (targetSpecies 0, the paper's fixed threshold): the threshold stays.
+  const fixed = runPopulation({ inputs: 2, outputs: 1, populationSize: 30, seed: 4, targetSpecies: 0 }, 5, xor);
   assert.equal(fixed.threshold, 3.0);
   assert.ok(p.threshold > 0.3);
 });

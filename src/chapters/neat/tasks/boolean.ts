@@ -11,9 +11,9 @@ import { benchmarkRun, type BenchmarkRun } from './benchmark.js';
  * fitness is (cases - sum |error|)^2 (the paper's XOR fitness, generalised), and a network solves
  * the task when every output rounds to the right bit.
  */
-export type BooleanTaskName = 'xor' | 'parity3' | 'multiplexer6';
+export type BooleanTaskName = 'xor' | 'parity3' | 'parity4' | 'multiplexer3' | 'multiplexer6';
 
-export const BOOLEAN_TASKS: readonly BooleanTaskName[] = ['xor', 'parity3', 'multiplexer6'];
+export const BOOLEAN_TASKS: readonly BooleanTaskName[] = ['xor', 'parity3', 'parity4', 'multiplexer3', 'multiplexer6'];
 
 export interface TruthTable {
   inputs: number;
@@ -32,6 +32,9 @@ const TABLES: Record<BooleanTaskName, TruthTable> = {
   xor: table(2, ([a, b]) => a ^ b),
   // 1 when an odd number of the three inputs are 1: XOR of XOR, so it needs more hidden structure.
   parity3: table(3, (x) => x.reduce((p, b) => p ^ b, 0)),
+  parity4: table(4, (x) => x.reduce((p, b) => p ^ b, 0)),
+  // One address bit selects one of two data bits ("if a then d1 else d0"): 8 cases.
+  multiplexer3: table(3, ([a, d0, d1]) => (a ? d1 : d0)),
   // Two address bits select one of four data bits (Koza's 6-multiplexer): 64 cases.
   multiplexer6: table(6, ([a1, a0, ...data]) => data[a1 * 2 + a0]),
 };
