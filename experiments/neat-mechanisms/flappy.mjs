@@ -9,6 +9,7 @@ const { values: o } = parseArgs({ options: {
   build: { type: 'string', default: new URL('../../dist', import.meta.url).pathname },
   seed: { type: 'string', default: '1' },
   runs: { type: 'string', default: '10' },
+  config: { type: 'string', default: '{}' }, // JSON: NeatConfig settings over FLAPPY_CONFIG
 } });
 const at = (file) => import(pathToFileURL(resolve(o.build, 'src/chapters/neat', file)).href);
 const { evolveFlappy } = await at('flappy/run.js');
@@ -16,7 +17,7 @@ const { playEpisode } = await at('flappy/agent.js');
 const rows = [];
 for (let i = 0; i < Number(o.runs); i++) {
   const seed = Number(o.seed) + i;
-  const run = await evolveFlappy({ generations: 50, population: 150, seed, maxPipes: 1000 });
+  const run = await evolveFlappy({ generations: 50, population: 150, seed, maxPipes: 1000, config: JSON.parse(o.config) });
   const unseen = playEpisode(run.result.network(), { seed: seed + 100, maxPipes: 1000 }).pipesPassed;
   rows.push({ seed, solved: run.solved, generation: run.generation, unseen_pipes: unseen, seconds: run.seconds });
   console.log(JSON.stringify(rows.at(-1)));
