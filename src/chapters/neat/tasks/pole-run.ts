@@ -25,7 +25,7 @@ export function poleTaskName(task: PoleTask): string {
  */
 export function poleConfig(task: PoleTask): Partial<NeatConfigInput> {
   if (task.velocities) return { populationSize: 150, weightPerturbPower: 0.75, compatibilityThreshold: 4.0, targetSpecies: 0 };
-  return { populationSize: 1000, recurrent: true, addLinkRate: 0.3, weightCoefficient: 3.0, compatibilityThreshold: 4.0 };
+  return { populationSize: 1000, recurrent: true, addLinkRate: 0.3, weightCoefficient: 3.0, compatibilityThreshold: 4.0, targetSpecies: 0 };
 }
 
 export async function runPole(seed: number, task: PoleTask, maxGenerations: number, workers = 0): Promise<{ run: BenchmarkRun; result: EvolveResult }> {
