@@ -18,10 +18,11 @@ export function poleTaskName(task: PoleTask): string {
  * perturbations; XOR uses the original code's 2.5, but on the pole the controller needs finer
  * steps, and a slightly looser compatibility threshold keeps fewer, larger species. Measured
  * over 50 seeds (docs/neat.md): power 2.5 / threshold 3.0 about 5,000 evaluations, 0.75 / 3.0
- * about 3,700, 0.75 / 4.0 about 3,100. The threshold stays fixed at 4.0 here: moving it towards
- * 20 species (the default) made the double pole need more evaluations (docs/neat.md).
+ * about 3,700, 0.75 / 4.0 about 3,100.
  * Without velocities: a population of 1,000, a higher add-link rate and recurrent networks
  * (memory stands in for the missing velocities).
+ * Both keep the threshold fixed at 4.0: moving it towards 20 species (the default) made them
+ * need more evaluations (docs/neat.md, "Stuck runs").
  */
 export function poleConfig(task: PoleTask): Partial<NeatConfigInput> {
   if (task.velocities) return { populationSize: 150, weightPerturbPower: 0.75, compatibilityThreshold: 4.0, targetSpecies: 0 };
