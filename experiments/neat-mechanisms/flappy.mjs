@@ -14,12 +14,13 @@ const { values: o } = parseArgs({ options: {
 const at = (file) => import(pathToFileURL(resolve(o.build, 'src/chapters/neat', file)).href);
 const { evolveFlappy } = await at('flappy/run.js');
 const { playEpisode } = await at('flappy/agent.js');
+const { hiddenCount } = await at('genome.js');
 const rows = [];
 for (let i = 0; i < Number(o.runs); i++) {
   const seed = Number(o.seed) + i;
   const run = await evolveFlappy({ generations: 50, population: 150, seed, maxPipes: 1000, config: JSON.parse(o.config) });
   const unseen = playEpisode(run.result.network(), { seed: seed + 100, maxPipes: 1000 }).pipesPassed;
-  rows.push({ seed, solved: run.solved, generation: run.generation, unseen_pipes: unseen, seconds: run.seconds });
+  rows.push({ seed, solved: run.solved, generation: run.generation, unseen_pipes: unseen, hidden_nodes: hiddenCount(run.result.champion), seconds: run.seconds });
   console.log(JSON.stringify(rows.at(-1)));
 }
 const solved = rows.filter((r) => r.solved);
