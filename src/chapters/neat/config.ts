@@ -45,11 +45,18 @@ export interface NeatConfig {
   interspeciesMatingRate: number;
   /** Fraction of each species (the best) allowed to be parents. */
   survivalThreshold: number;
-  /** Generations without improvement after which a species stops reproducing. */
+  /**
+   * Generations without improvement after which a species stops reproducing, unless it holds the
+   * population's best genome (the original code's dropoff age, 15). 0 = never.
+   */
   stagnationLimit: number;
   /** Species with more than this many members keep their champion unchanged. */
   eliteMinSpeciesSize: number;
-  /** If the population's best has not improved for this long, only the best two species breed. */
+  /**
+   * If the population's best has not improved for this many generations, delta coding: only the
+   * champions of the best two species breed, half the population each (the original code: 20,
+   * dropoff age + 5). 0 = never.
+   */
   populationStagnationLimit: number;
   /** Tries to find a new valid connection in an add-link mutation. */
   addLinkTries: number;
@@ -57,10 +64,14 @@ export interface NeatConfig {
   /** Allow recurrent connections (cycles); the network then keeps state between activations. */
   recurrent: boolean;
   /**
-   * Optional: adjust the compatibility threshold each generation to aim at this many species
-   * (not in the paper's XOR setup, used by later NEAT work). 0 = off.
+   * Move the compatibility threshold each generation towards this many species (0 = a fixed
+   * threshold, as in the paper). Not a setting of the paper: the default of 20 was measured
+   * (docs/neat.md) to solve 3-bit parity in 30 of 30 runs instead of 21 and XOR with fewer
+   * evaluations.
    */
   targetSpecies: number;
+  /** The step by which the threshold moves when targetSpecies is set (never below one step). */
+  compatibilityModifier: number;
 }
 
 export const PAPER_DEFAULTS: Omit<NeatConfig, 'inputs' | 'outputs'> = {
@@ -91,7 +102,8 @@ export const PAPER_DEFAULTS: Omit<NeatConfig, 'inputs' | 'outputs'> = {
   addLinkTries: 20,
   activation: 'sigmoid',
   recurrent: false,
-  targetSpecies: 0,
+  targetSpecies: 20,
+  compatibilityModifier: 0.3,
 };
 
 export type NeatConfigInput = Partial<NeatConfig> & { inputs: number; outputs: number };
@@ -132,6 +144,7 @@ export function validateConfig(c: NeatConfig): void {
     if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) bad(`${k} must be a finite number >= 0; got ${v}`);
   }
   if (!(c.weightCap > 0)) bad(`weightCap must be > 0; got ${c.weightCap}`);
+  if (!(c.compatibilityModifier > 0) || !Number.isFinite(c.compatibilityModifier)) bad(`compatibilityModifier must be a finite number > 0; got ${c.compatibilityModifier}`);
   if (!(c.compatibilityThreshold > 0)) bad(`compatibilityThreshold must be > 0; got ${c.compatibilityThreshold}`);
   for (const k of ['stagnationLimit', 'eliteMinSpeciesSize', 'populationStagnationLimit', 'addLinkTries'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 0) bad(`${k} must be a non-negative integer; got ${c[k]}`);

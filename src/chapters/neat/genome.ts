@@ -1,5 +1,5 @@
 import type { Activation, NeatConfig } from './config.js';
-import type { Random } from './random.js';
+import type { Generator } from '../../util/random.js';
 
 export type NodeType = 'input' | 'bias' | 'hidden' | 'output';
 
@@ -86,7 +86,7 @@ export function initialInnovation(inputs: number, outputs: number, from: number,
 }
 
 /** The paper's starting point: inputs and bias wired straight to the outputs, no hidden nodes. */
-export function createInitialGenome(config: NeatConfig, rng: Random): Genome {
+export function createInitialGenome(config: NeatConfig, rng: Generator): Genome {
   const { inputs, outputs } = config;
   const nodes: NodeGene[] = [];
   for (let i = 0; i < inputs; i++) nodes.push({ id: i, type: 'input', activation: 'identity' });
@@ -133,7 +133,7 @@ function insertSorted(g: Genome, c: ConnectionGene): void {
 
 /** Split an enabled connection a->b into a->new (weight 1) and new->b (old weight); disable a->b.
  * At the moment of the split the new node changes the function only through its sigmoid. */
-export function mutateAddNode(g: Genome, config: NeatConfig, tracker: InnovationTracker, rng: Random): boolean {
+export function mutateAddNode(g: Genome, config: NeatConfig, tracker: InnovationTracker, rng: Generator): boolean {
   // Like the original NEAT code, never split a bias link: the new node would compute a constant.
   const bias = biasId(g.inputs);
   const enabled = g.connections.filter((c) => c.enabled && c.in !== bias);
@@ -145,13 +145,13 @@ export function mutateAddNode(g: Genome, config: NeatConfig, tracker: Innovation
   let old = enabled[enabled.length - 1];
   if (g.connections.length < 15) {
     for (const c of enabled) {
-      if (rng.next() < 0.7) {
+      if (rng.random() < 0.7) {
         old = c;
         break;
       }
     }
   } else {
-    old = rng.pick(enabled);
+    old = rng.choice(enabled);
   }
   const ids = new Set(g.nodes.map((n) => n.id));
   const s = tracker.split(old.innovation, old.in, old.out, (node) => ids.has(node));
@@ -187,12 +187,12 @@ export function createsCycle(g: Genome, from: number, to: number): boolean {
   return false;
 }
 
-export function mutateAddLink(g: Genome, config: NeatConfig, tracker: InnovationTracker, rng: Random): boolean {
+export function mutateAddLink(g: Genome, config: NeatConfig, tracker: InnovationTracker, rng: Generator): boolean {
   const targets = g.nodes.filter((n) => n.type === 'hidden' || n.type === 'output');
   const existing = new Set(g.connections.map((c) => `${c.in}>${c.out}`));
   for (let t = 0; t < config.addLinkTries; t++) {
-    const from = rng.pick(g.nodes).id;
-    const to = rng.pick(targets).id;
+    const from = rng.choice(g.nodes).id;
+    const to = rng.choice(targets).id;
     if (existing.has(`${from}>${to}`)) continue;
     if (!config.recurrent && createsCycle(g, from, to)) continue;
     const weight = rng.uniform(-config.weightInitRange, config.weightInitRange);
@@ -202,9 +202,9 @@ export function mutateAddLink(g: Genome, config: NeatConfig, tracker: Innovation
   return false;
 }
 
-export function mutateWeights(g: Genome, config: NeatConfig, rng: Random): void {
+export function mutateWeights(g: Genome, config: NeatConfig, rng: Generator): void {
   for (const c of g.connections) {
-    if (rng.chance(config.weightPerturbRate)) {
+    if (rng.bernoulli(config.weightPerturbRate)) {
       c.weight = clampWeight(c.weight + rng.uniform(-config.weightPerturbPower, config.weightPerturbPower), config.weightCap);
     } else {
       c.weight = rng.uniform(-config.weightReplaceRange, config.weightReplaceRange);
@@ -212,9 +212,9 @@ export function mutateWeights(g: Genome, config: NeatConfig, rng: Random): void 
   }
 }
 
-export function mutateToggleEnable(g: Genome, rng: Random): void {
+export function mutateToggleEnable(g: Genome, rng: Generator): void {
   if (g.connections.length === 0) return;
-  const c = rng.pick(g.connections);
+  const c = rng.choice(g.connections);
   c.enabled = !c.enabled;
 }
 
@@ -223,14 +223,14 @@ export function mutateToggleEnable(g: Genome, rng: Random): void {
  * add link) or, when neither happens, weight mutation and maybe an enable flip. Keeping them
  * apart lets a new structure be tried with the weights that made its parent good.
  */
-export function mutate(g: Genome, config: NeatConfig, tracker: InnovationTracker, rng: Random): void {
-  if (rng.chance(config.addNodeRate)) {
+export function mutate(g: Genome, config: NeatConfig, tracker: InnovationTracker, rng: Generator): void {
+  if (rng.bernoulli(config.addNodeRate)) {
     mutateAddNode(g, config, tracker, rng);
-  } else if (rng.chance(config.addLinkRate)) {
+  } else if (rng.bernoulli(config.addLinkRate)) {
     mutateAddLink(g, config, tracker, rng);
   } else {
-    if (rng.chance(config.weightMutationRate)) mutateWeights(g, config, rng);
-    if (rng.chance(config.toggleEnableRate)) mutateToggleEnable(g, rng);
+    if (rng.bernoulli(config.weightMutationRate)) mutateWeights(g, config, rng);
+    if (rng.bernoulli(config.toggleEnableRate)) mutateToggleEnable(g, rng);
   }
 }
 
@@ -239,15 +239,15 @@ export function mutate(g: Genome, config: NeatConfig, tracker: InnovationTracker
  * excess genes: from the fitter parent (`a`; on a tie the caller passes the smaller genome as a).
  * A gene disabled in either parent stays disabled with probability disableInheritRate.
  */
-export function crossover(a: Genome, b: Genome, config: NeatConfig, rng: Random): Genome {
+export function crossover(a: Genome, b: Genome, config: NeatConfig, rng: Generator): Genome {
   const byInnovation = new Map<number, ConnectionGene>();
   for (const c of b.connections) byInnovation.set(c.innovation, c);
   const connections: ConnectionGene[] = [];
   for (const ca of a.connections) {
     const cb = byInnovation.get(ca.innovation);
-    const chosen = cb !== undefined && rng.chance(0.5) ? cb : ca;
+    const chosen = cb !== undefined && rng.bernoulli(0.5) ? cb : ca;
     const child = { ...chosen };
-    if (cb !== undefined && (!ca.enabled || !cb.enabled)) child.enabled = !rng.chance(config.disableInheritRate);
+    if (cb !== undefined && (!ca.enabled || !cb.enabled)) child.enabled = !rng.bernoulli(config.disableInheritRate);
     // The fitter parent's structure decides the endpoints (matching genes have the same ones).
     child.in = ca.in;
     child.out = ca.out;

@@ -16,5 +16,7 @@ export {
 } from './genome.js';
 export { saveGenome, loadGenome, parseGenome, genomeToJson, type SavedGenome } from './serialize.js';
 export { genomeToSvg, type SvgOptions } from './svg.js';
-export { Random } from './random.js';
+export { Generator } from '../../util/random.js';
 export { xorFitness, runXor } from './tasks/xor.js';
+export { booleanFitness, runBoolean, truthTable, tableFitness, BOOLEAN_TASKS, type BooleanTaskName, type TruthTable } from './tasks/boolean.js';
+export { generationEvent } from './metrics.js';

@@ -1,6 +1,6 @@
 import type { NeatConfig } from './config.js';
 import { compatibilityDistance, type Genome } from './genome.js';
-import type { Random } from './random.js';
+import type { Generator } from '../../util/random.js';
 
 export interface Species {
   id: number;
@@ -36,7 +36,7 @@ export function speciate(genomes: Genome[], species: Species[], config: NeatConf
 /** Records each species' best fitness, for stagnation. */
 export function updateStagnation(species: Species[], fitness: number[], generation: number): void {
   for (const s of species) {
-    const best = Math.max(...s.members.map((i) => fitness[i]));
+    const best = speciesBest(s, fitness);
     if (best > s.bestFitness) {
       s.bestFitness = best;
       s.lastImproved = generation;
@@ -44,28 +44,38 @@ export function updateStagnation(species: Species[], fitness: number[], generati
   }
 }
 
+/** The best fitness in a species this generation. */
+export function speciesBest(s: Species, fitness: number[]): number {
+  return Math.max(...s.members.map((i) => fitness[i]));
+}
+
+/** Species by their best member this generation, best first (ties: the older id first). */
+export function rankSpecies(species: Species[], fitness: number[]): Species[] {
+  return [...species].sort((a, b) => speciesBest(b, fitness) - speciesBest(a, fitness) || a.id - b.id);
+}
+
+/**
+ * Whether a species has gone stagnationLimit generations without improving its best fitness
+ * (the original NEAT code's "dropoff age", 15; 0 turns the rule off).
+ */
+export function isStagnant(s: Species, generation: number, config: NeatConfig): boolean {
+  return config.stagnationLimit > 0 && generation - s.lastImproved >= config.stagnationLimit;
+}
+
 /**
  * How many offspring each species gets. With explicit fitness sharing each member's adjusted
  * fitness is f / |species|, so a species' share is the sum of those (its mean fitness); offspring
  * are split in proportion, rounding by largest remainder so the population size stays exact.
- * Species that have not improved for stagnationLimit generations get none, except the species
- * holding the population's best genome, which always survives.
+ * Stagnant species get none, except the species holding this generation's best genome: the
+ * best solution found so far is never thrown away.
  */
-export function allotOffspring(species: Species[], fitness: number[], config: NeatConfig, generation: number, onlyBestTwo: boolean): number[] {
-  const bestOf = (s: Species) => Math.max(...s.members.map((i) => fitness[i]));
-  const ranked = [...species].sort((a, b) => bestOf(b) - bestOf(a) || a.id - b.id);
-  const champion = ranked[0];
-  const allowed = new Set<Species>(
-    species.filter((s) => s === champion || generation - s.lastImproved < config.stagnationLimit),
-  );
-  if (onlyBestTwo) {
-    allowed.clear();
-    ranked.slice(0, 2).forEach((s) => allowed.add(s));
-  }
-  const shares = species.map((s) => (allowed.has(s) ? s.members.reduce((sum, i) => sum + fitness[i], 0) / s.members.length : 0));
+export function allotOffspring(species: Species[], fitness: number[], config: NeatConfig, generation: number): number[] {
+  const champion = rankSpecies(species, fitness)[0];
+  const allowed = species.map((s) => s === champion || !isStagnant(s, generation, config));
+  const shares = species.map((s, i) => (allowed[i] ? s.members.reduce((sum, m) => sum + fitness[m], 0) / s.members.length : 0));
   let total = shares.reduce((a, b) => a + b, 0);
   // All-zero fitness: share equally among the allowed species.
-  const weights = total > 0 ? shares : species.map((s) => (allowed.has(s) ? 1 : 0));
+  const weights = total > 0 ? shares : allowed.map((a) => (a ? 1 : 0));
   total = weights.reduce((a, b) => a + b, 0);
   const exact = weights.map((w) => (w / total) * config.populationSize);
   const counts = exact.map(Math.floor);
@@ -81,7 +91,21 @@ export function allotOffspring(species: Species[], fitness: number[], config: Ne
   return counts;
 }
 
+/**
+ * "Delta coding", the original NEAT code's answer to a stagnant population: the two species with
+ * the best genomes get half the population each (all of it when there is only one species), every
+ * other species none. Their champions then breed alone (see Population.reproduce).
+ */
+export function deltaCodingAllotment(species: Species[], fitness: number[], populationSize: number): number[] {
+  const [first, second] = rankSpecies(species, fitness);
+  const half = Math.floor(populationSize / 2);
+  return species.map((s) => {
+    if (s === first) return second ? populationSize - half : populationSize;
+    return s === second ? half : 0;
+  });
+}
+
 /** The next generation's representatives: a random member of each species, as in the paper. */
-export function chooseRepresentatives(species: Species[], genomes: Genome[], rng: Random): void {
-  for (const s of species) s.representative = genomes[rng.pick(s.members)];
+export function chooseRepresentatives(species: Species[], genomes: Genome[], rng: Generator): void {
+  for (const s of species) s.representative = genomes[rng.choice(s.members)];
 }

@@ -11,6 +11,7 @@ import { decide, FLAPPY_INPUTS, playEpisode, type FlappyContext } from '../../ch
 import { FlappyGame } from '../../chapters/neat/flappy/game.js';
 import { watchInTerminal } from '../../chapters/neat/flappy/render.js';
 import { evolveFlappy } from '../../chapters/neat/flappy/run.js';
+import { generationEvent } from '../../chapters/neat/metrics.js';
 
 /** Replays a network: drawn live on a terminal, otherwise a short text summary. */
 async function replay(network: Network, context: FlappyContext, watch: boolean): Promise<void> {
@@ -70,7 +71,7 @@ Examples:
       workers: opts.workers,
       onGeneration: (s) => {
         const pipes = Number(s.bestInfo.pipes ?? 0);
-        dir.log({ step: s.generation, best_fitness: s.bestFitness, mean_fitness: s.meanFitness, species: s.species, best_pipes: pipes, hidden_nodes: s.bestHiddenNodes, evaluations: s.evaluations });
+        dir.log(generationEvent(s, { best_pipes: pipes }));
         progress.log(`gen ${String(s.generation + 1).padStart(3)}  best ${s.bestFitness.toFixed(0).padStart(7)}  mean ${s.meanFitness.toFixed(1).padStart(8)}  species ${String(s.species).padStart(3)}  pipes ${pipes}`);
         progress.update(s.generation + 1, { pipes });
       },

@@ -55,3 +55,25 @@ test('a fitness function that returns NaN (or a negative number) is a GradpathEr
   await assert.rejects(evolve({ config: { inputs: 2, outputs: 1, populationSize: 10 }, fitness: () => -1, maxGenerations: 3 }), GradpathError);
   await assert.rejects(evolve({ config: { inputs: 2, outputs: 1 }, fitness: xorFitness, maxGenerations: 3, workers: 2 }), /needs fitnessModule/);
 });
+
+test('boolean tasks: truth tables, fitness and a solving run from the library API', async () => {
+  const { truthTable, tableFitness, runBoolean } = await import('../../../src/chapters/neat/tasks/boolean.js');
+  const parity = truthTable('parity3');
+  assert.equal(parity.rows.length, 8);
+  assert.deepEqual(parity.rows.map((r) => r.want), [0, 1, 1, 0, 1, 0, 0, 1]);
+  const mux = truthTable('multiplexer6');
+  assert.equal(mux.rows.length, 64);
+  // address bits 1,0 -> data bit 2 (of d0..d3)
+  assert.equal(mux.rows.find((r) => r.input.join('') === '100010')!.want, 1);
+  assert.equal(mux.rows.find((r) => r.input.join('') === '101101')!.want, 0);
+  // A network that always answers 0.5 is wrong everywhere (rounds to 1) and scores (8 - 4)^2.
+  const half = { activate: () => [0.5], reset() {} };
+  assert.deepEqual(tableFitness(half, parity), { fitness: 16, solved: false });
+  const exact = { activate: (x: number[]) => [x.reduce((p, b) => p ^ b, 0)], reset() {} };
+  assert.deepEqual(tableFitness(exact, parity), { fitness: 64, solved: true });
+  assert.throws(() => truthTable('parity9'), (e: Error) => e instanceof GradpathError && /unknown boolean task 'parity9'/.test(e.message));
+  const { run, result } = await runBoolean(1, 'parity3', {}, 300);
+  assert.ok(run.solved, 'seed 1 solves 3-bit parity');
+  const net = result.network();
+  assert.ok(parity.rows.every((r) => Math.round(net.activate(r.input)[0]) === r.want));
+});

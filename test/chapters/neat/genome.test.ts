@@ -4,12 +4,12 @@ import {
   compatibilityDistance, createInitialGenome, crossover, InnovationTracker, mutateAddLink, mutateAddNode, mutateWeights, cloneGenome,
 } from '../../../src/chapters/neat/genome.js';
 import { createNetwork } from '../../../src/chapters/neat/network.js';
-import { Random } from '../../../src/chapters/neat/random.js';
+import { Generator } from '../../../src/util/random.js';
 import { handGenome, xorConfig } from './helpers.js';
 
 test('the same structural mutation in one generation gets the same innovation numbers', () => {
   const config = xorConfig({ weightInitRange: 1 });
-  const rng = new Random(7);
+  const rng = new Generator(7);
   const tracker = new InnovationTracker(2, 1);
   const a = createInitialGenome(config, rng);
   const b = createInitialGenome(config, rng);
@@ -39,7 +39,7 @@ test('add-node: old link disabled, in-weight 1, out-weight the old weight; funct
   // Force the split of link 0 by disabling the others for the pick, then re-enable them.
   g.connections[1].enabled = false;
   g.connections[2].enabled = false;
-  mutateAddNode(g, config, tracker, new Random(1));
+  mutateAddNode(g, config, tracker, new Generator(1));
   g.connections[1].enabled = true;
   g.connections[2].enabled = true;
   const old = g.connections.find((c) => c.innovation === 0)!;
@@ -62,7 +62,7 @@ test('crossover aligns by innovation: matching from either parent, disjoint and 
   const other = handGenome([[0, 0, 3, -1], [1, 1, 3, -1], [2, 2, 3, -1], [3, 1, 5, -1], [4, 5, 3, -1], [9, 2, 5, -1]], [5]);
   const seen = new Set<string>();
   for (let s = 0; s < 40; s++) {
-    const child = crossover(fitter, other, config, new Random(s));
+    const child = crossover(fitter, other, config, new Generator(s));
     assert.deepEqual(child.connections.map((c) => c.innovation), [0, 1, 2, 5, 6]);
     // Disjoint (5, 6) come from the fitter parent; the other's 3, 4 (disjoint) and 9 (excess) do not.
     assert.deepEqual(child.connections.slice(3).map((c) => c.weight), [1, 1]);
@@ -89,11 +89,11 @@ test('compatibility distance: c1 E / N + c2 D / N + c3 W on hand-made genomes', 
 
 test('add-link never closes a cycle in a feed-forward genome', () => {
   const config = xorConfig({ addLinkTries: 50 });
-  const rng = new Random(3);
+  const rng = new Generator(3);
   const tracker = new InnovationTracker(2, 1);
   const g = createInitialGenome(config, rng);
   for (let i = 0; i < 30; i++) {
-    if (rng.chance(0.3)) mutateAddNode(g, config, tracker, rng);
+    if (rng.bernoulli(0.3)) mutateAddNode(g, config, tracker, rng);
     else mutateAddLink(g, config, tracker, rng);
     createNetwork(g).activate([1, 0]); // throws on a cycle
   }
@@ -104,7 +104,7 @@ test('add-link never closes a cycle in a feed-forward genome', () => {
 });
 
 test('weight mutation: perturbations within the mutation power, replacements within weightReplaceRange', () => {
-  const rng = new Random(5);
+  const rng = new Generator(5);
   const links: [number, number, number, number][] = [];
   for (let i = 0; i < 200; i++) links.push([i, i % 3, 3, 0]);
   const replaced = handGenome(links);

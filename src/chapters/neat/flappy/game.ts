@@ -1,4 +1,4 @@
-import { Random } from '../random.js';
+import { Generator } from '../../../util/random.js';
 
 /**
  * A headless, deterministic flappy-bird game. Units are pixels and frames. Nothing here knows
@@ -58,12 +58,12 @@ export class FlappyGame {
   pipesPassed = 0;
   alive = true;
   pipes: Pipe[] = [];
-  private readonly rng: Random;
+  private readonly rng: Generator;
 
   /** The same seed always gives the same pipe sequence. */
   constructor(seed: number, params: Partial<FlappyParams> = {}) {
     this.params = { ...DEFAULT_FLAPPY, ...params };
-    this.rng = new Random(seed);
+    this.rng = new Generator(seed);
     this.y = this.params.height / 2;
     this.pipes.push(this.newPipe(this.params.firstPipeX));
     this.fillPipes();
@@ -73,7 +73,7 @@ export class FlappyGame {
     const { height, gapHeight, gapMargin } = this.params;
     const lo = gapMargin + gapHeight / 2;
     const hi = height - gapMargin - gapHeight / 2;
-    return { x, gapY: lo + (hi - lo) * this.rng.next(), passed: false };
+    return { x, gapY: lo + (hi - lo) * this.rng.random(), passed: false };
   }
 
   private fillPipes(): void {

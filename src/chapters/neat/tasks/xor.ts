@@ -1,27 +1,16 @@
 import type { NeatConfigInput } from '../config.js';
 import type { EvolveResult } from '../evolve.js';
 import type { Genome } from '../genome.js';
-import { benchmarkRun, type BenchmarkRun } from './benchmark.js';
 import type { Network } from '../network.js';
 import type { FitnessResult } from '../population.js';
+import { benchmarkRun, type BenchmarkRun } from './benchmark.js';
+import { tableFitness, truthTable } from './boolean.js';
 
-const CASES: [number, number, number][] = [
-  [0, 0, 0],
-  [0, 1, 1],
-  [1, 0, 1],
-  [1, 1, 0],
-];
+const XOR = truthTable('xor');
 
 /** The paper's XOR fitness: (4 - sum |error|)^2; solved when all four outputs round correctly. */
 export function xorFitness(network: Network, _genome?: Genome, _context?: unknown): FitnessResult {
-  let error = 0;
-  let solved = true;
-  for (const [a, b, want] of CASES) {
-    const out = network.activate([a, b])[0];
-    error += Math.abs(want - out);
-    if ((out >= 0.5 ? 1 : 0) !== want) solved = false;
-  }
-  return { fitness: (4 - error) ** 2, solved };
+  return tableFitness(network, XOR);
 }
 
 /** The paper's XOR numbers (Stanley & Miikkulainen 2002, section 4.2). */
