@@ -25,6 +25,7 @@ export const command = defineCommand({
   name: 'launch',
   summary: 'Run a gradpath command on N processes of this machine under mpirun (one rank each)',
   usage: 'gradpath launch -n N [options] -- <gradpath command and its flags>',
+  variadic: true, // everything after -- is the command each rank runs
   description: `Runs Open MPI's mpirun with what a laptop or container needs: --oversubscribe when N exceeds
 the cores, the run-as-root variables when root, GRADPATH_THREADS=1 per rank unless set. Every output
 line is prefixed with its rank. When a rank throws, is killed or a collective hangs past

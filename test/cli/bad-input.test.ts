@@ -83,7 +83,7 @@ const CASES: Case[] = [
     .flatMap((a): Case[] => [{ kind: 'binary file', argv: [...a, '-i', binary], says: /binary\.bin: not (a text file|UTF-8)/ }, { kind: 'latin-1 file', argv: [...a, '-i', latin1], says: /latin1\.txt: not UTF-8 text/ }]),
   { kind: 'binary weights', argv: ['gpt2', 'sample', '--init-from', binary], says: /binary\.bin: neither an llm\.c checkpoint nor a safetensors file/ },
   // wrong types
-  ...[['makemore', '--max-steps'], ['chargpt', '--max-steps'], ['encoder', '--max-steps'], ['grokking', '--max-steps'], ['gpt2', 'train', '--max-steps'], ['neat', 'xor', '--runs'], ['neat', 'flappy', '--generations'], ['bench', 'matmul', '--reps'], ['micrograd', '--steps']]
+  ...[['makemore', '--max-steps'], ['chargpt', '--max-steps'], ['encoder', '--max-steps'], ['grokking', '--max-steps'], ['gpt2', 'train', '--max-steps'], ['neat', 'xor', '--runs'], ['neat', 'boolean', '--target-species'], ['neat', 'flappy', '--generations'], ['bench', 'matmul', '--reps'], ['micrograd', '--steps']]
     .map((a): Case => ({ kind: 'wrong type', argv: [...a, 'ten'], says: /--[a-z-]+ expects an integer; got 'ten'/ })),
   { kind: 'wrong type', argv: ['chargpt', '--lr', 'fast'], says: /--lr expects a number; got 'fast'/ },
   { kind: 'wrong type', argv: ['makemore', '--type', 'gpt5'], says: /--type must be one of/ },

@@ -54,6 +54,7 @@ const COMMANDS: string[][] = [
   ['grokking', '--preset', 'quick', '--p', '7', '--d-model', '8', '--max-steps', '3', '-o', 'grok'],
   ['gpt2', 'train', '--data', shards, '--n-layer', '1', '--n-head', '2', '--n-embd', '8', '--block-size', '8', '--vocab-size', '300', '--batch-size', '2', '--seq-len', '8', '--max-steps', '3', '--eval-every', '2', '--eval-steps', '1', '--max-new-tokens', '2', '--peak-gflops', '1', '-o', 'g2'],
   ['neat', 'xor', '--runs', '1', '--max-generations', '2'],
+  ['neat', 'boolean', '--task', 'multiplexer3', '--runs', '1', '--max-generations', '2'],
   ['neat', 'flappy', '--generations', '1', '--population', '10', '--max-pipes', '1', '-o', 'flappy'],
   ['micrograd', '--steps', '2', '--out', 'mg'],
 ];
