@@ -1,7 +1,8 @@
 /**
  * Training checkpoints: one safetensors file holding
  *   - the model's state dict, each tensor named `model.<PyTorch-style name>` (e.g. `model.h.0.attn.c_attn.weight`),
- *   - the optimizer's state, each tensor named `optim.<name>` (e.g. `optim.exp_avg.h.0.attn.c_attn.weight`),
+ *   - the optimizer's state (latest.safetensors only), each tensor named `optim.<buffer>.<i>`, i the
+ *     parameter's index in the optimizer's groups (e.g. `optim.exp_avg.0`, `optim.exp_avg_sq.0`), and `optim.step`,
  *   - `__metadata__.gradpath`: JSON of {format, version, kind, step, rng, config, extra}.
  * Saving is atomic, so an interrupted save leaves the previous checkpoint intact.
  */

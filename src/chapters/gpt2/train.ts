@@ -12,7 +12,8 @@ import { checkRunDir } from '../../train/fresh.js';
 import { GradpathError } from '../../util/errors.js';
 import { checkMemory, describeMemory, flopsPerToken, GPT2, measureMatmulGflops, type GPT2Config } from './model.js';
 import { ShardLoader, shardFiles, type LoaderState } from './data.js';
-import { loadGPT2, safetensorsMetadata } from './weights.js';
+import { loadGPT2 } from './weights.js';
+import { safetensorsMetadata } from '../../io/safetensors.js';
 import { EOT, gpt2Tokenizer } from './gpt2_tokenizer.js';
 
 /**

@@ -8,7 +8,6 @@ import { cacheDir } from '../../data/resolve.js';
 import { downloadVerified, isOffline } from '../../data/download.js';
 import { GPT2, GPT2_PRESETS, type GPT2Config } from './model.js';
 
-export { safetensorsMetadata }; // its home is io/safetensors.ts; kept here for the chapter's other files
 
 /**
  * GPT-2 weights in and out of three layouts:

@@ -76,7 +76,7 @@ export async function runMakemore(o: MakemoreOptions, out: (line: string) => voi
   if (o.type === 'bigram') counts = countingBigram(split, runDir, o);
 
   const result = await train({
-    type: o.type, split, runDir, seed: o.seed, batchSize: o.batchSize,
+    type: o.type, input: o.input && resolve(o.input), split, runDir, seed: o.seed, batchSize: o.batchSize,
     learningRate: o.learningRate ?? d.learningRate, weightDecay: o.weightDecay, maxSteps: o.maxSteps ?? d.maxSteps,
     model: { nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd ?? d.nEmbd ?? 64, nEmbd2: o.nEmbd2 ?? d.nEmbd2 ?? 64, dropout: o.dropout ?? d.dropout ?? 0 },
     resume: o.resume, force: o.force, topK: o.topK, evalInterval: o.evalInterval, log: say, quiet: o.quiet,

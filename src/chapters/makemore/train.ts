@@ -10,6 +10,8 @@ import { generateItems } from './sample.js';
 
 export interface TrainOptions {
   type: ModelType;
+  /** The items file the split came from (undefined: the default names), recorded in config.json. */
+  input?: string;
   split: Split;
   model: Omit<ModelConfig, 'vocabSize' | 'blockSize'>;
   runDir: RunDir;
@@ -103,6 +105,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     },
     onStep: (s) => o.onStep?.(s.step, s.loss),
     run: o.runDir, kind: kindOf(o.type), config, configKeys: CONFIG_KEYS, resume: o.resume, force: o.force,
+    configNotes: { input: o.input, evalInterval: o.evalInterval, topK: o.topK }, // so `--config config.json` repeats the run
     progress: { label: o.type, quiet: o.quiet }, log,
   });
   function say(m: string) {
