@@ -24,11 +24,11 @@ rate 1.0 -> 0.1, as in micrograd's demo. Writes into the run directory:
 Examples:
   gradpath micrograd
   gradpath micrograd --steps 50 --seed 3 --out runs/moons3 --json
-  gradpath micrograd --engine plain      # the engine of engine.ts, the one to read`,
+  gradpath micrograd --engine fast       # the same numbers from fast_engine.ts, about 13x sooner`,
   options: {
     steps: { type: 'int', default: 100, min: 1, aliases: ['max-steps', 'max-iters'], help: 'Training steps (full batch)' },
     seed: { type: 'int', default: DEFAULT_SEED, help: 'Seed for the dataset and the initial weights' },
-    engine: { type: 'choice', choices: ['fast', 'plain'], default: 'fast', help: "Value engine: 'plain' is engine.ts, the one-screen engine the chapter reads (15-40x slower); 'fast' is fast_engine.ts. Same numbers" },
+    engine: { type: 'choice', choices: ['plain', 'fast'], default: 'plain', help: "Value engine: 'plain' is engine.ts, the one-screen engine the chapter reads (about 11 s for 100 steps); 'fast' is fast_engine.ts (under 1 s). Same numbers" },
     out: { ...commonFlags.out, default: 'runs/micrograd' },
     json: { type: 'boolean', help: 'Print a JSON summary as the last line of stdout' },
   },
