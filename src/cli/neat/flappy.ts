@@ -4,6 +4,7 @@ import { commonFlags } from '../flags.js';
 import { GradpathError } from '../../util/errors.js';
 import { Progress } from '../../io/progress.js';
 import { RunDir } from '../../io/rundir.js';
+import { writeRunCurves } from '../../io/curves.js';
 import { createNetwork, type Network } from '../../chapters/neat/network.js';
 import { genomeToJson, loadGenome } from '../../chapters/neat/serialize.js';
 import { genomeToSvg } from '../../chapters/neat/svg.js';
@@ -31,7 +32,7 @@ export const flappyCommand = defineCommand({
   summary: 'Evolve birds that play a flappy-bird game, until one passes 1,000 pipes',
   description: `Each bird sees its height, vertical speed, distance to the next pipe and the gap's height,
 and flaps when its one output exceeds 0.5. Fitness: frames survived + 100 per pipe passed.
-Writes config.json, metrics.jsonl, champion.json and champion.svg to --out.
+Writes config.json, metrics.jsonl, curves.svg (best and mean fitness per generation), champion.json and champion.svg to --out.
 
 Examples:
   gradpath neat flappy --seed 3
@@ -60,7 +61,7 @@ Examples:
     if (dir.exists('metrics.jsonl') && !opts.force) {
       throw new GradpathError(`gradpath neat flappy: ${dir.dir} already holds a run; give another --out, or --force to replace it`);
     }
-    if (opts.force) for (const f of ['metrics.jsonl', 'champion.json', 'champion.svg']) rmSync(dir.path(f), { force: true });
+    if (opts.force) for (const f of ['metrics.jsonl', 'curves.svg', 'champion.json', 'champion.svg']) rmSync(dir.path(f), { force: true });
     dir.writeConfig({ command: 'neat flappy', ...opts });
     const progress = new Progress({ total: opts.generations, label: 'flappy' });
     const run = await evolveFlappy({
@@ -80,6 +81,7 @@ Examples:
     const { result } = run;
     const info = { ...result.championInfo, seed: opts.seed };
     dir.writeText('champion.json', genomeToJson(result.champion, { recurrent: result.config.recurrent, fitness: result.championFitness, info }));
+    writeRunCurves(dir, `NEAT flappy, seed ${opts.seed}`);
     dir.writeText('champion.svg', genomeToSvg(result.champion, { inputNames: FLAPPY_INPUTS, outputNames: ['flap'], title: `flappy champion: ${run.best_pipes} pipes` }));
     console.log(`${run.solved ? 'solved' : 'not solved'}: best bird passed ${run.best_pipes} pipes by generation ${run.generation} (${run.seconds}s)`);
     console.log(`champion: ${dir.path('champion.json')} and champion.svg`);
