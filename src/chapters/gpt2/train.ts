@@ -7,7 +7,7 @@ import { AdamW } from '../../optim/adam.js';
 import { decayGroups } from '../../optim/groups.js';
 import { cosineWithWarmup } from '../../optim/schedule.js';
 import { RunDir } from '../../io/rundir.js';
-import { trainLoop } from '../../train/loop.js';
+import { trainLoop, type StepInfo as LoopStepInfo } from '../../train/loop.js';
 import { checkRunDir } from '../../train/fresh.js';
 import { GradpathError } from '../../util/errors.js';
 import { checkMemory, describeMemory, flopsPerToken, GPT2, measureMatmulGflops, type GPT2Config } from './model.js';
@@ -53,14 +53,8 @@ export interface TrainOptions {
   peakGflops?: number;
 }
 
-export interface StepInfo {
-  step: number;
-  loss: number;
-  lr: number;
-  gradNorm: number;
-  seconds: number;
-  /** CPU time of this process during the step, all threads (on a shared machine, steadier than wall time). */
-  cpuSeconds: number;
+/** The loop's step report plus GPT-2's throughput figures. */
+export interface StepInfo extends LoopStepInfo {
   tokensPerSec: number;
   gflops: number;
   /** Achieved FLOP/s as a fraction of the matmul peak. */
