@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Generator } from '../../util/random.js';
 import { Tensor } from '../../engine/tensor.js';
@@ -147,6 +148,8 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
       }
     },
     run, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
+    // the rest of the flags, so `--config RUN/config.json` repeats the run, evaluations and samples included
+    configNotes: { data: resolve(o.data), initFrom: o.initFrom, evalEvery: o.evalEvery, evalSteps: o.evalSteps, sampleEvery: o.sampleEvery, maxNewTokens: o.sampleTokens, checkpointEvery: o.checkpointEvery },
     extraState: { save: () => ({ loader: train.getState() }), load: (saved) => train.setState(saved.loader as LoaderState) },
     log,
   });

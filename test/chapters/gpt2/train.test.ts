@@ -39,6 +39,10 @@ test('train: a tiny GPT-2 overfits a tiny shard', async () => {
   assert.ok(r.losses[0] > 3, `starts near ln(32) = 3.47: ${r.losses[0]}`);
   assert.ok(r.losses.at(-1)! < 0.2, `ends near zero: ${r.losses.at(-1)}`);
   assert.ok(r.valLosses.at(-1)![1] < 0.2);
+  // config.json holds every flag a repeat needs (`gpt2 train --config RUN/config.json`)
+  const cfg = new RunDir(join(dir, 'overfit')).readConfig()!;
+  assert.equal(cfg.data, data);
+  assert.deepEqual([cfg.evalEvery, cfg.evalSteps, cfg.maxNewTokens, cfg.totalBatchTokens], [40, 2, 8, 128]);
 });
 
 test('train: interrupted and resumed gives exactly the losses of an uninterrupted run', async () => {
