@@ -21,7 +21,7 @@ import numpy as np
 import regex  # Debian: python3-regex (\p{L} and \p{N} in the pre-split)
 import torch
 
-from safetensors_reader import read_safetensors
+from safetensors_reader import read_logits_dump, read_safetensors
 
 
 def activation(name):
@@ -169,11 +169,8 @@ def main():
         raise SystemExit(f"model.safetensors metadata {meta}: transformers needs format 'pt'")
     model = GPT2(cfg, sd)
 
-    with open(os.path.join(a.dump_dir, 'meta.json')) as f:
-        dump = json.load(f)
-    B, T, V = dump['B'], dump['T'], dump['vocab']
-    ours = torch.from_numpy(np.fromfile(os.path.join(a.dump_dir, 'logits.bin'), dtype=np.float32).reshape(B, T, V))
-    idx = torch.tensor(dump['windows'], dtype=torch.long)
+    idx, ours, dump = read_logits_dump(a.dump_dir)
+    B, T, V = ours.shape
     torch.set_num_threads(1)
     theirs = model(idx)
     diff = (theirs - ours).abs().max().item()

@@ -5,8 +5,9 @@
 #   sh experiments/hf-gpt2/run.sh [TEXT]      (after `npm run build`; needs python3 with torch, numpy, regex)
 set -e
 cd "$(dirname "$0")/../.."
-TEXT=${1:-${GRADPATH_DATA_DIR:-/work/shared/data}/tinyshakespeare.txt}
+TEXT=${1:-${GRADPATH_DATA_DIR:-../shared/data}/tinyshakespeare.txt}
 O=experiments/hf-gpt2/out
+rm -rf "$O"   # this run's scratch folder: every command below starts a fresh run in it
 PY=${PYTHON:-python3}
 gp() { node bin/gradpath.js "$@"; }
 small="--n-layer 4 --n-head 4 --n-embd 128 --block-size 128 --max-steps 40 --eval-every 0 --lr 3e-3"

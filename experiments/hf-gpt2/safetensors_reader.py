@@ -26,3 +26,12 @@ def read_safetensors(path):
             arr = np.frombuffer(body[begin:end], dtype=DTYPES[t['dtype']])
         out[name] = torch.from_numpy(arr.reshape(t['shape']).astype(np.float32, copy=True))
     return out, meta
+
+
+def read_logits_dump(dump_dir):
+    """gradpath's side of a comparison, as dump.mjs writes it: (windows (B, T) token ids, logits (B, T, V), meta.json)."""
+    with open(f'{dump_dir}/meta.json') as f:
+        dump = json.load(f)
+    B, T, V = dump['B'], dump['T'], dump['vocab']
+    logits = torch.from_numpy(np.fromfile(f'{dump_dir}/logits.bin', dtype=np.float32).reshape(B, T, V))
+    return torch.tensor(dump['windows'], dtype=torch.long), logits, dump

@@ -9,12 +9,11 @@ nn.GELU(approximate='tanh'): the second is the same function as gradpath's.
 """
 import argparse, json, os, sys
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'hf-gpt2'))
-from safetensors_reader import read_safetensors  # noqa: E402
+from safetensors_reader import read_logits_dump, read_safetensors  # noqa: E402
 
 
 def main():
@@ -48,11 +47,8 @@ def main():
     tied = model.lm_head.weight.data_ptr() == model.transformer.wte.weight.data_ptr()
     model.eval()
 
-    with open(os.path.join(a.dump_dir, 'meta.json')) as f:
-        dump = json.load(f)
-    B, T, V = dump['B'], dump['T'], dump['vocab']
-    ours = torch.from_numpy(np.fromfile(os.path.join(a.dump_dir, 'logits.bin'), dtype=np.float32).reshape(B, T, V))
-    idx = torch.tensor(dump['windows'], dtype=torch.long)
+    idx, ours, _ = read_logits_dump(a.dump_dir)
+    B, T, V = ours.shape
     torch.set_num_threads(1)
 
     def logits():

@@ -5,8 +5,9 @@
 set -e
 NANOGPT=${1:?usage: run.sh NANOGPT_DIR [TEXT]}
 cd "$(dirname "$0")/../.."
-TEXT=${2:-${GRADPATH_DATA_DIR:-/work/shared/data}/tinyshakespeare.txt}
+TEXT=${2:-${GRADPATH_DATA_DIR:-../shared/data}/tinyshakespeare.txt}
 O=experiments/nanogpt-export/out
+rm -rf "$O"   # this run's scratch folder: every command below starts a fresh run in it
 PY=${PYTHON:-python3}
 node bin/gradpath.js chargpt -i "$TEXT" --preset cpu --max-iters 250 --num-samples 0 --quiet -o $O/run
 node bin/gradpath.js chargpt export --init-from $O/run -o $O/nanogpt
