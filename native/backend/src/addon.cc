@@ -110,19 +110,23 @@ void Matmul(const Napi::CallbackInfo &info) {
   gp::matmul(f32(info, 0, needA), f32(info, 1, needB), f32(info, 2, batch * m * n), batch, m, k, n, ta, tb, sa, sb);
 }
 
-void Gather(const Napi::CallbackInfo &info) {
-  const size_t outer = sz(info, 1), dim = sz(info, 2), inner = sz(info, 3), m = length(info, 4);
+// The indices of gather/scatterAdd, each checked to lie in [0, dim): a bad one would read or write out of bounds.
+const int32_t *indices(const Napi::CallbackInfo &info, size_t m, size_t dim, const char *what) {
   const int32_t *idx = i32(info, 4, m);
   for (size_t j = 0; j < m; j++)
-    if (idx[j] < 0 || static_cast<size_t>(idx[j]) >= dim) fail(info.Env(), "gather: index out of range");
+    if (idx[j] < 0 || static_cast<size_t>(idx[j]) >= dim) fail(info.Env(), what);
+  return idx;
+}
+
+void Gather(const Napi::CallbackInfo &info) {
+  const size_t outer = sz(info, 1), dim = sz(info, 2), inner = sz(info, 3), m = length(info, 4);
+  const int32_t *idx = indices(info, m, dim, "gather: index out of range");
   gp::gather(f32(info, 0, outer * dim * inner), outer, dim, inner, idx, m, f32(info, 5, outer * m * inner));
 }
 
 void ScatterAdd(const Napi::CallbackInfo &info) {
   const size_t outer = sz(info, 1), dim = sz(info, 2), inner = sz(info, 3), m = length(info, 4);
-  const int32_t *idx = i32(info, 4, m);
-  for (size_t j = 0; j < m; j++)
-    if (idx[j] < 0 || static_cast<size_t>(idx[j]) >= dim) fail(info.Env(), "scatterAdd: index out of range");
+  const int32_t *idx = indices(info, m, dim, "scatterAdd: index out of range");
   gp::scatterAdd(f32(info, 0, outer * m * inner), outer, dim, inner, idx, m, f32(info, 5, outer * dim * inner));
 }
 
