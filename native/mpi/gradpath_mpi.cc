@@ -67,6 +67,7 @@ class Comm : public Napi::ObjectWrap<Comm> {
                            InstanceMethod<&Comm::TimeCollective>("timeCollective"),
                            InstanceMethod<&Comm::LastJob>("lastJob"),
                            InstanceMethod<&Comm::Finished>("finished"),
+                           InstanceMethod<&Comm::Wait>("wait"),
                        });
   }
 
@@ -88,6 +89,13 @@ class Comm : public Napi::ObjectWrap<Comm> {
   Napi::Value LastJob(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(last_)); }
   Napi::Value Finished(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), double(lane_->Finished()));
+  }
+
+  // wait(seq, seconds): blocks until this communicator's job seq has run; false on timeout.
+  Napi::Value Wait(const Napi::CallbackInfo& info) {
+    const double seq = info[0].As<Napi::Number>().DoubleValue();
+    const double seconds = info[1].As<Napi::Number>().DoubleValue();
+    return Napi::Boolean::New(info.Env(), lane_->WaitFor(static_cast<uint64_t>(seq), seconds));
   }
 
   Napi::Value Queue(Napi::Env env, Job* job) {

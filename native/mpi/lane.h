@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <condition_variable>
 #include <cstdint>
@@ -80,6 +81,14 @@ class Lane {
   }
   uint64_t Submitted() const { return submitted_; }
   uint64_t Finished() const { return finished_.load(); }
+
+  // JavaScript thread: blocks until job `seq` (and every job before it) has run, or `seconds`
+  // pass; true when it ran. Its promise still settles later, on the event loop. This is how a
+  // collective inside a synchronous forward or backward (tensor parallelism) waits for its result.
+  bool WaitFor(uint64_t seq, double seconds) {
+    std::unique_lock<std::mutex> lock(done_mutex_);
+    return done_cv_.wait_for(lock, std::chrono::duration<double>(seconds), [&] { return finished_.load() >= seq; });
+  }
   int Pending() const { return pending_; }
 
   // JavaScript thread, with nothing pending: ends the thread.
@@ -110,7 +119,11 @@ class Lane {
       } catch (const std::exception& e) {
         job->error = e.what();
       }
-      finished_.fetch_add(1);
+      {
+        std::lock_guard<std::mutex> lock(done_mutex_);
+        finished_.fetch_add(1);
+      }
+      done_cv_.notify_all();
       tsfn_.NonBlockingCall(job, [this](Napi::Env env, Napi::Function, Job* done) { Complete(env, done); });
     }
   }
@@ -136,6 +149,8 @@ class Lane {
   int pending_ = 0;          // JavaScript thread only
   uint64_t submitted_ = 0;   // JavaScript thread only
   std::atomic<uint64_t> finished_{0};
+  std::mutex done_mutex_;
+  std::condition_variable done_cv_;
 };
 
 // Every lane, so that finalize can stop them all. Never destroyed (no static destructors at exit).

@@ -39,6 +39,8 @@ export interface NativeComm {
   lastJob(): number;
   /** How many operations that thread has finished (they finish in order). */
   finished(): number;
+  /** Blocks this thread until operation `job` has run (its promise settles later); false after `seconds`. */
+  wait(job: number, seconds: number): boolean;
 }
 
 export interface MpiAddon {

@@ -134,6 +134,21 @@ export class Communicator {
     return this.track(`timed collective ${op}`, this.native.timeCollective(op, a, b, iters));
   }
 
+  /**
+   * Blocks the JavaScript thread until every operation queued so far on this communicator has
+   * run: their arrays hold the results at once (the promises settle later, on the event loop).
+   * For collectives inside a synchronous forward or backward (tensor and sequence parallelism,
+   * ZeRO-3's gathers), where awaiting is not possible. Past the timeout the job ends.
+   *
+   *   comm.allReduce(x); comm.waitAll();   // x is reduced here
+   */
+  waitAll(): void {
+    const job = this.native.lastJob();
+    if (!this.native.wait(job, this.timeoutSeconds)) {
+      this.onTimeout(`an operation on the ${this.name} communicator did not complete within ${this.timeoutSeconds} s (--comm-timeout)`);
+    }
+  }
+
   /** Ends the job when p's operation is still unfinished after the timeout. */
   private track<T>(what: string, p: Promise<T>): Promise<T> {
     const job = this.native.lastJob();

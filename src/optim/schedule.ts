@@ -42,14 +42,17 @@ export function gradNorm(params: Tensor[]): number {
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   if (!(maxNorm > 0)) throw new GradpathError(`clip_grad_norm: max norm must be positive; got ${maxNorm}`);
   const norm = gradNorm(params);
-  if (norm > maxNorm) {
-    const backend = getBackend();
-    const scale = Float32Array.of(maxNorm / (norm + 1e-6));
-    for (const p of params) {
-      if (!p.grad) continue;
-      const g = p.grad.data as Float32Array;
-      backend.binary('mul', g, [1], scale, [0], g, [g.length]);
-    }
-  }
+  if (norm > maxNorm) scaleGrads(params, maxNorm / (norm + 1e-6));
   return norm;
+}
+
+/** Multiplies every gradient by `factor` in place (clipping; a distributed step computes the norm over ranks first). */
+export function scaleGrads(params: Tensor[], factor: number): void {
+  const backend = getBackend();
+  const scale = Float32Array.of(factor);
+  for (const p of params) {
+    if (!p.grad) continue;
+    const g = p.grad.data as Float32Array;
+    backend.binary('mul', g, [1], scale, [0], g, [g.length]);
+  }
 }

@@ -24,7 +24,7 @@
  */
 import { noGrad } from '../engine/autograd.js';
 import { BufferPool } from '../engine/pool.js';
-import { clipGradNorm, gradNorm } from '../optim/schedule.js';
+import { gradNorm, scaleGrads } from '../optim/schedule.js';
 import { Progress } from '../io/progress.js';
 import { writeRunCurves } from '../io/curves.js';
 import { GradpathError } from '../util/errors.js';
@@ -39,6 +39,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const { model, optimizer, run } = o;
   const log = o.log ?? (() => {});
   const accumSteps = o.accumSteps ?? 1;
+  if (!o.loss === !o.forwardBackward) throw new Error('trainLoop: give exactly one of loss and forwardBackward');
   if (!(Number.isInteger(accumSteps) && accumSteps >= 1)) throw new GradpathError(`gradient accumulation needs a whole number of micro-batches >= 1; got ${accumSteps}`);
   const bestBy = { split: 'val' as EvalSplit, metric: 'loss', mode: 'min' as 'min' | 'max', ...o.best };
   const better = (a: number, b: number) => (bestBy.mode === 'min' ? a < b : a > b);
@@ -123,18 +124,23 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     let lossSum = 0;
     for (let micro = 0; micro < accumSteps; micro++) {
       const at = { step, micro, accumSteps };
-      inPool(() => {
-        const loss = o.loss(at);
-        lossSum += loss.item();
-        // gradients add up over micro-batches: scaled, they average as one big batch's would
-        (accumSteps > 1 ? loss.mul(1 / accumSteps) : loss).backward();
-      });
+      if (o.forwardBackward) {
+        lossSum += await o.forwardBackward(at);
+      } else {
+        inPool(() => {
+          const loss = o.loss!(at);
+          lossSum += loss.item();
+          // gradients add up over micro-batches: scaled, they average as one big batch's would
+          (accumSteps > 1 ? loss.mul(1 / accumSteps) : loss).backward();
+        });
+      }
       pool?.reset(); // the activations are dead; the gradients (kept by backward) live on
-      if (micro === accumSteps - 1) o.afterBackward?.(at);
+      if (micro === accumSteps - 1) await o.afterBackward?.(at);
     }
     const params = model.parameters();
-    const norm = o.gradClip && o.gradClip > 0 ? clipGradNorm(params, o.gradClip) : gradNorm(params);
-    optimizer.step();
+    const norm = (o.gradNorm ?? gradNorm)(params);
+    if (o.gradClip && o.gradClip > 0 && norm > o.gradClip) scaleGrads(params, o.gradClip / (norm + 1e-6));
+    await optimizer.step();
     step++;
     const cpu = process.cpuUsage(cpu0);
     const info: StepInfo = { step, loss: lossSum / accumSteps, lr, gradNorm: norm, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };

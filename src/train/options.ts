@@ -42,7 +42,14 @@ export interface LoopOptions {
   maxSteps: number;
 
   /** The loss of one micro-batch, forward only (the loop runs backward). Draw the batch inside, from the generator. */
-  loss: (at: MicroStep) => Tensor;
+  loss?: (at: MicroStep) => Tensor;
+  /**
+   * Instead of `loss`: runs forward and backward of one micro-batch itself and returns its loss
+   * value (already scaled by nothing: the loop averages the values). For steps that are not one
+   * forward and one backward on this process: a pipeline stage's schedule over micro-batches,
+   * which sends and receives activations and gradients between ranks.
+   */
+  forwardBackward?: (at: MicroStep) => number | Promise<number>;
   /** Micro-batches per optimizer step; their gradients are averaged (default 1). */
   accumSteps?: number;
   /** Learning rate for the step about to be taken (0-based); without one the optimizer's stays. */
@@ -99,7 +106,13 @@ export interface LoopOptions {
    * distributed step's all-reduce (or reduce-scatter, for an optimizer whose state is sharded); a
    * bucketed DDP would instead hook each parameter's gradient as backward produces it.
    */
-  afterBackward?: (at: MicroStep) => void;
+  afterBackward?: (at: MicroStep) => void | Promise<void>;
+  /**
+   * The global gradient norm (reported, and used for clipping): default, over model.parameters()
+   * on this process. With parameters or gradients split over ranks (ZeRO-2/3, tensor or pipeline
+   * parallel), the sum of squares is reduced over the ranks that hold different parts.
+   */
+  gradNorm?: (params: Tensor[]) => number;
 
   /** The progress line (stderr); unset: none. `metrics` picks what it shows (default: smoothed loss and lr). */
   progress?: { label: string; quiet?: boolean; metrics?: (info: StepInfo, smoothedLoss: number) => Record<string, number> };

@@ -133,6 +133,16 @@ async function queued(world: Communicator): Promise<void> {
   });
   await Promise.all(xs.map((x, k) => (k % 2 ? world.allReduce(x, 'avg') : world.allReduce(x))));
   xs.forEach((x, k) => expectEqual(x, (i) => sumOver(world.size, (r) => value(r, i + k)) / (k % 2 ? world.size : 1), `queued allReduce ${k}`));
+  // waitAll: the results are in place synchronously, before the promises settle
+  const ys = xs.map((x, k) => {
+    const y = new Float32Array(x.length);
+    for (let i = 0; i < y.length; i++) y[i] = value(world.rank, i + k);
+    return y;
+  });
+  const settled = ys.map((y) => world.allReduce(y));
+  world.waitAll();
+  ys.forEach((y, k) => expectEqual(y, (i) => sumOver(world.size, (r) => value(r, i + k)), `allReduce before waitAll ${k}`));
+  await Promise.all(settled);
 }
 
 async function groups(world: Communicator): Promise<void> {
