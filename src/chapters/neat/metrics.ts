@@ -3,11 +3,13 @@ import type { GenerationStats } from './population.js';
 
 /**
  * One NEAT generation as a metrics.jsonl event (split `population`, the vocabulary of
- * io/rundir.ts): the generation is the step; `extra` adds task-specific numbers (e.g. pipes).
+ * io/rundir.ts): the step is the generation counted from 1, as the progress line and docs/neat.md
+ * count them (after step g, g generations were evaluated, as after a training step); `extra` adds
+ * task-specific numbers (e.g. pipes).
  */
 export function generationEvent(s: GenerationStats, extra: Record<string, number> = {}): MetricEvent {
   return {
-    step: s.generation,
+    step: s.generation + 1,
     split: 'population',
     best_fitness: s.bestFitness,
     mean_fitness: s.meanFitness,

@@ -20,7 +20,7 @@ test('each generation is one metrics.jsonl event of split population', async () 
     events.forEach((e, g) => {
       const s = result.generations[g];
       assert.equal(e.split, 'population');
-      assert.equal(e.step, g);
+      assert.equal(e.step, g + 1); // 1-based, as the progress line and the docs count
       assert.equal(e.best_fitness, s.bestFitness);
       assert.equal(e.mean_fitness, s.meanFitness);
       assert.equal(e.species, s.species);
