@@ -57,6 +57,11 @@ export interface ShardIndex<P extends StoredPiece = StoredPiece> {
   extra: Record<string, unknown>;
   /** Optimizer steps taken (Adam's bias correction). */
   optimizerStep?: number;
+  /**
+   * How optimizer state is named: tensor `<buffer>.<param name>` for each buffer (e.g. exp_avg),
+   * and the parameters in the optimizer's order (what a single-file checkpoint numbers them by).
+   */
+  optimizer?: { buffers: string[]; params: string[] };
   /** The folder of this step's shards, relative to the run directory. */
   folder: string;
   files: { file: string; rank: number; pieces: P[] }[];
