@@ -70,5 +70,7 @@ export async function shardedJob(o: { dir: string; maxSteps: number; resume: boo
 if (inMpiJob()) {
   const { world } = initProcessGroup();
   const killAt = process.env.GRADPATH_TEST_KILL_AT ? Number(process.env.GRADPATH_TEST_KILL_AT) : undefined;
-  await shardedJob({ dir: process.env.GRADPATH_TEST_DIR!, maxSteps: Number(process.env.GRADPATH_TEST_STEPS ?? 4), resume: false, world, killAt });
+  const { result } = await shardedJob({ dir: process.env.GRADPATH_TEST_DIR!, maxSteps: Number(process.env.GRADPATH_TEST_STEPS ?? 4), resume: false, world, killAt });
+  if (result.interrupted) process.exitCode = 130; // saved and stopped by Ctrl-C, as the training commands exit
+  if (world.rank === 0) console.log(`stopped at step ${result.steps}${result.interrupted ? ' (interrupted)' : ''}`);
 }

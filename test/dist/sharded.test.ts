@@ -7,9 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mpiSkip, runLaunch, script } from './mpi.js';
+import { BIN, mpiSkip, runLaunch, script } from './mpi.js';
 import { shardedJob } from './rank-sharded.js';
 import { readShardIndex, type ShardIndex } from '../../src/io/sharded.js';
 import { ShardSet } from '../../src/dist/checkpoint-pieces.js';
@@ -70,6 +71,28 @@ test('a rank killed while saving leaves the last complete sharded checkpoint loa
     assert.ok(existsSync(join(dir, index.folder)));
     const resumed = await shardedJob({ dir, maxSteps: 3, resume: true, world: null });
     assert.equal(resumed.result.startStep, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C on gradpath launch: every rank finishes the same step, saves, and the job exits 130', { skip, timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gp-sharded-int-'));
+  try {
+    const env = { ...process.env, GRADPATH_TEST_DIR: dir, GRADPATH_TEST_STEPS: '100000' };
+    const child = spawn(process.execPath, [BIN, 'launch', '-n', '2', '--', script('rank-sharded.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // training is under way once the first complete checkpoint is there
+    for (let i = 0; i < 900 && !existsSync(join(dir, 'latest.index.json')); i++) await new Promise((res) => setTimeout(res, 100));
+    child.kill('SIGINT');
+    assert.equal(await closed, 130, out);
+    assert.match(out, /gradpath launch: interrupted \(SIGINT\); every rank stopped after its step/);
+    const stopped = Number(/stopped at step (\d+) \(interrupted\)/.exec(out)?.[1]);
+    assert.ok(stopped >= 1, out);
+    assert.equal(readShardIndex(dir).step, stopped, 'the checkpoint holds the step every rank stopped after');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
