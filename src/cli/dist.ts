@@ -56,7 +56,7 @@ Example:
   gradpath dist merge runs/gpt2-dp2 --out runs/gpt2-dp2/merged.safetensors`,
   variadic: true, // RUN_DIR
   options: {
-    out: { type: 'string', short: 'o', path: 'out-file', placeholder: 'FILE.safetensors', help: 'Where to write the merged checkpoint' },
+    out: { type: 'string', short: 'o', aliases: ['output'], path: 'out-file', placeholder: 'FILE.safetensors', help: 'Where to write the merged checkpoint' },
     'model-only': { type: 'boolean', help: 'Leave the optimizer state out (a smaller file for sampling)' },
     json: { type: 'boolean', help: 'Print a JSON summary' },
   },

@@ -15,9 +15,9 @@ import { tensor } from '../../src/engine/ops/create.js';
 import { Generator } from '../../src/util/random.js';
 import { RunDir } from '../../src/io/rundir.js';
 import { trainLoop, type LoopResult } from '../../src/train/loop.js';
-import { ShardedCheckpoint, replicaState } from '../../src/dist/checkpoint.js';
+import { replicaState } from '../../src/dist/checkpoint.js';
 import { stepTimeline } from '../../src/dist/timeline.js';
-import { timelineWriter } from '../../src/dist/timeline-gather.js';
+import { distributedRun } from '../../src/dist/run-hooks.js';
 import { initProcessGroup, inMpiJob } from '../../src/dist/process-group.js';
 import type { Communicator } from '../../src/dist/communicator.js';
 
@@ -61,8 +61,7 @@ export async function shardedJob(o: { dir: string; maxSteps: number; resume: boo
         }
       : undefined,
     onStep: (info) => (step = info.step),
-    sharded: world ? new ShardedCheckpoint(o.dir, state, world, { dp: size, tp: 1, pp: 1, zero: 0 }) : undefined,
-    timeline: world ? { recorder: tl, finish: timelineWriter(world, rank === 0 ? o.dir : undefined, `tiny GPT, dp ${size}`) } : undefined,
+    ...(world && distributedRun({ world, dir: o.dir, state, layout: { dp: size, tp: 1, pp: 1, zero: 0 }, title: `tiny GPT, dp ${size}` })),
   });
   return { model, result };
 }
