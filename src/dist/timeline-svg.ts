@@ -23,8 +23,10 @@ export function timelineSvg(rows: readonly RankStep[], opts: { title?: string } 
   const left = 70, right = 20, top = opts.title ? 56 : 36, rowHeight = 28, gap = 8, width = 900;
   const plotWidth = width - left - right;
   const longest = Math.max(1e-9, ...rows.map((r) => Math.max(r.seconds, ...r.spans.map((s) => s.end))));
-  const ms = longest * 1000;
-  const x = (seconds: number) => left + (seconds * 1000 / ms) * plotWidth;
+  // the axis in milliseconds, or in seconds for steps of a second or more
+  const [unit, perSecond] = longest >= 1 ? ['s', 1] : ['ms', 1000];
+  const ms = longest * perSecond;
+  const x = (seconds: number) => left + ((seconds * perSecond) / ms) * plotWidth;
   const body: string[] = [];
   if (opts.title) body.push(text(left, 20, opts.title, { 'font-size': 14, 'font-weight': 'bold' }));
   const axisY = top - 8;
@@ -34,7 +36,7 @@ export function timelineSvg(rows: readonly RankStep[], opts: { title?: string } 
   for (const t of ticks) {
     const tx = left + (t / ms) * plotWidth;
     body.push(el('line', { x1: tx, x2: tx, y1: axisY, y2: height - 36, stroke: '#eee' }));
-    body.push(text(tx, axisY - 4, `${formatTick(t, step)} ms`, { 'text-anchor': 'middle', 'font-size': 10, fill: '#555' }));
+    body.push(text(tx, axisY - 4, `${formatTick(t, step)} ${unit}`, { 'text-anchor': 'middle', 'font-size': 10, fill: '#555' }));
   }
   rows.forEach((r, i) => {
     const y = top + i * (rowHeight + gap);
@@ -43,7 +45,8 @@ export function timelineSvg(rows: readonly RankStep[], opts: { title?: string } 
     for (const s of r.spans) {
       const w = Math.max(0.5, x(s.end) - x(s.start));
       const tip = `${s.label}: ${((s.end - s.start) * 1000).toFixed(2)} ms (${s.kind})`;
-      body.push(el('rect', { x: x(s.start), y, width: w, height: rowHeight, fill: COLOURS[s.kind] }, el('title', {}, escapeXml(tip))));
+      // a hairline of white between neighbouring waits keeps them apart
+      body.push(el('rect', { x: x(s.start), y, width: w, height: rowHeight, fill: COLOURS[s.kind], stroke: 'white', 'stroke-width': 0.3 }, el('title', {}, escapeXml(tip))));
       // a label only where it fits (about 6 px a character at 10 px)
       if (w > 6 * s.label.length + 6) body.push(text(x(s.start) + w / 2, y + rowHeight / 2 + 4, s.label, { 'text-anchor': 'middle', 'font-size': 10 }));
     }
