@@ -88,6 +88,17 @@ export class ShardSet {
     this.shapes = globalShapes(index);
   }
 
+  /** A set whose tensors are already whole in memory (a single-file checkpoint seen as one rank's shard). */
+  static whole(runDir: string, index: ShardIndex<ShardSpec>, tensors: Map<string, { data: Float32Array }>, rng?: number[]): ShardSet {
+    const set = new ShardSet(runDir, index);
+    for (const [name, t] of tensors) set.cache.set(name, t.data);
+    set.single = { rng };
+    return set;
+  }
+
+  /** Set for a single-file checkpoint: its generator state (there are no shard files to read it from). */
+  private single: { rng?: number[] } | undefined;
+
   has(name: string): boolean {
     return this.shapes.has(name);
   }
@@ -120,6 +131,7 @@ export class ShardSet {
 
   /** A rank's own random generator state, when that rank saved one. */
   rng(rank: number): number[] | undefined {
+    if (this.single) return this.single.rng;
     const f = this.index.files.find((x) => x.rank === rank);
     return f ? readShardMeta(join(this.runDir, f.file)).rng : undefined;
   }

@@ -9,8 +9,10 @@
  * model and optimizer on this process (one process, or DDP's identical replicas, of which only
  * one rank writes).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadCheckpoint } from '../io/checkpoint.js';
+import { safetensorsMetadata } from '../io/safetensors.js';
 import { hasShardIndex, readShardIndex, shardFileName, stepFolder, writeShardFile, writeShardIndex, type ShardIndex } from '../io/sharded.js';
 import { GradpathError } from '../util/errors.js';
 import type { Module } from '../nn/module.js';
@@ -31,7 +33,11 @@ export interface ShardedState {
   load(read: (spec: ShardSpec) => Float32Array | null, saved: { optimizerStep: number; optimizerBuffers: string[] }): void;
   /** Optimizer steps taken (saved in the index). */
   optimizerStep(): number;
-  /** How optimizer state is named (see ShardIndex.optimizer): what lets merge write a single-file checkpoint. */
+  /**
+   * How optimizer state is named (see ShardIndex.optimizer): its buffers, and the global parameter
+   * names in the order a single process's optimizer holds them (what merge, and loading a
+   * single-process latest.safetensors, number them by).
+   */
   optimizerNames(): { buffers: string[]; params: string[] };
 }
 
@@ -131,8 +137,9 @@ export class ShardedCheckpoint {
     return this.world?.size ?? 1;
   }
 
+  /** Whether there is anything to resume from: a sharded checkpoint, or a single process's latest.safetensors. */
   exists(): boolean {
-    return hasShardIndex(this.dir);
+    return newestCheckpoint(this.dir) !== null;
   }
 
   /** Whether `flag` holds on any rank (one all-reduce of one float): ranks stop after the same step. */
@@ -164,13 +171,61 @@ export class ShardedCheckpoint {
    * Loads the run directory's last complete checkpoint into this rank's state, whatever layout
    * saved it; the generator gets this rank's saved state (rank 0's when the old job had fewer ranks).
    */
-  load(expect: { kind: string; generator?: Generator }): { step: number; index: ShardIndex; extra: Record<string, unknown>; config: Record<string, unknown> } {
-    const index = readShardIndex(this.dir);
+  load(expect: { kind: string; generator?: Generator }): { step: number; index: ShardIndex; extra: Record<string, unknown>; config: Record<string, unknown>; from: string } {
+    const newest = newestCheckpoint(this.dir);
+    if (newest === null) throw new GradpathError(`--resume: no checkpoint in ${this.dir} (latest.index.json or latest.safetensors); train without --resume first`);
+    const index = newest === 'sharded' ? readShardIndex(this.dir) : this.singleFileIndex(expect.kind);
     if (index.kind !== expect.kind) throw new GradpathError(`sharded checkpoint in ${this.dir} holds a ${index.kind} model, not ${expect.kind}`);
-    const set = new ShardSet(this.dir, index as ShardIndex<ShardSpec>);
+    const set = newest === 'sharded' ? new ShardSet(this.dir, index as ShardIndex<ShardSpec>) : this.singleFileSet!;
     this.state.load((spec) => (set.has(spec.name) ? set.read(spec) : null), { optimizerStep: index.optimizerStep ?? 0, optimizerBuffers: index.optimizer?.buffers ?? [] });
     const rng = set.rng(this.rank < index.world ? this.rank : 0);
     if (expect.generator && rng) expect.generator.setState(rng);
-    return { step: index.step, index, extra: index.extra ?? {}, config: index.config ?? {} };
+    const from = newest === 'sharded' ? `the sharded checkpoint in ${this.dir} (saved by ${index.world} rank${index.world > 1 ? 's' : ''})` : join(this.dir, LATEST);
+    return { step: index.step, index, extra: index.extra ?? {}, config: index.config ?? {}, from };
   }
+
+  private singleFileSet: ShardSet | undefined;
+
+  /**
+   * A single process's latest.safetensors seen as a sharded checkpoint of one rank holding every
+   * tensor whole (its optimizer state renamed from `<buffer>.<i>` to `<buffer>.<param name>`), so
+   * a run started on one process continues in any layout.
+   */
+  private singleFileIndex(kind: string): ShardIndex {
+    const ck = loadCheckpoint(join(this.dir, LATEST), { kind });
+    const params = this.state.optimizerNames().params;
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, t] of Object.entries(ck.model)) if (t.data instanceof Float32Array) tensors.set(name, { shape: t.shape, data: t.data });
+    const buffers = new Set<string>();
+    for (const [key, t] of Object.entries(ck.optimizer ?? {})) {
+      const dot = key.lastIndexOf('.');
+      const param = params[Number(key.slice(dot + 1))];
+      if (key === 'step' || param === undefined || !(t.data instanceof Float32Array)) continue;
+      buffers.add(key.slice(0, dot));
+      tensors.set(`${key.slice(0, dot)}.${param}`, { shape: t.shape, data: t.data });
+    }
+    const index: ShardIndex = {
+      format: 'gradpath-sharded-checkpoint', version: 1, step: ck.step, world: 1, layout: {}, kind: ck.kind, config: ck.config, extra: ck.extra ?? {},
+      optimizerStep: ck.optimizer?.step?.data[0] ?? 0, optimizer: { buffers: [...buffers], params }, folder: '',
+      files: [{ file: LATEST, rank: 0, pieces: [...tensors].map(([name, t]) => ({ name, shape: t.shape })) }],
+    };
+    this.singleFileSet = ShardSet.whole(this.dir, index as ShardIndex<ShardSpec>, tensors, ck.rng);
+    return index;
+  }
+}
+
+const LATEST = 'latest.safetensors';
+
+/**
+ * Which checkpoint of a run directory a resume continues from: the sharded one (latest.index.json)
+ * or a single process's latest.safetensors, whichever holds the later step (the single file on a
+ * tie); null when there is neither.
+ */
+export function newestCheckpoint(dir: string): 'sharded' | 'single' | null {
+  const single = join(dir, LATEST);
+  const hasSingle = existsSync(single);
+  if (!hasShardIndex(dir)) return hasSingle ? 'single' : null;
+  if (!hasSingle) return 'sharded';
+  const singleStep = Number(JSON.parse(safetensorsMetadata(single).gradpath ?? '{}').step ?? 0);
+  return readShardIndex(dir).step > singleStep ? 'sharded' : 'single';
 }

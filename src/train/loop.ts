@@ -33,9 +33,7 @@ import { interruptRequested, watchInterrupt, yieldToEventLoop } from '../util/in
 import { claimRunDir } from './fresh.js';
 import { loadTrainingState, saveTrainingState } from './state.js';
 import { compareConfig } from '../io/checkpoint.js';
-import { safetensorsMetadata } from '../io/safetensors.js';
-import { hasShardIndex, readShardIndex } from '../io/sharded.js';
-import { ShardedCheckpoint, replicaState } from '../dist/checkpoint.js';
+import { ShardedCheckpoint, newestCheckpoint, replicaState } from '../dist/checkpoint.js';
 import type { StepSummary } from '../dist/timeline.js';
 import type { Evaluation, EvalSplit, LoopOptions, LoopResult, StepInfo } from './options.js';
 
@@ -56,16 +54,15 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   let best = bestBy.mode === 'min' ? Infinity : -Infinity;
   if (o.resume) {
     // a distributed run's sharded checkpoint, or one process picking up a sharded run's (newer) latest
-    const sharded = o.sharded ?? (run && shardedIsNewer(run.dir, run.exists('latest.safetensors') ? run.path('latest.safetensors') : null) ? new ShardedCheckpoint(run.dir, replicaState(model, optimizer), null, {}) : undefined);
+    const sharded = o.sharded ?? (run && newestCheckpoint(run.dir) === 'sharded' ? new ShardedCheckpoint(run.dir, replicaState(model, optimizer), null, {}) : undefined);
     let got: { step: number; extra: Record<string, unknown> };
     let from: string;
     if (sharded) {
-      if (!sharded.exists()) throw new GradpathError(`--resume: no sharded checkpoint in ${sharded.dir} (latest.index.json); train without --resume first`);
       const loaded = sharded.load({ kind: o.kind, generator: o.generator });
       const diff = compareConfig(loaded.config, o.config, o.configKeys ?? []);
       if (diff) throw new GradpathError(`the sharded checkpoint in ${sharded.dir} was trained with another configuration: ${diff}`);
       got = loaded;
-      from = `the sharded checkpoint in ${sharded.dir} (saved by ${loaded.index.world} rank${loaded.index.world > 1 ? 's' : ''})`;
+      from = loaded.from;
     } else {
       if (!run) throw new GradpathError('resume needs a run directory');
       from = run.path('latest.safetensors');
@@ -211,17 +208,6 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
  */
 function stepTimes(t: StepSummary): Record<string, number> {
   return { compute_s: t.compute, comm_s: t.comm, bubble: t.seconds > 0 ? t.idle / t.seconds : 0 };
-}
-
-/** Whether the run directory's sharded checkpoint is newer than its latest.safetensors (or the only one). */
-function shardedIsNewer(dir: string, latest: string | null): boolean {
-  if (!hasShardIndex(dir)) return false;
-  if (!latest) return true;
-  return readShardIndex(dir).step > Number(loadStep(latest));
-}
-
-function loadStep(path: string): number {
-  return JSON.parse(safetensorsMetadata(path).gradpath ?? '{}').step ?? 0;
 }
 
 /** "train loss 1.2345, val loss 1.3456 acc 0.4120" */

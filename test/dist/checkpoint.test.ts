@@ -165,6 +165,16 @@ test('sharded: the loop saves through shards and resumes bit for bit; one proces
     const none = spawnSync(process.execPath, [BIN, 'dist', 'merge', a, '--out', merged], { encoding: 'utf8' });
     assert.notEqual(none.status, 0);
     assert.match(none.stderr, /no sharded checkpoint in .* \(latest\.index\.json is missing\)/);
+    // the other way: a single process's latest.safetensors resumes through `sharded` (what 1 rank to N does)
+    const d = tmp();
+    try {
+      await trainLoop(gptJob(d, 3, false).opts);
+      const through = gptJob(d, 6, true, true);
+      assert.equal((await trainLoop(through.opts)).startStep, 3);
+      assert.deepEqual(values(through.model), values(straight.model));
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
     // a single process without `sharded` resumes a run whose sharded checkpoint is its newest
     const c = tmp();
     try {

@@ -7,7 +7,8 @@
  * averaged gradient is the whole batch's. Outside an MPI job it does nothing by itself.
  *
  * Environment: GRADPATH_TEST_DIR (run directory), GRADPATH_TEST_STEPS (steps in all),
- * GRADPATH_TEST_KILL_AT (rank 1 kills itself when the save of that step begins).
+ * GRADPATH_TEST_KILL_AT (rank 1 kills itself when the save of that step begins), GRADPATH_TEST_RESUME=1
+ * (continue the run in the directory).
  */
 import { GPT } from '../../src/models/gpt.js';
 import { AdamW } from '../../src/optim/adam.js';
@@ -69,7 +70,7 @@ export async function shardedJob(o: { dir: string; maxSteps: number; resume: boo
 if (inMpiJob()) {
   const { world } = initProcessGroup();
   const killAt = process.env.GRADPATH_TEST_KILL_AT ? Number(process.env.GRADPATH_TEST_KILL_AT) : undefined;
-  const { result } = await shardedJob({ dir: process.env.GRADPATH_TEST_DIR!, maxSteps: Number(process.env.GRADPATH_TEST_STEPS ?? 4), resume: false, world, killAt });
+  const { result } = await shardedJob({ dir: process.env.GRADPATH_TEST_DIR!, maxSteps: Number(process.env.GRADPATH_TEST_STEPS ?? 4), resume: process.env.GRADPATH_TEST_RESUME === '1', world, killAt });
   if (result.interrupted) process.exitCode = 130; // saved and stopped by Ctrl-C, as the training commands exit
   if (world.rank === 0) console.log(`stopped at step ${result.steps}${result.interrupted ? ' (interrupted)' : ''}`);
 }

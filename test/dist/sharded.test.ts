@@ -58,6 +58,26 @@ test('2 ranks save sharded checkpoints and timeline.svg; 1 process resumes and m
   }
 });
 
+test('1 process then 2 ranks: a single-process latest.safetensors resumes on 2 ranks', { skip, timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gp-sharded-up-')), ref = mkdtempSync(join(tmpdir(), 'gp-sharded-ref-'));
+  try {
+    await shardedJob({ dir, maxSteps: 3, resume: false, world: null });
+    assert.ok(existsSync(join(dir, 'latest.safetensors')));
+    const r = await runLaunch(['-n', '2', '--', script('rank-sharded.js')], { GRADPATH_TEST_DIR: dir, GRADPATH_TEST_STEPS: '6', GRADPATH_TEST_RESUME: '1' }, 100);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const index = readShardIndex(dir);
+    assert.deepEqual([index.step, index.world], [6, 2]);
+    const straight = await shardedJob({ dir: ref, maxSteps: 6, resume: false, world: null });
+    const set = new ShardSet(dir, index as ShardIndex<ShardSpec>);
+    const got = straight.model.namedParameters().map(([name]) => set.global(name));
+    const diff = maxAbsDiff(got, straight.model.parameters().map((p) => p.values() as Float32Array));
+    console.log(`# 1 process x 3 steps + 2 ranks x 3 steps vs 1 process x 6 steps: max |param diff| = ${diff.toExponential(2)}`);
+    assert.ok(diff < 5e-4, `parameters differ by ${diff}`);
+  } finally {
+    for (const d of [dir, ref]) rmSync(d, { recursive: true, force: true });
+  }
+});
+
 test('a rank killed while saving leaves the last complete sharded checkpoint loadable', { skip, timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gp-sharded-kill-'));
   try {
