@@ -146,6 +146,7 @@ test('sharded: the loop saves through shards and resumes bit for bit; one proces
     const first = gptJob(b, 3, true);
     await trainLoop(first.opts);
     assert.ok(existsSync(join(b, 'latest.index.json')) && !existsSync(join(b, 'latest.safetensors')));
+    await assert.rejects(trainLoop(gptJob(b, 3, true).opts), /already holds a run; continue it with --resume/, 'a sharded run is a run: a fresh start is refused');
     const second = gptJob(b, 6, true, true);
     const r = await trainLoop(second.opts);
     assert.equal(r.startStep, 3);
@@ -183,6 +184,9 @@ test('sharded: the loop saves through shards and resumes bit for bit; one proces
       assert.equal((await trainLoop(plain.opts)).startStep, 3);
       assert.deepEqual(values(plain.model), values(straight.model));
       assert.ok(readFileSync(join(c, 'metrics.jsonl'), 'utf8').length > 0);
+      // --force starts over: the old shards and index go
+      await trainLoop({ ...gptJob(c, 1, false).opts, force: true });
+      assert.ok(!existsSync(join(c, 'latest.index.json')) && !existsSync(join(c, 'shards')));
     } finally {
       rmSync(c, { recursive: true, force: true });
     }
