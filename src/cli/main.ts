@@ -30,6 +30,7 @@ const COMMANDS: Record<string, string> = {
   native: 'native',
   dist: 'dist',
   launch: 'launch',
+  plan: 'plan',
 };
 
 function moduleExists(module: string): boolean {

@@ -20,6 +20,8 @@ export interface LaunchOptions {
   tcp?: boolean;
   /** Hosts to run on (mpirun --hostfile); without it, this machine. */
   hostfile?: string;
+  /** Seconds the ranks get after Ctrl-C to finish their step and save before they are ended (default 120). */
+  interruptGrace?: number;
 }
 
 export interface Machine {
@@ -97,7 +99,8 @@ export interface LaunchStreams {
 /** Runs the job; resolves to mpirun's exit code. */
 export function launch(opts: LaunchOptions, io: LaunchStreams = { stdout: process.stdout, stderr: process.stderr }, mpirun = 'mpirun'): Promise<number> {
   const { args, env } = mpirunInvocation(opts);
-  const child = spawn(mpirun, args, { env, stdio: ['inherit', 'pipe', 'pipe'] });
+  // its own process group: a Ctrl-C in the terminal reaches this launcher only, which asks the ranks to stop (below)
+  const child = spawn(mpirun, args, { env, stdio: ['inherit', 'pipe', 'pipe'], detached: true });
   const own: string[] = [];
   const said = new Set<number>();
   const forward = (stream: Readable) =>
@@ -113,9 +116,23 @@ export function launch(opts: LaunchOptions, io: LaunchStreams = { stdout: proces
       lines.on('close', resolve);
     });
   let interrupted: NodeJS.Signals | null = null;
+  let grace: NodeJS.Timeout | undefined;
+  /**
+   * Ctrl-C, the first time: SIGUSR2 to mpirun, which forwards it to every rank (SIGINT it would turn
+   * into SIGTERM and, a second later, SIGKILL). A training rank takes it as its own Ctrl-C
+   * (util/interrupt.ts): the ranks agree to stop after the same step, save, and exit; a program
+   * without a handler ends at once (SIGUSR2's default). Past the grace period, or at a second
+   * Ctrl-C or a SIGTERM, mpirun gets the signal itself and ends every rank.
+   */
   const forwardSignal = (sig: NodeJS.Signals) => {
+    const first = interrupted === null;
     interrupted = sig;
-    child.kill(sig); // mpirun passes it on and ends every rank
+    if (sig === 'SIGINT' && first) {
+      io.stderr.write('gradpath launch: interrupt: every rank finishes its step and saves (Ctrl-C again to end them now)\n');
+      child.kill('SIGUSR2');
+      grace = setTimeout(() => child.kill('SIGINT'), (opts.interruptGrace ?? 120) * 1000);
+      grace.unref();
+    } else child.kill(sig); // mpirun passes it on and ends every rank
   };
   process.on('SIGINT', forwardSignal);
   process.on('SIGTERM', forwardSignal);
@@ -126,10 +143,13 @@ export function launch(opts: LaunchOptions, io: LaunchStreams = { stdout: proces
       await streams;
       process.off('SIGINT', forwardSignal);
       process.off('SIGTERM', forwardSignal);
+      clearTimeout(grace);
       const status = code ?? (signal ? 128 + 1 : 1);
       const mine = own.filter((l) => l.trim() !== '');
       if (interrupted) {
-        io.stderr.write(`gradpath launch: interrupted (${interrupted}); every rank was ended\n`);
+        // a rank that saved and stopped exits 130 (the shell's convention for Ctrl-C), and mpirun with it
+        const saved = status === 0 || status === 130;
+        io.stderr.write(`gradpath launch: interrupted (${interrupted}); ${saved ? 'every rank stopped after its step (a training run saved its state: continue with --resume)' : 'every rank was ended'}\n`);
         return resolve(128 + (interrupted === 'SIGINT' ? 2 : 15));
       }
       if (status !== 0) {

@@ -11,6 +11,7 @@
  * - a rank killed from outside is noticed by mpirun, which ends the others.
  */
 import { GradpathError } from '../util/errors.js';
+import { interruptRequested } from '../util/interrupt.js';
 import { loadAddon, type MpiAddon } from './addon.js';
 import { Communicator } from './communicator.js';
 
@@ -100,7 +101,8 @@ function installExitRules(): void {
   process.on('unhandledRejection', (err) => abortJob(`failed: ${describeError(err)}`));
   process.on('exit', (code) => {
     if (!group || !addon) return;
-    if (code !== 0) abortJob(`exited with code ${code}`, code);
+    // 130 after Ctrl-C: the rank stopped as asked (a training run saved first): finalise, do not abort
+    if (code !== 0 && !(code === 130 && interruptRequested())) abortJob(`exited with code ${code}`, code);
     destroyProcessGroup();
   });
 }

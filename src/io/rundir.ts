@@ -25,6 +25,7 @@ export interface MetricEvent {
  *   metrics.jsonl   one JSON object per event: step, split, metrics, elapsed seconds
  *   best.safetensors    the model only (weights, configuration): what sampling and evaluation load
  *   latest.safetensors  everything --resume needs (optimizer, generator, step, chapter state)
+ *   latest.index.json + shards/   a distributed run's latest instead, one piece per rank (io/sharded.ts)
  *   samples.txt, *.svg  samples and pictures
  */
 export class RunDir {

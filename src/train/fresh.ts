@@ -1,10 +1,11 @@
 import { rmSync, statSync } from 'node:fs';
 import { GradpathError } from '../util/errors.js';
 import type { RunDir } from '../io/rundir.js';
+import { INDEX_FILE, SHARDS_DIR } from '../io/sharded.js';
 
 /** What makes a run directory hold a run: a resumable checkpoint, or a log with events in it. */
 export function holdsRun(run: RunDir): boolean {
-  if (run.exists('latest.safetensors')) return true;
+  if (run.exists('latest.safetensors') || run.exists(INDEX_FILE)) return true;
   return run.exists('metrics.jsonl') && statSync(run.path('metrics.jsonl')).size > 0;
 }
 
@@ -26,5 +27,5 @@ export function checkRunDir(run: RunDir, o: { resume?: boolean; force?: boolean 
 export function claimRunDir(run: RunDir, o: { resume?: boolean; force?: boolean }): void {
   checkRunDir(run, o);
   if (o.resume) return;
-  for (const name of ['latest.safetensors', 'best.safetensors', 'metrics.jsonl']) rmSync(run.path(name), { force: true });
+  for (const name of ['latest.safetensors', 'best.safetensors', 'metrics.jsonl', INDEX_FILE, SHARDS_DIR]) rmSync(run.path(name), { recursive: true, force: true });
 }

@@ -13,11 +13,12 @@
  * step, the best value so far, chapter state), and a resume continues bit for bit.
  *
  * Room left for what comes next:
- * - distributed data parallel: `afterBackward` is where gradients are all-reduced (one call per
- *   step; a bucketed version hooks parameters as backward finishes them); `loss` draws each rank's
- *   own shard of the batch. An optimizer whose state is sharded (ZeRO) is just another Optimizer
- *   here; its stateDict is then this rank's shard, and `saveLatest` below becomes one writer per
- *   rank (latest.rank<r>.safetensors), with only rank 0 writing metrics and best.
+ * - distributed runs: `afterBackward` is where gradients are all-reduced (or a bucketed DDP hooks
+ *   parameters as backward finishes them); `loss` draws each rank's own shard of the batch; an
+ *   optimizer whose state is sharded (ZeRO) is just another Optimizer here. With `sharded`, the
+ *   latest checkpoint is every rank's pieces plus an index (src/dist/checkpoint.ts), a resume loads
+ *   it in any layout, and a stop is agreed on by every rank; only rank 0 has a `run` (metrics,
+ *   config, best). With `timeline`, batch events carry compute_s, comm_s and bubble.
  * - other chapters: full-batch epochs are steps whose `loss` takes the whole set (grokking);
  *   accuracy or any other metric is just another field of an evaluation; `best` can maximise;
  *   `stopWhen` stops early.
@@ -31,6 +32,9 @@ import { GradpathError } from '../util/errors.js';
 import { interruptRequested, watchInterrupt, yieldToEventLoop } from '../util/interrupt.js';
 import { claimRunDir } from './fresh.js';
 import { loadTrainingState, saveTrainingState } from './state.js';
+import { compareConfig } from '../io/checkpoint.js';
+import { ShardedCheckpoint, newestCheckpoint, replicaState } from '../dist/checkpoint.js';
+import type { StepSummary } from '../dist/timeline.js';
 import type { Evaluation, EvalSplit, LoopOptions, LoopResult, StepInfo } from './options.js';
 
 export type { Evaluation, EvalSplit, LoopOptions, LoopResult, MicroStep, StepInfo } from './options.js';
@@ -49,15 +53,27 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   let step = 0;
   let best = bestBy.mode === 'min' ? Infinity : -Infinity;
   if (o.resume) {
-    if (!run) throw new GradpathError('resume needs a run directory');
-    const path = run.path('latest.safetensors');
-    if (!run.exists('latest.safetensors')) throw new GradpathError(`--resume: no checkpoint in ${run.dir} (latest.safetensors); train without --resume first`);
-    const got = loadTrainingState(path, { model, optimizer, generator: o.generator, kind: o.kind, config: o.config, configKeys: o.configKeys ?? [] });
+    // a distributed run's sharded checkpoint, or one process picking up a sharded run's (newer) latest
+    const sharded = o.sharded ?? (run && newestCheckpoint(run.dir) === 'sharded' ? new ShardedCheckpoint(run.dir, replicaState(model, optimizer), null, {}) : undefined);
+    let got: { step: number; extra: Record<string, unknown> };
+    let from: string;
+    if (sharded) {
+      const loaded = sharded.load({ kind: o.kind, generator: o.generator });
+      const diff = compareConfig(loaded.config, o.config, o.configKeys ?? []);
+      if (diff) throw new GradpathError(`the sharded checkpoint in ${sharded.dir} was trained with another configuration: ${diff}`);
+      got = loaded;
+      from = loaded.from;
+    } else {
+      if (!run) throw new GradpathError('resume needs a run directory');
+      from = run.path('latest.safetensors');
+      if (!run.exists('latest.safetensors')) throw new GradpathError(`--resume: no checkpoint in ${run.dir} (latest.safetensors); train without --resume first`);
+      got = loadTrainingState(from, { model, optimizer, generator: o.generator, kind: o.kind, config: o.config, configKeys: o.configKeys ?? [] });
+    }
     step = got.step;
     if (typeof got.extra.best === 'number') best = got.extra.best;
     o.extraState?.load(got.extra, step);
-    run.resumeAt(step, Number(got.extra.elapsed ?? 0));
-    log(`resuming from ${path} at step ${step}`);
+    run?.resumeAt(step, Number(got.extra.elapsed ?? 0));
+    log(`resuming from ${from} at step ${step}`);
   } else if (run) {
     claimRunDir(run, o);
     run.writeText('metrics.jsonl', '');
@@ -66,9 +82,15 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   watchInterrupt();
 
   let savedAt = -1;
-  const saveLatest = () => {
-    if (!run || savedAt === step) return;
-    // one writer here; with a sharded optimizer, one per rank (see the top of this file)
+  const saveLatest = async () => {
+    if (savedAt === step) return;
+    if (o.sharded) {
+      // every rank writes its pieces at once; rank 0 names the complete set in the index
+      await o.sharded.save({ step, kind: o.kind, config: o.config, generator: o.generator, extra: { ...o.extraState?.save(), best, elapsed: run?.elapsed() ?? 0 } });
+      savedAt = step;
+      return;
+    }
+    if (!run) return;
     saveTrainingState(run.path('latest.safetensors'), {
       model, optimizer, generator: o.generator, step, kind: o.kind, config: o.config,
       extra: { ...o.extraState?.save(), best, elapsed: run.elapsed() },
@@ -84,7 +106,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
 
   let last: Evaluation = {};
   let evaluatedAt = -1;
-  const evaluateAndKeepBest = (record = true): boolean => {
+  const evaluateAndKeepBest = async (record = true): Promise<boolean> => {
     const evaluation = noGrad(() => {
       model.eval();
       try {
@@ -108,7 +130,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     else say(line);
     o.onEvaluate?.(step, evaluation, improved);
     if (run && o.curves !== false) writeRunCurves(run);
-    if (o.checkpointEvery === undefined) saveLatest();
+    if (o.checkpointEvery === undefined) await saveLatest();
     return o.stopWhen?.(step, evaluation) ?? false;
   };
 
@@ -116,8 +138,11 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const losses: number[] = [];
   let smoothed = NaN, interrupted = false, stoppedEarly = false;
   model.train();
+  const timeline = o.timeline?.recorder;
+  let lastTimes: StepSummary | undefined;
   while (step < o.maxSteps) {
     const t0 = performance.now(), cpu0 = process.cpuUsage();
+    timeline?.beginStep();
     const lr = o.schedule ? o.schedule(step) : optimizer.lr;
     if (o.schedule) optimizer.setLearningRate(lr);
     inPool(() => optimizer.zeroGrad()); // with a pool, last step's gradients go back to it
@@ -142,34 +167,47 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     if (o.gradClip && o.gradClip > 0 && norm > o.gradClip) scaleGrads(params, o.gradClip / (norm + 1e-6));
     await optimizer.step();
     step++;
+    if (timeline) lastTimes = timeline.endStep();
     const cpu = process.cpuUsage(cpu0);
     const info: StepInfo = { step, loss: lossSum / accumSteps, lr, gradNorm: norm, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
     losses.push(info.loss);
     smoothed = Number.isNaN(smoothed) ? info.loss : 0.9 * smoothed + 0.1 * info.loss;
     if (logEvery > 0 && (step % logEvery === 0 || step === o.maxSteps)) {
-      run?.log({ step, split: 'batch', loss: info.loss, lr, grad_norm: norm, ...o.stepMetrics?.(info) });
+      run?.log({ step, split: 'batch', loss: info.loss, lr, grad_norm: norm, ...(lastTimes && stepTimes(lastTimes)), ...o.stepMetrics?.(info) });
     }
     o.onStep?.(info);
     progress?.update(step, o.progress?.metrics?.(info, smoothed) ?? { loss: smoothed, lr });
     const due = (o.evalEvery ?? 0) > 0 && step % o.evalEvery! === 0;
-    if (o.evaluate && (due || step === o.maxSteps || o.evalAt?.(step)) && evaluateAndKeepBest()) {
+    if (o.evaluate && (due || step === o.maxSteps || o.evalAt?.(step)) && (await evaluateAndKeepBest())) {
       stoppedEarly = true;
       break;
     }
-    if (o.checkpointEvery && step % o.checkpointEvery === 0) saveLatest();
+    if (o.checkpointEvery && step % o.checkpointEvery === 0) await saveLatest();
     await yieldToEventLoop(); // the loop is synchronous: let a Ctrl-C (SIGINT) handler run
-    if (interruptRequested() || o.stopRequested?.()) {
+    const stop = interruptRequested() || Boolean(o.stopRequested?.());
+    // ranks must stop after the same step, or the last save's collectives would never meet
+    if (o.sharded ? await o.sharded.anyRank(stop) : stop) {
       interrupted = true;
       break;
     }
   }
   progress?.done();
   // a resume that found the run already finished still reports its evaluation (logged once already)
-  if (!interrupted && !stoppedEarly && o.evaluate && evaluatedAt !== step) evaluateAndKeepBest(step > startStep);
-  saveLatest();
-  if (interrupted && run) log(`interrupted at step ${step}: state saved to ${run.path('latest.safetensors')}; continue with --resume`);
+  if (!interrupted && !stoppedEarly && o.evaluate && evaluatedAt !== step) await evaluateAndKeepBest(step > startStep);
+  await saveLatest();
+  if (lastTimes) await o.timeline?.finish?.(lastTimes);
+  if (interrupted && run) log(`interrupted at step ${step}: state saved to ${o.sharded ? `the sharded checkpoint in ${o.sharded.dir}` : run.path('latest.safetensors')}; continue with --resume`);
   const seconds = run ? run.elapsed() : (Date.now() - startedAt) / 1000;
   return { steps: step, startStep, losses, last, best, interrupted, stoppedEarly, seconds, secondsPerStep: (Date.now() - startedAt) / 1000 / Math.max(1, step - startStep) };
+}
+
+/**
+ * A step's timings for the batch event: compute_s (the thread not waiting), comm_s (waiting for
+ * communication that did not hide behind compute) and bubble (the share of the step spent idle,
+ * waiting for a pipeline neighbour).
+ */
+function stepTimes(t: StepSummary): Record<string, number> {
+  return { compute_s: t.compute, comm_s: t.comm, bubble: t.seconds > 0 ? t.idle / t.seconds : 0 };
 }
 
 /** "train loss 1.2345, val loss 1.3456 acc 0.4120" */

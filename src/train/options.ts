@@ -5,6 +5,8 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { Schedule } from '../optim/schedule.js';
 import type { RunDir } from '../io/rundir.js';
 import type { Generator } from '../util/random.js';
+import type { ShardedCheckpoint } from '../dist/checkpoint.js';
+import type { StepSummary, StepTimeline } from '../dist/timeline.js';
 
 /** The splits an evaluation can measure (see io/rundir.ts for the vocabulary of metrics.jsonl). */
 export type EvalSplit = 'train' | 'val' | 'test';
@@ -76,6 +78,23 @@ export interface LoopOptions {
   logEvery?: number;
   /** More fields for the batch event (e.g. GPT-2's tokens_per_s). */
   stepMetrics?: (info: StepInfo) => Record<string, number>;
+
+  /**
+   * A distributed run's checkpoints (src/dist/checkpoint.ts): every rank passes one (ranks other
+   * than 0 pass no `run`, so they write no metrics, config or best). The latest checkpoint is then
+   * saved by every rank at once as pieces plus an index, not as latest.safetensors; --resume loads
+   * it in whatever layout saved it; and a stop (Ctrl-C on any rank) is agreed on over the ranks
+   * after each step (one tiny all-reduce), so every rank saves the same step.
+   * Without it, a single process resuming a run directory whose sharded checkpoint is newer than
+   * its latest.safetensors loads the sharded one.
+   */
+  sharded?: ShardedCheckpoint;
+  /**
+   * Per-step timings (distributed runs): each step is a step of this recorder (src/dist/timeline.ts,
+   * where the parallel wrappers record their waits); batch events gain compute_s, comm_s and
+   * bubble; `finish` gets the last step's spans after training (dist draws timeline.svg from them).
+   */
+  timeline?: { recorder: StepTimeline; finish?: (last: StepSummary) => void | Promise<void> };
 
   /** Run directory: config.json, metrics.jsonl, best/latest checkpoints. Without one nothing is written. */
   run?: RunDir;

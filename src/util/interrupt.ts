@@ -8,11 +8,14 @@ let installed = false;
 export function watchInterrupt(): void {
   if (installed) return;
   installed = true;
-  process.on('SIGINT', () => {
+  const onInterrupt = () => {
     if (requested) process.exit(130);
     requested = true;
     process.stderr.write('\ninterrupt: finishing this step and saving (Ctrl-C again to quit now)\n');
-  });
+  };
+  process.on('SIGINT', onInterrupt);
+  // under `gradpath launch`, Ctrl-C reaches every rank as SIGUSR2 (mpirun forwards it; see dist/launcher.ts)
+  process.on('SIGUSR2', onInterrupt);
 }
 
 export function interruptRequested(): boolean {
