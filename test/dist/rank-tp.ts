@@ -1,0 +1,98 @@
+/**
+ * Run on every rank by tp.test.ts under `gradpath launch -n 2`: a tiny GPT trained for STEPS steps
+ * by the one training loop, once whole on this process (the single-process reference, same seed)
+ * and once split over the tp group (Megatron TP; with --sp also sequence parallel), with AdamW,
+ * weight decay and gradient clipping by the global norm. Every step's loss and, at the end, every
+ * parameter re-assembled from the ranks' pieces must match the reference within the tolerances
+ * below. The vocabulary (65) does not divide by 2: the vocab-parallel halves are uneven.
+ * Prints one line per rank with the measured worst differences. Outside an MPI job it does nothing.
+ *
+ * Args: --sp (sequence parallel), --dropout P (default 0.1: the masks must match too).
+ */
+import { Tensor } from '../../src/engine/tensor.js';
+import { Generator } from '../../src/util/random.js';
+import { GPT, type GPTConfig } from '../../src/models/gpt.js';
+import { AdamW } from '../../src/optim/adam.js';
+import { decayGroups } from '../../src/optim/groups.js';
+import { trainLoop } from '../../src/train/loop.js';
+import { initProcessGroup, inMpiJob } from '../../src/dist/process-group.js';
+import { processGrid } from '../../src/dist/grid.js';
+import { TensorParallel } from '../../src/dist/tensor-parallel.js';
+import { assembleTensorParallel, tensorParallelHooks, tensorParallelShardSpecs } from '../../src/dist/tensor-parallel-training.js';
+import { shardNumel } from '../../src/dist/shard-spec.js';
+
+const STEPS = 12;
+const B = 4;
+/** Tolerances (float32; the split sums its matmuls and the loss's softmax in another order). */
+export const LOSS_TOL = 2e-5; // relative, per step
+export const PARAM_TOL = 2e-5; // absolute, every element of every parameter after the last step
+
+async function train(model: GPT, gen: Generator, tp: TensorParallel | null): Promise<number[]> {
+  const data = new Generator(99); // the same batches for both runs
+  const T = model.config.blockSize, V = model.config.vocabSize;
+  const batch = () => {
+    const x = new Int32Array(B * T), y = new Int32Array(B * T);
+    for (let i = 0; i < x.length; i++) {
+      x[i] = Math.floor(data.random() * V);
+      y[i] = (x[i] * 7 + 3) % V; // a learnable map, so the loss moves
+    }
+    return { x: new Tensor(x, [B, T]), y: new Tensor(y, [B, T]) };
+  };
+  const r = await trainLoop({
+    model, optimizer: new AdamW(decayGroups(model, 0.1), { lr: 3e-3 }), generator: gen, maxSteps: STEPS, gradClip: 0.5,
+    loss: () => {
+      const { x, y } = batch();
+      return model.forward(x, y).loss!;
+    },
+    ...(tp ? tensorParallelHooks(tp, model) : {}),
+    kind: 'tp-test', config: {},
+  });
+  return r.losses;
+}
+
+async function main(): Promise<void> {
+  const sp = process.argv.includes('--sp');
+  const at = process.argv.indexOf('--dropout');
+  const dropout = at > 0 ? Number(process.argv[at + 1]) : 0.1;
+  const { world, rank } = initProcessGroup();
+  const grid = await processGrid(world, { dp: 1, pp: 1, tp: world.size });
+  const tp = new TensorParallel(grid.tp, sp);
+  const config: GPTConfig = { vocabSize: 65, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32, dropout, bias: true };
+
+  const whole = new GPT(config, new Generator(5));
+  const wantLoss = await train(whole, new Generator(11), null);
+  const split = new GPT(config, new Generator(5), { parallel: tp });
+  const gotLoss = await train(split, new Generator(11), tp);
+
+  let lossErr = 0;
+  wantLoss.forEach((w, i) => (lossErr = Math.max(lossErr, Math.abs(gotLoss[i] - w) / Math.abs(w))));
+  if (!(lossErr <= LOSS_TOL)) throw new Error(`losses differ by ${lossErr} (relative) > ${LOSS_TOL}:\n  whole ${wantLoss.join(' ')}\n  split ${gotLoss.join(' ')}`);
+  if (!(wantLoss[STEPS - 1] < wantLoss[0] - 0.05)) throw new Error(`the reference did not learn: ${wantLoss.join(' ')}`);
+
+  const assembled = assembleTensorParallel(split, tp);
+  let paramErr = 0, worst = '';
+  for (const [name, p] of whole.namedParameters()) {
+    const got = assembled[name];
+    if (!got || got.shape.join() !== p.shape.join()) throw new Error(`parameter ${name}: shape [${got?.shape}] after assembly, [${p.shape}] whole`);
+    const want = p.floatValues();
+    for (let i = 0; i < want.length; i++) {
+      const e = Math.abs(got.data[i] - want[i]);
+      if (e > paramErr) [paramErr, worst] = [e, `${name}[${i}]`];
+    }
+  }
+  if (!(paramErr <= PARAM_TOL)) throw new Error(`parameters differ by ${paramErr} at ${worst} > ${PARAM_TOL}`);
+
+  // the ShardSpecs cover every parameter's local piece, and the cut ones are cut
+  const specs = tensorParallelShardSpecs(split);
+  const local = new Map(split.namedParameters());
+  for (const s of specs.filter((x) => !x.name.startsWith('exp_avg'))) {
+    if (shardNumel(s) !== local.get(s.name)!.numel()) throw new Error(`ShardSpec of ${s.name} describes ${shardNumel(s)} elements; the rank holds ${local.get(s.name)!.numel()}`);
+  }
+  const cut = specs.filter((x) => x.slice && !x.name.startsWith('exp_avg')).map((x) => x.name);
+  for (const name of ['wte.weight', 'h.0.attn.c_attn.weight', 'h.0.attn.c_attn.bias', 'h.0.attn.c_proj.weight', 'h.1.mlp.c_fc.weight', 'h.1.mlp.c_proj.weight']) {
+    if (!cut.includes(name)) throw new Error(`${name} is not split over the ranks`);
+  }
+  console.log(`rank ${rank}: tp${sp ? '+sp' : ''} ok on ${world.size} ranks, dropout ${dropout}: ${STEPS} steps, loss ${wantLoss[0].toFixed(4)} -> ${wantLoss[STEPS - 1].toFixed(4)}, worst loss diff ${lossErr.toExponential(2)} (relative), worst parameter diff ${paramErr.toExponential(2)} at ${worst}`);
+}
+
+if (inMpiJob()) await main();
