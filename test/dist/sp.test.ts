@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import { mpiSkip, runLaunch, script } from './mpi.js';
-import { expectRanksOk } from './tp.test.js';
+import { expectRanksOk } from './tp-check.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the sequence-parallel tests: ${skip}`);
