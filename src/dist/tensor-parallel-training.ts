@@ -106,6 +106,14 @@ export function tensorParallelHooks(tp: TensorParallel, model: Module): { afterB
 }
 
 /**
+ * What a chapter hands its training loop for a tensor-parallel model: the hooks, and no
+ * checkpoints (each rank holds only pieces; until sharded checkpoints land, none is written).
+ */
+export function tensorParallelRun(tp: TensorParallel, model: Module): ReturnType<typeof tensorParallelHooks> & { checkpoints: false } {
+  return { ...tensorParallelHooks(tp, model), checkpoints: false };
+}
+
+/**
  * --tp N and --sequence-parallel: the tp group of this rank (the whole job: tp = the number of
  * ranks), or null without --tp. Refuses to start outside an MPI job.
  */

@@ -23,6 +23,7 @@ import { applyFunction } from '../engine/function.js';
 import { floatsUninit } from '../engine/pool.js';
 import type { Communicator } from './communicator.js';
 import { stepTimeline } from './timeline.js';
+import { currentProcessGroup } from './process-group.js';
 
 /** What tensor parallelism needs of a communicator (a Communicator; a size-1 group needs none). */
 export type TensorParallelComm = Pick<Communicator, 'rank' | 'size' | 'allReduce' | 'allGather' | 'reduceScatter' | 'waitAll'>;
@@ -45,6 +46,11 @@ export class TensorParallel {
   constructor(readonly comm: TensorParallelComm | null, readonly sequenceParallel = false) {
     this.rank = comm?.rank ?? 0;
     this.size = comm?.size ?? 1;
+  }
+
+  /** Whether this process is rank 0 of the job: the one that prints progress and writes the run directory. */
+  get leads(): boolean {
+    return (currentProcessGroup()?.rank ?? 0) === 0;
   }
 
   /** One process, no communication: every operator is the identity (for gradient checks). */
