@@ -56,6 +56,23 @@ export function assembleTensorParallel(model: Module, tp: TensorParallel): Recor
   return out;
 }
 
+/**
+ * Loads whole tensors (a single-process checkpoint, Hugging Face weights) into a split model:
+ * each parameter takes its piece, cut as its ShardSpec says. Buffers are not split and load whole.
+ */
+export function loadWholeIntoTensorParallel(model: Module, state: Record<string, { shape: number[]; data: Float32Array | Int32Array }>): void {
+  for (const [name, p] of model.namedParameters()) {
+    const src = state[name];
+    if (!src) throw new GradpathError(`tensor parallel: the weights have no tensor '${name}'`);
+    const place = shardPlace(p) ?? { shape: [...p.shape] };
+    if (src.shape.join() !== place.shape.join()) throw new GradpathError(`tensor parallel: '${name}' has shape [${src.shape}] in the weights but [${place.shape}] in the model`);
+    const whole = new Tensor(Float32Array.from(src.data), place.view ?? place.shape);
+    const piece = place.slice ? whole.narrow(place.slice.dim, place.slice.start, place.slice.length) : whole;
+    (p.data as Float32Array).set(piece.floatValues());
+  }
+  for (const [name, b] of model.namedBuffers()) if (state[name]) (b.data as Float32Array | Int32Array).set(state[name].data as never);
+}
+
 /** Parameters of the model that every rank holds whole (not cut by tensor parallelism). */
 function replicated(params: Tensor[]): Tensor[] {
   return params.filter((p) => !shardPlace(p));
