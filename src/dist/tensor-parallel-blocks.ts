@@ -12,7 +12,7 @@
  */
 import { GradpathError } from '../util/errors.js';
 import type { Tensor } from '../engine/tensor.js';
-import { attentionSoftmax } from '../engine/ops/nn.js';
+import { packedHeadsAttention } from '../nn/attention.js';
 import { Module } from '../nn/module.js';
 import type { Dropout, Linear } from '../nn/layers.js';
 import type { Part, TensorParallel } from './tensor-parallel.js';
@@ -76,14 +76,10 @@ export class TensorParallelSelfAttention extends Module {
   /** x (B, T, C), or (B, T/tp, C) under SP -> the same shape. */
   forward(x: Tensor, ctx?: { cache?: unknown }): Tensor {
     if (ctx?.cache) throw new GradpathError('tensor parallel: incremental decoding (KV cache) is not supported; sample from a merged checkpoint');
-    const qkvLocal = this.c_attn.forward(x); // (B, T, 3C/tp)
-    const [B, T] = qkvLocal.shape;
-    const nh = this.heads.length, hs = this.headSize;
-    const qkv = qkvLocal.reshape(B, T, 3, nh, hs).permute(2, 0, 3, 1, 4).contiguous(); // (3, B, nh/tp, T, hs)
-    const [q, k, v] = [0, 1, 2].map((i) => qkv.narrow(0, i, 1).squeeze(0)); // (B, nh/tp, T, hs)
-    let att = attentionSoftmax(q.matmul(k.transpose(-2, -1)), 1 / Math.sqrt(hs), this.causal); // (B, nh/tp, T, T)
-    att = dropoutPart(att, this.attn_dropout, [B, this.nHead, T, T], 1, this.heads);
-    const y = att.matmul(v).transpose(1, 2).reshape(B, T, nh * hs); // this rank's heads: (B, T, C/tp)
+    const qkv = this.c_attn.forward(x); // (B, T, 3C/tp): q, k and v of this rank's heads
+    // the single process's dropout mask over all heads (B, nh, T, T), this rank's heads kept
+    const dropout = { forward: (att: Tensor) => dropoutPart(att, this.attn_dropout, [att.shape[0], this.nHead, ...att.shape.slice(2)], 1, this.heads) };
+    const { y } = packedHeadsAttention(qkv, this.heads.length, { causal: this.causal, dropout }); // (B, T, C/tp)
     return this.resid_dropout.forward(this.c_proj.forward(y));
   }
 }
