@@ -123,3 +123,18 @@ test('GPT-2 split: padding rows zero on the rank that holds them; on a group of 
   const a = whole.forward(x, y).loss!.item(), b = split.forward(x, y).loss!.item();
   assert.ok(Math.abs(a - b) < 1e-6, `${a} vs ${b}`);
 });
+
+test('whole weights load into a split model as the cut of a fresh split model would hold them; a group of one re-assembles them', async () => {
+  const { loadWholeIntoTensorParallel, assembleTensorParallel } = await import('../../src/dist/tensor-parallel-training.js');
+  const cfg = { vocabSize: 13, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8 };
+  const whole = new GPT(cfg, new Generator(8));
+  const cut = new GPT(cfg, new Generator(8), { parallel: rankOf(1, 2) });
+  const loaded = new GPT(cfg, new Generator(99), { parallel: rankOf(1, 2) }); // another init, then the whole weights
+  loadWholeIntoTensorParallel(loaded, whole.stateDict() as Record<string, { shape: number[]; data: Float32Array }>);
+  const want = new Map(cut.namedParameters());
+  for (const [name, p] of loaded.namedParameters()) assert.deepEqual(p.floatValues(), want.get(name)!.floatValues(), name);
+  const bad = { ...whole.stateDict(), 'wte.weight': new Tensor(new Float32Array(12 * 8), [12, 8]) };
+  assert.throws(() => loadWholeIntoTensorParallel(loaded, bad as Record<string, { shape: number[]; data: Float32Array }>), /'wte.weight' has shape \[12,8\] in the weights but \[13,8\]/);
+  const same = assembleTensorParallel(new GPT(cfg, new Generator(8), { parallel: TensorParallel.single() }), TensorParallel.single());
+  for (const [name, p] of whole.namedParameters()) assert.deepEqual(same[name].data, p.floatValues(), name);
+});
