@@ -20,7 +20,7 @@
  */
 import { Tensor } from '../engine/tensor.js';
 import { applyFunction } from '../engine/function.js';
-import { floatsUninit } from '../engine/pool.js';
+import { floatsUninit, recycle } from '../engine/pool.js';
 import { Dropout } from '../nn/layers.js';
 import type { Generator } from '../util/random.js';
 import type { Part, TensorParallel } from './tensor-parallel.js';
@@ -31,9 +31,12 @@ function rankMajor(x: Tensor, tp: TensorParallel): Float32Array {
   return x.detach().reshape(B, tp.size, T / tp.size, C).permute(1, 0, 2, 3).contiguous().floatValues(); // (tp, B, T/tp, C)
 }
 
-/** The inverse of rankMajor: (tp, B, T/tp, C) values -> (B, T, C). */
+/** The inverse of rankMajor: (tp, B, T/tp, C) values -> (B, T, C); v is given back to the pool. */
 function fromRankMajor(v: Float32Array, B: number, T: number, C: number, tp: TensorParallel): Tensor {
-  return new Tensor(v, [tp.size, B, T / tp.size, C]).permute(1, 0, 2, 3).contiguous().reshape(B, T, C);
+  if (B === 1) return new Tensor(v, [1, T, C]); // rank-major already is sequence order
+  const out = new Tensor(v, [tp.size, B, T / tp.size, C]).permute(1, 0, 2, 3).contiguous().reshape(B, T, C);
+  recycle(v);
+  return out;
 }
 
 function gatherValues(x: Tensor, tp: TensorParallel, label: string): Tensor {
@@ -47,7 +50,9 @@ function reduceScatterValues(x: Tensor, tp: TensorParallel, label: string): Tens
   const [B, T, C] = x.shape; // (B, T, C), a partial sum on each rank
   const Tl = tp.part(T, 'the sequence length').length;
   const out = floatsUninit(B * Tl * C);
-  tp.reduceScatter(rankMajor(x, tp), out, label);
+  const input = rankMajor(x, tp);
+  tp.reduceScatter(input, out, label);
+  if (input !== x.data) recycle(input); // a copy made here, dead now
   return new Tensor(out, [B, Tl, C]); // (B, T/tp, C)
 }
 
@@ -68,18 +73,30 @@ export function reduceScatterToSequenceParallel(x: Tensor, tp: TensorParallel): 
 
 /**
  * Dropout on a part of a tensor, with exactly the mask a single process draws for the whole
- * (fullShape) tensor at this point of the generator's stream: the whole mask is drawn (every rank
- * draws the same numbers, so the generators stay in step) and this part cut from it along `dim`.
- * Used for sequence slices under SP and for attention heads under TP.
+ * (fullShape) tensor at this point of the generator's stream: every number of the whole mask is
+ * drawn (every rank draws the same ones, so the generators stay in step) and only this part's,
+ * along `dim`, kept: the mask takes 1/tp of the memory. Used for sequence slices under SP and for
+ * attention heads under TP.
  */
 export function dropoutPart(x: Tensor, d: Dropout, fullShape: number[], dim: number, part: Part): Tensor {
   if (!d.training || d.p === 0) return x;
-  const n = fullShape.reduce((a, b) => a * b, 1);
-  const mask = new Float32Array(n);
+  const outer = fullShape.slice(0, dim).reduce((a, b) => a * b, 1), inner = fullShape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  const mask = new Float32Array(outer * part.length * inner);
   const scale = 1 / (1 - d.p);
   const gen: Generator = d.generator;
-  for (let i = 0; i < n; i++) mask[i] = gen.random() < d.p ? 0 : scale; // as engine/ops/nn.ts dropout draws
-  return x.mul(new Tensor(mask, fullShape).narrow(dim, part.start, part.length));
+  let k = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < fullShape[dim]; j++) {
+      const mine = j >= part.start && j < part.start + part.length;
+      for (let r = 0; r < inner; r++) {
+        const keep = gen.random() < d.p ? 0 : scale; // in the order engine/ops/nn.ts dropout draws
+        if (mine) mask[k++] = keep;
+      }
+    }
+  }
+  const shape = [...fullShape];
+  shape[dim] = part.length;
+  return x.mul(new Tensor(mask, shape));
 }
 
 /** A Dropout over this rank's slice (B, T/tp, C) of the sequence, masked as the single process masks (B, T, C). */

@@ -8,8 +8,11 @@
  * Prints one line per rank with the measured worst differences. Outside an MPI job it does nothing.
  *
  * Args: --sp (sequence parallel), --dropout P (default 0.1: the masks must match too).
+ * With --memory instead, a measurement (docs/distributed.md): the step's float storage (the
+ * BufferPool's bytes after one forward and backward) of a larger GPT, whole, TP and TP+SP.
  */
 import { Tensor } from '../../src/engine/tensor.js';
+import { BufferPool } from '../../src/engine/pool.js';
 import { Generator } from '../../src/util/random.js';
 import { GPT, type GPTConfig } from '../../src/models/gpt.js';
 import { AdamW } from '../../src/optim/adam.js';
@@ -51,12 +54,33 @@ async function train(model: GPT, gen: Generator, tp: TensorParallel | null): Pro
   return r.losses;
 }
 
+/** Bytes of float storage one forward + backward takes (pooled buffers of 4096 floats and more). */
+function stepBytes(model: GPT, B: number): number {
+  const pool = new BufferPool();
+  const T = model.config.blockSize, V = model.config.vocabSize;
+  const x = new Tensor(Int32Array.from({ length: B * T }, (_, i) => (i * 7) % V), [B, T]);
+  const y = new Tensor(Int32Array.from({ length: B * T }, (_, i) => (i * 3 + 1) % V), [B, T]);
+  pool.run(() => model.forward(x, y).loss!.backward());
+  return pool.allocatedBytes;
+}
+
+async function memory(tpComm: TensorParallel['comm'], rank: number): Promise<void> {
+  const config: GPTConfig = { vocabSize: 65, blockSize: 256, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0.1, bias: true };
+  const B = 8;
+  const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+  const whole = stepBytes(new GPT(config, new Generator(5)), B);
+  const tp = stepBytes(new GPT(config, new Generator(5), { parallel: new TensorParallel(tpComm, false) }), B);
+  const sp = stepBytes(new GPT(config, new Generator(5), { parallel: new TensorParallel(tpComm, true) }), B);
+  console.log(`rank ${rank}: one step's float storage (n_layer 4, n_embd 128, n_head 4, B ${B}, T 256, vocab 65, dropout 0.1): whole ${mb(whole)}, tp ${mb(tp)} (${(tp / whole).toFixed(2)}x), tp+sp ${mb(sp)} (${(sp / whole).toFixed(2)}x)`);
+}
+
 async function main(): Promise<void> {
   const sp = process.argv.includes('--sp');
   const at = process.argv.indexOf('--dropout');
   const dropout = at > 0 ? Number(process.argv[at + 1]) : 0.1;
   const { world, rank } = initProcessGroup();
   const grid = await processGrid(world, { dp: 1, pp: 1, tp: world.size });
+  if (process.argv.includes('--memory')) return memory(grid.tp, rank);
   const tp = new TensorParallel(grid.tp, sp);
   const config: GPTConfig = { vocabSize: 65, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32, dropout, bias: true };
 
