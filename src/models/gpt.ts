@@ -211,7 +211,7 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
     // under sequence parallelism this rank holds positions seq.start .. of the sequence
     const seq = tp?.sequenceParallel ? sequencePart(T, tp) : { start: 0, length: T };
     let x = this.wte.forward(idx); // (B, T, C); under SP (B, T/tp, C)
-    if (this.wpe) x = x.add(this.wpe.forward(arange(start + seq.start, start + seq.start + seq.length))); // + (T, C)
+    if (this.wpe) x = x.add(this.wpe.forward(arange(start + seq.start, start + seq.start + seq.length))); // + (T, C); under SP its (T/tp, C)
     x = this.drop.forward(x);
     this.h.forEach((block, i) => {
       x = block.forward(x, { pos: start, cache: cache?.layers[i] });
