@@ -1,5 +1,6 @@
 import { defineCommand } from './args.js';
 import { transformerFlags } from './transformer-flags.js';
+import { parallelFlags } from './parallel-flags.js';
 import { commonFlags } from './flags.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 import { runChargpt } from '../chapters/transformers/chargpt.js';
@@ -42,9 +43,11 @@ Examples:
   gradpath chargpt --preset cpu --attention mla --max-steps 500 --json
   gradpath chargpt --report-kv --attention gqa --n-kv-head 2
   gradpath chargpt -o runs/chargpt-cpu --sample-only --prompt "ROMEO:"
-  gradpath chargpt -o runs/chargpt-cpu --eval-only --json`,
+  gradpath chargpt -o runs/chargpt-cpu --eval-only --json
+  gradpath launch -n 2 -- chargpt --tp 2 --sequence-parallel --max-steps 200   # tensor + sequence parallel`,
   options: {
     ...transformerFlags,
+    ...parallelFlags,
     'sample-only': { type: 'boolean', help: 'Only sample from the checkpoint in --out' },
     'eval-only': { type: 'boolean', help: "Only measure the checkpoint in --out: exact loss over every window of both splits (not --eval-iters' estimate)" },
     'num-samples': { type: 'int', min: 0, default: 2, help: 'Samples printed at the end' },

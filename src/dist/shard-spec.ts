@@ -20,6 +20,12 @@ export interface ShardSpec {
   /** The global tensor's shape. */
   shape: number[];
   slice?: { dim: number; start: number; length: number };
+  /**
+   * With `slice`: the global tensor viewed (row-major) as this shape before slicing. Tensor
+   * parallel's c_attn (3C, C) holds the q, k and v rows of its heads: a slice along dim 1 of
+   * the view (3, C, C); the piece itself keeps the global tensor's layout (3C/tp, C).
+   */
+  view?: number[];
   flat?: { start: number; length: number };
 }
 
@@ -28,5 +34,5 @@ export function shardNumel(spec: ShardSpec): number {
   if (spec.flat) return spec.flat.length;
   const whole = spec.shape.reduce((a, b) => a * b, 1);
   if (!spec.slice) return whole;
-  return (whole / spec.shape[spec.slice.dim]) * spec.slice.length;
+  return (whole / (spec.view ?? spec.shape)[spec.slice.dim]) * spec.slice.length;
 }

@@ -47,6 +47,8 @@ export interface Saved {
   crossEntropy: { probs: Float32Array | null; pm1: Float64Array | null; t: Int32Array; N: number; C: number; ignore: number; count: number };
   /** the input and each row's mean and reciprocal standard deviation */
   layerNorm: { xv: Float32Array; mean: Float32Array; rstd: Float32Array; rows: number; C: number; hasWeight: boolean; hasBias: boolean };
+  /** a custom op (engine/function.ts): its name and its own backward closure */
+  function: { name: string; backward: (g: Tensor) => (Tensor | null)[] };
 }
 
 export type OpName = keyof Saved;
@@ -173,6 +175,9 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
     if (db) grads.push(new Tensor(db, [C]));
     return grads;
   },
+
+  // custom ops (engine/function.ts) carry their own rule: collectives of tensor parallelism
+  function: (g, _inputs, _out, { backward }) => backward(g),
 };
 
 /**

@@ -11,4 +11,5 @@ export { embedding, indexSelect, gather } from './ops/indexing.js';
 export { crossEntropy, layerNorm, batchNorm, dropout, oneHot, tril, triu, topk, multinomial, attentionSoftmax } from './ops/nn.js';
 export { softmax } from './ops/reduce.js';
 export { gradcheck } from './gradcheck.js';
+export { applyFunction } from './function.js';
 export { BufferPool } from './pool.js';

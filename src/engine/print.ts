@@ -30,6 +30,7 @@ function gradFnName(node: Node, out: Tensor): string {
     case 'matmul': return two ? 'MmBackward0' : 'BmmBackward0';
     case 'crossEntropy': return 'NllLossBackward0';
     case 'layerNorm': return 'NativeLayerNormBackward0';
+    case 'function': return `${node.saved.name}Backward`; // as PyTorch names an autograd.Function's node
     default: return `${node.op[0].toUpperCase()}${node.op.slice(1)}Backward0`;
   }
 }

@@ -8,6 +8,11 @@ import { noGrad } from '../engine/autograd.js';
 import { Module } from '../nn/module.js';
 import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
 import { SelfAttention } from '../nn/attention.js';
+import type { TensorParallel } from '../dist/tensor-parallel.js';
+import { ColumnParallelLinear, VocabParallelEmbedding } from '../dist/tensor-parallel-layers.js';
+import { TensorParallelMLP, TensorParallelSelfAttention, type WholeAttention } from '../dist/tensor-parallel-blocks.js';
+import { vocabParallelCrossEntropy } from '../dist/tensor-parallel-loss.js';
+import { SequenceParallelDropout, sequencePart } from '../dist/sequence-parallel.js';
 
 /**
  * GPT, as in nanoGPT's model.py: token + position embeddings, pre-LayerNorm blocks of
@@ -111,7 +116,7 @@ export class Block<A extends AttentionLayer = SelfAttention> extends Module {
   ln_1: LayerNorm;
   attn: A;
   ln_2: LayerNorm;
-  mlp: MLP;
+  mlp: MLP | TensorParallelMLP;
   /** attention: builds this block's attention (MQA, GQA, MLA, RoPE...); default nn.SelfAttention. */
   constructor(c: GPTConfig, gen: Generator, attention?: AttentionFactory<A>, layer = 0) {
     super();
@@ -129,17 +134,22 @@ export class Block<A extends AttentionLayer = SelfAttention> extends Module {
 }
 
 export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
-  wte: Embedding;
+  wte: Embedding | VocabParallelEmbedding;
   /** Learned position table (B, T) -> (T, C); left unset (undefined) when config.pos is 'rope'. */
   wpe!: Embedding;
   drop: Dropout;
   h: Block<A>[];
   ln_f: LayerNorm;
-  lm_head: Linear;
+  lm_head: Linear | ColumnParallelLinear;
   readonly config: GPTConfig;
+  /** The tensor-parallel group this model is split over (null: whole). */
+  readonly parallel: TensorParallel | null;
 
-  /** opts.attention: a factory for each block's attention (see chapters/transformers). */
-  constructor(config: GPTConfig, gen: Generator = defaultGenerator, opts: { attention?: AttentionFactory<A> } = {}) {
+  /**
+   * opts.attention: a factory for each block's attention (see chapters/transformers).
+   * opts.parallel: split the model over a tensor-parallel group (Megatron; dist/tensor-parallel.ts).
+   */
+  constructor(config: GPTConfig, gen: Generator = defaultGenerator, opts: { attention?: AttentionFactory<A>; parallel?: TensorParallel | null } = {}) {
     super();
     validateGPTConfig(config);
     this.config = { dropout: 0, bias: true, bidirectional: false, tieWeights: true, init: 'gpt2', ...config };
@@ -153,6 +163,25 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
     this.lm_head = new Linear(c.nEmbd, c.vocabSize, { bias: false, generator: gen });
     if (c.init === 'gpt2') this.initGPT2(gen);
     if (c.tieWeights) this.lm_head.weight = this.wte.weight; // one tensor, listed once (as wte.weight)
+    this.parallel = opts.parallel ?? null;
+    if (this.parallel) this.splitForTensorParallel(this.parallel);
+  }
+
+  /**
+   * Megatron tensor parallelism: each rank keeps its cut of the whole model built above (same
+   * seed on every rank, so the split model equals the single-process one): vocab-parallel wte and
+   * head, column/row-parallel attention (its heads) and MLP; under sequence parallelism the
+   * embedding dropout acts on this rank's slice of the sequence. Names stay the global ones.
+   */
+  private splitForTensorParallel(tp: TensorParallel): void {
+    const wte = VocabParallelEmbedding.cut(this.wte as Embedding, tp);
+    this.lm_head = this.config.tieWeights ? new ColumnParallelLinear(tp, wte.weight, null) : ColumnParallelLinear.cut(this.lm_head as Linear, tp, wte.rows);
+    this.wte = wte;
+    if (tp.sequenceParallel) this.drop = new SequenceParallelDropout(this.drop.p, this.drop.generator, tp);
+    for (const b of this.h) {
+      b.attn = new TensorParallelSelfAttention(b.attn as unknown as WholeAttention, tp) as unknown as A;
+      b.mlp = new TensorParallelMLP(b.mlp as MLP, tp);
+    }
   }
 
   /** nanoGPT's init: N(0, 0.02) weights, zero biases, residual projections scaled by 1/sqrt(2 n_layer). */
@@ -177,17 +206,27 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
       throw new GradpathError('gpt: nn.SelfAttention keeps no KV cache; build the model with an attention factory (chapters/transformers buildModel)');
     }
     if (start + T > this.config.blockSize) throw new GradpathError(`gpt: sequence of length ${start + T} is longer than the block size ${this.config.blockSize}`);
-    let x = this.wte.forward(idx); // (B, T, C)
-    if (this.wpe) x = x.add(this.wpe.forward(arange(start, start + T))); // + (T, C)
+    const tp = this.parallel;
+    if (tp && !targets) throw new GradpathError('gpt: a tensor-parallel model holds only part of the logits: forward it with targets (sampling needs the merged model)');
+    // under sequence parallelism this rank holds positions seq.start .. of the sequence
+    const seq = tp?.sequenceParallel ? sequencePart(T, tp) : { start: 0, length: T };
+    let x = this.wte.forward(idx); // (B, T, C); under SP (B, T/tp, C)
+    if (this.wpe) x = x.add(this.wpe.forward(arange(start + seq.start, start + seq.start + seq.length))); // + (T, C); under SP its (T/tp, C)
     x = this.drop.forward(x);
     this.h.forEach((block, i) => {
       x = block.forward(x, { pos: start, cache: cache?.layers[i] });
     });
     if (cache) cache.pos += T;
     x = this.ln_f.forward(x);
-    const logits = this.lm_head.forward(x); // (B, T, vocab)
+    const logits = this.lm_head.forward(x); // (B, T, vocab); tensor parallel: (B, T, vocab/tp), this rank's columns
+    if (tp) return { logits, loss: vocabParallelCrossEntropy(logits, targets!, tp, { columns: (this.wte as VocabParallelEmbedding).rows, vocabSize: this.lossVocab(), ignoreIndex: -1 }) };
     const loss = targets ? crossEntropy(logits, targets, { ignoreIndex: -1 }) : null;
     return { logits, loss };
+  }
+
+  /** Columns of the logits the loss is over (GPT-2 overrides: its embedding table is padded). */
+  protected lossVocab(): number {
+    return this.config.vocabSize;
   }
 
   /** Parameters excluding position embeddings (as nanoGPT reports them). */

@@ -11,12 +11,27 @@ import { Dropout, Linear } from './layers.js';
  * broadcast (GQA shares a K/V head that way). With a KV cache the T queries are the last T of
  * the S positions. Scale defaults to 1/sqrt(d).
  */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { scale?: number; causal?: boolean; dropout?: Dropout } = {}): { y: Tensor; att: Tensor } {
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: { scale?: number; causal?: boolean; dropout?: Pick<Dropout, 'forward'> } = {}): { y: Tensor; att: Tensor } {
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[q.ndim - 1]);
   // fused scale + causal mask + softmax
   const att = attentionSoftmax(q.matmul(k.transpose(-2, -1)), scale, opts.causal ?? false); // (..., T, S)
   const y = (opts.dropout ? opts.dropout.forward(att) : att).matmul(v); // (..., T, dv)
   return { y, att };
+}
+
+/**
+ * Attention over the heads that one c_attn projection packs: qkv (B, T, 3 nh hs), q then k then v,
+ * each nh heads of hs features -> y (B, T, nh hs) with the heads re-assembled, and the weights
+ * (B, nh, T, T). Shared by SelfAttention (all heads) and tensor parallelism (a rank's heads).
+ */
+export function packedHeadsAttention(qkv: Tensor, nh: number, opts: { causal: boolean; dropout?: Pick<Dropout, 'forward'> }): { y: Tensor; att: Tensor } {
+  const [B, T, F] = qkv.shape; // (B, T, 3 nh hs)
+  const hs = F / (3 * nh);
+  // one copy moves q, k and v into head-major layout; each is then a contiguous slice
+  const heads = qkv.reshape(B, T, 3, nh, hs).permute(2, 0, 3, 1, 4).contiguous(); // (3, B, nh, T, hs)
+  const [q, k, v] = [0, 1, 2].map((i) => heads.narrow(0, i, 1).squeeze(0)); // (B, nh, T, hs)
+  const { y, att } = scaledDotProductAttention(q, k, v, opts); // (B, nh, T, hs)
+  return { y: y.transpose(1, 2).reshape(B, T, nh * hs), att }; // re-assemble heads: (B, T, nh hs)
 }
 
 /**
@@ -43,14 +58,8 @@ export class SelfAttention extends Module {
   keepAttention = false;
 
   forward(x: Tensor): Tensor {
-    const [B, T, C] = x.shape; // (B, T, C)
-    const hs = C / this.nHead;
-    // one copy moves q, k and v into head-major layout; each is then a contiguous slice
-    const qkv = this.c_attn.forward(x).reshape(B, T, 3, this.nHead, hs).permute(2, 0, 3, 1, 4).contiguous(); // (3, B, nh, T, hs)
-    const [q, k, v] = [0, 1, 2].map((i) => qkv.narrow(0, i, 1).squeeze(0)); // (B, nh, T, hs)
-    const { y: heads, att } = scaledDotProductAttention(q, k, v, { causal: this.causal, dropout: this.attn_dropout }); // (B, nh, T, hs)
+    const { y, att } = packedHeadsAttention(this.c_attn.forward(x), this.nHead, { causal: this.causal, dropout: this.attn_dropout }); // (B, T, C)
     if (this.keepAttention) this.lastAttention = att.detach();
-    const y = heads.transpose(1, 2).reshape(B, T, C); // re-assemble heads: (B, T, C)
     return this.resid_dropout.forward(this.c_proj.forward(y));
   }
 }

@@ -90,7 +90,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       savedAt = step;
       return;
     }
-    if (!run) return;
+    if (!run || o.checkpoints === false) return;
     saveTrainingState(run.path('latest.safetensors'), {
       model, optimizer, generator: o.generator, step, kind: o.kind, config: o.config,
       extra: { ...o.extraState?.save(), best, elapsed: run.elapsed() },
@@ -122,9 +122,9 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     const improved = value !== undefined && better(value, best);
     if (improved) {
       best = value;
-      if (run) saveTrainingState(run.path('best.safetensors'), { model, step, kind: o.kind, config: o.config, extra: { ...evaluation } });
+      if (run && o.checkpoints !== false) saveTrainingState(run.path('best.safetensors'), { model, step, kind: o.kind, config: o.config, extra: { ...evaluation } });
     }
-    const line = `step ${step}: ${describe(evaluation)}${improved && run ? ' (best, saved)' : ''}`;
+    const line = `step ${step}: ${describe(evaluation)}${improved && run && o.checkpoints !== false ? ' (best, saved)' : ''}`;
     // the final result shows even without a progress display; the ones along the way only with it
     if (step === o.maxSteps && (!progress || o.progress?.quiet)) log(line);
     else say(line);

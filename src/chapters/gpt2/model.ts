@@ -1,5 +1,7 @@
 import { totalmem } from 'node:os';
 import { GPT } from '../../models/gpt.js';
+import type { TensorParallel } from '../../dist/tensor-parallel.js';
+import { VocabParallelEmbedding } from '../../dist/tensor-parallel-layers.js';
 import { Tensor } from '../../engine/tensor.js';
 import { Generator, defaultGenerator } from '../../util/random.js';
 import { crossEntropy } from '../../engine/ops/nn.js';
@@ -41,13 +43,20 @@ export const padVocab = (v: number): number => Math.ceil(v / 64) * 64;
 export class GPT2 extends GPT {
   readonly gpt2: Required<GPT2Config>;
 
-  constructor(config: GPT2Config, gen: Generator = defaultGenerator) {
+  /** parallel: split over a tensor-parallel group (each rank cuts its part of this same initialisation). */
+  constructor(config: GPT2Config, gen: Generator = defaultGenerator, parallel?: TensorParallel | null) {
     const padded = config.paddedVocabSize ?? config.vocabSize;
     if (padded < config.vocabSize) throw new GradpathError(`gpt2: padded vocabulary ${padded} is smaller than the vocabulary ${config.vocabSize}`);
-    super({ vocabSize: padded, blockSize: config.blockSize, nLayer: config.nLayer, nHead: config.nHead, nEmbd: config.nEmbd, bias: true, tieWeights: true, dropout: 0 }, gen);
+    super({ vocabSize: padded, blockSize: config.blockSize, nLayer: config.nLayer, nHead: config.nHead, nEmbd: config.nEmbd, bias: true, tieWeights: true, dropout: 0 }, gen, { parallel });
     this.gpt2 = { ...config, paddedVocabSize: padded };
     // padding rows are never looked up as inputs and are cut from the logits: keep them zero
-    (this.wte.weight.data as Float32Array).fill(0, config.vocabSize * config.nEmbd);
+    const firstRow = this.wte instanceof VocabParallelEmbedding ? this.wte.rows.start : 0; // a tp rank holds rows from there
+    (this.wte.weight.data as Float32Array).fill(0, Math.max(0, config.vocabSize - firstRow) * config.nEmbd);
+  }
+
+  /** The loss is over the real vocabulary; a tensor-parallel model's padding columns are left out of it. */
+  protected override lossVocab(): number {
+    return this.gpt2.vocabSize;
   }
 
   /** idx (B, T) -> logits (B, T, vocabSize), padding removed; with targets, the mean cross-entropy. */
@@ -57,6 +66,8 @@ export class GPT2 extends GPT {
     for (let i = 0; i < ids.length; i++) {
       if (ids[i] < 0 || ids[i] >= vocabSize) throw new GradpathError(`gpt2: token id ${ids[i]} is outside the vocabulary of ${vocabSize}`);
     }
+    // tensor parallel: logits are this rank's columns (padding included), the loss vocab-parallel
+    if (this.parallel) return super.forward(idx, targets ?? null);
     let { logits } = super.forward(idx);
     if (paddedVocabSize !== vocabSize) logits = logits.narrow(-1, 0, vocabSize); // (B, T, V)
     const loss = targets ? crossEntropy(logits, targets, { ignoreIndex: -1 }) : null;

@@ -16,6 +16,8 @@ import { ShardLoader, shardFiles, type LoaderState } from './data.js';
 import { loadGPT2 } from './weights.js';
 import { safetensorsMetadata } from '../../io/safetensors.js';
 import { EOT, gpt2Tokenizer } from './gpt2_tokenizer.js';
+import type { TensorParallel } from '../../dist/tensor-parallel.js';
+import { assembleTensorParallel, loadWholeIntoTensorParallel, tensorParallelRun } from '../../dist/tensor-parallel-training.js';
 
 /**
  * GPT-2 training as in build-nanogpt / llm.c: AdamW (weight decay on matrices only), linear
@@ -52,6 +54,8 @@ export interface TrainOptions {
   /** Sample sampleTokens tokens after the last step (default true; sampleEvery adds samples along the way). */
   sampleAtEnd?: boolean;
   peakGflops?: number;
+  /** Tensor parallel (--tp, --sequence-parallel): this rank's group; rank 0 alone writes the run directory. */
+  tp?: TensorParallel | null;
 }
 
 /** The loop's step report plus GPT-2's throughput figures. */
@@ -88,6 +92,8 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   const gen = new Generator(o.seed);
   const resuming = Boolean(o.resume && existsSync(ckptPath));
   checkRunDir(run, { resume: resuming, force: o.force }); // before a 124M model is built for nothing
+  const tp = o.tp ?? null, lead = !tp || tp.leads;
+  if (tp && o.resume) throw new GradpathError('--resume with --tp: a tensor-parallel run writes no checkpoint yet (sharded checkpoints are to come); train without --resume');
 
   // data first: a missing directory should not wait for a 124M model to be built
   const train = new ShardLoader(o.data, 'train', B, T);
@@ -104,9 +110,10 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
     model = new GPT2(meta.config?.model ?? o.model, gen);
   } else if (o.initFrom) {
     const loaded = loadGPT2(o.initFrom);
-    model = loaded.model;
+    model = tp ? new GPT2(loaded.config, new Generator(0), tp) : loaded.model;
+    if (tp) loadWholeIntoTensorParallel(model, loaded.model.stateDict()); // each rank cuts its part
     log(`loaded ${loaded.format} weights from ${o.initFrom}`);
-  } else model = new GPT2(o.model, gen);
+  } else model = new GPT2(o.model, gen, tp);
   const config = model.gpt2;
   if (T > config.blockSize) throw new GradpathError(`gpt2 train: --seq-len ${T} is longer than the model's context ${config.blockSize}`);
   const mem = checkMemory(config, B, T);
@@ -142,19 +149,28 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
       hooks.onStep?.({ step: s.step - 1, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, seconds: s.seconds, cpuSeconds: s.cpuSeconds, tokensPerSec: t.tokens_per_s, gflops: t.gflops, utilization: t.utilization });
       const last = s.step === o.maxSteps;
       if ((o.sampleEvery > 0 && s.step % o.sampleEvery === 0) || (last && (o.sampleEvery > 0 || sampleAtEnd))) {
-        const text = sample(model, { maxNewTokens: o.sampleTokens, topK: 50, generator: gen });
-        run.writeText('samples.txt', `step ${s.step - 1}:\n${text}\n`);
+        // a split model samples as the whole one, assembled on every rank (their generators stay in step)
+        const text = sample(tp ? wholeGPT2(model, tp) : model, { maxNewTokens: o.sampleTokens, topK: 50, generator: gen });
+        if (lead) run.writeText('samples.txt', `step ${s.step - 1}:\n${text}\n`);
         hooks.onSample?.(s.step - 1, text);
       }
     },
-    run, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
+    ...(tp ? tensorParallelRun(tp, model) : {}),
+    run: lead ? run : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
     // the rest of the flags, so `--config RUN/config.json` repeats the run, evaluations and samples included
     configNotes: { data: resolve(o.data), initFrom: o.initFrom, evalEvery: o.evalEvery, evalSteps: o.evalSteps, sampleEvery: o.sampleEvery, maxNewTokens: o.sampleTokens, checkpointEvery: o.checkpointEvery },
     extraState: { save: () => ({ loader: train.getState() }), load: (saved) => train.setState(saved.loader as LoaderState) },
     log,
   });
-  if (r.steps > r.startStep) log(`saved ${ckptPath} (step ${r.steps})`);
+  if (r.steps > r.startStep && !tp) log(`saved ${ckptPath} (step ${r.steps})`);
   return { losses: r.losses, valLosses, model, steps: r.steps };
+}
+
+/** The whole GPT-2 assembled from a tensor-parallel model's pieces (collective: every rank calls it). */
+function wholeGPT2(model: GPT2, tp: TensorParallel): GPT2 {
+  const whole = new GPT2(model.gpt2, new Generator(0));
+  whole.loadStateDict(assembleTensorParallel(model, tp));
+  return whole;
 }
 
 /**

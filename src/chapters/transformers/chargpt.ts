@@ -12,12 +12,13 @@ import { CharData, loadText } from './data.js';
 import { buildModel, kvElementsPerToken, kvFormulas, resolveConfig, type AttentionKind, type TransformerConfig } from './model.js';
 import { CONFIG_KEYS, settingsFromFlags, type ModelFlags } from './presets.js';
 import { train, type TrainResult } from './train.js';
+import { tensorParallelFromFlags, tensorParallelRun, assembleTensorParallel } from '../../dist/tensor-parallel-training.js';
 
 export const KIND = 'chargpt';
 
 export interface ChargptFlags extends ModelFlags {
   input?: string; out?: string; seed: number; resume: boolean; force?: boolean; json: boolean; quiet: boolean;
-  sampleOnly: boolean; evalOnly: boolean; reportKv: boolean; kvTokens?: number; numSamples: number; maxNewTokens: number; prompt?: string; temperature: number; topK: number;
+  sampleOnly: boolean; evalOnly: boolean; reportKv: boolean; tp?: number; sequenceParallel?: boolean; kvTokens?: number; numSamples: number; maxNewTokens: number; prompt?: string; temperature: number; topK: number;
 }
 
 const log = (m: string) => console.error(m);
@@ -56,13 +57,18 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   if (o.evalOnly) return evalOnly(run, o);
   if (o.resume && !run.exists('latest.safetensors')) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')}`);
   checkRunDir(run, o); // a finished run is not replaced by accident
+  // --tp: this rank's group; only rank 0 logs and writes the run directory (others get no run, no log)
+  const tp = await tensorParallelFromFlags(o, log);
+  if (tp && o.resume) throw new GradpathError('--resume with --tp: a tensor-parallel run writes no checkpoint yet (sharded checkpoints are to come); train without --resume');
+  const lead = !tp || tp.leads;
+  const say = lead ? log : () => {};
 
-  const { text, path } = await loadText(o.input, log);
+  const { text, path } = await loadText(o.input, say);
   const data = new CharData(text, shape.blockSize);
   const prompt = o.prompt ?? (data.chars.includes('\n') ? '\n' : data.chars[0]);
   data.encode(prompt); // a bad prompt fails now, not after training
   const gen = new Generator(o.seed);
-  const { model, config } = buildModel({ ...shape, vocabSize: data.vocabSize }, gen);
+  const { model, config } = buildModel({ ...shape, vocabSize: data.vocabSize }, gen, tp);
   const full = { ...config, vocab: data.chars.join(''), preset: o.preset, ...settings, seed: o.seed, input: path };
   if (o.resume) {
     // refuse another configuration before anything in the run directory is touched
@@ -72,25 +78,30 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
       if (a !== b) throw new GradpathError(`--resume: ${run.path('latest.safetensors')} was trained with another configuration: ${k} is ${a ?? 'unset'} there but ${b ?? 'unset'} now`);
     }
   }
-  log(`chargpt: ${data.train.length + data.val.length} characters, vocab ${data.vocabSize}, ${o.attention}${config.pos === 'rope' ? ' + RoPE' : ''}, ${model.numParams().toLocaleString('en-US')} parameters, run dir ${run.dir}`);
+  say(`chargpt: ${data.train.length + data.val.length} characters, vocab ${data.vocabSize}, ${o.attention}${config.pos === 'rope' ? ' + RoPE' : ''}, ${model.numParams().toLocaleString('en-US')} parameters, run dir ${run.dir}`);
   const B = settings.batchSize, T = config.blockSize;
   const res: TrainResult = await train({
-    model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run, resume: o.resume, force: o.force, quiet: o.quiet, log,
+    model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run: lead ? run : undefined, resume: o.resume, force: o.force, quiet: o.quiet || !lead, log: say,
+    parallel: tp ? tensorParallelRun(tp, model) : undefined,
     trainLoss: (g) => {
       const { x, y } = data.batch('train', B, T, g);
       return model.forward(x, y).loss!; // (B, T) targets -> scalar
     },
     evaluate: (split, g, n) => evalLoss(model, data, split, g, n, B, T),
   });
-  log(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);
+  say(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);
   let tokensPerSecond = 0;
+  // a split model samples as the whole one, assembled from every rank's pieces
+  const whole = tp && !res.interrupted && o.numSamples > 0 ? buildModel(config, new Generator(o.seed)).model : model;
+  if (tp && whole !== model) whole.loadStateDict(assembleTensorParallel(model, tp));
+  if (!lead) return 0;
   if (!res.interrupted && o.numSamples > 0) {
-    const s = sample(model, data, { prompt, n: o.numSamples, len: o.maxNewTokens, temperature: o.temperature, topK: o.topK, gen: new Generator(o.seed + 1) });
+    const s = sample(whole, data, { prompt, n: o.numSamples, len: o.maxNewTokens, temperature: o.temperature, topK: o.topK, gen: new Generator(o.seed + 1) });
     tokensPerSecond = s.tokensPerSecond;
     const text = s.texts.map((t, i) => `--- sample ${i + 1} ---\n${t}`).join('\n');
     run.writeText('samples.txt', text + '\n');
     console.log(text);
-    log(`generation with the KV cache: ${tokensPerSecond.toFixed(1)} tokens/s`);
+    say(`generation with the KV cache: ${tokensPerSecond.toFixed(1)} tokens/s`);
   }
   if (o.json) {
     console.log(JSON.stringify({

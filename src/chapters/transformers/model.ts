@@ -1,6 +1,7 @@
 import { GradpathError } from '../../util/errors.js';
 import type { Generator } from '../../util/random.js';
 import { GPT, type AttentionFactory, type GPTConfig } from '../../models/gpt.js';
+import type { TensorParallel } from '../../dist/tensor-parallel.js';
 import { GroupedQueryAttention, MultiHeadLatentAttention } from './attention.js';
 
 export type AttentionKind = 'mha' | 'mqa' | 'gqa' | 'mla';
@@ -64,10 +65,10 @@ export function attentionFactory(c: TransformerConfig): AttentionFactory<Variant
   };
 }
 
-/** A GPT (src/models/gpt.ts) whose blocks use the configured attention design. */
-export function buildModel(config: TransformerConfig, gen: Generator): { model: GPT<VariantAttention>; config: TransformerConfig } {
+/** A GPT (src/models/gpt.ts) whose blocks use the configured attention design; with `parallel`, split over that tensor-parallel group. */
+export function buildModel(config: TransformerConfig, gen: Generator, parallel?: TensorParallel | null): { model: GPT<VariantAttention>; config: TransformerConfig } {
   const c = resolveConfig(config);
-  return { model: new GPT(c, gen, { attention: attentionFactory(c) }), config: c };
+  return { model: new GPT(c, gen, { attention: attentionFactory(c), parallel }), config: c };
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Module } from '../../nn/module.js';
 import { AdamW } from '../../optim/adam.js';
 import { decayGroups } from '../../optim/groups.js';
 import { cosineWithWarmup } from '../../optim/schedule.js';
-import { trainLoop } from '../../train/loop.js';
+import { trainLoop, type LoopOptions } from '../../train/loop.js';
 import type { RunDir } from '../../io/rundir.js';
 
 /** nanoGPT's optimisation settings (train.py and config/train_shakespeare_char.py). */
@@ -31,7 +31,10 @@ export interface TrainJob {
   config: Record<string, unknown>;
   configKeys: readonly string[];
   settings: TrainSettings;
-  run: RunDir;
+  /** Unset on the ranks of a distributed job other than 0: only rank 0 writes the run directory. */
+  run?: RunDir;
+  /** A distributed run's hooks (dist/tensor-parallel-training.ts tensorParallelHooks) and whether checkpoints can be written. */
+  parallel?: Pick<LoopOptions, 'afterBackward' | 'gradNorm' | 'checkpoints'>;
   /** The loss of one training batch drawn from gen. */
   trainLoss: (gen: Generator) => Tensor;
   /** Metrics on one split, averaged over evalIters batches drawn from evalGen. */
@@ -74,6 +77,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     // fixed eval batches (their own generators): estimates comparable across evaluations and runs
     evaluate: () => ({ train: job.evaluate('train', new Generator(1000), s.evalIters), val: job.evaluate('val', new Generator(2000), s.evalIters) }),
     evalEvery: s.evalInterval,
+    ...job.parallel,
     run: job.run, kind: job.kind, config: job.config, configKeys: job.configKeys, resume: job.resume, force: job.force,
     progress: { label: 'train', quiet: job.quiet }, log: job.log,
   });
