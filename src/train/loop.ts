@@ -67,7 +67,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
 
   let savedAt = -1;
   const saveLatest = () => {
-    if (!run || savedAt === step) return;
+    if (!run || savedAt === step || o.checkpoints === false) return;
     // one writer here; with a sharded optimizer, one per rank (see the top of this file)
     saveTrainingState(run.path('latest.safetensors'), {
       model, optimizer, generator: o.generator, step, kind: o.kind, config: o.config,
@@ -100,9 +100,9 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     const improved = value !== undefined && better(value, best);
     if (improved) {
       best = value;
-      if (run) saveTrainingState(run.path('best.safetensors'), { model, step, kind: o.kind, config: o.config, extra: { ...evaluation } });
+      if (run && o.checkpoints !== false) saveTrainingState(run.path('best.safetensors'), { model, step, kind: o.kind, config: o.config, extra: { ...evaluation } });
     }
-    const line = `step ${step}: ${describe(evaluation)}${improved && run ? ' (best, saved)' : ''}`;
+    const line = `step ${step}: ${describe(evaluation)}${improved && run && o.checkpoints !== false ? ' (best, saved)' : ''}`;
     // the final result shows even without a progress display; the ones along the way only with it
     if (step === o.maxSteps && (!progress || o.progress?.quiet)) log(line);
     else say(line);
@@ -139,11 +139,12 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     }
     const params = model.parameters();
     const norm = (o.gradNorm ?? gradNorm)(params);
-    if (o.gradClip && o.gradClip > 0 && norm > o.gradClip) scaleGrads(params, o.gradClip / (norm + 1e-6));
+    if (o.gradClip && o.gradClip > 0 && norm > o.gradClip) (o.scaleGrads ?? scaleGrads)(params, o.gradClip / (norm + 1e-6));
     await optimizer.step();
     step++;
     const cpu = process.cpuUsage(cpu0);
-    const info: StepInfo = { step, loss: lossSum / accumSteps, lr, gradNorm: norm, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    const stepLoss = o.reduceLoss ? await o.reduceLoss(lossSum / accumSteps) : lossSum / accumSteps;
+    const info: StepInfo = { step, loss: stepLoss, lr, gradNorm: norm, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
     losses.push(info.loss);
     smoothed = Number.isNaN(smoothed) ? info.loss : 0.9 * smoothed + 0.1 * info.loss;
     if (logEvery > 0 && (step % logEvery === 0 || step === o.maxSteps)) {

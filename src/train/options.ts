@@ -113,6 +113,15 @@ export interface LoopOptions {
    * parallel), the sum of squares is reduced over the ranks that hold different parts.
    */
   gradNorm?: (params: Tensor[]) => number;
+  /** Scales the gradients for clipping: default, every p.grad; with gradients sharded (ZeRO), the parts this rank holds. */
+  scaleGrads?: (params: Tensor[], factor: number) => void;
+  /** The step's loss as reported, from this process's mean over micro-batches: with data parallel, the mean over the ranks. */
+  reduceLoss?: (loss: number) => number | Promise<number>;
+  /**
+   * false: write neither best.safetensors nor latest.safetensors (default true): a run whose
+   * model or optimizer state is sharded over ranks (ZeRO), until sharded checkpoints land.
+   */
+  checkpoints?: boolean;
 
   /** The progress line (stderr); unset: none. `metrics` picks what it shows (default: smoothed loss and lr). */
   progress?: { label: string; quiet?: boolean; metrics?: (info: StepInfo, smoothedLoss: number) => Record<string, number> };
