@@ -168,6 +168,16 @@ export class DataParallel {
     };
   }
 
+  /**
+   * Every parameter's full values by global name (collective with ZeRO-3, which gathers them;
+   * otherwise the parameters themselves): for saving or checking the model.
+   */
+  async parameterValues(): Promise<Map<string, Float32Array>> {
+    const named = this.s.model.namedParameters();
+    const gathered = this.zeroOpt?.params instanceof Zero3Params ? await this.zeroOpt.params.gatherAll() : null;
+    return new Map(named.map(([name, p]) => [name, gathered ? gathered.get(p)! : (p.data as Float32Array)]));
+  }
+
   /** One line for the log. */
   describe(): string {
     const mode = this.zero === 0 ? `DDP, ${this.buckets.length} gradient bucket${this.buckets.length > 1 ? 's' : ''} of <= ${this.bucketMb} MB all-reduced during backward` : this.zero === 3 ? `ZeRO-3, ${this.buckets.length} units (the model's rest + one per layer) gathered before use` : `ZeRO-${this.zero}, ${this.buckets.length} bucket${this.buckets.length > 1 ? 's' : ''} of <= ${this.bucketMb} MB reduce-scattered during backward`;

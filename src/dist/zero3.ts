@@ -96,6 +96,18 @@ export class Zero3Params implements ParamPieces {
     return { params: this.shards.reduce((s, a) => s + a.byteLength, 0), buffers: this.slots.reduce((s, a) => s + a.byteLength, 0) };
   }
 
+  /** Every unit's full parameters, gathered into new arrays (collective): for saving or checking a ZeRO-3 model. */
+  async gatherAll(): Promise<Map<Tensor, Float32Array>> {
+    const out = new Map<Tensor, Float32Array>();
+    for (let u = 0; u < this.units.length; u++) {
+      const unit = this.units[u];
+      const flat = new Float32Array(unit.padded);
+      await this.comm.allGather(this.shards[u], flat);
+      for (const e of unit.entries) out.set(e.param, flat.slice(e.start, e.start + e.numel));
+    }
+    return out;
+  }
+
   /** Starts a step's count of floats sent. */
   resetCounters(): void {
     this.sentFloats = 0;

@@ -1,0 +1,48 @@
+/**
+ * ZeRO-1, 2 and 3 on 2 ranks (ZeRO-3 also on 4, with gradient accumulation) reproduce one process
+ * with the same global batch (see ddp.test.ts for the run and dataparallel-check.ts for the
+ * tolerance), and hold the bytes per rank of the Playbook's formulas, up to the padding of each
+ * bucket to a multiple of the ranks.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mpiSkip } from './mpi.js';
+import { runDataParallel, type RankResult } from './dataparallel-check.js';
+
+const skip = mpiSkip();
+if (skip) console.log(`# skipping the ZeRO tests: ${skip}`);
+
+/** |measured - formula| within the padding: fewer than N floats per bucket (per moment for Adam's two). */
+function near(measured: number, formula: number, ranks: number, buckets: number, what: string): void {
+  assert.ok(measured >= formula && measured - formula < 4 * ranks * buckets, `${what}: measured ${measured} bytes, formula ${formula}`);
+}
+
+function checkMemory(results: RankResult[], zero: number): void {
+  for (const { rank, report: r } of results) {
+    const n = r.ranks, buckets = 64; // a generous bound on buckets/units in these runs
+    assert.equal(r.zero, zero);
+    near(r.measured.optimizer, r.formula.optimizer, n, 2 * buckets, `rank ${rank} optimizer`);
+    if (zero >= 2) near(r.measured.grads, r.formula.grads, n, buckets, `rank ${rank} gradients`);
+    else near(r.measured.grads, r.formula.grads + r.formula.grads / n, n, buckets, `rank ${rank} gradients (full local ones + the reduced piece)`);
+    if (zero === 3) near(r.measured.params, r.formula.params, n, buckets, `rank ${rank} parameters`);
+    else near(r.measured.params, r.formula.params, n, buckets, `rank ${rank} parameters (whole)`);
+  }
+}
+
+for (const zero of [1, 2] as const) {
+  test(`ZeRO-${zero} on 2 ranks matches one process; bytes per rank as the formulas`, { skip, timeout: 180_000 }, async () => {
+    const results = await runDataParallel(2, ['--zero', String(zero)]);
+    checkMemory(results, zero);
+    // reduce-scatter of the gradients plus all-gather of the parameters: DDP's volume
+    const r = results[0].report;
+    near(r.commBytesPerStep.measured, r.commBytesPerStep.formula, 2, 64, 'bytes sent per step');
+  });
+}
+
+test('ZeRO-3 on 2 ranks (4 layers: re-gathered in backward) matches one process; bytes per rank as the formulas', { skip, timeout: 180_000 }, async () => {
+  checkMemory(await runDataParallel(2, ['--zero', '3', '--layers', '4']), 3);
+});
+
+test('ZeRO-3 on 4 ranks (oversubscribed) with gradient accumulation matches one process', { skip, timeout: 180_000 }, async () => {
+  checkMemory(await runDataParallel(4, ['--zero', '3', '--layers', '3', '--accum', '2']), 3);
+});
