@@ -1,6 +1,7 @@
 import { defineCommand } from './args.js';
 import { transformerFlags } from './transformer-flags.js';
 import { commonFlags } from './flags.js';
+import { dataParallelFlags, dataParallelOptions } from './parallel-flags.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 import { runChargpt } from '../chapters/transformers/chargpt.js';
 import { loadChargpt, saveNanoGPT } from '../chapters/transformers/export.js';
@@ -42,9 +43,11 @@ Examples:
   gradpath chargpt --preset cpu --attention mla --max-steps 500 --json
   gradpath chargpt --report-kv --attention gqa --n-kv-head 2
   gradpath chargpt -o runs/chargpt-cpu --sample-only --prompt "ROMEO:"
-  gradpath chargpt -o runs/chargpt-cpu --eval-only --json`,
+  gradpath chargpt -o runs/chargpt-cpu --eval-only --json
+  gradpath launch -n 2 -- chargpt --preset cpu --dp 2 --zero 1   # data parallel over 2 ranks`,
   options: {
     ...transformerFlags,
+    ...dataParallelFlags,
     'sample-only': { type: 'boolean', help: 'Only sample from the checkpoint in --out' },
     'eval-only': { type: 'boolean', help: "Only measure the checkpoint in --out: exact loss over every window of both splits (not --eval-iters' estimate)" },
     'num-samples': { type: 'int', min: 0, default: 2, help: 'Samples printed at the end' },
@@ -59,6 +62,6 @@ Examples:
   run: (o) => {
     const out = o.out ?? `runs/chargpt-${o.preset}`;
     checkCheckpoints(out, [...(o.resume ? ['latest.safetensors'] : []), ...(o.sampleOnly || o.evalOnly ? ['best.safetensors'] : [])]);
-    return leaveNoTrace(out, () => runChargpt({ ...o, out }));
+    return leaveNoTrace(out, () => runChargpt({ ...o, out, parallel: dataParallelOptions(o) }));
   },
 });

@@ -64,8 +64,21 @@ export function wantsDataParallel(f: DataParallelFlags): boolean {
   return (f.dp !== undefined && f.dp > 1) || (f.zero ?? 0) > 0 || (f.dp !== undefined && inMpiJob());
 }
 
-export function launchHint(n: number): string {
-  return `launch ${n} ranks: \`gradpath launch -n ${n} -- gradpath-command ...\` (or \`mpirun -np ${n} npx gradpath ...\`)`;
+/** This process's rank in the job from the launcher's environment (0 outside one): who prints, before MPI starts. */
+export function launchedRank(env: NodeJS.ProcessEnv = process.env): number {
+  return Number(env.OMPI_COMM_WORLD_RANK ?? env.PMI_RANK ?? env.PMIX_RANK ?? 0);
+}
+
+/** How to start this very command on n ranks. */
+export function launchHint(n: number, argv: string[] = process.argv.slice(2)): string {
+  const cmd = argv.join(' ');
+  return `launch ${n} ranks: \`gradpath launch -n ${n} -- ${cmd}\` (or \`mpirun -np ${n} npx gradpath ${cmd}\`)`;
+}
+
+/** Refuses data-parallel flags outside an MPI job at once (before any data is read or model built). */
+export function checkLaunched(f: DataParallelFlags): void {
+  const n = f.dp ?? 1;
+  if (!inMpiJob()) throw new GradpathError(`--dp ${n}${f.zero ? ` --zero ${f.zero}` : ''} needs an MPI job; ${launchHint(n)}`);
 }
 
 /** Wraps model and optimizer for data parallelism; collective: every rank of the group calls it. */
@@ -74,7 +87,7 @@ export async function dataParallel(s: DataParallelSetup, f: DataParallelFlags): 
   const bucketMb = checkBucketMb(f.bucketMb ?? DEFAULT_BUCKET_MB);
   const want = f.dp ?? 1;
   if (!Number.isInteger(want) || want < 1) throw new GradpathError(`--dp must be a positive integer; got ${f.dp}`);
-  if (!inMpiJob()) throw new GradpathError(`--dp ${want}${zero ? ` --zero ${zero}` : ''} needs an MPI job; ${launchHint(want)}`);
+  checkLaunched(f);
   const comm = s.comm ?? initProcessGroup().world;
   if (comm.size !== want) {
     throw new GradpathError(`--dp ${want} but the data-parallel group has ${comm.size} ranks (the world size divided by tp x pp); ${launchHint(want)} or change --dp`);
@@ -95,6 +108,8 @@ export class DataParallel {
   private grads!: GradBuckets;
   private buckets!: FlatBucket[];
   private zeroOpt: ZeroOptimizer | null = null;
+  /** Bytes this rank sent for gradients and parameters in the last training step (evaluations after it excluded). */
+  private sentLastStep = 0;
 
   constructor(private readonly s: DataParallelSetup, readonly comm: Communicator, readonly zero: ZeroStage, readonly bucketMb: number) {
     this.rank = comm.rank;
@@ -157,7 +172,9 @@ export class DataParallel {
     return {
       optimizer: this.optimizer,
       afterBackward: () => this.grads.finish(),
+      // called once per step, after the optimizer's step: the step's communication is complete
       reduceLoss: async (loss) => {
+        this.sentLastStep = (this.grads.sentFloats + (z ? z.params.sentFloats : 0)) * 4;
         const x = Float32Array.of(loss);
         await stepTimeline().wait('comm', 'loss all-reduce', this.comm.allReduce(x, 'avg'));
         return x[0];
@@ -201,10 +218,9 @@ export class DataParallel {
       const optimizer = z.stateBytes();
       measured = { params: held.params, grads, optimizer, total: held.params + grads + optimizer, buffers: held.buffers + this.grads.peakFlatFloats * 4 };
     }
-    const sent = (this.grads.sentFloats + (z ? z.params.sentFloats : 0)) * 4;
     return {
       zero: this.zero, ranks: this.size, psi, formula: playbookMemory(psi, this.size, this.zero), measured,
-      commBytesPerStep: { measured: sent, formula: playbookCommBytes(psi, this.size, this.zero) },
+      commBytesPerStep: { measured: this.sentLastStep, formula: playbookCommBytes(psi, this.size, this.zero) },
     };
   }
 

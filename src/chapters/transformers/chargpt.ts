@@ -12,15 +12,19 @@ import { CharData, loadText } from './data.js';
 import { buildModel, kvElementsPerToken, kvFormulas, resolveConfig, type AttentionKind, type TransformerConfig } from './model.js';
 import { CONFIG_KEYS, settingsFromFlags, type ModelFlags } from './presets.js';
 import { train, type TrainResult } from './train.js';
+import { launchedRank, type DataParallelFlags } from '../../dist/ddp.js';
 
 export const KIND = 'chargpt';
 
 export interface ChargptFlags extends ModelFlags {
   input?: string; out?: string; seed: number; resume: boolean; force?: boolean; json: boolean; quiet: boolean;
+  /** --dp, --zero, --bucket-mb (src/dist/ddp.ts). */
+  parallel?: DataParallelFlags;
   sampleOnly: boolean; evalOnly: boolean; reportKv: boolean; kvTokens?: number; numSamples: number; maxNewTokens: number; prompt?: string; temperature: number; topK: number;
 }
 
-const log = (m: string) => console.error(m);
+// with data parallel only rank 0 prints (and writes the run directory: see train.ts)
+const log = (m: string) => (launchedRank() === 0 ? console.error(m) : undefined);
 
 /** Samples with the KV cache, timing the generation (tokens per second). */
 export function sample(model: GPT<AttentionLayer>, data: { encode(s: string): number[]; decode(ids: ArrayLike<number>): string }, o: { prompt: string; n: number; len: number; temperature: number; topK: number; gen: Generator }): { texts: string[]; tokensPerSecond: number } {
@@ -54,6 +58,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   const run = new RunDir(o.out ?? `runs/chargpt-${o.preset}`);
   if (o.sampleOnly) return sampleOnly(run, o);
   if (o.evalOnly) return evalOnly(run, o);
+  if (o.resume && o.parallel) throw new GradpathError('--resume with --dp: sharded checkpoints are not in yet; resume a --dp run (ZeRO 0) on one process, from its latest.safetensors');
   if (o.resume && !run.exists('latest.safetensors')) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')}`);
   checkRunDir(run, o); // a finished run is not replaced by accident
 
@@ -76,10 +81,11 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   const B = settings.batchSize, T = config.blockSize;
   const res: TrainResult = await train({
     model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run, resume: o.resume, force: o.force, quiet: o.quiet, log,
-    trainLoss: (g) => {
-      const { x, y } = data.batch('train', B, T, g);
+    trainLoss: (g, rows) => {
+      const { x, y } = rows(data.batch('train', B, T, g)); // every rank draws the global batch, keeps its rows
       return model.forward(x, y).loss!; // (B, T) targets -> scalar
     },
+    parallel: o.parallel && { ...o.parallel, layers: model.h },
     evaluate: (split, g, n) => evalLoss(model, data, split, g, n, B, T),
   });
   log(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);
@@ -88,11 +94,13 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
     const s = sample(model, data, { prompt, n: o.numSamples, len: o.maxNewTokens, temperature: o.temperature, topK: o.topK, gen: new Generator(o.seed + 1) });
     tokensPerSecond = s.tokensPerSecond;
     const text = s.texts.map((t, i) => `--- sample ${i + 1} ---\n${t}`).join('\n');
-    run.writeText('samples.txt', text + '\n');
-    console.log(text);
+    if (launchedRank() === 0) {
+      run.writeText('samples.txt', text + '\n');
+      console.log(text);
+    }
     log(`generation with the KV cache: ${tokensPerSecond.toFixed(1)} tokens/s`);
   }
-  if (o.json) {
+  if (o.json && launchedRank() === 0) {
     console.log(JSON.stringify({
       preset: o.preset, params: model.numParams(), iters: res.iters, train_loss: round(res.trainLoss), val_loss: round(res.valLoss), seconds: round(res.seconds, 1),
       attention: config.attention, pos: config.pos, best_val_loss: round(res.bestValLoss), s_per_iter: round(res.secondsPerIter), kv_elements_per_token_per_layer: kvElementsPerToken(config), gen_tokens_per_s: round(tokensPerSecond, 1),
