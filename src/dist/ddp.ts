@@ -110,6 +110,8 @@ export class DataParallel {
   private zeroOpt: ZeroOptimizer | null = null;
   /** Bytes this rank sent for gradients and parameters in the last training step (evaluations after it excluded). */
   private sentLastStep = 0;
+  /** Per step, the seconds this rank waited for its gradient buckets after backward: the communication that did not hide behind it. */
+  readonly exposedGradSeconds: number[] = [];
 
   constructor(private readonly s: DataParallelSetup, readonly comm: Communicator, readonly zero: ZeroStage, readonly bucketMb: number) {
     this.rank = comm.rank;
@@ -171,7 +173,11 @@ export class DataParallel {
     const z = this.zeroOpt;
     return {
       optimizer: this.optimizer,
-      afterBackward: () => this.grads.finish(),
+      afterBackward: async () => {
+        const t0 = performance.now();
+        await this.grads.finish();
+        this.exposedGradSeconds.push((performance.now() - t0) / 1000);
+      },
       // called once per step, after the optimizer's step: the step's communication is complete
       reduceLoss: async (loss) => {
         this.sentLastStep = (this.grads.sentFloats + (z ? z.params.sentFloats : 0)) * 4;
@@ -221,6 +227,7 @@ export class DataParallel {
     return {
       zero: this.zero, ranks: this.size, psi, formula: playbookMemory(psi, this.size, this.zero), measured,
       commBytesPerStep: { measured: this.sentLastStep, formula: playbookCommBytes(psi, this.size, this.zero) },
+      exposedGradSeconds: mean(this.exposedGradSeconds.length > 1 ? this.exposedGradSeconds.slice(1) : this.exposedGradSeconds),
     };
   }
 
@@ -237,4 +244,8 @@ export class DataParallel {
     }
     return [...params, ...this.zeroOpt.shardSpecs()];
   }
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
 }

@@ -42,6 +42,8 @@ export interface DataParallelReport {
   };
   /** Bytes this rank sent in the last step, and the formula's. */
   commBytesPerStep: { measured: number; formula: number };
+  /** Mean seconds per step this rank waited for gradient buckets after backward (the part not overlapped), the first step excluded when there are more. */
+  exposedGradSeconds: number;
 }
 
 export function playbookMemory(psi: number, ranks: number, zero: ZeroStage): MemoryBytes {
@@ -67,5 +69,6 @@ export function describeReport(r: DataParallelReport): string {
   rows.push(['total', '', mb(r.formula.total), mb(r.measured.total)]);
   rows.push(['buffers', '(not in the formulas)', '', mb(r.measured.buffers)]);
   rows.push(['sent/step', r.zero === 3 ? '3(N-1)/N·4Ψ' : '2(N-1)/N·4Ψ', mb(r.commBytesPerStep.formula), mb(r.commBytesPerStep.measured)]);
-  return `${name} on ${r.ranks} ranks, Ψ = ${r.psi.toLocaleString('en-US')} parameters, MiB per rank (fp32):\n` + formatTable(['', 'formula', 'formula MiB', 'measured MiB'], rows);
+  return `${name} on ${r.ranks} ranks, Ψ = ${r.psi.toLocaleString('en-US')} parameters, MiB per rank (fp32):\n` + formatTable(['', 'formula', 'formula MiB', 'measured MiB'], rows) +
+    `\nwaited for gradient buckets after backward: ${(r.exposedGradSeconds * 1000).toFixed(1)} ms per step (the rest overlapped backward)`;
 }
