@@ -4,6 +4,7 @@
  */
 import type { OptionSpecs } from './args.js';
 import { checkLaunched, wantsDataParallel, type DataParallelFlags } from '../dist/ddp.js';
+import { checkZeroStage } from '../dist/zero.js';
 
 // --- data parallel (DDP) and ZeRO-1/2/3: src/dist/ddp.ts
 export const dataParallelFlags = {
@@ -14,7 +15,7 @@ export const dataParallelFlags = {
 
 /** The data-parallel part of parsed options, when they ask for it. */
 export function dataParallelOptions(o: { dp?: number; zero?: number; bucketMb?: number }): DataParallelFlags | undefined {
-  const f = { dp: o.dp, zero: o.zero, bucketMb: o.bucketMb };
+  const f = { dp: o.dp, zero: o.zero === undefined ? undefined : checkZeroStage(o.zero), bucketMb: o.bucketMb };
   if (!wantsDataParallel(f)) return undefined; // --dp 1 outside an MPI job: one ordinary process
   checkLaunched(f);
   return f;

@@ -1,5 +1,5 @@
 /**
- * ZeRO-1, 2 and 3 on 2 ranks (ZeRO-3 also on 4, with gradient accumulation) reproduce one process
+ * ZeRO-1, 2 and 3 on 2 ranks (ZeRO-3 with gradient accumulation) reproduce one process
  * with the same global batch (see ddp.test.ts for the run and dataparallel-check.ts for the
  * tolerance), and hold the bytes per rank of the Playbook's formulas, up to the padding of each
  * bucket to a multiple of the ranks.
@@ -39,10 +39,6 @@ for (const zero of [1, 2] as const) {
   });
 }
 
-test('ZeRO-3 on 2 ranks (4 layers: re-gathered in backward) matches one process; bytes per rank as the formulas', { skip, timeout: 180_000 }, async () => {
-  checkMemory(await runDataParallel(2, ['--zero', '3', '--layers', '4']), 3);
-});
-
-test('ZeRO-3 on 4 ranks (oversubscribed) with gradient accumulation matches one process', { skip, timeout: 180_000 }, async () => {
-  checkMemory(await runDataParallel(4, ['--zero', '3', '--layers', '3', '--accum', '2']), 3);
+test('ZeRO-3 on 2 ranks (4 layers: re-gathered in backward; 2 accumulation steps) matches one process; bytes per rank as the formulas', { skip, timeout: 180_000 }, async () => {
+  checkMemory(await runDataParallel(2, ['--zero', '3', '--layers', '4', '--accum', '2']), 3);
 });
