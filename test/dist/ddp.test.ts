@@ -1,6 +1,6 @@
 /**
  * Data parallel (DDP) on 2 ranks reproduces one process with the same global batch: a tiny GPT
- * (n_layer 2, n_embd 32, block 16, vocab 65) for 12 steps of AdamW with warmup, cosine decay and
+ * (n_layer 2, n_embd 32, block 16, vocab 65) for 10 steps of AdamW with warmup, cosine decay and
  * clipping; every step's loss and the final parameters within dataparallel-check.ts' tolerance.
  * Gradients go in 10 kB buckets (many buckets, all-reduced during backward); rank 1 starts from
  * other weights, so the broadcast from rank 0 is checked too.

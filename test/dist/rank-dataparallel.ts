@@ -64,7 +64,7 @@ async function train(text: Int32Array, steps: number, accum: number, seed: numbe
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { zero: { type: 'string', default: '0' }, accum: { type: 'string', default: '1' }, steps: { type: 'string', default: '12' }, 'bucket-mb': { type: 'string', default: '0.01' }, layers: { type: 'string', default: '2' } } });
+  const { values } = parseArgs({ options: { zero: { type: 'string', default: '0' }, accum: { type: 'string', default: '1' }, steps: { type: 'string', default: '10' }, 'bucket-mb': { type: 'string', default: '0.01' }, layers: { type: 'string', default: '2' } } });
   nLayer = Number(values.layers);
   const zero = Number(values.zero), accum = Number(values.accum), steps = Number(values.steps), bucketMb = Number(values['bucket-mb']);
   const { world } = initProcessGroup();
