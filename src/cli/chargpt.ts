@@ -1,6 +1,6 @@
 import { defineCommand } from './args.js';
 import { transformerFlags } from './transformer-flags.js';
-import { parallelFlags } from './parallel-flags.js';
+import { parallelFlags, dataParallelOptions, checkOneParallelMode } from './parallel-flags.js';
 import { commonFlags } from './flags.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 import { runChargpt } from '../chapters/transformers/chargpt.js';
@@ -44,6 +44,7 @@ Examples:
   gradpath chargpt --report-kv --attention gqa --n-kv-head 2
   gradpath chargpt -o runs/chargpt-cpu --sample-only --prompt "ROMEO:"
   gradpath chargpt -o runs/chargpt-cpu --eval-only --json
+  gradpath launch -n 2 -- chargpt --preset cpu --dp 2 --zero 1   # data parallel over 2 ranks
   gradpath launch -n 2 -- chargpt --tp 2 --sequence-parallel --max-steps 200   # tensor + sequence parallel`,
   options: {
     ...transformerFlags,
@@ -60,8 +61,9 @@ Examples:
   },
   subcommands: [exportCmd],
   run: (o) => {
+    checkOneParallelMode(o);
     const out = o.out ?? `runs/chargpt-${o.preset}`;
     checkCheckpoints(out, [...(o.resume ? ['latest.safetensors'] : []), ...(o.sampleOnly || o.evalOnly ? ['best.safetensors'] : [])]);
-    return leaveNoTrace(out, () => runChargpt({ ...o, out }));
+    return leaveNoTrace(out, () => runChargpt({ ...o, out, parallel: dataParallelOptions(o) }));
   },
 });

@@ -13,10 +13,11 @@ import { sample, trainGPT2, type StepInfo, type TrainOptions } from '../chapters
 import { evaluateHellaSwag, readHellaSwag } from '../chapters/gpt2/hellaswag.js';
 import { tokenizerFor } from './bpe.js';
 import { commonFlags } from './flags.js';
-import { parallelFlags } from './parallel-flags.js';
+import { parallelFlags, dataParallelOptions, checkOneParallelMode } from './parallel-flags.js';
 import { tensorParallelFromFlags } from '../dist/tensor-parallel-training.js';
 import { checkPath } from './paths.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
+import { launchedRank } from '../dist/ddp.js';
 
 /** `gradpath gpt2`: prepare token shards, train or finetune GPT-2, sample, evaluate, convert weights. */
 
@@ -73,7 +74,8 @@ const train = defineCommand({
   description: `Examples:
   gradpath gpt2 prepare -i tinyshakespeare.txt -o data/shakespeare
   gradpath gpt2 train --data data/shakespeare --preset llmc-cpu --init-from gpt2_124M.bin   # llm.c's CPU finetune
-  gradpath gpt2 train --data data/shakespeare --n-layer 2 --n-head 2 --n-embd 64 --block-size 64 --max-steps 200`,
+  gradpath gpt2 train --data data/shakespeare --n-layer 2 --n-head 2 --n-embd 64 --block-size 64 --max-steps 200
+  gradpath launch -n 2 -- gpt2 train --data data/shakespeare --init-from gpt2 --batch-size 4 --dp 2   # data parallel`,
   options: {
     data: { type: 'string', help: 'Directory of token shards from `gradpath gpt2 prepare`', placeholder: 'DIR' },
     out: { ...commonFlags.out, default: 'runs/gpt2', help: 'Run directory (config, metrics.jsonl, samples, latest.safetensors)' },
@@ -103,6 +105,10 @@ const train = defineCommand({
   },
   async run(opts) {
     if (!opts.data) throw new GradpathError('gradpath gpt2 train: --data DIR is required (make it with `gradpath gpt2 prepare`)');
+    checkOneParallelMode(opts);
+    const parallel = dataParallelOptions(opts);
+    if (parallel && opts.resume) throw new GradpathError('gradpath gpt2 train: --resume with --dp: sharded checkpoints are not in yet; a --dp run with ZeRO 0 resumes on one process from its latest.safetensors');
+    const root = launchedRank() === 0; // with data parallel only rank 0 prints
     shardFiles(opts.data, 'train'); // a missing data directory is refused before the run directory is made
     if (opts.resume) checkCheckpoints(opts.out, ['latest.safetensors']);
     watchInterrupt();
@@ -117,10 +123,10 @@ const train = defineCommand({
       warmupSteps: pick(opts.warmupSteps, 'warmupSteps', 10), weightDecay: pick(opts.weightDecay, 'weightDecay', 0.1), beta2: p.beta2,
       gradClip: pick(opts.gradClip, 'gradClip', 1.0), evalEvery: pick(opts.evalEvery, 'evalEvery', 25), evalSteps: pick(opts.evalSteps, 'evalSteps', 5),
       sampleEvery: pick(opts.sampleEvery, 'sampleEvery', 0), sampleTokens: pick(opts.maxNewTokens, 'sampleTokens', 64),
-      checkpointEvery: opts.checkpointEvery, seed: opts.seed, resume: opts.resume, peakGflops: opts.peakGflops,
+      checkpointEvery: opts.checkpointEvery, seed: opts.seed, resume: opts.resume, peakGflops: opts.peakGflops, parallel,
       tp: await tensorParallelFromFlags(opts, log),
     };
-    const lead = !o.tp || o.tp.leads; // only rank 0 of a distributed job prints
+    const lead = root && (!o.tp || o.tp.leads); // only rank 0 of a distributed job prints
     const progress = new Progress({ total: maxSteps, label: 'gpt2', quiet: opts.json || !lead });
     // with --json, stdout holds only the summary; the step lines still go to stderr
     const say = (m: string) => (!lead ? undefined : opts.json ? console.error(m) : progress.log(m));

@@ -1,11 +1,40 @@
-import type { OptionSpecs } from './args.js';
-
 /**
  * The parallel modes of issue #17, shared by `gradpath gpt2 train` and `gradpath chargpt`: each
  * mode's flags together under a comment naming it. Run them under `gradpath launch -n N -- ...`.
  */
-export const parallelFlags = {
-  // tensor parallel (Megatron) and sequence parallel: src/dist/tensor-parallel*.ts, sequence-parallel.ts
+import type { OptionSpecs } from './args.js';
+import { GradpathError } from '../util/errors.js';
+import { checkLaunched, wantsDataParallel, type DataParallelFlags } from '../dist/ddp.js';
+import { checkZeroStage } from '../dist/zero.js';
+
+// --- data parallel (DDP) and ZeRO-1/2/3: src/dist/ddp.ts, zero*.ts
+export const dataParallelFlags = {
+  dp: { type: 'int', min: 1, help: 'Data-parallel ranks: the world size / (tp x pp); launch them with `gradpath launch -n N -- ...` or mpirun. Each computes batch/N rows' },
+  zero: { type: 'int', min: 0, help: 'ZeRO stage with --dp: 1 shards the optimizer state, 2 the gradients too, 3 the parameters too (default 0: plain DDP)' },
+  'bucket-mb': { type: 'float', min: 0, help: 'Gradient bucket size in MB, all-reduced (ZeRO: reduce-scattered) during backward (default 25)' },
+} satisfies OptionSpecs;
+
+/** The data-parallel part of parsed options, when they ask for it. */
+export function dataParallelOptions(o: { dp?: number; zero?: number; bucketMb?: number }): DataParallelFlags | undefined {
+  const f = { dp: o.dp, zero: o.zero === undefined ? undefined : checkZeroStage(o.zero), bucketMb: o.bucketMb };
+  if (!wantsDataParallel(f)) return undefined; // --dp 1 outside an MPI job: one ordinary process
+  checkLaunched(f);
+  return f;
+}
+
+// --- tensor parallel (Megatron) and sequence parallel: src/dist/tensor-parallel*.ts, sequence-parallel.ts
+export const tensorParallelFlags = {
   tp: { type: 'int', min: 1, help: 'Tensor-parallel ranks: split every layer (heads, MLP width, vocabulary) over N processes (needs gradpath launch -n N)', placeholder: 'N' },
   'sequence-parallel': { type: 'boolean', help: "With --tp: LayerNorm and dropout work on each rank's slice of the sequence (all-gather / reduce-scatter instead of all-reduce)" },
 } satisfies OptionSpecs;
+
+/**
+ * One parallel mode per run for now: each mode's wrapper takes the whole world. Composing them
+ * on the process grid (dp x pp x tp) is the next step; until then the combination is refused.
+ */
+export function checkOneParallelMode(o: { dp?: number; tp?: number; pp?: number }): void {
+  const asked = (['dp', 'tp', 'pp'] as const).filter((a) => (o[a] ?? 1) > 1);
+  if (asked.length > 1) throw new GradpathError(`${asked.map((a) => `--${a}`).join(' with ')}: combining parallel modes in one run is not supported yet; use one of them`);
+}
+
+export const parallelFlags = { ...dataParallelFlags, ...tensorParallelFlags } satisfies OptionSpecs;

@@ -100,8 +100,10 @@ export function backward(root: Tensor, grad?: Tensor): void {
       const t = order[k];
       const g = pending.take(t);
       if (!g) continue;
+      t.gradHooks?.forEach((hook) => hook(g));
       if (!t.node) {
         pending.intoLeaf(t, g);
+        t.postAccumulateGradHooks?.forEach((hook) => hook(t));
         continue;
       }
       const { op, inputs, saved } = t.node;

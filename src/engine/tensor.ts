@@ -31,6 +31,10 @@ export class Tensor {
   grad: Tensor | null = null;
   /** How this tensor was computed, for backward (null for leaves and constants). */
   node: Node | null = null;
+  /** Called by backward with this tensor's gradient once it is complete, before it flows on (registerHook). */
+  gradHooks: ((grad: Tensor) => void)[] | null = null;
+  /** Called by backward once this leaf's .grad is final for that backward (registerPostAccumulateGradHook). */
+  postAccumulateGradHooks: ((leaf: Tensor) => void)[] | null = null;
 
   constructor(data: Float32Array | Int32Array, shape: number[], strides?: number[], offset = 0) {
     this.data = data;
@@ -127,6 +131,24 @@ export class Tensor {
 
   backward(grad?: Tensor): void {
     runBackward(this, grad);
+  }
+
+  /**
+   * fn(grad) runs when backward has this tensor's complete gradient, before propagating it
+   * (PyTorch's Tensor.register_hook; here the gradient cannot be replaced). Returns a remover.
+   */
+  registerHook(fn: (grad: Tensor) => void): () => void {
+    (this.gradHooks ??= []).push(fn);
+    return () => removeHook(this.gradHooks, fn);
+  }
+
+  /**
+   * fn(leaf) runs when backward has added this leaf's last gradient into .grad (PyTorch's
+   * register_post_accumulate_grad_hook): data parallel starts a bucket's all-reduce there.
+   */
+  registerPostAccumulateGradHook(fn: (leaf: Tensor) => void): () => void {
+    (this.postAccumulateGradHooks ??= []).push(fn);
+    return () => removeHook(this.postAccumulateGradHooks, fn);
   }
 
   /** A tensor sharing storage but cut off from the graph. */
@@ -232,4 +254,9 @@ export class Tensor {
 
 function flatArgs(args: number[] | [number[]]): number[] {
   return Array.isArray(args[0]) ? (args[0] as number[]) : (args as number[]);
+}
+
+function removeHook<F>(hooks: F[] | null, fn: F): void {
+  const i = hooks ? hooks.indexOf(fn) : -1;
+  if (i >= 0) hooks!.splice(i, 1);
 }

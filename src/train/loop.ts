@@ -164,12 +164,13 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     }
     const params = model.parameters();
     const norm = (o.gradNorm ?? gradNorm)(params);
-    if (o.gradClip && o.gradClip > 0 && norm > o.gradClip) scaleGrads(params, o.gradClip / (norm + 1e-6));
+    if (o.gradClip && o.gradClip > 0 && norm > o.gradClip) (o.scaleGrads ?? scaleGrads)(params, o.gradClip / (norm + 1e-6));
     await optimizer.step();
     step++;
     if (timeline) lastTimes = timeline.endStep();
     const cpu = process.cpuUsage(cpu0);
-    const info: StepInfo = { step, loss: lossSum / accumSteps, lr, gradNorm: norm, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    const stepLoss = o.reduceLoss ? await o.reduceLoss(lossSum / accumSteps) : lossSum / accumSteps;
+    const info: StepInfo = { step, loss: stepLoss, lr, gradNorm: norm, seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
     losses.push(info.loss);
     smoothed = Number.isNaN(smoothed) ? info.loss : 0.9 * smoothed + 0.1 * info.loss;
     if (logEvery > 0 && (step % logEvery === 0 || step === o.maxSteps)) {

@@ -73,8 +73,8 @@ export interface LoopOptions {
   stopWhen?: (step: number, evaluation: Evaluation) => boolean;
 
   /**
-   * false: no best.safetensors or latest.safetensors at all (a tensor-parallel rank holds only
-   * pieces of the model; sharded checkpoints are dist's). Default true.
+   * false: no best.safetensors or latest.safetensors at all (a tensor-parallel or ZeRO rank holds
+   * only pieces of the model or optimizer; their checkpoints are `sharded`). Default true.
    */
   checkpoints?: boolean;
   /** latest.safetensors every this many steps; unset: after every evaluation; 0: only at the end and on Ctrl-C. */
@@ -137,6 +137,10 @@ export interface LoopOptions {
    * parallel), the sum of squares is reduced over the ranks that hold different parts.
    */
   gradNorm?: (params: Tensor[]) => number;
+  /** Scales the gradients for clipping: default, every p.grad; with gradients sharded (ZeRO), the parts this rank holds. */
+  scaleGrads?: (params: Tensor[], factor: number) => void;
+  /** The step's loss as reported, from this process's mean over micro-batches: with data parallel, the mean over the ranks. */
+  reduceLoss?: (loss: number) => number | Promise<number>;
 
   /** The progress line (stderr); unset: none. `metrics` picks what it shows (default: smoothed loss and lr). */
   progress?: { label: string; quiet?: boolean; metrics?: (info: StepInfo, smoothedLoss: number) => Record<string, number> };

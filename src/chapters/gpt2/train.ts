@@ -18,6 +18,8 @@ import { safetensorsMetadata } from '../../io/safetensors.js';
 import { EOT, gpt2Tokenizer } from './gpt2_tokenizer.js';
 import type { TensorParallel } from '../../dist/tensor-parallel.js';
 import { assembleTensorParallel, loadWholeIntoTensorParallel, tensorParallelRun } from '../../dist/tensor-parallel-training.js';
+import { dataParallel, type DataParallelFlags } from '../../dist/ddp.js';
+import { describeReport } from '../../dist/zero-memory.js';
 
 /**
  * GPT-2 training as in build-nanogpt / llm.c: AdamW (weight decay on matrices only), linear
@@ -56,6 +58,8 @@ export interface TrainOptions {
   peakGflops?: number;
   /** Tensor parallel (--tp, --sequence-parallel): this rank's group; rank 0 alone writes the run directory. */
   tp?: TensorParallel | null;
+  /** --dp, --zero, --bucket-mb (src/dist/ddp.ts): batchSize is then the global micro-batch, B/dp rows per rank. */
+  parallel?: DataParallelFlags;
 }
 
 /** The loop's step report plus GPT-2's throughput figures. */
@@ -127,15 +131,21 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   log(`batch: ${B} x ${T} tokens x ${accum} accumulation steps = ${B * T * accum} tokens/step; matmul peak ${peak.toFixed(1)} GFLOP/s${o.peakGflops ? ' (given)' : ' (measured)'}`);
   const throughput = (seconds: number) => ({ tokens_per_s: (B * T * accum) / seconds, gflops: flopsPerStep / seconds / 1e9, utilization: flopsPerStep / seconds / 1e9 / peak });
 
+  const dp = o.parallel ? await dataParallel({ model, optimizer: opt, accumSteps: accum, batchSize: B, layers: model.h }, o.parallel) : null;
+  // only rank 0 writes the run directory and logs; each rank reads its B/dp rows of every global batch
+  const root = lead && (!dp || dp.isRoot); // only rank 0 of a distributed job writes and prints
+  const trainRows = dp ? new ShardLoader(o.data, 'train', dp.localBatch(), T, dp.rank, dp.size) : train;
+  if (dp && root) log(dp.describe());
+  const microLoss = () => {
+    const { x, y } = trainRows.nextBatch();
+    return model.forward(x, y).loss!;
+  };
   const valLosses: [number, number][] = [];
   const sampleAtEnd = o.sampleAtEnd ?? true;
   const r = await trainLoop({
     model, optimizer: opt, generator: gen, maxSteps: o.maxSteps, accumSteps: accum, pool: true, gradClip: o.gradClip,
     schedule: cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr ?? o.lr * 0.1, warmupSteps: o.warmupSteps, decaySteps: o.maxSteps }),
-    loss: () => {
-      const { x, y } = train.nextBatch();
-      return model.forward(x, y).loss!;
-    },
+    loss: dp ? dp.wrapLoss(microLoss) : microLoss,
     evaluate: val && o.evalEvery > 0 ? ({ pool }) => ({ val: { loss: evaluate(model, val, o.evalSteps, pool) } }) : undefined,
     evalEvery: o.evalEvery,
     onEvaluate: (step, e) => {
@@ -149,20 +159,23 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
       hooks.onStep?.({ step: s.step - 1, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, seconds: s.seconds, cpuSeconds: s.cpuSeconds, tokensPerSec: t.tokens_per_s, gflops: t.gflops, utilization: t.utilization });
       const last = s.step === o.maxSteps;
       if ((o.sampleEvery > 0 && s.step % o.sampleEvery === 0) || (last && (o.sampleEvery > 0 || sampleAtEnd))) {
-        // a split model samples as the whole one, assembled on every rank (their generators stay in step)
+        // a split model samples as the whole one, assembled on every rank (their generators stay in step);
+        // every rank samples: ZeRO-3 gathers
         const text = sample(tp ? wholeGPT2(model, tp) : model, { maxNewTokens: o.sampleTokens, topK: 50, generator: gen });
-        if (lead) run.writeText('samples.txt', `step ${s.step - 1}:\n${text}\n`);
-        hooks.onSample?.(s.step - 1, text);
+        if (root) run.writeText('samples.txt', `step ${s.step - 1}:\n${text}\n`);
+        if (root) hooks.onSample?.(s.step - 1, text);
       }
     },
     ...(tp ? tensorParallelRun(tp, model) : {}),
-    run: lead ? run : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
+    run: root ? run : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
     // the rest of the flags, so `--config RUN/config.json` repeats the run, evaluations and samples included
     configNotes: { data: resolve(o.data), initFrom: o.initFrom, evalEvery: o.evalEvery, evalSteps: o.evalSteps, sampleEvery: o.sampleEvery, maxNewTokens: o.sampleTokens, checkpointEvery: o.checkpointEvery },
-    extraState: { save: () => ({ loader: train.getState() }), load: (saved) => train.setState(saved.loader as LoaderState) },
+    extraState: { save: () => ({ loader: trainRows.getState() }), load: (saved) => trainRows.setState(saved.loader as LoaderState) },
     log,
+    ...dp?.loopOptions(),
   });
-  if (r.steps > r.startStep && !tp) log(`saved ${ckptPath} (step ${r.steps})`);
+  if (dp && root) log(describeReport(dp.report()));
+  if (r.steps > r.startStep && root && !tp && (!dp || dp.zero === 0)) log(`saved ${ckptPath} (step ${r.steps})`);
   return { losses: r.losses, valLosses, model, steps: r.steps };
 }
 

@@ -13,15 +13,19 @@ import { buildModel, kvElementsPerToken, kvFormulas, resolveConfig, type Attenti
 import { CONFIG_KEYS, settingsFromFlags, type ModelFlags } from './presets.js';
 import { train, type TrainResult } from './train.js';
 import { tensorParallelFromFlags, tensorParallelRun, assembleTensorParallel } from '../../dist/tensor-parallel-training.js';
+import { launchedRank, type DataParallelFlags } from '../../dist/ddp.js';
 
 export const KIND = 'chargpt';
 
 export interface ChargptFlags extends ModelFlags {
   input?: string; out?: string; seed: number; resume: boolean; force?: boolean; json: boolean; quiet: boolean;
+  /** --dp, --zero, --bucket-mb (src/dist/ddp.ts). */
+  parallel?: DataParallelFlags;
   sampleOnly: boolean; evalOnly: boolean; reportKv: boolean; tp?: number; sequenceParallel?: boolean; kvTokens?: number; numSamples: number; maxNewTokens: number; prompt?: string; temperature: number; topK: number;
 }
 
-const log = (m: string) => console.error(m);
+// with data parallel only rank 0 prints (and writes the run directory: see train.ts)
+const log = (m: string) => (launchedRank() === 0 ? console.error(m) : undefined);
 
 /** Samples with the KV cache, timing the generation (tokens per second). */
 export function sample(model: GPT<AttentionLayer>, data: { encode(s: string): number[]; decode(ids: ArrayLike<number>): string }, o: { prompt: string; n: number; len: number; temperature: number; topK: number; gen: Generator }): { texts: string[]; tokensPerSecond: number } {
@@ -55,12 +59,13 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   const run = new RunDir(o.out ?? `runs/chargpt-${o.preset}`);
   if (o.sampleOnly) return sampleOnly(run, o);
   if (o.evalOnly) return evalOnly(run, o);
+  if (o.resume && o.parallel) throw new GradpathError('--resume with --dp: sharded checkpoints are not in yet; resume a --dp run (ZeRO 0) on one process, from its latest.safetensors');
   if (o.resume && !run.exists('latest.safetensors')) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')}`);
   checkRunDir(run, o); // a finished run is not replaced by accident
   // --tp: this rank's group; only rank 0 logs and writes the run directory (others get no run, no log)
   const tp = await tensorParallelFromFlags(o, log);
   if (tp && o.resume) throw new GradpathError('--resume with --tp: a tensor-parallel run writes no checkpoint yet (sharded checkpoints are to come); train without --resume');
-  const lead = !tp || tp.leads;
+  const lead = launchedRank() === 0 && (!tp || tp.leads);
   const say = lead ? log : () => {};
 
   const { text, path } = await loadText(o.input, say);
@@ -82,11 +87,12 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   const B = settings.batchSize, T = config.blockSize;
   const res: TrainResult = await train({
     model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run: lead ? run : undefined, resume: o.resume, force: o.force, quiet: o.quiet || !lead, log: say,
-    parallel: tp ? tensorParallelRun(tp, model) : undefined,
-    trainLoss: (g) => {
-      const { x, y } = data.batch('train', B, T, g);
+    tensorParallel: tp ? tensorParallelRun(tp, model) : undefined,
+    trainLoss: (g, rows) => {
+      const { x, y } = rows(data.batch('train', B, T, g)); // every rank draws the global batch, keeps its rows (data parallel)
       return model.forward(x, y).loss!; // (B, T) targets -> scalar
     },
+    dataParallel: o.parallel && { ...o.parallel, layers: model.h },
     evaluate: (split, g, n) => evalLoss(model, data, split, g, n, B, T),
   });
   say(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);

@@ -6,6 +6,8 @@ import { decayGroups } from '../../optim/groups.js';
 import { cosineWithWarmup } from '../../optim/schedule.js';
 import { trainLoop, type LoopOptions } from '../../train/loop.js';
 import type { RunDir } from '../../io/rundir.js';
+import { dataParallel, type DataParallelFlags } from '../../dist/ddp.js';
+import { describeReport } from '../../dist/zero-memory.js';
 
 /** nanoGPT's optimisation settings (train.py and config/train_shakespeare_char.py). */
 export interface TrainSettings {
@@ -33,10 +35,12 @@ export interface TrainJob {
   settings: TrainSettings;
   /** Unset on the ranks of a distributed job other than 0: only rank 0 writes the run directory. */
   run?: RunDir;
-  /** A distributed run's hooks (dist/tensor-parallel-training.ts tensorParallelHooks) and whether checkpoints can be written. */
-  parallel?: Pick<LoopOptions, 'afterBackward' | 'gradNorm' | 'checkpoints'>;
-  /** The loss of one training batch drawn from gen. */
-  trainLoss: (gen: Generator) => Tensor;
+  /** The loss of one training batch drawn from gen; `rows` keeps this rank's rows of it (data parallel). */
+  trainLoss: (gen: Generator, rows: <B extends { x: Tensor; y: Tensor }>(batch: B) => { x: Tensor; y: Tensor }) => Tensor;
+  /** Data parallelism (--dp, --zero; src/dist/ddp.ts); `layers` are what ZeRO-3 gathers one at a time. */
+  dataParallel?: DataParallelFlags & { layers: Module[] };
+  /** Tensor parallelism's loop hooks (dist/tensor-parallel-training.ts tensorParallelRun) and whether checkpoints can be written. */
+  tensorParallel?: Pick<LoopOptions, 'afterBackward' | 'gradNorm' | 'checkpoints'>;
   /** Metrics on one split, averaged over evalIters batches drawn from evalGen. */
   evaluate: (split: 'train' | 'val', evalGen: Generator, batches: number) => Record<string, number>;
   resume: boolean;
@@ -69,18 +73,26 @@ export function makeOptimizer(model: Module, s: TrainSettings): AdamW {
  */
 export async function train(job: TrainJob): Promise<TrainResult> {
   const { model, gen, settings: s } = job;
+  const optimizer = makeOptimizer(model, s);
+  const dp = job.dataParallel ? await dataParallel({ model, optimizer, batchSize: s.batchSize, layers: job.dataParallel.layers }, job.dataParallel) : null;
+  // only rank 0 writes the run directory and prints: the other ranks get neither run nor progress nor log
+  const root = !dp || dp.isRoot;
+  if (dp && root) job.log(dp.describe());
+  const rows = <B extends { x: Tensor; y: Tensor }>(b: B) => (dp ? dp.rows(b) : b);
   const r = await trainLoop({
-    model, optimizer: makeOptimizer(model, s), generator: gen, maxSteps: s.maxIters, pool: true,
+    model, optimizer, generator: gen, maxSteps: s.maxIters, pool: true,
     schedule: cosineWithWarmup({ maxLr: s.lr, minLr: s.minLr, warmupSteps: s.warmupIters, decaySteps: s.lrDecayIters }),
     gradClip: s.gradClip,
-    loss: () => job.trainLoss(gen),
+    loss: dp ? dp.wrapLoss(() => job.trainLoss(gen, rows)) : () => job.trainLoss(gen, rows),
     // fixed eval batches (their own generators): estimates comparable across evaluations and runs
     evaluate: () => ({ train: job.evaluate('train', new Generator(1000), s.evalIters), val: job.evaluate('val', new Generator(2000), s.evalIters) }),
     evalEvery: s.evalInterval,
-    ...job.parallel,
-    run: job.run, kind: job.kind, config: job.config, configKeys: job.configKeys, resume: job.resume, force: job.force,
-    progress: { label: 'train', quiet: job.quiet }, log: job.log,
+    ...job.tensorParallel,
+    run: root ? job.run : undefined, kind: job.kind, config: job.config, configKeys: job.configKeys, resume: job.resume, force: job.force,
+    progress: root ? { label: 'train', quiet: job.quiet } : undefined, log: root ? job.log : undefined,
+    ...dp?.loopOptions(),
   });
+  if (dp && root) job.log(describeReport(dp.report()));
   const val = r.last.val ?? { loss: NaN };
   return {
     iters: r.steps, trainLoss: r.last.train?.loss ?? NaN, valLoss: val.loss, bestValLoss: r.best, seconds: r.seconds,
