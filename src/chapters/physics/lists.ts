@@ -23,10 +23,13 @@ export const LAST_NAMES = [
 ] as const;
 
 export const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;
-/** Days 1..28 (as the paper: every month has them) and years 1900..1999. */
+/**
+ * Days 1..28 (as the paper: every month has them) and years 1950..1979: fewer years than the
+ * paper's 200, so a probe trained on a few hundred people still sees several of each class.
+ */
 export const DAYS = 28;
-export const FIRST_YEAR = 1900;
-export const YEARS = 100;
+export const FIRST_YEAR = 1950;
+export const YEARS = 30;
 
 export const CITIES = [
   'Boston', 'Seattle', 'Denver', 'Austin', 'Chicago', 'Portland', 'Atlanta', 'Phoenix', 'Dallas', 'Houston', 'Miami', 'Detroit',

@@ -10,7 +10,7 @@ export interface Person {
   pronoun: 'he' | 'she';
   birthMonth: number; // 0..11
   birthDay: number; // 1..28
-  birthYear: number; // 1900..1999
+  birthYear: number; // FIRST_YEAR .. FIRST_YEAR + YEARS - 1
   birthCity: number; // index into CITIES
   university: number;
   major: number;
@@ -39,7 +39,7 @@ export function fullName(p: Person): string[] {
 
 /**
  * What a linear probe predicts: one class label per field. The birth date is three fields (month,
- * day, year) since a probe over 33,600 dates would need more people than the world has.
+ * day, year) since a probe over 10,080 dates would need far more people than the world has.
  */
 export const PROBE_FIELDS = ['birth_month', 'birth_day', 'birth_year', 'birth_city', 'university', 'major', 'employer', 'employer_city'] as const;
 export type ProbeField = (typeof PROBE_FIELDS)[number];
