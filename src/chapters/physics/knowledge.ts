@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunDir } from '../../io/rundir.js';
+import { compareConfig } from '../../io/checkpoint.js';
+import { GradpathError } from '../../util/errors.js';
 import { loadTrainingState } from '../../train/state.js';
 import { checkRunDir } from '../../train/fresh.js';
 import type { GPT } from '../../models/gpt.js';
@@ -90,6 +92,8 @@ export async function runKnowledge(c: KnowledgeConfig, dirPath: string, hooks: R
   const root = new RunDir(dirPath);
   if (hooks.resume && root.exists('summary.json')) {
     const s = JSON.parse(readFileSync(root.path('summary.json'), 'utf8')) as KnowledgeResult;
+    const diff = compareConfig(s.config as unknown as Record<string, unknown>, c as unknown as Record<string, unknown>, STAGE_KEYS);
+    if (diff) throw new GradpathError(`${root.dir} holds a finished run with another configuration (${diff}); use another --out, or --force to replace it`);
     if (!s.interrupted) return s;
   }
   if (!hooks.resume && !hooks.force && (root.exists('summary.json') || existsSync(join(dirPath, 'pretrain')) || existsSync(join(dirPath, 'mixed')))) {

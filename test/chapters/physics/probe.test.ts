@@ -45,6 +45,7 @@ test('a tiny knowledge run end to end: stages, probes, summary; --resume finds i
   const again = await runKnowledge(c, dir, { ...quiet, resume: true });
   assert.deepEqual(again, JSON.parse(JSON.stringify(r)), 'a finished run is read back, not trained again');
   await assert.rejects(runKnowledge(c, dir, quiet), /already holds a run/);
+  await assert.rejects(runKnowledge({ ...c, people: 17 }, dir, { ...quiet, resume: true }), /another configuration \(people is 16/);
   const mixed = await runKnowledge({ ...c, mixed: true }, join(dir, 'mixed'), quiet);
   assert.equal(mixed.finetuneSteps, 0);
   assert.ok(existsSync(join(dir, 'mixed', 'mixed', 'latest.safetensors')));
