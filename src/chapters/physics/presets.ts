@@ -16,8 +16,8 @@ export const PRESET_CONFIGS: Record<Preset, KnowledgeConfig> = {
     pretrain: stage(60, 16, 3e-3, 30), finetune: stage(30, 16, 1e-3, 15), mixedQaShare: 0.3, probeSteps: 100,
   },
   default: {
-    people: 400, augment: 'single', mixed: false, model: 'small', seed: 1, qaFraction: 0.5,
-    pretrain: stage(3000, 32, 3e-3, 500), finetune: stage(600, 32, 1e-3, 200), mixedQaShare: 0.3, probeSteps: 300,
+    people: 200, augment: 'single', mixed: false, model: 'small', seed: 1, qaFraction: 0.5,
+    pretrain: stage(800, 32, 3e-3, 200), finetune: stage(300, 32, 1e-3, 100), mixedQaShare: 0.3, probeSteps: 300,
   },
 };
 
