@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunDir } from '../../io/rundir.js';
 import { compareConfig } from '../../io/checkpoint.js';
@@ -98,6 +98,11 @@ export async function runKnowledge(c: KnowledgeConfig, dirPath: string, hooks: R
   }
   if (!hooks.resume && !hooks.force && (root.exists('summary.json') || existsSync(join(dirPath, 'pretrain')) || existsSync(join(dirPath, 'mixed')))) {
     checkRunDir(new RunDir(join(dirPath, c.mixed ? 'mixed' : 'pretrain')), {});
+  }
+  if (hooks.force && !hooks.resume) {
+    // a replaced run leaves nothing a later --resume could mistake for its own
+    for (const name of ['pretrain', 'mixed', 'finetune']) rmSync(join(dirPath, name), { recursive: true, force: true });
+    for (const name of ['summary.json', 'probes.json']) rmSync(root.path(name), { force: true });
   }
   const w = buildWorld(c);
   const padId = w.vocab.id('<eos>');

@@ -46,6 +46,12 @@ test('a tiny knowledge run end to end: stages, probes, summary; --resume finds i
   assert.deepEqual(again, JSON.parse(JSON.stringify(r)), 'a finished run is read back, not trained again');
   await assert.rejects(runKnowledge(c, dir, quiet), /already holds a run/);
   await assert.rejects(runKnowledge({ ...c, people: 17 }, dir, { ...quiet, resume: true }), /another configuration \(people is 16/);
+  let steps = 0;
+  const cut = await runKnowledge(c, dir, { ...quiet, force: true, stopRequested: () => ++steps >= 3 });
+  assert.equal(cut.interrupted, true);
+  assert.ok(!existsSync(join(dir, 'summary.json')) && !existsSync(join(dir, 'finetune')), '--force leaves nothing of the replaced run');
+  const resumed = await runKnowledge(c, dir, { ...quiet, resume: true });
+  assert.deepEqual({ ...resumed, seconds: 0 }, { ...r, seconds: 0 }, 'interrupted and resumed: the same result as one go');
   const mixed = await runKnowledge({ ...c, mixed: true }, join(dir, 'mixed'), quiet);
   assert.equal(mixed.finetuneSteps, 0);
   assert.ok(existsSync(join(dir, 'mixed', 'mixed', 'latest.safetensors')));
