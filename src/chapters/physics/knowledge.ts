@@ -47,6 +47,7 @@ export interface KnowledgeResult {
   probes: ProbeTable;
   pretrainSteps: number;
   finetuneSteps: number;
+  /** Training time of the stages (their run directories' clocks, continued across --resume). */
   seconds: number;
   interrupted: boolean;
 }
@@ -135,7 +136,7 @@ export async function runKnowledge(c: KnowledgeConfig, dirPath: string, hooks: R
   const bioAcc = biographyAccuracy(model, w.vocab, evalBios);
 
   // stage 2: QA finetune on the training people (not in mixed training: its questions were in stage 1)
-  let finetuneSteps = 0;
+  let finetuneSteps = 0, seconds = firstRun.seconds;
   if (!c.mixed) {
     const ft = await stage('finetune', {
       model, settings: c.finetune, rows: w.qaTrain.map((q) => qaRow(w.vocab, q)), padId, seed: c.seed + 6,
@@ -144,11 +145,12 @@ export async function runKnowledge(c: KnowledgeConfig, dirPath: string, hooks: R
     });
     if (ft.interrupted) return interrupted();
     finetuneSteps = ft.steps;
+    seconds += ft.seconds;
   }
   const qaTest = qaAccuracy(model, w.vocab, w.qaTest);
   const result: KnowledgeResult = {
     label, config: c, bioAcc, qaTrain: qaAccuracy(model, w.vocab, w.qaTrain).acc, qaTest: qaTest.acc, qaTestByAttribute: qaTest.byAttribute,
-    probes, pretrainSteps: firstRun.steps, finetuneSteps, seconds: (Date.now() - started) / 1000, interrupted: false,
+    probes, pretrainSteps: firstRun.steps, finetuneSteps, seconds, interrupted: false,
   };
   root.writeText('summary.json', JSON.stringify(result, null, 1) + '\n');
   return result;
@@ -159,12 +161,12 @@ export async function runKnowledge(c: KnowledgeConfig, dirPath: string, hooks: R
   }
 
   /** A stage: trained (or resumed), or, when finished before, its final weights loaded. */
-  async function stage(name: string, job: Omit<Parameters<typeof trainStage>[0], 'run' | 'kind' | 'config' | 'configKeys' | 'resume' | 'label' | 'log'>): Promise<{ steps: number; interrupted: boolean }> {
+  async function stage(name: string, job: Omit<Parameters<typeof trainStage>[0], 'run' | 'kind' | 'config' | 'configKeys' | 'resume' | 'label' | 'log'>): Promise<{ steps: number; interrupted: boolean; seconds: number }> {
     const run = new RunDir(join(dirPath, name));
     const kind = `${KIND}-${name}`;
     if (hooks.resume && run.exists('result.json')) {
       loadTrainingState(run.path('latest.safetensors'), { model: model as GPT, kind, config, configKeys: STAGE_KEYS });
-      return JSON.parse(readFileSync(run.path('result.json'), 'utf8')) as { steps: number; interrupted: boolean };
+      return JSON.parse(readFileSync(run.path('result.json'), 'utf8')) as { steps: number; interrupted: boolean; seconds: number };
     }
     const resume = Boolean(hooks.resume && run.exists('latest.safetensors'));
     if (hooks.resume && !resume) log(`${label} ${name}: nothing to resume in ${run.dir}; starting afresh`);
