@@ -35,6 +35,7 @@ Examples:
     augment: { type: 'string', placeholder: 'SPEC', help: "biography augmentation: single, multiK, permute, fullname or a '+' combination" },
     mixed: { type: 'boolean', help: 'mixed training: biographies and the trained people\'s questions together, no finetune' },
     model: { type: 'choice', choices: MODEL_NAMES, help: 'GPT size (tiny 2x32, small 4x64, medium 4x128, base 6x192: layers x width)' },
+    'qa-share': { type: 'float', placeholder: 'S', help: 'with --mixed: the share of each batch\'s rows that are questions, in (0, 1)' },
     'qa-fraction': { type: 'float', placeholder: 'P', help: 'fraction of the people whose questions are trained on, in (0, 1)' },
     'max-steps': { ...commonFlags['max-steps'], help: 'pretraining (or mixed training) steps' },
     'finetune-steps': { type: 'int', min: 1, help: 'QA finetuning steps' },
@@ -58,10 +59,12 @@ Examples:
       model: (o.model ?? base.model) as ModelSize,
       seed: o.seed ?? base.seed,
       qaFraction: o.qaFraction ?? base.qaFraction,
+      mixedQaShare: o.qaShare ?? base.mixedQaShare,
       pretrain: { ...base.pretrain, steps: o.maxSteps ?? base.pretrain.steps, batchSize: o.batchSize ?? base.pretrain.batchSize, lr: o.lr ?? base.pretrain.lr, evalEvery: o.evalEvery ?? base.pretrain.evalEvery },
       finetune: { ...base.finetune, steps: o.finetuneSteps ?? base.finetune.steps, batchSize: o.batchSize ?? base.finetune.batchSize, lr: o.lr !== undefined ? o.lr / 3 : base.finetune.lr, evalEvery: o.evalEvery ?? base.finetune.evalEvery },
     };
     if (!(config.qaFraction > 0 && config.qaFraction < 1)) throw new GradpathError(`gradpath physics knowledge: --qa-fraction must be in (0, 1); got ${config.qaFraction}`);
+    if (!(config.mixedQaShare > 0 && config.mixedQaShare < 1)) throw new GradpathError(`gradpath physics knowledge: --qa-share must be in (0, 1); got ${config.mixedQaShare}`);
     if (o.compare && (o.augment !== undefined || o.mixed)) throw new GradpathError('gradpath physics knowledge: --compare runs its own set of variants; leave out --augment and --mixed');
     makePeople(config.people, config.seed); // refuses an impossible world before anything is written
     const slug = (c: Pick<KnowledgeConfig, 'augment' | 'mixed'>) => `${c.augment.replace(/\+/g, '-')}${c.mixed ? '-mixed' : ''}`;
