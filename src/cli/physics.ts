@@ -10,7 +10,7 @@ import { runKnowledge, runLabel, type KnowledgeConfig, type KnowledgeResult } fr
 import { MODEL_NAMES, type ModelSize } from '../chapters/physics/model.js';
 import { makePeople } from '../chapters/physics/people.js';
 import { COMPARE_VARIANTS, PRESET_CONFIGS, PRESETS, type Preset } from '../chapters/physics/presets.js';
-import { comparisonSvg, meanProbe, bestLayer, probeTable, resultsTable } from '../chapters/physics/report.js';
+import { attributeTable, bestLayer, comparisonSvg, meanProbe, probeTable, resultsTable } from '../chapters/physics/report.js';
 
 const knowledge = defineCommand({
   name: 'knowledge',
@@ -86,11 +86,12 @@ Examples:
     const done = results.filter((r) => !r.interrupted);
     const table = resultsTable(done);
     say(table);
+    say(`QA on unseen people, per attribute:\n${attributeTable(done)}`);
     say(`Q-probe per field (last name token, best layer; chance ~${(100 * meanProbe(done[0]?.probes.majority)).toFixed(0)}%):\n${probeTable(done, 'q')}`);
     say(`P-probe per field (before the first value of a biography, best layer):\n${probeTable(done, 'p')}`);
     if (o.compare && done.length) {
       const dir = new RunDir(out);
-      dir.writeText('table.txt', `${table}\n\nQ-probe per field:\n${probeTable(done, 'q')}\n\nP-probe per field:\n${probeTable(done, 'p')}\n`);
+      dir.writeText('table.txt', `${table}\n\nQA on unseen people, per attribute:\n${attributeTable(done)}\n\nQ-probe per field:\n${probeTable(done, 'q')}\n\nP-probe per field:\n${probeTable(done, 'p')}\n`);
       dir.writeText('compare.svg', comparisonSvg(done, `Knowledge extraction: ${config.people} people, GPT ${config.model}, QA finetune on ${Math.round(config.qaFraction * 100)}%`));
       say(`table: ${dir.path('table.txt')}, picture: ${dir.path('compare.svg')}`);
     }

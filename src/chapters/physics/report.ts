@@ -1,6 +1,6 @@
 import { barChart, PALETTE } from '../../util/chart.js';
 import { formatTable } from '../../util/format.js';
-import { PROBE_FIELDS } from './people.js';
+import { ATTRIBUTES, PROBE_FIELDS } from './people.js';
 import type { KnowledgeResult } from './knowledge.js';
 import type { ProbeTable } from './probing.js';
 
@@ -40,6 +40,11 @@ export function probeTable(results: readonly KnowledgeResult[], which: 'q' | 'p'
     const l = bestLayer(r.probes[which]);
     return [r.label, `L${l}`, ...PROBE_FIELDS.map((f) => pct(r.probes[which][l]?.[f] ?? NaN))];
   }));
+}
+
+/** Out-of-distribution exact match per attribute, one row per run. */
+export function attributeTable(results: readonly KnowledgeResult[]): string {
+  return formatTable(['variant', ...ATTRIBUTES], results.map((r) => [r.label, ...ATTRIBUTES.map((a) => pct(r.qaTestByAttribute[a] ?? NaN))]));
 }
 
 /** The picture: per variant, OOD QA accuracy next to the Q- and P-probes' mean accuracy. */
