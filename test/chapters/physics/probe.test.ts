@@ -4,7 +4,8 @@ import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Generator } from '../../../src/util/random.js';
-import { linearProbe, PRESET_CONFIGS, runKnowledge, majorityBaseline } from '../../../src/chapters/physics/index.js';
+import { buildModel, hiddenStates, linearProbe, PRESET_CONFIGS, runKnowledge, majorityBaseline } from '../../../src/chapters/physics/index.js';
+import { tensor } from '../../../src/engine/ops/create.js';
 
 test('linear probe: finds a planted linear signal, and not one that is absent', () => {
   const gen = new Generator(3);
@@ -64,4 +65,15 @@ test('a knowledge run is deterministic per seed', async () => {
   const b = await runKnowledge(c, mkdtempSync(join(tmpdir(), 'gp-physics-')), quiet);
   const strip = (r: typeof a) => ({ ...r, seconds: 0 });
   assert.deepEqual(strip(a), strip(b));
+});
+
+test('hiddenStates are the residual stream GPT.forward computes: its last one gives the same logits', () => {
+  const model = buildModel('tiny', 50, 9, 4);
+  const idx = tensor(Int32Array.from({ length: 2 * 9 }, (_, i) => (i * 7) % 50), [2, 9]);
+  const states = hiddenStates(model, idx);
+  assert.equal(states.length, 3);
+  assert.deepEqual(states[2].shape, [2, 9, 32]);
+  const viaStates = model.lm_head.forward(model.ln_f.forward(states[2])).floatValues();
+  const direct = model.forward(idx).logits.floatValues();
+  for (let i = 0; i < direct.length; i++) assert.ok(Math.abs(viaStates[i] - direct[i]) < 1e-5, `logit ${i}`);
 });
