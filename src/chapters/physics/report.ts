@@ -53,11 +53,11 @@ export function comparisonSvg(results: readonly KnowledgeResult[], title: string
   const colors = results.map((_, i) => PALETTE[i % PALETTE.length]);
   const panel = (name: string, values: number[]) => ({
     title: name, labels, values: values.map((v) => (Number.isFinite(v) ? 100 * v : 0)), colors,
-    annotations: values.map((v) => pct(v)), y: { label: '%', min: 0, max: 100 },
+    annotations: values.map((v) => pct(v)), labelEvery: 1, y: { label: '%', min: 0, max: 100 },
   });
   return barChart([
     panel('QA exact match on unseen (out-of-distribution) people', results.map((r) => r.qaTest)),
     panel('Q-probe at the last name token (mean over 8 fields, best layer)', results.map((r) => meanProbe(r.probes.q[bestLayer(r.probes.q)]))),
     panel('P-probe before the first value of a biography (mean, best layer)', results.map((r) => meanProbe(r.probes.p[bestLayer(r.probes.p)]))),
-  ], { title, panelWidth: 640, panelHeight: 200 });
+  ], { title, panelWidth: 640, panelHeight: 200, caption: `probe chance ${pct(meanProbe(results[0]?.probes.majority))}; in fixed order the P-probe reads the next token (birth month)` });
 }
