@@ -21,6 +21,7 @@ export function parseAugment(spec: string): Augment {
   const parts = spec.split('+').map((s) => s.trim());
   for (const part of parts) {
     const multi = /^multi(\d+)$/.exec(part);
+    if (part === 'single' && parts.length > 1) throw new GradpathError(`physics: 'single' means no augmentation and combines with nothing; got '${spec}'`);
     if (part === 'single') a.multiplicity = 1;
     else if (part === 'permute') a.permute = true;
     else if (part === 'fullname') a.fullname = true;

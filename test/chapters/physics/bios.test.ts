@@ -27,6 +27,7 @@ test('augmentations: parsed, named canonically, refused with the list when unkno
   assert.equal(augmentName(parseAugment('fullname+multi3+permute')), 'multi3+permute+fullname');
   assert.equal(augmentName(parseAugment('multi1')), 'single');
   assert.throws(() => parseAugment('multi5+shuffle'), /unknown augmentation 'shuffle'.*single, multiK/);
+  assert.throws(() => parseAugment('single+multi5'), /combines with nothing/);
 });
 
 test('biographies: deterministic per seed; multiplicity, order and names as the variant says', () => {
