@@ -25,6 +25,7 @@ const COMMANDS: Record<string, string> = {
   bpe: 'bpe',
   grokking: 'grokking',
   neat: 'neat',
+  physics: 'physics',
   bench: 'bench',
   runs: 'runs',
   native: 'native',

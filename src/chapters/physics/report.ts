@@ -1,0 +1,63 @@
+import { barChart, PALETTE } from '../../util/chart.js';
+import { formatTable } from '../../util/format.js';
+import { ATTRIBUTES, PROBE_FIELDS } from './people.js';
+import type { KnowledgeResult } from './knowledge.js';
+import type { ProbeTable } from './probing.js';
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
+
+/** Mean over the probe fields of one layer's accuracies. */
+export function meanProbe(layer: Record<string, number> | undefined): number {
+  if (!layer) return NaN;
+  const v = PROBE_FIELDS.map((f) => layer[f]).filter((x) => Number.isFinite(x));
+  return v.length ? v.reduce((s, x) => s + x, 0) / v.length : NaN;
+}
+
+/** The layer whose probe reads best (mean over fields): where the knowledge is most linearly present. */
+export function bestLayer(layers: ProbeTable['q']): number {
+  let best = 0;
+  layers.forEach((l, i) => {
+    if (meanProbe(l) > meanProbe(layers[best])) best = i;
+  });
+  return best;
+}
+
+/** One row per run: memorisation, QA on trained and unseen people, and the probes' mean accuracy. */
+export function resultsTable(results: readonly KnowledgeResult[]): string {
+  return formatTable(
+    ['variant', 'bio memorised', 'QA trained people', 'QA unseen people (OOD)', 'Q-probe (best layer)', 'P-probe (best layer)', 'probe chance', 'steps', 'time'],
+    results.map((r) => {
+      const q = bestLayer(r.probes.q), p = bestLayer(r.probes.p);
+      return [r.label, pct(r.bioAcc), pct(r.qaTrain), pct(r.qaTest), `${pct(meanProbe(r.probes.q[q]))} (L${q})`, `${pct(meanProbe(r.probes.p[p]))} (L${p})`,
+        pct(meanProbe(r.probes.majority)), `${r.pretrainSteps}+${r.finetuneSteps}`, `${Math.round(r.seconds)} s`];
+    }),
+  );
+}
+
+/** Per field: the Q-probe's accuracy at its best layer, one row per run. */
+export function probeTable(results: readonly KnowledgeResult[], which: 'q' | 'p'): string {
+  return formatTable(['variant', 'layer', ...PROBE_FIELDS], results.map((r) => {
+    const l = bestLayer(r.probes[which]);
+    return [r.label, `L${l}`, ...PROBE_FIELDS.map((f) => pct(r.probes[which][l]?.[f] ?? NaN))];
+  }));
+}
+
+/** Out-of-distribution exact match per attribute, one row per run. */
+export function attributeTable(results: readonly KnowledgeResult[]): string {
+  return formatTable(['variant', ...ATTRIBUTES], results.map((r) => [r.label, ...ATTRIBUTES.map((a) => pct(r.qaTestByAttribute[a] ?? NaN))]));
+}
+
+/** The picture: per variant, OOD QA accuracy next to the Q- and P-probes' mean accuracy. */
+export function comparisonSvg(results: readonly KnowledgeResult[], title: string): string {
+  const labels = results.map((r) => r.label);
+  const colors = results.map((_, i) => PALETTE[i % PALETTE.length]);
+  const panel = (name: string, values: number[]) => ({
+    title: name, labels, values: values.map((v) => (Number.isFinite(v) ? 100 * v : 0)), colors,
+    annotations: values.map((v) => pct(v)), labelEvery: 1, y: { label: '%', min: 0, max: 100 },
+  });
+  return barChart([
+    panel('QA exact match on unseen (out-of-distribution) people', results.map((r) => r.qaTest)),
+    panel('Q-probe at the last name token (mean over 8 fields, best layer)', results.map((r) => meanProbe(r.probes.q[bestLayer(r.probes.q)]))),
+    panel('P-probe before the first value of a biography (mean, best layer)', results.map((r) => meanProbe(r.probes.p[bestLayer(r.probes.p)]))),
+  ], { title, panelWidth: 640, panelHeight: 200, caption: `probe chance ${pct(meanProbe(results[0]?.probes.majority))}; in fixed order the P-probe reads the next token (birth month)` });
+}

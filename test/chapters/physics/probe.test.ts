@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Generator } from '../../../src/util/random.js';
+import { buildModel, hiddenStates, linearProbe, PRESET_CONFIGS, runKnowledge, majorityBaseline } from '../../../src/chapters/physics/index.js';
+import { tensor } from '../../../src/engine/ops/create.js';
+
+test('linear probe: finds a planted linear signal, and not one that is absent', () => {
+  const gen = new Generator(3);
+  const n = 400, d = 16, K = 5;
+  const x = Float32Array.from({ length: n * d }, () => gen.normal());
+  const w = Float32Array.from({ length: d * K }, () => gen.normal());
+  const planted = new Int32Array(n), noise = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0, bestScore = -Infinity;
+    for (let k = 0; k < K; k++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += x[i * d + j] * w[j * K + k];
+      if (s > bestScore) [best, bestScore] = [k, s];
+    }
+    planted[i] = best;
+    noise[i] = gen.randint(0, K);
+  }
+  const train = Array.from({ length: 300 }, (_, i) => i), test = Array.from({ length: 100 }, (_, i) => 300 + i);
+  const task = { fields: [{ name: 'planted', classes: K, labels: planted }, { name: 'noise', classes: K, labels: noise }] };
+  const acc = linearProbe(x, d, task, train, test, { steps: 200 });
+  assert.ok(acc.planted > 0.85, `planted signal read: ${acc.planted}`);
+  assert.ok(acc.noise < 0.4, `no signal, no reading: ${acc.noise}`);
+  const maj = majorityBaseline(task, train, test);
+  assert.ok(maj.noise < 0.4 && maj.noise > 0);
+});
+
+test('a tiny knowledge run end to end: stages, probes, summary; --resume finds it finished', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gp-physics-'));
+  const c = { ...PRESET_CONFIGS.quick, people: 16, pretrain: { ...PRESET_CONFIGS.quick.pretrain, steps: 6, evalEvery: 3 }, finetune: { ...PRESET_CONFIGS.quick.finetune, steps: 4, evalEvery: 2 }, probeSteps: 20 };
+  const quiet = { quiet: true, log: () => {} };
+  const r = await runKnowledge(c, dir, quiet);
+  assert.equal(r.interrupted, false);
+  assert.equal(r.pretrainSteps, 6);
+  assert.equal(r.finetuneSteps, 4);
+  for (const x of [r.bioAcc, r.qaTrain, r.qaTest]) assert.ok(x >= 0 && x <= 1);
+  assert.equal(r.probes.q.length, 3, 'embeddings and two blocks');
+  assert.ok(existsSync(join(dir, 'pretrain', 'latest.safetensors')) && existsSync(join(dir, 'finetune', 'best.safetensors')) && existsSync(join(dir, 'summary.json')));
+  const again = await runKnowledge(c, dir, { ...quiet, resume: true });
+  assert.deepEqual(again, JSON.parse(JSON.stringify(r)), 'a finished run is read back, not trained again');
+  await assert.rejects(runKnowledge(c, dir, quiet), /already holds a run/);
+  await assert.rejects(runKnowledge({ ...c, people: 17 }, dir, { ...quiet, resume: true }), /another configuration \(people is 16/);
+  let steps = 0;
+  const cut = await runKnowledge(c, dir, { ...quiet, force: true, stopRequested: () => ++steps >= 3 });
+  assert.equal(cut.interrupted, true);
+  assert.ok(!existsSync(join(dir, 'summary.json')) && !existsSync(join(dir, 'finetune')), '--force leaves nothing of the replaced run');
+  const resumed = await runKnowledge(c, dir, { ...quiet, resume: true });
+  assert.deepEqual({ ...resumed, seconds: 0 }, { ...r, seconds: 0 }, 'interrupted and resumed: the same result as one go');
+  const mixed = await runKnowledge({ ...c, mixed: true }, join(dir, 'mixed'), quiet);
+  assert.equal(mixed.finetuneSteps, 0);
+  assert.ok(existsSync(join(dir, 'mixed', 'mixed', 'latest.safetensors')));
+});
+
+test('a knowledge run is deterministic per seed', async () => {
+  const c = { ...PRESET_CONFIGS.quick, people: 12, pretrain: { ...PRESET_CONFIGS.quick.pretrain, steps: 4, evalEvery: 4 }, finetune: { ...PRESET_CONFIGS.quick.finetune, steps: 2, evalEvery: 2 }, probeSteps: 10 };
+  const quiet = { quiet: true, log: () => {} };
+  const a = await runKnowledge(c, mkdtempSync(join(tmpdir(), 'gp-physics-')), quiet);
+  const b = await runKnowledge(c, mkdtempSync(join(tmpdir(), 'gp-physics-')), quiet);
+  const strip = (r: typeof a) => ({ ...r, seconds: 0 });
+  assert.deepEqual(strip(a), strip(b));
+});
+
+test('hiddenStates are the residual stream GPT.forward computes: its last one gives the same logits', () => {
+  const model = buildModel('tiny', 50, 9, 4);
+  const idx = tensor(Int32Array.from({ length: 2 * 9 }, (_, i) => (i * 7) % 50), [2, 9]);
+  const states = hiddenStates(model, idx);
+  assert.equal(states.length, 3);
+  assert.deepEqual(states[2].shape, [2, 9, 32]);
+  const viaStates = model.lm_head.forward(model.ln_f.forward(states[2])).floatValues();
+  const direct = model.forward(idx).logits.floatValues();
+  for (let i = 0; i < direct.length; i++) assert.ok(Math.abs(viaStates[i] - direct[i]) < 1e-5, `logit ${i}`);
+});
