@@ -27,6 +27,7 @@ const COMMANDS: Record<string, string> = {
   neat: 'neat',
   bench: 'bench',
   runs: 'runs',
+  lab: 'lab',
   native: 'native',
   dist: 'dist',
   launch: 'launch',
