@@ -35,7 +35,9 @@ export class Worker {
 export const parentPort = null, workerData = null;
 export const spawn = unavailable('child_process.spawn'), spawnSync = unavailable('child_process.spawnSync'), execFileSync = unavailable('child_process.execFileSync');
 // node:url, node:module, node:crypto, node:util, node:readline
-export const fileURLToPath = unavailable('url.fileURLToPath'), pathToFileURL = unavailable('url.pathToFileURL');
+// Pure conversions, and one runs as a module loads (src/backends/native names its addon's path): keep them working.
+export const fileURLToPath = (u: string | URL) => decodeURIComponent(new URL(String(u)).pathname);
+export const pathToFileURL = (p: string) => new URL(`file://${encodeURI(p)}`);
 export const createRequire = unavailable('module.createRequire'), createHash = unavailable('crypto.createHash');
 export const parseArgs = unavailable('util.parseArgs'), createInterface = unavailable('readline.createInterface');
 export default {};
