@@ -85,3 +85,10 @@ export function data(page: Page, selector: string): Promise<Record<string, strin
 export async function waitFor(page: Page, expression: string, timeout = 30_000): Promise<void> {
   await page.waitForFunction(expression, undefined, { timeout });
 }
+
+/** Shrinks the page to a phone's screen (390 x 844) and checks nothing needs sideways scrolling. */
+export async function fitsPhone(page: Page): Promise<number> {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(100);
+  return (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+}

@@ -95,6 +95,11 @@ function renderCharts(): void {
 // Runs the server was started with (`gradpath lab runs/`).
 interface Listed { root: number; index: number; name: string; kind: string; files: string[] }
 async function loadServed(): Promise<void> {
+  await listServed();
+  list.dataset.loaded = String(runs.length);
+}
+
+async function listServed(): Promise<void> {
   let listed: Listed[];
   try {
     const res = await fetch('./api/runs');
