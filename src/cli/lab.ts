@@ -32,8 +32,8 @@ export interface LabServer {
 
 /** Serves the built lab and, under /api/runs, the run directories found under runRoots. */
 export async function startLabServer({ port = 4173, host = '127.0.0.1', runRoots = [] as string[], labDir = LAB_DIR } = {}): Promise<LabServer> {
-  if (!existsSync(join(labDir, 'index.html'))) throw new GradpathError(`gradpath lab: the lab is not built (no ${join(labDir, 'index.html')}); run \`npm run build:lab\` first`);
   for (const root of runRoots) findRuns(root); // a missing folder or a broken metrics.jsonl is refused before serving
+  if (!existsSync(join(labDir, 'index.html'))) throw new GradpathError(`gradpath lab: the lab is not built (no ${join(labDir, 'index.html')}); run \`npm run build:lab\` first`);
   const server = createServer((req, res) => {
     try {
       handle(req, res, labDir, runRoots);

@@ -76,6 +76,8 @@ trainer.el.addEventListener('input', showKv);
 
 // The engine's speed in this browser: the small GPT step of `gradpath bench train`.
 const speedChart = new LineChart({ title: 'small GPT training step (ms)', series: ['step ms'], height: 160 });
+const speedResult = h('p', { class: 'status', id: 'speed-result' });
+let stepTimes: number[] = [];
 const speed = new Trainer({
   job: 'speed', keys: false, id: 'speed-status', startLabel: 'Time it',
   fields: [
@@ -83,9 +85,18 @@ const speed = new Trainer({
     { name: 'threads', label: 'threads (0: all)', kind: 'int', default: 0, min: 0, max: 64 },
   ],
   lossKey: 'step_ms',
-  onStart: () => speedChart.reset(),
+  onStart: () => (speedChart.reset(), (stepTimes = []), (speedResult.textContent = '')),
   onRecords: (records) => {
-    for (const r of records) if (r.step_ms !== undefined) speedChart.add(r.step - 1, [r.step_ms]);
+    for (const r of records) {
+      if (r.step_ms === undefined) continue;
+      speedChart.add(r.step - 1, [r.step_ms]);
+      stepTimes.push(r.step_ms);
+    }
+    const sorted = [...stepTimes].sort((a, b) => a - b);
+    const median = sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    speedResult.textContent = `median ${median.toFixed(1)} ms per step over ${sorted.length} timed steps (${Math.round((12 * 64) / (median / 1000)).toLocaleString('en')} tokens/s)`;
+    speedResult.dataset.medianMs = String(median);
+    speedResult.dataset.steps = String(sorted.length);
   },
 });
 
@@ -95,6 +106,6 @@ main.append(isolationNote(), textArea, h('div', { class: 'controls' }, fileDrop(
   h('h2', { text: 'KV-cache size by attention design' }), kvTable,
   h('h2', { text: 'How fast is the engine here?' }),
   h('p', { class: 'note', text: 'Times the training step of `gradpath bench train` (4 layers, 128 channels, block 64, batch 12) in this tab; compare with the same command in a terminal.' }),
-  speed.el, speedChart.el);
+  speed.el, speedResult, speedChart.el);
 updateNote();
 showKv();
