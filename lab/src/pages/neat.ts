@@ -72,7 +72,8 @@ function endGeneration(): void {
   const stats: GenerationStats = { ...pop.speciateAndMeasure(evals), evaluations: 0 };
   const best = evals.reduce((bi, e, i) => (e.fitness > evals[bi].fitness ? i : bi), 0);
   const pipes = Number(stats.bestInfo.pipes ?? 0);
-  network.innerHTML = genomeToSvg(pop.genomes[best], { inputNames: FLAPPY_INPUTS, outputNames: ['flap'], title: `generation ${stats.generation + 1} champion: ${pipes} pipes, ${stats.bestHiddenNodes} hidden nodes, ${stats.bestConnections} connections` });
+  network.innerHTML = genomeToSvg(pop.genomes[best], { inputNames: FLAPPY_INPUTS, outputNames: ['flap'], title: `champion of generation ${stats.generation + 1}: ${pipes} pipes` });
+  network.append(h('p', { class: 'note', text: `${stats.bestHiddenNodes} hidden nodes, ${stats.bestConnections} enabled connections, ${stats.species} species in the population` }));
   chart.add(stats.generation + 1, [stats.bestFitness, stats.meanFitness]);
   status.dataset.generation = String(stats.generation + 1);
   if (stats.solved) return setMode('solved', `generation ${stats.generation + 1}: a bird passed ${settings.maxPipes} pipes. Solved; play it yourself or evolve again.`);
