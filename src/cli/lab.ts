@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { extname, join, normalize, relative, resolve, sep } from 'node:path';
@@ -90,6 +90,20 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
   res.end(body);
 }
 
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * In a checkout, the first `gradpath lab` builds the lab (a few seconds of Vite), so `npm install`
+ * stays fast and needs no extra step; an installed package ships it built.
+ */
+function buildIfMissing(): void {
+  const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), config = join(ROOT, 'lab', 'vite.config.ts');
+  if (existsSync(join(LAB_DIR, 'index.html')) || !existsSync(vite) || !existsSync(config)) return;
+  process.stderr.write('gradpath lab: building the lab (once; `npm run build:lab` rebuilds it)...\n');
+  const r = spawnSync(process.execPath, [vite, 'build', '--config', config, '--logLevel', 'error'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new GradpathError(`gradpath lab: building the lab failed (${(r.stderr || '').trim().split('\n')[0]}); run \`npm run build:lab\` to see why`);
+}
+
 function openBrowser(url: string): void {
   const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
@@ -102,10 +116,11 @@ export const command = defineCommand({
   summary: 'Serve the lab: every chapter live in the browser (training in Web Workers), and a viewer for run directories',
   usage: 'gradpath lab [--port N] [--host HOST] [--open] [RUN_DIR ...]',
   description: `
-Serves the static build of lab/ (made by \`npm run build:lab\`) with the cross-origin isolation
-headers (COOP/COEP) that let the wasm kernels use threads, and prints the URL. Each RUN_DIR is a
-folder of run directories made by the CLI (e.g. runs/); the lab's runs viewer shows their
-metrics.jsonl curves side by side. Ctrl-C stops the server. See docs/lab.md.
+Serves the static build of lab/ (in a checkout the first run builds it; \`npm run build:lab\`
+rebuilds it) with the cross-origin isolation headers (COOP/COEP) that let the wasm kernels use
+threads, and prints the URL. Each RUN_DIR is a folder of run directories made by the CLI (e.g.
+runs/); the lab's runs viewer shows their metrics.jsonl curves side by side. Ctrl-C stops the
+server. See docs/lab.md.
 
 Examples:
   gradpath lab
@@ -119,6 +134,8 @@ Examples:
   },
   async run(opts, positionals) {
     if (opts.port > 65535) throw new GradpathError(`gradpath lab: --port must be at most 65535; got ${opts.port}`);
+    for (const root of positionals) findRuns(root);
+    buildIfMissing();
     const server = await startLabServer({ port: opts.port, host: opts.host, runRoots: positionals });
     const runs = positionals.length ? ` (runs viewer: ${positionals.join(', ')})` : '';
     console.log(`gradpath lab: ${server.url}${runs}`);
