@@ -30,12 +30,16 @@ export interface LabServer {
   close(): Promise<void>;
 }
 
-/** Serves the built lab and, under /api/runs, the run directories found under runRoots. */
-export async function startLabServer({ port = 4173, host = '127.0.0.1', runRoots = [] as string[], labDir = LAB_DIR } = {}): Promise<LabServer> {
+/**
+ * Serves the built lab and, under /api/runs, the run directories found under runRoots.
+ * `isolate: false` leaves out the isolation headers, as a plain static host would (for tests).
+ */
+export async function startLabServer({ port = 4173, host = '127.0.0.1', runRoots = [] as string[], labDir = LAB_DIR, isolate = true } = {}): Promise<LabServer> {
   for (const root of runRoots) findRuns(root); // a missing folder or a broken metrics.jsonl is refused before serving
   if (!existsSync(join(labDir, 'index.html'))) throw new GradpathError(`gradpath lab: the lab is not built (no ${join(labDir, 'index.html')}); run \`npm run build:lab\` first`);
   const server = createServer((req, res) => {
     try {
+      if (isolate) for (const [k, v] of Object.entries(ISOLATION)) res.setHeader(k, v);
       handle(req, res, labDir, runRoots);
     } catch (err) {
       send(res, err instanceof GradpathError ? 400 : 500, 'text/plain; charset=utf-8', (err as Error).message);
@@ -86,7 +90,7 @@ function sendRunFile(res: ServerResponse, runRoots: string[], root: number, inde
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
-  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-cache', ...ISOLATION });
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-cache' });
   res.end(body);
 }
 

@@ -44,11 +44,11 @@ export interface Lab {
   close(): Promise<void>;
 }
 
-export async function startLab(runRoots: string[] = []): Promise<Lab> {
+export async function startLab(runRoots: string[] = [], isolate = true): Promise<Lab> {
   ensureLabBuilt();
   mkdirSync(SHOTS, { recursive: true });
   const { chromium } = await import('playwright-core');
-  const server = await startLabServer({ port: 0, runRoots });
+  const server = await startLabServer({ port: 0, runRoots, isolate });
   const browser = await chromium.launch({ executablePath: chromiumPath()!, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   return { server, browser, close: async () => (await browser.close(), await server.close()) };
 }

@@ -161,3 +161,19 @@ test('runs viewer: opens the run directories the CLI made, curves side by side',
   await page.close();
 });
 
+
+test('without COOP/COEP (a plain static host) a page says so and trains on one thread', opts, async () => {
+  const plain = await startLab([], false);
+  try {
+    const { page, errors } = await openPage(plain, 'micrograd.html?steps=10');
+    assert.equal((await data(page, '#isolation')).isolated, 'false');
+    const r = await trainToEnd(page);
+    assert.ok(r.last < r.first, `loss ${r.first} -> ${r.last}`);
+    const engine = await data(page, '#backend');
+    assert.equal(engine.threads, '1');
+    assert.equal(engine.backend, 'wasm', await page.textContent('#backend') ?? '');
+    assert.deepEqual(errors, []);
+  } finally {
+    await plain.close();
+  }
+});

@@ -39,6 +39,7 @@ test('gradpath lab server: pages with the cross-origin isolation headers, wasm t
     assert.equal((await fetch(server.url + 'nope.html')).status, 404);
     assert.equal((await fetch(server.url + '..%2fsecret.txt')).status, 404);
     assert.equal((await fetch(server.url + '%2e%2e/secret.txt')).status, 404);
+    assert.equal((await fetch(server.url + 'api/runs')).headers.get('cross-origin-embedder-policy'), 'require-corp');
   } finally {
     await server.close();
     rmSync(f.root, { recursive: true, force: true });
@@ -58,6 +59,19 @@ test('gradpath lab server: /api/runs lists the run directories and serves their 
     assert.equal(metrics.trim().split('\n').length, 3);
     assert.equal((await fetch(server.url + 'api/runs/0/0/latest.safetensors')).status, 404);
     assert.equal((await fetch(server.url + 'api/runs/0/7/metrics.jsonl')).status, 404);
+  } finally {
+    await server.close();
+    rmSync(f.root, { recursive: true, force: true });
+  }
+});
+
+test('gradpath lab server: isolate false sends no isolation headers (a plain static host)', async () => {
+  const f = fixture();
+  const server = await startLabServer({ port: 0, labDir: f.labDir, isolate: false });
+  try {
+    const home = await fetch(server.url);
+    assert.equal(home.status, 200);
+    assert.equal(home.headers.get('cross-origin-opener-policy'), null);
   } finally {
     await server.close();
     rmSync(f.root, { recursive: true, force: true });
