@@ -13,7 +13,9 @@ const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-E
 export default defineConfig({
   root: here('.'),
   base: './', // relative URLs: the static build works from any folder of any host
-  publicDir: false,
+  // api/runs and api/data as empty lists: on a static host the pages find no runs and no datasets
+  // (without a 404 in the console); `gradpath lab` answers those paths itself.
+  publicDir: here('public'),
   resolve: {
     // src/ is shared with the CLI; the few node: imports on a page's path are never called in the
     // browser (files, threads and GC hints belong to the CLI), so each resolves to a stub that says so.

@@ -5,6 +5,9 @@ import { extname, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineCommand } from './args.js';
 import { findRuns, type RunRecord } from '../io/runs.js';
+import { resolveDataset, type DatasetSpec } from '../data/resolve.js';
+import { NAMES_SPEC } from '../chapters/makemore/data.js';
+import { TINY_SHAKESPEARE } from '../chapters/transformers/data.js';
 import { GradpathError } from '../util/errors.js';
 
 /** The static build of lab/ (`npm run build:lab` writes it beside the compiled CLI). */
@@ -21,6 +24,12 @@ const TYPES: Record<string, string> = {
  * wasm kernels cannot share memory with worker threads (the lab then runs on one thread and says so).
  */
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+
+/**
+ * Datasets the pages may ask the server for, when they are on this machine ($GRADPATH_DATA_DIR or
+ * the download cache; the server never downloads): makemore's names, the transformers' Shakespeare.
+ */
+const DATASETS: Record<string, DatasetSpec> = { 'names.txt': NAMES_SPEC, 'tinyshakespeare.txt': TINY_SHAKESPEARE };
 
 /** What the runs viewer may read of a run directory (no checkpoints: they are large and not shown). */
 const RUN_FILE = /^[\w.-]+\.(json|jsonl|txt|svg|png)$/;
@@ -40,6 +49,8 @@ export async function startLabServer({ port = 4173, host = '127.0.0.1', runRoots
   const server = createServer((req, res) => {
     try {
       if (isolate) for (const [k, v] of Object.entries(ISOLATION)) res.setHeader(k, v);
+      const dataset = /^\/api\/data(?:\/([\w.-]+))?$/.exec(req.url ?? '');
+      if (dataset) return void sendDataset(res, dataset[1]).catch((err: Error) => send(res, 500, 'text/plain; charset=utf-8', err.message));
       handle(req, res, labDir, runRoots);
     } catch (err) {
       send(res, err instanceof GradpathError ? 400 : 500, 'text/plain; charset=utf-8', (err as Error).message);
@@ -87,6 +98,19 @@ function sendRunFile(res: ServerResponse, runRoots: string[], root: number, inde
   const run = runRoots[root] === undefined ? undefined : findRuns(runRoots[root])[index];
   if (!run || !RUN_FILE.test(name) || !existsSync(join(run.path, name))) return send(res, 404, 'text/plain', `no such run file: ${root}/${index}/${name}`);
   send(res, 200, TYPES[extname(name)] ?? 'text/plain', readFileSync(join(run.path, name)));
+}
+
+/** /api/data: the names of the datasets on this machine; /api/data/NAME: one of them. */
+async function sendDataset(res: ServerResponse, name: string | undefined): Promise<void> {
+  if (name === undefined) {
+    const names = Object.keys(DATASETS);
+    const found = await Promise.all(names.map((n) => resolveDataset(DATASETS[n], { offline: true })));
+    return send(res, 200, TYPES['.json'], JSON.stringify(names.filter((_, i) => found[i] !== null)));
+  }
+  const spec = DATASETS[name];
+  const found = spec ? await resolveDataset(spec, { offline: true }) : null;
+  if (!found) return send(res, 404, 'text/plain; charset=utf-8', spec ? `${name} is not on this machine: put it in $GRADPATH_DATA_DIR (or run a command that downloads it)` : `no dataset ${name}`);
+  send(res, 200, TYPES['.txt'], readFileSync(found.path));
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {

@@ -78,6 +78,29 @@ test('gradpath lab server: isolate false sends no isolation headers (a plain sta
   }
 });
 
+test('gradpath lab server: /api/data lists and serves the datasets on this machine, never downloading', async () => {
+  const f = fixture();
+  const saved = { data: process.env.GRADPATH_DATA_DIR, cache: process.env.GRADPATH_CACHE_DIR };
+  process.env.GRADPATH_DATA_DIR = join(f.root, 'data');
+  process.env.GRADPATH_CACHE_DIR = join(f.root, 'cache');
+  mkdirSync(join(f.root, 'data'));
+  writeFileSync(join(f.root, 'data', 'names.txt'), 'emma\nolivia\n');
+  const server = await startLabServer({ port: 0, labDir: f.labDir });
+  try {
+    assert.deepEqual(await (await fetch(server.url + 'api/data')).json(), ['names.txt']);
+    assert.equal(await (await fetch(server.url + 'api/data/names.txt')).text(), 'emma\nolivia\n');
+    assert.equal((await fetch(server.url + 'api/data/tinyshakespeare.txt')).status, 404);
+    assert.equal((await fetch(server.url + 'api/data/passwd')).status, 404);
+  } finally {
+    await server.close();
+    for (const [k, v] of [['GRADPATH_DATA_DIR', saved.data], ['GRADPATH_CACHE_DIR', saved.cache]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    rmSync(f.root, { recursive: true, force: true });
+  }
+});
+
 test('gradpath lab: an unbuilt lab and a missing run folder are one-line errors', async () => {
   const f = fixture();
   try {

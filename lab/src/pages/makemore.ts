@@ -81,3 +81,11 @@ h('h2', { text: 'Bigram counts' }),
 h('p', { class: 'note', text: 'How often each character follows each other one in the training items (. marks the start and the end): the whole of the counting bigram model of lecture 1.' }),
 heatmap);
 useItems(items, source);
+// makemore's own names.txt (32K names), when the lab's server has it on its machine.
+void fetch('./api/data').then(async (res) => {
+  if (!((await res.json()) as string[]).includes('names.txt')) return;
+  const text = await (await fetch('./api/data/names.txt')).text();
+  if (source.includes(' from ')) return; // the learner dropped a file meanwhile
+  const list = parseItems(text, 'names.txt');
+  useItems(list, `${list.length.toLocaleString('en')} names of makemore's names.txt`);
+}).catch(() => {});

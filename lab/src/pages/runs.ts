@@ -106,11 +106,11 @@ async function listServed(): Promise<void> {
     if (!res.ok) throw new Error(String(res.status));
     listed = (await res.json()) as Listed[];
   } catch {
-    list.textContent = 'No runs from a server here (a static host has none): open a run folder above.';
+    list.textContent = 'No runs served here: open a run folder above.';
     return;
   }
   if (listed.length === 0) {
-    list.textContent = 'The server was started without run folders: `gradpath lab runs/` shows every run under runs/. Or open a folder above.';
+    list.textContent = 'No runs served here: `gradpath lab runs/` shows every run under runs/. Or open a run folder above.';
     return;
   }
   for (const l of listed) {

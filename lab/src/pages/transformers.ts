@@ -100,6 +100,19 @@ const speed = new Trainer({
   },
 });
 
+/** Tiny Shakespeare, when the lab's server has it on its machine ($GRADPATH_DATA_DIR or the CLI's download cache). */
+async function loadShakespeare(): Promise<void> {
+  try {
+    const available = (await (await fetch('./api/data')).json()) as string[];
+    if (!available.includes('tinyshakespeare.txt')) throw new Error('not here');
+    const text = await (await fetch('./api/data/tinyshakespeare.txt')).text();
+    if (textArea.value === '') textArea.value = text; // never over what the learner typed meanwhile
+    updateNote();
+  } catch {
+    if (textArea.value === '') textNote.textContent = 'Paste a text, or open a file. (`gradpath lab` offers Tiny Shakespeare when it is in $GRADPATH_DATA_DIR or the download cache of `gradpath chargpt`.)';
+  }
+}
+
 main.append(isolationNote(), textArea, h('div', { class: 'controls' }, fileDrop('a text file', (text) => ((textArea.value = text), updateNote()))), textNote, trainer.el,
   h('div', { class: 'grid' }, h('div', { class: 'panel' }, lossChart.el), h('div', { class: 'panel' }, h('h2', { text: 'Sample' }), sampleBox)),
   h('h2', { text: 'Attention' }), h('div', { class: 'controls' }, h('label', {}, 'prompt (characters of the text; shown at each evaluation and when you press Enter)', promptInput)), attentionBox,
@@ -109,3 +122,4 @@ main.append(isolationNote(), textArea, h('div', { class: 'controls' }, fileDrop(
   speed.el, speedResult, speedChart.el);
 updateNote();
 showKv();
+if (textArea.value === '') void loadShakespeare();
