@@ -70,7 +70,7 @@ export async function openPage(lab: Lab, path: string, viewport = { width: 1200,
 
 /** Clicks the page's Train button and waits until the run is done; returns the first and last loss. */
 export async function trainToEnd(page: Page, timeout = 60_000, status = '#status'): Promise<{ first: number; last: number; state: string }> {
-  await page.locator(`${status}`).locator('xpath=..').getByRole('button', { name: /^(Train|Time it)/ }).click();
+  await page.locator(`${status}`).locator('xpath=..').getByRole('button', { name: /^(Train|Time it|Evolve)/ }).click();
   await waitFor(page, `['done', 'error', 'stopped'].includes(document.querySelector('${status}')?.dataset.state)`, timeout);
   const d = await data(page, status);
   return { first: Number(d.firstLoss), last: Number(d.lastLoss), state: `${d.state}: ${await page.textContent(status)}` };

@@ -132,15 +132,20 @@ test('GPT-2 tokenizer: the same ids as `gradpath bpe encode`', opts, async () =>
   await page.close();
 });
 
-test('NEAT: a generation flies (the canvas changes between frames), the champion is drawn', opts, async () => {
+test('NEAT: a generation flies (the canvas changes between frames), the champion is drawn; XOR is solved', opts, async () => {
   const { page, errors } = await openPage(lab, 'neat.html?population=40&speed=5&maxPipes=3');
-  await page.getByRole('button', { name: 'Evolve' }).click();
+  await page.click('#evolve');
   const shot = () => page.$eval('#flappy', (c) => (c as unknown as { toDataURL(): string }).toDataURL());
   const a = await shot();
   await page.waitForTimeout(250);
   const b = await shot();
   assert.notEqual(a, b, 'the birds move');
   await page.waitForSelector('#champion svg', { timeout: 30_000 });
+  await page.click('#evolve'); // pause the birds: XOR's evolution below gets the CPU
+  await page.selectOption('select[name=task]', 'xor');
+  const r = await trainToEnd(page, 60_000, '#task-status');
+  assert.equal((await data(page, '#task-result')).solved, 'true', `XOR not solved: ${r.state}`);
+  assert.ok(r.last > r.first, `best fitness ${r.first} -> ${r.last}`);
   await page.screenshot({ path: join(SHOTS, 'neat.png'), fullPage: true });
   assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
   assert.deepEqual(errors, []);

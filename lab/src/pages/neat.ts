@@ -9,6 +9,9 @@ import type { Genome } from '../../../src/chapters/neat/genome.js';
 import { h, typing } from '../ui/dom.js';
 import { layout } from '../ui/layout.js';
 import { LineChart } from '../ui/chart.js';
+import { Trainer } from '../ui/trainer.js';
+import type { NeatTaskView } from '../worker/jobs/neat-task.js';
+import { POLE } from '../../../src/chapters/neat/tasks/pole.js';
 
 const main = layout('neat', 'Neuroevolution: NEAT',
   'A population of tiny networks plays a flappy-bird game. Each sees its height, speed, the distance to the next pipe and the height of its gap, and flaps when its output passes 0.5. The best fliers have children, with mutated weights and now and then a new connection or node; species protect new shapes while they learn. Every bird of a generation flies at once below.');
@@ -25,7 +28,7 @@ const network = h('div', { class: 'svgbox', id: 'champion' }, 'The champion\'s n
 const chart = new LineChart({ title: 'fitness per generation', series: ['best', 'mean'], xLabel: 'generation' });
 const speedSelect = h('select', { name: 'speed', 'aria-label': 'speed' }, ...[1, 2, 5, 20, 100].map((s) => h('option', { value: s, text: `${s}x` })));
 speedSelect.value = String(settings.speed);
-const evolveButton = h('button', { class: 'primary', 'aria-keyshortcuts': 'E', onclick: () => toggleEvolve() }, 'Evolve');
+const evolveButton = h('button', { class: 'primary', id: 'evolve', 'aria-keyshortcuts': 'E', onclick: () => toggleEvolve() }, 'Evolve');
 const playButton = h('button', { 'aria-keyshortcuts': 'P', onclick: () => startPlay() }, 'Play yourself');
 const field = (name: keyof typeof settings, label: string) => {
   const input = h('input', { type: 'number', name, min: 1, value: settings[name] });
@@ -58,7 +61,9 @@ function newGeneration(): void {
 function toggleEvolve(): void {
   if (mode === 'evolving') return setMode('paused', `paused at generation ${population!.generation + 1}`);
   if (mode === 'paused') return setMode('evolving', `generation ${population!.generation + 1}`);
-  history.replaceState(null, '', `?${new URLSearchParams({ population: String(settings.population), seed: String(settings.seed), maxPipes: String(settings.maxPipes), speed: speedSelect.value })}`);
+  const url = new URLSearchParams(location.search); // the XOR/pole panel keeps its own settings there too
+  for (const [k, v] of Object.entries({ ...settings, speed: speedSelect.value })) url.set(k, String(v));
+  history.replaceState(null, '', `?${url}`);
   population = new Population({ ...FLAPPY_CONFIG, populationSize: settings.population, seed: settings.seed, inputs: FLAPPY_INPUTS.length, outputs: 1 });
   chart.reset();
   player = null;
@@ -153,3 +158,65 @@ addEventListener('keydown', (e) => {
 });
 setMode('idle', 'Evolve to watch the birds learn; play to try it yourself.');
 requestAnimationFrame(tick);
+
+// --- XOR and the pole: the paper's benchmarks, evolved in a Web Worker ---
+const taskNet = h('div', { class: 'svgbox', id: 'task-champion' });
+const taskResult = h('p', { class: 'status', id: 'task-result' });
+const poleCanvas = h('canvas', { width: 360, height: 160, id: 'pole', 'aria-label': 'the champion balancing the pole' });
+const taskChart = new LineChart({ title: 'best fitness per generation', series: ['best', 'mean'], xLabel: 'generation', height: 180 });
+let poleTrace: [number, number][] = [];
+let poleFrame = 0;
+const task = new Trainer({
+  job: 'neat-task', keys: false, id: 'task-status', startLabel: 'Evolve', lossKey: 'best_fitness',
+  fields: [
+    { name: 'task', label: 'task', kind: 'choice', default: 'xor', choices: ['xor', 'pole'] },
+    { name: 'generations', label: 'generations', kind: 'int', default: 100, min: 1, max: 1000 },
+    { name: 'taskSeed', label: 'seed', kind: 'int', default: 1, min: 0 },
+  ],
+  onStart: () => (taskChart.reset(), (poleTrace = []), (taskResult.textContent = '')),
+  onRecords: (records) => {
+    for (const r of records) taskChart.add(r.step, [r.best_fitness, r.mean_fitness]);
+    const last = records[records.length - 1];
+    taskResult.textContent = `generation ${last.step}: best fitness ${last.best_fitness.toFixed(2)}, ${last.species} species, champion with ${last.hidden_nodes} hidden node${last.hidden_nodes === 1 ? '' : 's'}`;
+  },
+  onView: (v) => {
+    const view = v as NeatTaskView;
+    taskNet.innerHTML = view.svg;
+    if (view.outputs) taskNet.append(h('p', { class: 'mono', text: `outputs for 00 01 10 11: ${view.outputs.map((o) => o.toFixed(2)).join(' ')}${view.solved ? ' (all four round right: solved)' : ''}` }));
+    if (view.trace) (poleTrace = view.trace), (poleFrame = 0);
+    taskResult.dataset.solved = String(view.solved);
+  },
+});
+
+function drawPole(): void {
+  const ctx = poleCanvas.getContext('2d')!;
+  const W = poleCanvas.width, H = poleCanvas.height;
+  ctx.clearRect(0, 0, W, H);
+  ctx.strokeStyle = '#9ca3af';
+  ctx.beginPath();
+  ctx.moveTo(10, H - 20);
+  ctx.lineTo(W - 10, H - 20);
+  ctx.stroke();
+  if (poleTrace.length) {
+    const [x, theta] = poleTrace[Math.min(poleFrame, poleTrace.length - 1)];
+    const scale = (W - 40) / (2 * POLE.trackLimit), cx = W / 2 + x * scale, cy = H - 30;
+    ctx.fillStyle = '#2563eb';
+    ctx.fillRect(cx - 18, cy - 10, 36, 20);
+    ctx.strokeStyle = '#ea580c';
+    ctx.lineWidth = 5;
+    ctx.beginPath();
+    ctx.moveTo(cx, cy - 10);
+    ctx.lineTo(cx + Math.sin(theta) * 2 * POLE.halfLength[0] * scale * 1.5, cy - 10 - Math.cos(theta) * 2 * POLE.halfLength[0] * scale * 1.5);
+    ctx.stroke();
+    ctx.lineWidth = 1;
+    ctx.fillStyle = '#1d1d1f';
+    ctx.fillText(`${((Math.min(poleFrame, poleTrace.length - 1) + 1) * POLE.dt * POLE.substeps).toFixed(1)} s`, 8, 14);
+    poleFrame = (poleFrame + 1) % (poleTrace.length + 25); // a short rest at the end, then again
+  }
+  setTimeout(() => requestAnimationFrame(drawPole), 1000 * POLE.dt * POLE.substeps);
+}
+drawPole();
+
+main.append(h('h2', { text: 'XOR and the pole' }),
+  h('p', { class: 'note', text: 'The paper\'s benchmarks: XOR, which needs a hidden node NEAT must invent, and balancing a pole on a cart (inputs: cart position and speed, pole angle and its speed; output: the push). Evolution stops at the first solution.' }),
+  task.el, taskResult, h('div', { class: 'grid' }, h('div', { class: 'panel' }, taskNet, poleCanvas), h('div', { class: 'panel' }, taskChart.el)));

@@ -113,7 +113,8 @@ export class Trainer {
     const settings = this.settings();
     const problem = this.check(settings);
     if (problem) return this.show('error', problem);
-    const params = new URLSearchParams(Object.entries(settings).map(([k, v]) => [k, String(v)]));
+    const params = new URLSearchParams(location.search); // merged: a page's other panels keep theirs
+    for (const [k, v] of Object.entries(settings)) params.set(k, String(v));
     history.replaceState(null, '', `?${params}`);
     this.worker?.terminate();
     this.worker = new TrainWorker();

@@ -1,7 +1,7 @@
 /** The messages between a page and its training worker (train-worker.ts). */
 import type { BackendInfo } from './backend.js';
 
-export type JobName = 'micrograd' | 'makemore' | 'grokking' | 'transformers' | 'speed';
+export type JobName = 'micrograd' | 'makemore' | 'grokking' | 'transformers' | 'speed' | 'neat-task';
 export type Settings = Record<string, string | number>;
 /** One step's numbers; `step` counts from 1. Evaluations add their own keys (test_loss, val_acc...). */
 export type StepRecord = { step: number } & Record<string, number>;
@@ -28,6 +28,8 @@ export interface Job {
   /** A picture of the model now (decision boundary, samples, spectrum...), sent every viewEvery steps and at the end. */
   view?(step: number): unknown;
   viewEvery?: number;
+  /** True when the job is finished before `total` steps (e.g. NEAT solved its task). */
+  done?(): boolean;
   /** Answers a page's question about the model (e.g. attention for a prompt), between steps. */
   ask?(question: unknown): unknown;
 }

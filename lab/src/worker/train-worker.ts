@@ -14,6 +14,7 @@ const jobs: Record<JobName, () => Promise<{ createJob(s: Settings, text?: string
   grokking: () => import('./jobs/grokking.js'),
   transformers: () => import('./jobs/transformers.js'),
   speed: () => import('./jobs/speed.js'),
+  'neat-task': () => import('./jobs/neat-task.js'),
 };
 
 const post = (m: FromWorker) => self.postMessage(m);
@@ -48,13 +49,16 @@ async function run(name: JobName, settings: Settings, text?: string, threads?: n
     const records: StepRecord[] = [];
     let view: unknown;
     const sliceEnd = performance.now() + SLICE_MS;
+    let finished = false;
     do {
       records.push({ step, ...job.step(step) });
-      if (job.view && (step % (job.viewEvery ?? 1) === 0 || step === job.total)) view = job.view(step);
+      finished = job.done?.() === true;
+      if (job.view && (step % (job.viewEvery ?? 1) === 0 || step === job.total || finished)) view = job.view(step);
       step++;
-    } while (step <= job.total && performance.now() < sliceEnd);
+    } while (step <= job.total && !finished && performance.now() < sliceEnd);
     const seconds = (performance.now() - started - pausedMs) / 1000;
-    post({ type: 'progress', step: step - 1, total: job.total, records, view, stepsPerSecond: (step - 1) / seconds });
+    post({ type: 'progress', step: step - 1, total: finished ? step - 1 : job.total, records, view, stepsPerSecond: (step - 1) / seconds });
+    if (finished) break;
     await nextTask(); // lets pause, stop and questions in
     if (paused && !stopped) {
       post({ type: 'state', state: 'paused' });
