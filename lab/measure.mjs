@@ -43,6 +43,7 @@ for (const page of ['', 'makemore.html']) {
     const ctx = await browser.newContext();
     const p = await ctx.newPage();
     await p.goto(server.url + page, { waitUntil: 'load' });
+    await p.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length > 0, undefined, { timeout: 10_000 }).catch(() => {});
     loads.push(await p.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0];
       const fcp = performance.getEntriesByName('first-contentful-paint')[0];
