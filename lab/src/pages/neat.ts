@@ -162,7 +162,7 @@ requestAnimationFrame(tick);
 // --- XOR and the pole: the paper's benchmarks, evolved in a Web Worker ---
 const taskNet = h('div', { class: 'svgbox', id: 'task-champion' });
 const taskResult = h('p', { class: 'status', id: 'task-result' });
-const poleCanvas = h('canvas', { width: 360, height: 160, id: 'pole', 'aria-label': 'the champion balancing the pole' });
+const poleCanvas = h('canvas', { width: 360, height: 160, id: 'pole', hidden: true, 'aria-label': 'the champion balancing the pole' });
 const taskChart = new LineChart({ title: 'best fitness per generation', series: ['best', 'mean'], xLabel: 'generation', height: 180 });
 let poleTrace: [number, number][] = [];
 let poleFrame = 0;
@@ -184,6 +184,7 @@ const task = new Trainer({
     taskNet.innerHTML = view.svg;
     if (view.outputs) taskNet.append(h('p', { class: 'mono', text: `outputs for 00 01 10 11: ${view.outputs.map((o) => o.toFixed(2)).join(' ')}${view.solved ? ' (all four round right: solved)' : ''}` }));
     if (view.trace) (poleTrace = view.trace), (poleFrame = 0);
+    poleCanvas.hidden = !view.trace;
     taskResult.dataset.solved = String(view.solved);
   },
 });

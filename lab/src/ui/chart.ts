@@ -38,7 +38,7 @@ export class LineChart {
       title: o.title, width, height: o.height ?? 220,
       scales: { x: { time: false, distr: o.logX ? 3 : 1 }, y: { distr: o.logY ? 3 : 1 } },
       axes: [{ label: o.xLabel ?? 'step' }, {}],
-      series: [{ label: o.xLabel ?? 'step' }, ...o.series.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true, dash: o.dashes?.[i], points: { show: false } }))],
+      series: [{ label: o.xLabel ?? 'step' }, ...o.series.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true, dash: o.dashes?.[i] }))],
       legend: { live: false },
     }, this.data as uPlot.AlignedData, this.el);
   }

@@ -190,7 +190,7 @@ export class Trainer {
     this.status.classList.toggle('warn', state === 'error');
     const active = state === 'running' || state === 'paused' || state === 'starting';
     this.startButton.disabled = active;
-    this.startButton.textContent = state === 'done' || state === 'stopped' ? 'Train again' : (this.o.startLabel ?? 'Train');
+    this.startButton.textContent = `${this.o.startLabel ?? 'Train'}${state === 'done' || state === 'stopped' ? ' again' : ''}`;
     this.pauseButton.disabled = !(state === 'running' || state === 'paused');
     this.pauseButton.textContent = state === 'paused' ? 'Resume' : 'Pause';
     this.stopButton.disabled = !active;
