@@ -162,7 +162,12 @@ Examples:
   },
   async run(opts, positionals) {
     if (opts.port > 65535) throw new GradpathError(`gradpath lab: --port must be at most 65535; got ${opts.port}`);
-    for (const root of positionals) findRuns(root);
+    try {
+      for (const root of positionals) findRuns(root);
+    } catch (err) {
+      // io/runs names the folder; say which command met it, as `gradpath runs` does
+      throw err instanceof GradpathError ? new GradpathError(`gradpath lab: ${err.message}`) : err;
+    }
     buildIfMissing();
     const server = await startLabServer({ port: opts.port, host: opts.host, runRoots: positionals });
     const runs = positionals.length ? ` (runs viewer: ${positionals.join(', ')})` : '';
