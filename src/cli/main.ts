@@ -28,6 +28,7 @@ const COMMANDS: Record<string, string> = {
   physics: 'physics',
   bench: 'bench',
   runs: 'runs',
+  lab: 'lab',
   native: 'native',
   dist: 'dist',
   launch: 'launch',

@@ -22,7 +22,7 @@ export function parseTiktokenRanks(text: string): Map<string, number> {
     if (!line) continue;
     const [, first, ...tokens] = line.split(' ');
     const offset = Number.parseInt(first, 10);
-    tokens.forEach((b64, i) => ranks.set(Buffer.from(b64, 'base64').toString('latin1'), offset + i)); // latin1: one char per byte
+    tokens.forEach((b64, i) => ranks.set(atob(b64), offset + i)); // atob: one char per byte (latin1), in Node and in browsers
   }
   return ranks;
 }

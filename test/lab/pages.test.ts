@@ -1,0 +1,184 @@
+/**
+ * The lab in a real browser (Debian's Chromium, driven by playwright-core): every page loads
+ * without a console error, fits a phone-sized screen and is screenshotted; a short training on each training page lowers
+ * the loss; the birds move; the tokenizer shows the CLI's ids; the runs viewer opens run
+ * directories the CLI made. Skips, saying why, where Chromium is missing.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { browserSkip, data, fitsPhone, openPage, ROOT, SHOTS, startLab, trainToEnd, waitFor, type Lab } from './browser.js';
+import { Generator } from '../../src/util/random.js';
+
+const skip = await browserSkip();
+if (skip) console.log(`# skipping the lab's browser tests: ${skip}`);
+const CLI = join(ROOT, 'bin', 'gradpath.js');
+let lab: Lab;
+let runs: string;
+
+function cli(args: string[], input?: string): string {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, env: { ...process.env, CI: '1' } });
+  assert.equal(r.status, 0, `gradpath ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+before(async () => {
+  if (skip) return;
+  runs = mkdtempSync(join(tmpdir(), 'gradpath-lab-runs-'));
+  cli(['micrograd', '--engine', 'fast', '--steps', '15', '-o', join(runs, 'moons-a')]);
+  cli(['micrograd', '--engine', 'fast', '--steps', '15', '--seed', '3', '-o', join(runs, 'moons-b')]);
+  lab = await startLab([runs]);
+});
+
+after(async () => {
+  if (skip) return;
+  await lab.close();
+  rmSync(runs, { recursive: true, force: true });
+});
+
+const opts = { skip: skip ?? false, timeout: 90_000 };
+
+test('home: the path in order, every page linked, no console error', opts, async () => {
+  const { page, errors } = await openPage(lab, '');
+  const chapters = await page.$$eval('tr[data-chapter]', (rows) => rows.map((r) => r.getAttribute('data-chapter')));
+  assert.deepEqual(chapters.slice(0, 5), ['grokking', 'micrograd', 'makemore', 'transformers', 'GPT-2']);
+  assert.equal((await data(page, '#isolation')).isolated, 'true', 'gradpath lab sends COOP/COEP');
+  await page.screenshot({ path: join(SHOTS, 'home.png'), fullPage: true });
+  assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('micrograd: the expression graph steps backward; a short moons training lowers the loss', opts, async () => {
+  const { page, errors } = await openPage(lab, 'micrograd.html?steps=25');
+  await page.waitForSelector('#graph svg');
+  const before = Number((await data(page, '#graph')).pending);
+  await page.getByRole('button', { name: /Backward one node/ }).click();
+  await waitFor(page, `Number(document.querySelector('#graph').dataset.pending) === ${before - 1}`);
+  const r = await trainToEnd(page);
+  assert.equal(r.state.split(':')[0], 'done', r.state);
+  assert.ok(r.last < r.first, `loss ${r.first} -> ${r.last}`);
+  assert.match(await page.$eval('#backend', (e) => e.textContent!), /wasm SIMD/);
+  await page.screenshot({ path: join(SHOTS, 'micrograd.png'), fullPage: true });
+  assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
+  await page.screenshot({ path: join(SHOTS, 'micrograd-phone.png') });
+  assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('makemore: a short MLP training lowers the loss and samples; pause and resume', opts, async () => {
+  const { page, errors } = await openPage(lab, 'makemore.html?type=mlp&steps=150&evalEvery=75&batch=32&lr=0.01');
+  await page.waitForSelector('#heatmap svg');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await waitFor(page, `Number(document.querySelector('#status').dataset.step) > 0`);
+  await page.keyboard.press('k'); // pause
+  await waitFor(page, `document.querySelector('#status').dataset.state === 'paused'`);
+  const pausedAt = (await data(page, '#status')).step;
+  await page.waitForTimeout(300);
+  assert.equal((await data(page, '#status')).step, pausedAt, 'no steps while paused');
+  await page.keyboard.press('k'); // resume
+  await waitFor(page, `document.querySelector('#status').dataset.state === 'done'`, 60_000);
+  const d = await data(page, '#status');
+  assert.ok(Number(d.lastLoss) < Number(d.firstLoss), `loss ${d.firstLoss} -> ${d.lastLoss}`);
+  assert.match(await page.$eval('#samples', (e) => e.textContent!), /after step \d+/);
+  assert.match(page.url(), /type=mlp&steps=150/, 'settings in the URL');
+  await page.screenshot({ path: join(SHOTS, 'makemore.png'), fullPage: true });
+  assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('grokking: a short quick-preset run lowers the loss and draws the spectrum', opts, async () => {
+  const { page, errors } = await openPage(lab, 'grokking.html?epochs=60&evalEvery=10');
+  const r = await trainToEnd(page);
+  assert.ok(r.last < r.first, `loss ${r.first} -> ${r.last}`);
+  await page.waitForSelector('#spectrum svg');
+  await page.screenshot({ path: join(SHOTS, 'grokking.png'), fullPage: true });
+  assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('transformers: the tiny char GPT lowers its loss on pasted text; attention maps for a prompt', opts, async () => {
+  const { page, errors } = await openPage(lab, 'transformers.html?steps=60&evalEvery=30&nLayer=1&nEmbd=32&blockSize=16&batch=8');
+  const g = new Generator(5);
+  const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'far'];
+  const text = Array.from({ length: 1500 }, () => words[g.randint(0, words.length)]).join(' ');
+  await page.fill('#text', text);
+  await page.fill('#prompt', 'the cat sat');
+  const r = await trainToEnd(page);
+  assert.ok(r.last < r.first, `loss ${r.first} -> ${r.last}`);
+  await page.waitForSelector('#attention svg');
+  assert.match(await page.$eval('#kv', (e) => e.textContent!), /MLA/);
+  await page.screenshot({ path: join(SHOTS, 'transformers.png'), fullPage: true });
+  assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('GPT-2 tokenizer: the same ids as `gradpath bpe encode`', opts, async () => {
+  const text = 'Hello world! Ünïcödé, emoji 🙂 and numbers 1234567 -- "quotes"\n  indented <|endoftext|> end';
+  const { page, errors } = await openPage(lab, `gpt2.html?${new URLSearchParams({ text })}`);
+  await waitFor(page, `document.querySelector('#tok-summary').dataset.ready === 'true'`);
+  const ids = JSON.parse(await page.$eval('#ids', (e) => e.textContent!));
+  assert.deepEqual(ids, JSON.parse(cli(['bpe', 'encode'], text)));
+  await page.screenshot({ path: join(SHOTS, 'gpt2.png'), fullPage: true });
+  assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('NEAT: a generation flies (the canvas changes between frames), the champion is drawn; XOR is solved', opts, async () => {
+  const { page, errors } = await openPage(lab, 'neat.html?population=40&speed=5&maxPipes=3');
+  await page.click('#evolve');
+  const shot = () => page.$eval('#flappy', (c) => (c as unknown as { toDataURL(): string }).toDataURL());
+  const a = await shot();
+  await page.waitForTimeout(250);
+  const b = await shot();
+  assert.notEqual(a, b, 'the birds move');
+  await page.waitForSelector('#champion svg', { timeout: 30_000 });
+  await page.click('#evolve'); // pause the birds: XOR's evolution below gets the CPU
+  await page.selectOption('select[name=task]', 'xor');
+  const r = await trainToEnd(page, 60_000, '#task-status');
+  assert.equal((await data(page, '#task-result')).solved, 'true', `XOR not solved: ${r.state}`);
+  assert.ok(r.last > r.first, `best fitness ${r.first} -> ${r.last}`);
+  await page.screenshot({ path: join(SHOTS, 'neat.png'), fullPage: true });
+  assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('runs viewer: opens the run directories the CLI made, curves side by side', opts, async () => {
+  const { page, errors } = await openPage(lab, 'runs.html');
+  await waitFor(page, `document.querySelector('#run-list').dataset.loaded !== undefined`);
+  const names = await page.$$eval('#run-list input[data-run]', (els) => els.map((e) => e.getAttribute('data-run')));
+  assert.equal(names.length, 2);
+  assert.ok(names.every((n) => /moons-[ab]$/.test(n!)), names.join(', '));
+  const metrics = await page.$$eval('#charts [data-metric]', (els) => els.map((e) => e.getAttribute('data-metric')));
+  assert.ok(metrics.includes('loss'), metrics.join(', '));
+  await page.screenshot({ path: join(SHOTS, 'runs.png'), fullPage: true });
+  assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+
+test('without COOP/COEP (a plain static host) a page says so and trains on one thread', opts, async () => {
+  const plain = await startLab([], false);
+  try {
+    const { page, errors } = await openPage(plain, 'micrograd.html?steps=10');
+    assert.equal((await data(page, '#isolation')).isolated, 'false');
+    const r = await trainToEnd(page);
+    assert.ok(r.last < r.first, `loss ${r.first} -> ${r.last}`);
+    const engine = await data(page, '#backend');
+    assert.equal(engine.threads, '1');
+    assert.equal(engine.backend, 'wasm', await page.textContent('#backend') ?? '');
+    assert.deepEqual(errors, []);
+  } finally {
+    await plain.close();
+  }
+});
