@@ -67,7 +67,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
 
   let savedAt = -1;
   const saveLatest = () => {
-    if (!run || savedAt === step) return;
+    if (!run || savedAt === step || o.checkpoints === false) return;
     // one writer here; with a sharded optimizer, one per rank (see the top of this file)
     saveTrainingState(run.path('latest.safetensors'), {
       model, optimizer, generator: o.generator, step, kind: o.kind, config: o.config,
@@ -100,9 +100,9 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     const improved = value !== undefined && better(value, best);
     if (improved) {
       best = value;
-      if (run) saveTrainingState(run.path('best.safetensors'), { model, step, kind: o.kind, config: o.config, extra: { ...evaluation } });
+      if (run && o.checkpoints !== false) saveTrainingState(run.path('best.safetensors'), { model, step, kind: o.kind, config: o.config, extra: { ...evaluation } });
     }
-    const line = `step ${step}: ${describe(evaluation)}${improved && run ? ' (best, saved)' : ''}`;
+    const line = `step ${step}: ${describe(evaluation)}${improved && run && o.checkpoints !== false ? ' (best, saved)' : ''}`;
     // the final result shows even without a progress display; the ones along the way only with it
     if (step === o.maxSteps && (!progress || o.progress?.quiet)) log(line);
     else say(line);
@@ -167,7 +167,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   // a resume that found the run already finished still reports its evaluation (logged once already)
   if (!interrupted && !stoppedEarly && o.evaluate && evaluatedAt !== step) evaluateAndKeepBest(step > startStep);
   saveLatest();
-  if (interrupted && run) log(`interrupted at step ${step}: state saved to ${run.path('latest.safetensors')}; continue with --resume`);
+  if (interrupted && run && o.checkpoints !== false) log(`interrupted at step ${step}: state saved to ${run.path('latest.safetensors')}; continue with --resume`);
   const seconds = run ? run.elapsed() : (Date.now() - startedAt) / 1000;
   return { steps: step, startStep, losses, last, best, interrupted, stoppedEarly, seconds, secondsPerStep: (Date.now() - startedAt) / 1000 / Math.max(1, step - startStep) };
 }

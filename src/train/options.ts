@@ -70,6 +70,11 @@ export interface LoopOptions {
   /** Early stop (e.g. grokking once validation has held 99% long enough): asked after every evaluation. */
   stopWhen?: (step: number, evaluation: Evaluation) => boolean;
 
+  /**
+   * false: write no best.safetensors or latest.safetensors (metrics and config still are): a rank
+   * that holds only part of the model (a pipeline stage), until sharded checkpoints. Default true.
+   */
+  checkpoints?: boolean;
   /** latest.safetensors every this many steps; unset: after every evaluation; 0: only at the end and on Ctrl-C. */
   checkpointEvery?: number;
   /** A `batch` event in metrics.jsonl every this many steps and after the last (default 10; 0: none). */

@@ -12,10 +12,11 @@ import { CharData, loadText } from './data.js';
 import { buildModel, kvElementsPerToken, kvFormulas, resolveConfig, type AttentionKind, type TransformerConfig } from './model.js';
 import { CONFIG_KEYS, settingsFromFlags, type ModelFlags } from './presets.js';
 import { train, type TrainResult } from './train.js';
+import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
 
 export const KIND = 'chargpt';
 
-export interface ChargptFlags extends ModelFlags {
+export interface ChargptFlags extends ModelFlags, PipelineFlags {
   input?: string; out?: string; seed: number; resume: boolean; force?: boolean; json: boolean; quiet: boolean;
   sampleOnly: boolean; evalOnly: boolean; reportKv: boolean; kvTokens?: number; numSamples: number; maxNewTokens: number; prompt?: string; temperature: number; topK: number;
 }
@@ -37,12 +38,12 @@ export function sample(model: GPT<AttentionLayer>, data: { encode(s: string): nu
   return { texts, tokensPerSecond: seconds > 0 ? tokens / seconds : 0 };
 }
 
-/** Mean cross-entropy over `batches` batches of a split. */
-function evalLoss(model: GPT<AttentionLayer>, data: CharData, split: 'train' | 'val', gen: Generator, batches: number, B: number, T: number): Record<string, number> {
+/** Mean cross-entropy over `batches` batches of a split; lossOf: one batch's loss (the model's, or through the pipeline). */
+function evalLoss(lossOf: (x: Tensor, y: Tensor) => number, data: CharData, split: 'train' | 'val', gen: Generator, batches: number, B: number, T: number): Record<string, number> {
   let sum = 0;
   for (let i = 0; i < batches; i++) {
     const { x, y } = data.batch(split, B, T, gen);
-    sum += model.forward(x, y).loss!.item();
+    sum += lossOf(x, y);
   }
   return { loss: sum / batches };
 }
@@ -56,13 +57,18 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   if (o.evalOnly) return evalOnly(run, o);
   if (o.resume && !run.exists('latest.safetensors')) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')}`);
   checkRunDir(run, o); // a finished run is not replaced by accident
+  if (o.pp > 1 && o.resume) throw new GradpathError('--resume with --pp: a pipeline run writes no checkpoint yet (sharded checkpoints are to come); start without --resume');
+  // --pp: this rank trains one pipeline stage; only rank 0 prints and writes the run directory
+  const par = o.pp > 1 ? await setupPipeline(o, shape.nLayer, settings.batchSize) : null;
+  const say = !par || par.worldRank === 0 ? log : () => {};
 
-  const { text, path } = await loadText(o.input, log);
+  const { text, path } = await loadText(o.input, say);
   const data = new CharData(text, shape.blockSize);
   const prompt = o.prompt ?? (data.chars.includes('\n') ? '\n' : data.chars[0]);
   data.encode(prompt); // a bad prompt fails now, not after training
   const gen = new Generator(o.seed);
-  const { model, config } = buildModel({ ...shape, vocabSize: data.vocabSize }, gen);
+  const { model, config } = buildModel({ ...shape, vocabSize: data.vocabSize }, gen, par?.pipe.layers);
+  par?.pipe.attach(model, { hidden: config.nEmbd, tied: model.config.tieWeights ?? true });
   const full = { ...config, vocab: data.chars.join(''), preset: o.preset, ...settings, seed: o.seed, input: path };
   if (o.resume) {
     // refuse another configuration before anything in the run directory is touched
@@ -72,7 +78,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
       if (a !== b) throw new GradpathError(`--resume: ${run.path('latest.safetensors')} was trained with another configuration: ${k} is ${a ?? 'unset'} there but ${b ?? 'unset'} now`);
     }
   }
-  log(`chargpt: ${data.train.length + data.val.length} characters, vocab ${data.vocabSize}, ${o.attention}${config.pos === 'rope' ? ' + RoPE' : ''}, ${model.numParams().toLocaleString('en-US')} parameters, run dir ${run.dir}`);
+  say(`chargpt: ${data.train.length + data.val.length} characters, vocab ${data.vocabSize}, ${o.attention}${config.pos === 'rope' ? ' + RoPE' : ''}, ${model.numParams().toLocaleString('en-US')} parameters${par ? ` on stage 0 of ${o.pp}` : ''}, run dir ${run.dir}`);
   const B = settings.batchSize, T = config.blockSize;
   const res: TrainResult = await train({
     model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run, resume: o.resume, force: o.force, quiet: o.quiet, log,
@@ -80,11 +86,14 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
       const { x, y } = data.batch('train', B, T, g);
       return model.forward(x, y).loss!; // (B, T) targets -> scalar
     },
-    evaluate: (split, g, n) => evalLoss(model, data, split, g, n, B, T),
+    evaluate: (split, g, n) => evalLoss(par ? (x, y) => par.pipe.evalLoss(x, y) : (x, y) => model.forward(x, y).loss!.item(), data, split, g, n, B, T),
+    parallel: par ? { hooks: par.pipe.loopHooks(() => data.batch('train', B, T, gen)), writer: par.worldRank === 0, checkpoints: false } : undefined,
   });
-  log(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);
+  if (par) say(par.pipe.summary());
+  say(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);
   let tokensPerSecond = 0;
-  if (!res.interrupted && o.numSamples > 0) {
+  if (par && o.numSamples > 0) say('samples need the whole model: none with --pp');
+  if (!par && !res.interrupted && o.numSamples > 0) {
     const s = sample(model, data, { prompt, n: o.numSamples, len: o.maxNewTokens, temperature: o.temperature, topK: o.topK, gen: new Generator(o.seed + 1) });
     tokensPerSecond = s.tokensPerSecond;
     const text = s.texts.map((t, i) => `--- sample ${i + 1} ---\n${t}`).join('\n');
@@ -92,7 +101,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
     console.log(text);
     log(`generation with the KV cache: ${tokensPerSecond.toFixed(1)} tokens/s`);
   }
-  if (o.json) {
+  if (o.json && (!par || par.worldRank === 0)) {
     console.log(JSON.stringify({
       preset: o.preset, params: model.numParams(), iters: res.iters, train_loss: round(res.trainLoss), val_loss: round(res.valLoss), seconds: round(res.seconds, 1),
       attention: config.attention, pos: config.pos, best_val_loss: round(res.bestValLoss), s_per_iter: round(res.secondsPerIter), kv_elements_per_token_per_layer: kvElementsPerToken(config), gen_tokens_per_s: round(tokensPerSecond, 1),

@@ -64,10 +64,10 @@ export function attentionFactory(c: TransformerConfig): AttentionFactory<Variant
   };
 }
 
-/** A GPT (src/models/gpt.ts) whose blocks use the configured attention design. */
-export function buildModel(config: TransformerConfig, gen: Generator): { model: GPT<VariantAttention>; config: TransformerConfig } {
+/** A GPT (src/models/gpt.ts) whose blocks use the configured attention design; with `layers`, one pipeline stage of it. */
+export function buildModel(config: TransformerConfig, gen: Generator, layers?: [number, number]): { model: GPT<VariantAttention>; config: TransformerConfig } {
   const c = resolveConfig(config);
-  return { model: new GPT(c, gen, { attention: attentionFactory(c) }), config: c };
+  return { model: new GPT(c, gen, { attention: attentionFactory(c), layers }), config: c };
 }
 
 /**

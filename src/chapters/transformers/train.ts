@@ -4,7 +4,7 @@ import type { Module } from '../../nn/module.js';
 import { AdamW } from '../../optim/adam.js';
 import { decayGroups } from '../../optim/groups.js';
 import { cosineWithWarmup } from '../../optim/schedule.js';
-import { trainLoop } from '../../train/loop.js';
+import { trainLoop, type LoopOptions } from '../../train/loop.js';
 import type { RunDir } from '../../io/rundir.js';
 
 /** nanoGPT's optimisation settings (train.py and config/train_shakespeare_char.py). */
@@ -37,6 +37,12 @@ export interface TrainJob {
   /** Metrics on one split, averaged over evalIters batches drawn from evalGen. */
   evaluate: (split: 'train' | 'val', evalGen: Generator, batches: number) => Record<string, number>;
   resume: boolean;
+  /**
+   * A parallel mode (src/dist): its loop hooks replace trainLoss's step; only the writer (rank 0)
+   * shows progress and writes the run directory, and without `checkpoints` not even it saves
+   * checkpoints (it holds only part of the model).
+   */
+  parallel?: { hooks: Pick<LoopOptions, 'forwardBackward' | 'afterBackward' | 'gradNorm' | 'stepMetrics'>; writer: boolean; checkpoints: boolean };
   /** Start over in a run directory that holds a run (else refused). */
   force?: boolean;
   quiet?: boolean;
@@ -65,17 +71,18 @@ export function makeOptimizer(model: Module, s: TrainSettings): AdamW {
  * best.safetensors when validation improves, latest.safetensors for --resume, Ctrl-C saves.
  */
 export async function train(job: TrainJob): Promise<TrainResult> {
-  const { model, gen, settings: s } = job;
+  const { model, gen, settings: s, parallel } = job;
+  const writer = !parallel || parallel.writer;
   const r = await trainLoop({
     model, optimizer: makeOptimizer(model, s), generator: gen, maxSteps: s.maxIters, pool: true,
     schedule: cosineWithWarmup({ maxLr: s.lr, minLr: s.minLr, warmupSteps: s.warmupIters, decaySteps: s.lrDecayIters }),
     gradClip: s.gradClip,
-    loss: () => job.trainLoss(gen),
+    ...(parallel ? parallel.hooks : { loss: () => job.trainLoss(gen) }),
     // fixed eval batches (their own generators): estimates comparable across evaluations and runs
     evaluate: () => ({ train: job.evaluate('train', new Generator(1000), s.evalIters), val: job.evaluate('val', new Generator(2000), s.evalIters) }),
     evalEvery: s.evalInterval,
-    run: job.run, kind: job.kind, config: job.config, configKeys: job.configKeys, resume: job.resume, force: job.force,
-    progress: { label: 'train', quiet: job.quiet }, log: job.log,
+    run: writer ? job.run : undefined, checkpoints: parallel?.checkpoints, kind: job.kind, config: job.config, configKeys: job.configKeys, resume: job.resume, force: job.force,
+    progress: writer ? { label: 'train', quiet: job.quiet } : undefined, log: writer ? job.log : undefined,
   });
   const val = r.last.val ?? { loss: NaN };
   return {
