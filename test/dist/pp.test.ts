@@ -8,7 +8,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mpiSkip, runLaunch, script } from './mpi.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, mpiSkip, runLaunch, script } from './mpi.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the pipeline-parallel tests: ${skip}`);
@@ -26,3 +30,56 @@ test('GPipe on 2 stages (4 micro-batches) reproduces one process', { skip, timeo
 test('1F1B on 2 stages (4 micro-batches) reproduces one process', { skip, timeout: 120_000 }, () => expectReproduced(2, '1f1b', 4));
 
 test('1F1B on 3 stages (8 micro-batches), oversubscribed, reproduces one process', { skip, timeout: 120_000 }, () => expectReproduced(3, '1f1b', 8));
+
+/** A small generated text (no data files in unit tests): a few thousand characters of words. */
+function tinyText(dir: string): string {
+  const words = ['the', 'king', 'and', 'queen', 'of', 'a', 'castle', 'spoke', 'with', 'ROMEO:', 'JULIET:', 'night'];
+  let x = 12345, text = '';
+  while (text.length < 6000) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    text += words[x % words.length] + (x % 7 === 0 ? '\n' : ' ');
+  }
+  const path = join(dir, 'tiny.txt');
+  writeFileSync(path, text);
+  return path;
+}
+
+const TINY = ['--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '4', '--max-steps', '4', '--eval-every', '2', '--eval-iters', '1', '--num-samples', '0', '--quiet'];
+const events = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
+
+test('gradpath launch -n 2 -- chargpt --pp 2 trains as one process does; rank 0 writes metrics with the bubble, no checkpoint', { skip, timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradpath-pp-'));
+  try {
+    const input = tinyText(dir);
+    const one = spawnSync(process.execPath, [BIN, 'chargpt', ...TINY, '-i', input, '-o', join(dir, 'one')], { encoding: 'utf8' });
+    assert.equal(one.status, 0, one.stderr);
+    const r = await runLaunch(['-n', '2', '--', 'chargpt', ...TINY, '--pp', '2', '--pp-schedule', 'gpipe', '--micro-batches', '2', '-i', input, '-o', join(dir, 'pp')]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /\[rank 0\] pipeline gpipe, 2 stages x 2 micro-batches: bubble 0\.\d+ measured .*, 0\.333 by \(p-1\)\/\(m\+p-1\)/);
+    assert.doesNotMatch(r.stdout + r.stderr, /\[rank 1\]/, 'only rank 0 prints');
+    const a = events(join(dir, 'one')), b = events(join(dir, 'pp'));
+    assert.equal(b.length, a.length);
+    a.forEach((e, i) => {
+      assert.equal(b[i].split, e.split);
+      assert.ok(Math.abs((b[i].loss as number) - (e.loss as number)) < 2e-5, `step ${e.step} ${e.split}: ${b[i].loss} vs ${e.loss}`);
+    });
+    const batch = b.find((e) => e.split === 'batch')!;
+    assert.ok((batch.bubble as number) > 0 && (batch.bubble as number) < 1, `bubble ${batch.bubble}`);
+    assert.equal(batch.bubble_formula, 1 / 3);
+    assert.ok(!existsSync(join(dir, 'pp', 'latest.safetensors')) && !existsSync(join(dir, 'pp', 'best.safetensors')), 'a stage writes no checkpoint');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('chargpt --pp 2 outside an MPI job says how to launch it, in one line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradpath-pp-'));
+  try {
+    const r = spawnSync(process.execPath, [BIN, 'chargpt', '--pp', '2', '-i', tinyText(dir), '-o', join(dir, 'run')], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.trim(), '--pp 2 runs one process per stage: start it with `gradpath launch -n 2 -- <command> --pp 2 ...`');
+    assert.ok(!existsSync(join(dir, 'run')), 'nothing left behind');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
