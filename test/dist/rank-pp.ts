@@ -16,6 +16,7 @@ import { Generator } from '../../src/util/random.js';
 import { processGrid } from '../../src/dist/grid.js';
 import { Pipeline } from '../../src/dist/pipeline.js';
 import { initProcessGroup, inMpiJob } from '../../src/dist/process-group.js';
+import { shardNumel } from '../../src/dist/shard-spec.js';
 
 const CONFIG: GPTConfig = { vocabSize: 65, blockSize: 16, nLayer: 3, nHead: 2, nEmbd: 32, dropout: 0, bias: true, tieWeights: true };
 const B = 8, T = 16, STEPS = 12, SEED = 7;
@@ -89,17 +90,31 @@ async function main(argv: string[]): Promise<void> {
 
   const whole = Object.fromEntries(ref.model.namedParameters());
   whole['lm_head.weight'] = whole['wte.weight']; // the last stage's copy of the tied weight
+  const wholeNames = Object.keys(whole).filter((n) => n !== 'lm_head.weight');
   let paramDiff = 0;
   const names = model.namedParameters().map(([n]) => n);
   for (const [name, p] of model.namedParameters()) paramDiff = Math.max(paramDiff, maxDiff(p.data, whole[name].data));
   if (!(paramDiff <= PARAM_TOL)) problems.push(`parameters differ by ${paramDiff}`);
-  const expectNames = Object.keys(whole).filter((n) => {
+  const expectNames = wholeNames.filter((n) => {
     const layer = /^h\.(\d+)\./.exec(n);
     if (layer) return Number(layer[1]) >= pipe.layers[0] && Number(layer[1]) < pipe.layers[1];
     if (n.startsWith('wte') || n.startsWith('wpe')) return pipe.first;
     return pipe.last && n !== 'wte.weight';
   });
+  if (pipe.last && !pipe.first) expectNames.push('lm_head.weight');
   if (names.sort().join() !== expectNames.sort().join()) problems.push(`stage holds ${names.join(' ')}; expected ${expectNames.join(' ')}`);
+
+  // ShardSpecs: this stage's parameters whole, each with AdamW's two moments; the tied copy
+  // listed once over the stages, so the pieces add up to the whole model exactly
+  const specs = pipe.shardSpecs();
+  const own = specs.filter((sp) => !sp.name.startsWith('exp_avg'));
+  const ownNames = expectNames.filter((n) => !(pipe.last && !pipe.first && n === 'lm_head.weight'));
+  if (own.map((sp) => sp.name).sort().join() !== ownNames.sort().join() || specs.length !== 3 * own.length || specs.some((sp) => sp.slice || sp.flat)) {
+    problems.push(`shard specs ${specs.map((sp) => sp.name).join(' ')}`);
+  }
+  const total = new Float32Array([own.reduce((a, sp) => a + shardNumel(sp), 0)]);
+  await world.allReduce(total);
+  if (total[0] !== ref.model.numParameters()) problems.push(`shard specs cover ${total[0]} elements over the stages; the model has ${ref.model.numParameters()}`);
 
   const evalBatch = batch(new Generator(99));
   const evalRef = noGrad(() => ref.model.forward(evalBatch.x, evalBatch.y).loss!.item());
