@@ -13,6 +13,7 @@ import { sample, trainGPT2, type StepInfo, type TrainOptions } from '../chapters
 import { evaluateHellaSwag, readHellaSwag } from '../chapters/gpt2/hellaswag.js';
 import { tokenizerFor } from './bpe.js';
 import { commonFlags } from './flags.js';
+import { parallelFlags } from './parallel-flags.js';
 import { checkPath } from './paths.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 
@@ -97,6 +98,7 @@ const train = defineCommand({
     seed: { type: 'int', default: 1337, help: 'Random seed' },
     'peak-gflops': { type: 'float', min: 0, help: 'Matmul peak for the utilisation figure (default: measured at startup)' },
     json: { ...commonFlags.json, help: 'Print a JSON summary as the last line (per-step data is in OUT/metrics.jsonl)' },
+    ...parallelFlags,
   },
   async run(opts) {
     if (!opts.data) throw new GradpathError('gradpath gpt2 train: --data DIR is required (make it with `gradpath gpt2 prepare`)');
@@ -115,6 +117,7 @@ const train = defineCommand({
       gradClip: pick(opts.gradClip, 'gradClip', 1.0), evalEvery: pick(opts.evalEvery, 'evalEvery', 25), evalSteps: pick(opts.evalSteps, 'evalSteps', 5),
       sampleEvery: pick(opts.sampleEvery, 'sampleEvery', 0), sampleTokens: pick(opts.maxNewTokens, 'sampleTokens', 64),
       checkpointEvery: opts.checkpointEvery, seed: opts.seed, resume: opts.resume, peakGflops: opts.peakGflops,
+      pipeline: { pp: opts.pp, ppSchedule: opts.ppSchedule, microBatches: opts.microBatches },
     };
     const progress = new Progress({ total: maxSteps, label: 'gpt2', quiet: opts.json });
     // with --json, stdout holds only the summary; the step lines still go to stderr
@@ -133,6 +136,7 @@ const train = defineCommand({
     }));
     progress.done();
     const rss = process.resourceUsage().maxRSS / 1024;
+    if (!r.writer) return; // another rank of a parallel job: rank 0 reports
     if (opts.json) {
       console.log(JSON.stringify({
         steps: r.steps, loss: r.losses.at(-1) ?? null, val_loss: r.valLosses.at(-1)?.[1] ?? null,

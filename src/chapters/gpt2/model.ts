@@ -41,23 +41,32 @@ export const padVocab = (v: number): number => Math.ceil(v / 64) * 64;
 export class GPT2 extends GPT {
   readonly gpt2: Required<GPT2Config>;
 
-  constructor(config: GPT2Config, gen: Generator = defaultGenerator) {
+  /** layers: only these blocks, a pipeline stage (models/gpt.ts). */
+  constructor(config: GPT2Config, gen: Generator = defaultGenerator, layers?: [number, number]) {
     const padded = config.paddedVocabSize ?? config.vocabSize;
     if (padded < config.vocabSize) throw new GradpathError(`gpt2: padded vocabulary ${padded} is smaller than the vocabulary ${config.vocabSize}`);
-    super({ vocabSize: padded, blockSize: config.blockSize, nLayer: config.nLayer, nHead: config.nHead, nEmbd: config.nEmbd, bias: true, tieWeights: true, dropout: 0 }, gen);
+    super({ vocabSize: padded, blockSize: config.blockSize, nLayer: config.nLayer, nHead: config.nHead, nEmbd: config.nEmbd, bias: true, tieWeights: true, dropout: 0 }, gen, { layers });
     this.gpt2 = { ...config, paddedVocabSize: padded };
     // padding rows are never looked up as inputs and are cut from the logits: keep them zero
-    (this.wte.weight.data as Float32Array).fill(0, config.vocabSize * config.nEmbd);
+    // (the tied weight: wte's, or the last pipeline stage's copy as the head)
+    const tied = (this.wte ?? this.lm_head)?.weight;
+    (tied?.data as Float32Array | undefined)?.fill(0, config.vocabSize * config.nEmbd);
   }
 
   /** idx (B, T) -> logits (B, T, vocabSize), padding removed; with targets, the mean cross-entropy. */
   override forward(idx: Tensor, targets?: Tensor): { logits: Tensor; loss: Tensor | null } {
-    const { vocabSize, paddedVocabSize } = this.gpt2;
+    const { vocabSize } = this.gpt2;
     const ids = idx.intValues();
     for (let i = 0; i < ids.length; i++) {
       if (ids[i] < 0 || ids[i] >= vocabSize) throw new GradpathError(`gpt2: token id ${ids[i]} is outside the vocabulary of ${vocabSize}`);
     }
-    let { logits } = super.forward(idx);
+    return super.forward(idx, targets);
+  }
+
+  /** The head's logits without the padding columns (B, T, vocabSize), and the loss over those. */
+  protected override head(x: Tensor, targets?: Tensor | null): { logits: Tensor; loss: Tensor | null } {
+    const { vocabSize, paddedVocabSize } = this.gpt2;
+    let { logits } = super.head(x);
     if (paddedVocabSize !== vocabSize) logits = logits.narrow(-1, 0, vocabSize); // (B, T, V)
     const loss = targets ? crossEntropy(logits, targets, { ignoreIndex: -1 }) : null;
     return { logits, loss };

@@ -16,6 +16,7 @@ import { ShardLoader, shardFiles, type LoaderState } from './data.js';
 import { loadGPT2 } from './weights.js';
 import { safetensorsMetadata } from '../../io/safetensors.js';
 import { EOT, gpt2Tokenizer } from './gpt2_tokenizer.js';
+import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
 
 /**
  * GPT-2 training as in build-nanogpt / llm.c: AdamW (weight decay on matrices only), linear
@@ -52,6 +53,8 @@ export interface TrainOptions {
   /** Sample sampleTokens tokens after the last step (default true; sampleEvery adds samples along the way). */
   sampleAtEnd?: boolean;
   peakGflops?: number;
+  /** Pipeline parallel (--pp > 1): this rank trains one stage; only rank 0 logs and writes. */
+  pipeline?: PipelineFlags;
 }
 
 /** The loop's step report plus GPT-2's throughput figures. */
@@ -79,8 +82,9 @@ export function gradAccumSteps(totalBatchTokens: number | undefined, B: number, 
   return totalBatchTokens / micro;
 }
 
-export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promise<{ losses: number[]; valLosses: [number, number][]; model: GPT2; steps: number }> {
-  const log = hooks.log ?? (() => {});
+/** writer: whether this process wrote the run (false on the ranks other than 0 of a parallel job). */
+export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promise<{ losses: number[]; valLosses: [number, number][]; model: GPT2; steps: number; writer: boolean }> {
+  let log = hooks.log ?? (() => {});
   const { batchSize: B, seqLen: T } = o;
   const accum = gradAccumSteps(o.totalBatchTokens, B, T);
   const run = new RunDir(o.out);
@@ -97,17 +101,24 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   // model: from weights (their configuration wins), from the checkpoint being resumed, or fresh;
   // a fresh one is checked against memory before its tensors are allocated
   if (!o.initFrom && !resuming) checkMemory(o.model, B, T);
+  const pp = o.pipeline && o.pipeline.pp > 1 ? o.pipeline : null;
+  if (pp && o.resume) throw new GradpathError('gpt2 train: --resume with --pp: a pipeline run writes no checkpoint yet (sharded checkpoints are to come); start without --resume');
+  const loaded = !resuming && o.initFrom ? loadGPT2(o.initFrom) : null;
+  // --pp: this rank builds and trains one stage (src/dist/pipeline.ts); only rank 0 logs and writes
+  const par = pp ? await setupPipeline(pp, (loaded?.model.gpt2 ?? o.model).nLayer, B) : null;
+  const writer = !par || par.worldRank === 0;
+  if (!writer) (log = () => {}), (hooks = {});
   let model: GPT2;
   if (resuming) {
     // the checkpoint's own configuration (it may have come from --init-from weights); weights are loaded below
     const meta = JSON.parse(safetensorsMetadata(ckptPath).gradpath ?? '{}') as { config?: { model?: GPT2Config } };
     model = new GPT2(meta.config?.model ?? o.model, gen);
-  } else if (o.initFrom) {
-    const loaded = loadGPT2(o.initFrom);
-    model = loaded.model;
+  } else if (loaded) {
+    model = par ? stageOf(loaded.model, par.pipe.layers) : loaded.model;
     log(`loaded ${loaded.format} weights from ${o.initFrom}`);
-  } else model = new GPT2(o.model, gen);
+  } else model = new GPT2(o.model, gen, par?.pipe.layers);
   const config = model.gpt2;
+  par?.pipe.attach(model, { hidden: config.nEmbd, tied: true });
   if (T > config.blockSize) throw new GradpathError(`gpt2 train: --seq-len ${T} is longer than the model's context ${config.blockSize}`);
   const mem = checkMemory(config, B, T);
   log(`model: ${(model.numParameters() / 1e6).toFixed(2)}M parameters (L ${config.nLayer}, H ${config.nHead}, C ${config.nEmbd}, vocab ${config.vocabSize} padded to ${config.paddedVocabSize}); estimated memory ${describeMemory(mem)}`);
@@ -125,49 +136,60 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   const r = await trainLoop({
     model, optimizer: opt, generator: gen, maxSteps: o.maxSteps, accumSteps: accum, pool: true, gradClip: o.gradClip,
     schedule: cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr ?? o.lr * 0.1, warmupSteps: o.warmupSteps, decaySteps: o.maxSteps }),
-    loss: () => {
-      const { x, y } = train.nextBatch();
-      return model.forward(x, y).loss!;
-    },
-    evaluate: val && o.evalEvery > 0 ? ({ pool }) => ({ val: { loss: evaluate(model, val, o.evalSteps, pool) } }) : undefined,
+    ...(par ? par.pipe.loopHooks(() => train.nextBatch()) : {
+      loss: () => {
+        const { x, y } = train.nextBatch();
+        return model.forward(x, y).loss!;
+      },
+    }),
+    evaluate: val && o.evalEvery > 0 ? ({ pool }) => ({ val: { loss: evaluate(model, val, o.evalSteps, pool, par ? (x, y) => par.pipe.evalLoss(x, y) : undefined) } }) : undefined,
     evalEvery: o.evalEvery,
     onEvaluate: (step, e) => {
       valLosses.push([step - 1, e.val!.loss]);
       hooks.onEval?.(step - 1, e.val!.loss);
     },
-    checkpointEvery: o.checkpointEvery, logEvery: 1, stepMetrics: (s) => throughput(s.seconds),
+    checkpointEvery: o.checkpointEvery, logEvery: 1, stepMetrics: (s) => ({ ...throughput(s.seconds), ...par?.pipe.stepMetrics() }),
     onStep: (s) => {
       const t = throughput(s.seconds);
       // hooks count steps from 0, as llm.c prints them; metrics.jsonl counts steps done
       hooks.onStep?.({ step: s.step - 1, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, seconds: s.seconds, cpuSeconds: s.cpuSeconds, tokensPerSec: t.tokens_per_s, gflops: t.gflops, utilization: t.utilization });
       const last = s.step === o.maxSteps;
-      if ((o.sampleEvery > 0 && s.step % o.sampleEvery === 0) || (last && (o.sampleEvery > 0 || sampleAtEnd))) {
+      if (!par && ((o.sampleEvery > 0 && s.step % o.sampleEvery === 0) || (last && (o.sampleEvery > 0 || sampleAtEnd)))) {
         const text = sample(model, { maxNewTokens: o.sampleTokens, topK: 50, generator: gen });
         run.writeText('samples.txt', `step ${s.step - 1}:\n${text}\n`);
         hooks.onSample?.(s.step - 1, text);
       }
     },
-    run, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
+    run: writer ? run : undefined, checkpoints: par ? false : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
     // the rest of the flags, so `--config RUN/config.json` repeats the run, evaluations and samples included
     configNotes: { data: resolve(o.data), initFrom: o.initFrom, evalEvery: o.evalEvery, evalSteps: o.evalSteps, sampleEvery: o.sampleEvery, maxNewTokens: o.sampleTokens, checkpointEvery: o.checkpointEvery },
     extraState: { save: () => ({ loader: train.getState() }), load: (saved) => train.setState(saved.loader as LoaderState) },
     log,
   });
-  if (r.steps > r.startStep) log(`saved ${ckptPath} (step ${r.steps})`);
-  return { losses: r.losses, valLosses, model, steps: r.steps };
+  if (par) log(`${par.pipe.summary()}; no checkpoint from a pipeline stage, and samples need the whole model`);
+  else if (r.steps > r.startStep) log(`saved ${ckptPath} (step ${r.steps})`);
+  return { losses: r.losses, valLosses, model, steps: r.steps, writer };
+}
+
+/** A pipeline stage of a whole model: its blocks (and the tied weight, on the first and last stage) copied. */
+function stageOf(whole: GPT2, layers: [number, number]): GPT2 {
+  const stage = new GPT2(whole.gpt2, new Generator(0), layers);
+  const state = whole.stateDict();
+  stage.loadStateDict({ ...state, 'lm_head.weight': state['wte.weight'] }, false);
+  return stage;
 }
 
 /**
  * Mean loss over `steps` validation batches from the start of the val split. With a pool (the
  * training loop's), each batch reuses the storage of the one before.
  */
-export function evaluate(model: GPT2, val: ShardLoader, steps: number, pool?: BufferPool): number {
+export function evaluate(model: GPT2, val: ShardLoader, steps: number, pool?: BufferPool, lossOf = (x: Tensor, y: Tensor) => model.forward(x, y).loss!.item()): number {
   val.reset();
   return noGrad(() => {
     let sum = 0;
     for (let i = 0; i < steps; i++) {
       const { x, y } = val.nextBatch();
-      const loss = () => model.forward(x, y).loss!.item();
+      const loss = () => lossOf(x, y); // lossOf: through the pipeline with --pp
       sum += pool ? pool.run(loss) : loss();
       pool?.reset();
     }
