@@ -18,8 +18,11 @@
  * norm counts the copy once.
  */
 import type { Tensor } from '../engine/tensor.js';
+import { Dropout } from '../nn/layers.js';
+import type { Module } from '../nn/module.js';
 import { gradNorm } from '../optim/schedule.js';
 import { GradpathError } from '../util/errors.js';
+import { Generator } from '../util/random.js';
 import type { Communicator } from './communicator.js';
 import { processGrid } from './grid.js';
 import { PipelineLink } from './pipeline-link.js';
@@ -47,7 +50,7 @@ export function defaultMicroBatches(pp: number): number {
   return 2 * pp;
 }
 
-export type PipelineModel = StageModel & { namedParameters(): [string, Tensor][] };
+export type PipelineModel = StageModel & Module;
 
 export class Pipeline {
   readonly stage: number;
@@ -97,10 +100,20 @@ export class Pipeline {
     return this.link.last;
   }
 
-  /** The model built with this stage's layers; hidden: C of the (b, T, C) activations; tied: embedding and head share a weight. */
-  attach(model: PipelineModel, opts: { hidden: number; tied: boolean }): void {
+  /**
+   * The model built with this stage's layers; hidden: C of the (b, T, C) activations; tied:
+   * embedding and head share a weight. seed: with dropout, this stage's masks are drawn from
+   * their own stream (seeded from it and the stage), not from the generator the batches come
+   * from: each stage draws only its own layers' masks, and a shared stream would then give each
+   * stage another batch. (Masks then differ from a one-process run's; without dropout nothing does.)
+   */
+  attach(model: PipelineModel, opts: { hidden: number; tied: boolean; seed?: number }): void {
     this.model = model;
     this.hidden = opts.hidden;
+    const masks = new Generator((opts.seed ?? 0) * 1009 + 7919 * (this.stage + 1));
+    for (const layer of modulesOf(model)) {
+      if (layer instanceof Dropout && layer.p > 0) (layer as { generator: Generator }).generator = masks;
+    }
     if (opts.tied && this.stages > 1 && (this.first || this.last)) {
       const name = this.first ? 'wte.weight' : 'lm_head.weight';
       const tensor = model.namedParameters().find(([n]) => n === name)?.[1];
@@ -236,6 +249,10 @@ export class Pipeline {
     if (!this.model) throw new Error('pipeline: attach the stage model first');
     return this.model;
   }
+}
+
+function modulesOf(m: Module): Module[] {
+  return [m, ...m.namedChildren().flatMap(([, c]) => modulesOf(c))];
 }
 
 /**

@@ -125,6 +125,18 @@ async function main(argv: string[]): Promise<void> {
   if (pipe.peakLive !== liveLimit) problems.push(`held ${pipe.peakLive} micro-batches at once; ${schedule} should hold ${liveLimit}`);
   const bubble = pipe.meanBubble();
   if (!(bubble > 0 && bubble < 1)) problems.push(`measured bubble ${bubble} is not a fraction`);
+  // with dropout, as chargpt the model and the batches share one generator: each stage draws
+  // only its own layers' masks, so the masks must come from a stream of their own, or the stages
+  // would each draw another batch
+  const shared = new Generator(SEED);
+  const dropModel = new GPT({ ...CONFIG, dropout: 0.2 }, shared, { layers: pipe.layers });
+  pipe.attach(dropModel, { hidden: CONFIG.nEmbd, tied: true, seed: SEED });
+  await trainLoop({ model: dropModel, optimizer: optimizer(dropModel), maxSteps: 3, kind: 'test', config: {}, logEvery: 0, ...pipe.loopHooks(() => batch(shared)) });
+  const stream = new Float32Array([shared.getState().reduce((a, v) => (a + v) % 65521, 0)]);
+  const streams = new Float32Array(world.size);
+  await world.allGather(stream, streams);
+  if (streams.some((v) => v !== streams[0])) problems.push(`with dropout the stages' batch streams diverged (${streams.join(' ')})`);
+
   if (problems.length) throw new Error(`rank ${world.rank}: ${problems.join('; ')}`);
   console.log(`rank ${world.rank}: pp ${schedule} stage ${pipe.stage}/${pipe.stages} layers ${pipe.layers.join('..')} reproduced ${STEPS} steps: loss diff ${lossDiff.toExponential(2)}, param diff ${paramDiff.toExponential(2)}, eval diff ${Math.abs(evalRef - evalPipe).toExponential(2)}, peak live ${pipe.peakLive}, ${pipe.summary()}`);
 }

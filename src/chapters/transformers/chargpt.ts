@@ -68,7 +68,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   data.encode(prompt); // a bad prompt fails now, not after training
   const gen = new Generator(o.seed);
   const { model, config } = buildModel({ ...shape, vocabSize: data.vocabSize }, gen, par?.pipe.layers);
-  par?.pipe.attach(model, { hidden: config.nEmbd, tied: model.config.tieWeights ?? true });
+  par?.pipe.attach(model, { hidden: config.nEmbd, tied: model.config.tieWeights ?? true, seed: o.seed });
   const full = { ...config, vocab: data.chars.join(''), preset: o.preset, ...settings, seed: o.seed, input: path };
   if (o.resume) {
     // refuse another configuration before anything in the run directory is touched
