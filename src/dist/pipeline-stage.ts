@@ -5,6 +5,7 @@
  * backward, so the gradients add up to those of the whole batch's mean loss, as one process gets.
  */
 import type { Tensor } from '../engine/tensor.js';
+import { recycle } from '../engine/pool.js';
 import type { PipelineLink } from './pipeline-link.js';
 import type { PipeAction } from './pipeline-schedule.js';
 
@@ -75,12 +76,18 @@ export function runStage(model: StageModel, link: PipelineLink, actions: PipeAct
         }
         break;
       }
-      case 'sendBackward':
-        link.sendBackward(take(inGrads, a.mb, 'the input gradient'));
+      case 'sendBackward': {
+        const g = take(inGrads, a.mb, 'the input gradient');
+        link.sendBackward(g);
+        recycle(g.data); // sent as a copy; backward kept it as the leaf's .grad, so give it back
         break;
-      case 'sendBackwardRecvForward':
-        inputs.set(a.recv, link.sendBackwardRecvForward(take(inGrads, a.send, 'the input gradient'), mb.hidden, `micro-batch ${a.recv}`));
+      }
+      case 'sendBackwardRecvForward': {
+        const g = take(inGrads, a.send, 'the input gradient');
+        inputs.set(a.recv, link.sendBackwardRecvForward(g, mb.hidden, `micro-batch ${a.recv}`));
+        recycle(g.data);
         break;
+      }
     }
   }
   if (outputs.size || inputs.size) throw new Error('pipeline schedule: micro-batches were left without a backward');

@@ -125,7 +125,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     for (let micro = 0; micro < accumSteps; micro++) {
       const at = { step, micro, accumSteps };
       if (o.forwardBackward) {
-        lossSum += await o.forwardBackward(at);
+        lossSum += await inPool(() => o.forwardBackward!(at)); // its synchronous part in the pool
       } else {
         inPool(() => {
           const loss = o.loss!(at);

@@ -47,7 +47,9 @@ export interface LoopOptions {
    * Instead of `loss`: runs forward and backward of one micro-batch itself and returns its loss
    * value (already scaled by nothing: the loop averages the values). For steps that are not one
    * forward and one backward on this process: a pipeline stage's schedule over micro-batches,
-   * which sends and receives activations and gradients between ranks.
+   * which sends and receives activations and gradients between ranks. With `pool`, the part of
+   * it that runs before its first await uses the step's BufferPool: storage made there is
+   * recycled once the micro-batch is done, so read what you need (the loss value) before.
    */
   forwardBackward?: (at: MicroStep) => number | Promise<number>;
   /** Micro-batches per optimizer step; their gradients are averaged (default 1). */
