@@ -1,6 +1,6 @@
 import { defineCommand } from './args.js';
 import { transformerFlags } from './transformer-flags.js';
-import { parallelFlags } from './parallel-flags.js';
+import { pipelineFlags } from './parallel-flags.js';
 import { commonFlags } from './flags.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 import { runChargpt } from '../chapters/transformers/chargpt.js';
@@ -46,7 +46,7 @@ Examples:
   gradpath chargpt -o runs/chargpt-cpu --eval-only --json`,
   options: {
     ...transformerFlags,
-    ...parallelFlags,
+    ...pipelineFlags,
     'sample-only': { type: 'boolean', help: 'Only sample from the checkpoint in --out' },
     'eval-only': { type: 'boolean', help: "Only measure the checkpoint in --out: exact loss over every window of both splits (not --eval-iters' estimate)" },
     'num-samples': { type: 'int', min: 0, default: 2, help: 'Samples printed at the end' },

@@ -13,7 +13,7 @@ import { sample, trainGPT2, type StepInfo, type TrainOptions } from '../chapters
 import { evaluateHellaSwag, readHellaSwag } from '../chapters/gpt2/hellaswag.js';
 import { tokenizerFor } from './bpe.js';
 import { commonFlags } from './flags.js';
-import { parallelFlags } from './parallel-flags.js';
+import { pipelineFlags } from './parallel-flags.js';
 import { checkPath } from './paths.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 
@@ -98,7 +98,7 @@ const train = defineCommand({
     seed: { type: 'int', default: 1337, help: 'Random seed' },
     'peak-gflops': { type: 'float', min: 0, help: 'Matmul peak for the utilisation figure (default: measured at startup)' },
     json: { ...commonFlags.json, help: 'Print a JSON summary as the last line (per-step data is in OUT/metrics.jsonl)' },
-    ...parallelFlags,
+    ...pipelineFlags,
   },
   async run(opts) {
     if (!opts.data) throw new GradpathError('gradpath gpt2 train: --data DIR is required (make it with `gradpath gpt2 prepare`)');

@@ -87,7 +87,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
       return model.forward(x, y).loss!; // (B, T) targets -> scalar
     },
     evaluate: (split, g, n) => evalLoss(par ? (x, y) => par.pipe.evalLoss(x, y) : (x, y) => model.forward(x, y).loss!.item(), data, split, g, n, B, T),
-    parallel: par ? { hooks: par.pipe.loopHooks(() => data.batch('train', B, T, gen)), writer: par.worldRank === 0, checkpoints: false } : undefined,
+    pipeline: par ? { hooks: par.pipe.loopHooks(() => data.batch('train', B, T, gen)), writer: par.worldRank === 0, checkpoints: false } : undefined,
   });
   if (par) say(par.pipe.summary());
   say(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);

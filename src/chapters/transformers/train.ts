@@ -38,11 +38,11 @@ export interface TrainJob {
   evaluate: (split: 'train' | 'val', evalGen: Generator, batches: number) => Record<string, number>;
   resume: boolean;
   /**
-   * A parallel mode (src/dist): its loop hooks replace trainLoss's step; only the writer (rank 0)
-   * shows progress and writes the run directory, and without `checkpoints` not even it saves
-   * checkpoints (it holds only part of the model).
+   * Pipeline parallel (src/dist/pipeline.ts): its loop hooks replace trainLoss's step; only the
+   * writer (rank 0) shows progress and writes the run directory, and without `checkpoints` not
+   * even it saves checkpoints (it holds only part of the model).
    */
-  parallel?: { hooks: Pick<LoopOptions, 'forwardBackward' | 'afterBackward' | 'gradNorm' | 'stepMetrics'>; writer: boolean; checkpoints: boolean };
+  pipeline?: { hooks: Pick<LoopOptions, 'forwardBackward' | 'afterBackward' | 'gradNorm' | 'stepMetrics'>; writer: boolean; checkpoints: boolean };
   /** Start over in a run directory that holds a run (else refused). */
   force?: boolean;
   quiet?: boolean;
@@ -71,17 +71,17 @@ export function makeOptimizer(model: Module, s: TrainSettings): AdamW {
  * best.safetensors when validation improves, latest.safetensors for --resume, Ctrl-C saves.
  */
 export async function train(job: TrainJob): Promise<TrainResult> {
-  const { model, gen, settings: s, parallel } = job;
-  const writer = !parallel || parallel.writer;
+  const { model, gen, settings: s, pipeline } = job;
+  const writer = !pipeline || pipeline.writer;
   const r = await trainLoop({
     model, optimizer: makeOptimizer(model, s), generator: gen, maxSteps: s.maxIters, pool: true,
     schedule: cosineWithWarmup({ maxLr: s.lr, minLr: s.minLr, warmupSteps: s.warmupIters, decaySteps: s.lrDecayIters }),
     gradClip: s.gradClip,
-    ...(parallel ? parallel.hooks : { loss: () => job.trainLoss(gen) }),
+    ...(pipeline ? pipeline.hooks : { loss: () => job.trainLoss(gen) }),
     // fixed eval batches (their own generators): estimates comparable across evaluations and runs
     evaluate: () => ({ train: job.evaluate('train', new Generator(1000), s.evalIters), val: job.evaluate('val', new Generator(2000), s.evalIters) }),
     evalEvery: s.evalInterval,
-    run: writer ? job.run : undefined, checkpoints: parallel?.checkpoints, kind: job.kind, config: job.config, configKeys: job.configKeys, resume: job.resume, force: job.force,
+    run: writer ? job.run : undefined, checkpoints: pipeline?.checkpoints, kind: job.kind, config: job.config, configKeys: job.configKeys, resume: job.resume, force: job.force,
     progress: writer ? { label: 'train', quiet: job.quiet } : undefined, log: writer ? job.log : undefined,
   });
   const val = r.last.val ?? { loss: NaN };
