@@ -72,13 +72,19 @@ test('gradpath launch -n 2 -- chargpt --pp 2 trains as one process does; rank 0 
   }
 });
 
-test('chargpt --pp 2 outside an MPI job says how to launch it, in one line', () => {
+test('chargpt --pp: outside an MPI job, too many stages, micro-batches that do not divide the batch: one line each', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gradpath-pp-'));
   try {
-    const r = spawnSync(process.execPath, [BIN, 'chargpt', '--pp', '2', '-i', tinyText(dir), '-o', join(dir, 'run')], { encoding: 'utf8' });
-    assert.equal(r.status, 2, r.stderr);
-    assert.equal(r.stderr.trim(), '--pp 2 runs one process per stage: start it with `gradpath launch -n 2 -- <command> --pp 2 ...`');
-    assert.ok(!existsSync(join(dir, 'run')), 'nothing left behind');
+    const input = tinyText(dir);
+    const refused = (args: string[], line: string) => {
+      const r = spawnSync(process.execPath, [BIN, 'chargpt', ...args, '-i', input, '-o', join(dir, 'run')], { encoding: 'utf8' });
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim(), line);
+      assert.ok(!existsSync(join(dir, 'run')), 'nothing left behind');
+    };
+    refused(['--pp', '2'], '--pp 2 runs one process per stage: start it with `gradpath launch -n 2 -- <command> --pp 2 ...`');
+    refused(['--pp', '5'], "--pp 5 is more pipeline stages than the model's 4 layers; use --pp 4 or fewer (or more --n-layer)");
+    refused(['--pp', '2', '--micro-batches', '5'], '--micro-batches 5 does not divide --batch-size 12; pick a divisor of 12 (or another --batch-size)');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
