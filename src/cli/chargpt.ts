@@ -45,7 +45,8 @@ Examples:
   gradpath chargpt -o runs/chargpt-cpu --sample-only --prompt "ROMEO:"
   gradpath chargpt -o runs/chargpt-cpu --eval-only --json
   gradpath launch -n 2 -- chargpt --preset cpu --dp 2 --zero 1   # data parallel over 2 ranks
-  gradpath launch -n 2 -- chargpt --tp 2 --sequence-parallel --max-steps 200   # tensor + sequence parallel`,
+  gradpath launch -n 2 -- chargpt --tp 2 --sequence-parallel --max-steps 200   # tensor + sequence parallel
+  gradpath launch -n 2 -- chargpt --pp 2 --pp-schedule 1f1b --micro-batches 4  # pipeline parallel`,
   options: {
     ...transformerFlags,
     ...parallelFlags,

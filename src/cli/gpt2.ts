@@ -125,6 +125,7 @@ const train = defineCommand({
       sampleEvery: pick(opts.sampleEvery, 'sampleEvery', 0), sampleTokens: pick(opts.maxNewTokens, 'sampleTokens', 64),
       checkpointEvery: opts.checkpointEvery, seed: opts.seed, resume: opts.resume, peakGflops: opts.peakGflops, parallel,
       tp: await tensorParallelFromFlags(opts, log),
+      pipeline: { pp: opts.pp, ppSchedule: opts.ppSchedule, microBatches: opts.microBatches },
     };
     const lead = root && (!o.tp || o.tp.leads); // only rank 0 of a distributed job prints
     const progress = new Progress({ total: maxSteps, label: 'gpt2', quiet: opts.json || !lead });
@@ -144,7 +145,7 @@ const train = defineCommand({
     }));
     progress.done();
     const rss = process.resourceUsage().maxRSS / 1024;
-    if (!lead) return;
+    if (!r.writer) return; // another rank of a parallel job: rank 0 reports
     if (opts.json) {
       console.log(JSON.stringify({
         steps: r.steps, loss: r.losses.at(-1) ?? null, val_loss: r.valLosses.at(-1)?.[1] ?? null,

@@ -6,6 +6,7 @@ import type { OptionSpecs } from './args.js';
 import { GradpathError } from '../util/errors.js';
 import { checkLaunched, wantsDataParallel, type DataParallelFlags } from '../dist/ddp.js';
 import { checkZeroStage } from '../dist/zero.js';
+import { PIPELINE_SCHEDULES } from '../dist/pipeline-schedule.js';
 
 // --- data parallel (DDP) and ZeRO-1/2/3: src/dist/ddp.ts, zero*.ts
 export const dataParallelFlags = {
@@ -37,4 +38,11 @@ export function checkOneParallelMode(o: { dp?: number; tp?: number; pp?: number 
   if (asked.length > 1) throw new GradpathError(`${asked.map((a) => `--${a}`).join(' with ')}: combining parallel modes in one run is not supported yet; use one of them`);
 }
 
-export const parallelFlags = { ...dataParallelFlags, ...tensorParallelFlags } satisfies OptionSpecs;
+// --- pipeline parallel: src/dist/pipeline.ts
+export const pipelineFlags = {
+  pp: { type: 'int', min: 1, default: 1, help: 'Pipeline-parallel stages: the blocks split over this many ranks (launch -n N with N = pp)' },
+  'pp-schedule': { type: 'choice', choices: PIPELINE_SCHEDULES, default: '1f1b', help: 'Pipeline schedule: 1f1b (holds at most pp micro-batches per stage) or gpipe (all forwards, then all backwards)' },
+  'micro-batches': { type: 'int', min: 1, help: 'Micro-batches each batch is cut into for the pipeline (default 2 x --pp; must divide the batch)' },
+} satisfies OptionSpecs;
+
+export const parallelFlags = { ...dataParallelFlags, ...tensorParallelFlags, ...pipelineFlags } satisfies OptionSpecs;

@@ -133,6 +133,12 @@ export class Block<A extends AttentionLayer = SelfAttention> extends Module {
   }
 }
 
+/**
+ * With opts.layers = [start, end), the model is one pipeline stage (src/dist/pipeline.ts): it keeps
+ * only blocks h.start .. h.end-1 (under their global names: `h` is then a sparse array), the
+ * embeddings only when start is 0 and ln_f and the head only when end is n_layer; the fields of
+ * the parts it does not hold are left unset. A stage runs forwardStage, not forward.
+ */
 export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
   wte: Embedding | VocabParallelEmbedding;
   /** Learned position table (B, T) -> (T, C); left unset (undefined) when config.pos is 'rope'. */
@@ -144,12 +150,15 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
   readonly config: GPTConfig;
   /** The tensor-parallel group this model is split over (null: whole). */
   readonly parallel: TensorParallel | null;
+  /** The blocks this model holds: [0, n_layer) unless it is a pipeline stage. */
+  readonly layers: [number, number];
 
   /**
    * opts.attention: a factory for each block's attention (see chapters/transformers).
    * opts.parallel: split the model over a tensor-parallel group (Megatron; dist/tensor-parallel.ts).
+   * opts.layers: a pipeline stage's blocks (dist/pipeline.ts).
    */
-  constructor(config: GPTConfig, gen: Generator = defaultGenerator, opts: { attention?: AttentionFactory<A>; parallel?: TensorParallel | null } = {}) {
+  constructor(config: GPTConfig, gen: Generator = defaultGenerator, opts: { attention?: AttentionFactory<A>; parallel?: TensorParallel | null; layers?: [number, number] } = {}) {
     super();
     validateGPTConfig(config);
     this.config = { dropout: 0, bias: true, bidirectional: false, tieWeights: true, init: 'gpt2', ...config };
@@ -164,7 +173,10 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
     if (c.init === 'gpt2') this.initGPT2(gen);
     if (c.tieWeights) this.lm_head.weight = this.wte.weight; // one tensor, listed once (as wte.weight)
     this.parallel = opts.parallel ?? null;
+    if (this.parallel && opts.layers) throw new GradpathError('gpt: tensor and pipeline parallel in one model are not supported yet; use one of them');
     if (this.parallel) this.splitForTensorParallel(this.parallel);
+    this.layers = opts.layers ?? [0, c.nLayer];
+    if (opts.layers) this.keepOnlyStage(...opts.layers);
   }
 
   /**
@@ -184,6 +196,60 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
     }
   }
 
+  /**
+   * Drops what a pipeline stage does not hold. The whole model was built first, so every stage's
+   * weights are exactly those of a one-process run from the same seed (the cost: the whole model
+   * exists for a moment on every rank). With tied weights the last stage keeps the head's copy
+   * of wte (as lm_head.weight); the pipeline all-reduces its gradient with the first stage's.
+   */
+  private keepOnlyStage(start: number, end: number): void {
+    const L = this.config.nLayer;
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= L)) {
+      throw new GradpathError(`gpt: a stage's layers must be a non-empty range within 0..${L}; got [${start}, ${end})`);
+    }
+    for (let i = 0; i < L; i++) if (i < start || i >= end) delete this.h[i]; // sparse: names stay global
+    const self = this as Partial<GPT<A>>;
+    if (start > 0) delete self.wte, delete self.wpe;
+    if (end < L) delete self.ln_f, delete self.lm_head;
+  }
+
+  /** Whether this model holds only some of the blocks (a pipeline stage). */
+  get isStage(): boolean {
+    return this.layers[0] > 0 || this.layers[1] < this.config.nLayer;
+  }
+
+  /** idx (B, T) int32 -> (B, T, C): token and (learned) position embeddings, dropout. */
+  private embed(idx: Tensor, start: number): Tensor {
+    const T = idx.shape[1];
+    const tp = this.parallel;
+    // under sequence parallelism this rank holds positions seq.start .. of the sequence
+    const seq = tp?.sequenceParallel ? sequencePart(T, tp) : { start: 0, length: T };
+    let x = this.wte.forward(idx); // (B, T, C); under SP (B, T/tp, C)
+    if (this.wpe) x = x.add(this.wpe.forward(arange(start + seq.start, start + seq.start + seq.length))); // + (T, C); under SP its (T/tp, C)
+    return this.drop.forward(x);
+  }
+
+  /** (B, T, C) -> logits (B, T, vocab) and, with targets (B, T), the mean cross-entropy. */
+  protected head(x: Tensor, targets?: Tensor | null): { logits: Tensor; loss: Tensor | null } {
+    const logits = this.lm_head.forward(this.ln_f.forward(x)); // (B, T, vocab); tensor parallel: (B, T, vocab/tp), this rank's columns
+    const tp = this.parallel;
+    if (tp) return { logits, loss: vocabParallelCrossEntropy(logits, targets!, tp, { columns: (this.wte as VocabParallelEmbedding).rows, vocabSize: this.lossVocab(), ignoreIndex: -1 }) };
+    const loss = targets ? crossEntropy(logits, targets, { ignoreIndex: -1 }) : null;
+    return { logits, loss };
+  }
+
+  /**
+   * One pipeline stage's forward: the first stage takes idx (B, T), the others the previous
+   * stage's output (B, T, C); the last returns logits and (with targets) the loss, the others
+   * their blocks' output (B, T, C) as `hidden`.
+   */
+  forwardStage(input: Tensor, targets?: Tensor | null): { hidden?: Tensor; logits?: Tensor; loss?: Tensor | null } {
+    const [start, end] = this.layers;
+    let x = start === 0 ? this.embed(input, 0) : input; // (B, T, C)
+    for (let i = start; i < end; i++) x = this.h[i].forward(x, { pos: 0 });
+    return end === this.config.nLayer ? this.head(x, targets) : { hidden: x };
+  }
+
   /** nanoGPT's init: N(0, 0.02) weights, zero biases, residual projections scaled by 1/sqrt(2 n_layer). */
   private initGPT2(gen: Generator): void {
     for (const [name, p] of this.namedParameters()) {
@@ -201,6 +267,7 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
   forward(idx: Tensor, targets?: Tensor | null, opts: { cache?: KVCache } = {}): { logits: Tensor; loss: Tensor | null } {
     const [, T] = idx.shape;
     const cache = opts.cache;
+    if (this.isStage) throw new GradpathError(`gpt: this model is a pipeline stage holding only blocks ${this.layers[0]}..${this.layers[1] - 1}; run it through the pipeline (forwardStage)`);
     const start = cache ? cache.pos : 0;
     if (cache && this.h.some((b) => (b.attn as AttentionLayer) instanceof SelfAttention)) {
       throw new GradpathError('gpt: nn.SelfAttention keeps no KV cache; build the model with an attention factory (chapters/transformers buildModel)');
@@ -208,20 +275,12 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
     if (start + T > this.config.blockSize) throw new GradpathError(`gpt: sequence of length ${start + T} is longer than the block size ${this.config.blockSize}`);
     const tp = this.parallel;
     if (tp && !targets) throw new GradpathError('gpt: a tensor-parallel model holds only part of the logits: forward it with targets (sampling needs the merged model)');
-    // under sequence parallelism this rank holds positions seq.start .. of the sequence
-    const seq = tp?.sequenceParallel ? sequencePart(T, tp) : { start: 0, length: T };
-    let x = this.wte.forward(idx); // (B, T, C); under SP (B, T/tp, C)
-    if (this.wpe) x = x.add(this.wpe.forward(arange(start + seq.start, start + seq.start + seq.length))); // + (T, C); under SP its (T/tp, C)
-    x = this.drop.forward(x);
+    let x = this.embed(idx, start); // (B, T, C); under SP (B, T/tp, C)
     this.h.forEach((block, i) => {
       x = block.forward(x, { pos: start, cache: cache?.layers[i] });
     });
     if (cache) cache.pos += T;
-    x = this.ln_f.forward(x);
-    const logits = this.lm_head.forward(x); // (B, T, vocab); tensor parallel: (B, T, vocab/tp), this rank's columns
-    if (tp) return { logits, loss: vocabParallelCrossEntropy(logits, targets!, tp, { columns: (this.wte as VocabParallelEmbedding).rows, vocabSize: this.lossVocab(), ignoreIndex: -1 }) };
-    const loss = targets ? crossEntropy(logits, targets, { ignoreIndex: -1 }) : null;
-    return { logits, loss };
+    return this.head(x, targets);
   }
 
   /** Columns of the logits the loss is over (GPT-2 overrides: its embedding table is padded). */

@@ -150,7 +150,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     for (let micro = 0; micro < accumSteps; micro++) {
       const at = { step, micro, accumSteps };
       if (o.forwardBackward) {
-        lossSum += await o.forwardBackward(at);
+        lossSum += await inPool(() => o.forwardBackward!(at)); // its synchronous part in the pool
       } else {
         inPool(() => {
           const loss = o.loss!(at);
@@ -197,7 +197,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   if (!interrupted && !stoppedEarly && o.evaluate && evaluatedAt !== step) await evaluateAndKeepBest(step > startStep);
   await saveLatest();
   if (lastTimes) await o.timeline?.finish?.(lastTimes);
-  if (interrupted && run) log(`interrupted at step ${step}: state saved to ${o.sharded ? `the sharded checkpoint in ${o.sharded.dir}` : run.path('latest.safetensors')}; continue with --resume`);
+  if (interrupted && run && (o.sharded || o.checkpoints !== false)) log(`interrupted at step ${step}: state saved to ${o.sharded ? `the sharded checkpoint in ${o.sharded.dir}` : run.path('latest.safetensors')}; continue with --resume`);
   const seconds = run ? run.elapsed() : (Date.now() - startedAt) / 1000;
   return { steps: step, startStep, losses, last, best, interrupted, stoppedEarly, seconds, secondsPerStep: (Date.now() - startedAt) / 1000 / Math.max(1, step - startStep) };
 }

@@ -49,7 +49,9 @@ export interface LoopOptions {
    * Instead of `loss`: runs forward and backward of one micro-batch itself and returns its loss
    * value (already scaled by nothing: the loop averages the values). For steps that are not one
    * forward and one backward on this process: a pipeline stage's schedule over micro-batches,
-   * which sends and receives activations and gradients between ranks.
+   * which sends and receives activations and gradients between ranks. With `pool`, the part of
+   * it that runs before its first await uses the step's BufferPool: storage made there is
+   * recycled once the micro-batch is done, so read what you need (the loss value) before.
    */
   forwardBackward?: (at: MicroStep) => number | Promise<number>;
   /** Micro-batches per optimizer step; their gradients are averaged (default 1). */
@@ -73,8 +75,9 @@ export interface LoopOptions {
   stopWhen?: (step: number, evaluation: Evaluation) => boolean;
 
   /**
-   * false: no best.safetensors or latest.safetensors at all (a tensor-parallel or ZeRO rank holds
-   * only pieces of the model or optimizer; their checkpoints are `sharded`). Default true.
+   * false: no best.safetensors or latest.safetensors at all (metrics and config still are): a rank
+   * that holds only pieces of the model or optimizer (tensor parallel, ZeRO, a pipeline stage);
+   * their checkpoints are `sharded`. Default true.
    */
   checkpoints?: boolean;
   /** latest.safetensors every this many steps; unset: after every evaluation; 0: only at the end and on Ctrl-C. */

@@ -115,10 +115,10 @@ test('a GPT cut for rank 1 of 2: uneven vocabulary halves, heads, ShardSpecs for
 test('GPT-2 split: padding rows zero on the rank that holds them; on a group of one the loss equals the whole model\'s', async () => {
   const { GPT2 } = await import('../../src/chapters/gpt2/model.js');
   const cfg = { nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 4, vocabSize: 50, paddedVocabSize: 64 };
-  const last = new GPT2(cfg, new Generator(3), rankOf(1, 2)); // rows 32..63: 50..63 are padding
+  const last = new GPT2(cfg, new Generator(3), { parallel: rankOf(1, 2) }); // rows 32..63: 50..63 are padding
   const rows = last.wte.weight.floatValues();
   assert.ok(rows.subarray(0, 18 * 8).some((v) => v !== 0) && rows.subarray(18 * 8).every((v) => v === 0));
-  const whole = new GPT2(cfg, new Generator(3)), split = new GPT2(cfg, new Generator(3), TensorParallel.single());
+  const whole = new GPT2(cfg, new Generator(3)), split = new GPT2(cfg, new Generator(3), { parallel: TensorParallel.single() });
   const x = new Tensor(Int32Array.of(1, 49, 7, 30), [1, 4]), y = new Tensor(Int32Array.of(49, 7, 30, 2), [1, 4]);
   const a = whole.forward(x, y).loss!.item(), b = split.forward(x, y).loss!.item();
   assert.ok(Math.abs(a - b) < 1e-6, `${a} vs ${b}`);

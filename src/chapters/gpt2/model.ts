@@ -43,15 +43,20 @@ export const padVocab = (v: number): number => Math.ceil(v / 64) * 64;
 export class GPT2 extends GPT {
   readonly gpt2: Required<GPT2Config>;
 
-  /** parallel: split over a tensor-parallel group (each rank cuts its part of this same initialisation). */
-  constructor(config: GPT2Config, gen: Generator = defaultGenerator, parallel?: TensorParallel | null) {
+  /**
+   * opts.parallel: split over a tensor-parallel group (each rank cuts its part of this same
+   * initialisation); opts.layers: only these blocks, a pipeline stage (models/gpt.ts).
+   */
+  constructor(config: GPT2Config, gen: Generator = defaultGenerator, opts: { parallel?: TensorParallel | null; layers?: [number, number] } = {}) {
     const padded = config.paddedVocabSize ?? config.vocabSize;
     if (padded < config.vocabSize) throw new GradpathError(`gpt2: padded vocabulary ${padded} is smaller than the vocabulary ${config.vocabSize}`);
-    super({ vocabSize: padded, blockSize: config.blockSize, nLayer: config.nLayer, nHead: config.nHead, nEmbd: config.nEmbd, bias: true, tieWeights: true, dropout: 0 }, gen, { parallel });
+    super({ vocabSize: padded, blockSize: config.blockSize, nLayer: config.nLayer, nHead: config.nHead, nEmbd: config.nEmbd, bias: true, tieWeights: true, dropout: 0 }, gen, opts);
     this.gpt2 = { ...config, paddedVocabSize: padded };
     // padding rows are never looked up as inputs and are cut from the logits: keep them zero
-    const firstRow = this.wte instanceof VocabParallelEmbedding ? this.wte.rows.start : 0; // a tp rank holds rows from there
-    (this.wte.weight.data as Float32Array).fill(0, Math.max(0, config.vocabSize - firstRow) * config.nEmbd);
+    // (the tied weight: wte's, or the last pipeline stage's copy as the head; a tp rank holds rows from rows.start)
+    const tied = (this.wte ?? this.lm_head)?.weight;
+    const firstRow = this.wte instanceof VocabParallelEmbedding ? this.wte.rows.start : 0;
+    (tied?.data as Float32Array | undefined)?.fill(0, Math.max(0, config.vocabSize - firstRow) * config.nEmbd);
   }
 
   /** The loss is over the real vocabulary; a tensor-parallel model's padding columns are left out of it. */
@@ -61,14 +66,20 @@ export class GPT2 extends GPT {
 
   /** idx (B, T) -> logits (B, T, vocabSize), padding removed; with targets, the mean cross-entropy. */
   override forward(idx: Tensor, targets?: Tensor): { logits: Tensor; loss: Tensor | null } {
-    const { vocabSize, paddedVocabSize } = this.gpt2;
+    const { vocabSize } = this.gpt2;
     const ids = idx.intValues();
     for (let i = 0; i < ids.length; i++) {
       if (ids[i] < 0 || ids[i] >= vocabSize) throw new GradpathError(`gpt2: token id ${ids[i]} is outside the vocabulary of ${vocabSize}`);
     }
+    return super.forward(idx, targets);
+  }
+
+  /** The head's logits without the padding columns (B, T, vocabSize), and the loss over those. */
+  protected override head(x: Tensor, targets?: Tensor | null): { logits: Tensor; loss: Tensor | null } {
     // tensor parallel: logits are this rank's columns (padding included), the loss vocab-parallel
-    if (this.parallel) return super.forward(idx, targets ?? null);
-    let { logits } = super.forward(idx);
+    if (this.parallel) return super.head(x, targets);
+    const { vocabSize, paddedVocabSize } = this.gpt2;
+    let { logits } = super.head(x);
     if (paddedVocabSize !== vocabSize) logits = logits.narrow(-1, 0, vocabSize); // (B, T, V)
     const loss = targets ? crossEntropy(logits, targets, { ignoreIndex: -1 }) : null;
     return { logits, loss };

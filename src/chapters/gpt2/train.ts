@@ -20,6 +20,7 @@ import type { TensorParallel } from '../../dist/tensor-parallel.js';
 import { assembleTensorParallel, loadWholeIntoTensorParallel, tensorParallelRun } from '../../dist/tensor-parallel-training.js';
 import { dataParallel, type DataParallelFlags } from '../../dist/ddp.js';
 import { describeReport } from '../../dist/zero-memory.js';
+import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
 
 /**
  * GPT-2 training as in build-nanogpt / llm.c: AdamW (weight decay on matrices only), linear
@@ -60,6 +61,8 @@ export interface TrainOptions {
   tp?: TensorParallel | null;
   /** --dp, --zero, --bucket-mb (src/dist/ddp.ts): batchSize is then the global micro-batch, B/dp rows per rank. */
   parallel?: DataParallelFlags;
+  /** Pipeline parallel (--pp > 1): this rank trains one stage; only rank 0 logs and writes. */
+  pipeline?: PipelineFlags;
 }
 
 /** The loop's step report plus GPT-2's throughput figures. */
@@ -87,8 +90,9 @@ export function gradAccumSteps(totalBatchTokens: number | undefined, B: number, 
   return totalBatchTokens / micro;
 }
 
-export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promise<{ losses: number[]; valLosses: [number, number][]; model: GPT2; steps: number }> {
-  const log = hooks.log ?? (() => {});
+/** writer: whether this process wrote the run (false on the ranks other than 0 of a parallel job). */
+export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promise<{ losses: number[]; valLosses: [number, number][]; model: GPT2; steps: number; writer: boolean }> {
+  let log = hooks.log ?? (() => {});
   const { batchSize: B, seqLen: T } = o;
   const accum = gradAccumSteps(o.totalBatchTokens, B, T);
   const run = new RunDir(o.out);
@@ -107,18 +111,27 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   // model: from weights (their configuration wins), from the checkpoint being resumed, or fresh;
   // a fresh one is checked against memory before its tensors are allocated
   if (!o.initFrom && !resuming) checkMemory(o.model, B, T);
+  const pp = o.pipeline && o.pipeline.pp > 1 ? o.pipeline : null;
+  if (pp && o.resume) throw new GradpathError('gpt2 train: --resume with --pp: a pipeline run writes no checkpoint yet (sharded checkpoints are to come); start without --resume');
+  const loaded = !resuming && o.initFrom ? loadGPT2(o.initFrom) : null;
+  // --pp: this rank builds and trains one stage (src/dist/pipeline.ts); only rank 0 logs and writes
+  const par = pp ? await setupPipeline(pp, (loaded?.model.gpt2 ?? o.model).nLayer, B) : null;
+  const writer = lead && (!par || par.worldRank === 0); // only rank 0 of a distributed job logs and writes
+  if (!writer) (log = () => {}), (hooks = {});
   let model: GPT2;
   if (resuming) {
     // the checkpoint's own configuration (it may have come from --init-from weights); weights are loaded below
     const meta = JSON.parse(safetensorsMetadata(ckptPath).gradpath ?? '{}') as { config?: { model?: GPT2Config } };
     model = new GPT2(meta.config?.model ?? o.model, gen);
-  } else if (o.initFrom) {
-    const loaded = loadGPT2(o.initFrom);
-    model = tp ? new GPT2(loaded.config, new Generator(0), tp) : loaded.model;
-    if (tp) loadWholeIntoTensorParallel(model, loaded.model.stateDict()); // each rank cuts its part
+  } else if (loaded) {
+    if (tp) {
+      model = new GPT2(loaded.config, new Generator(0), { parallel: tp });
+      loadWholeIntoTensorParallel(model, loaded.model.stateDict()); // each rank cuts its part
+    } else model = par ? stageOf(loaded.model, par.pipe.layers) : loaded.model;
     log(`loaded ${loaded.format} weights from ${o.initFrom}`);
-  } else model = new GPT2(o.model, gen, tp);
+  } else model = new GPT2(o.model, gen, { parallel: tp, layers: par?.pipe.layers });
   const config = model.gpt2;
+  par?.pipe.attach(model, { hidden: config.nEmbd, tied: true });
   if (T > config.blockSize) throw new GradpathError(`gpt2 train: --seq-len ${T} is longer than the model's context ${config.blockSize}`);
   const mem = checkMemory(config, B, T);
   log(`model: ${(model.numParameters() / 1e6).toFixed(2)}M parameters (L ${config.nLayer}, H ${config.nHead}, C ${config.nEmbd}, vocab ${config.vocabSize} padded to ${config.paddedVocabSize}); estimated memory ${describeMemory(mem)}`);
@@ -133,7 +146,7 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
 
   const dp = o.parallel ? await dataParallel({ model, optimizer: opt, accumSteps: accum, batchSize: B, layers: model.h }, o.parallel) : null;
   // only rank 0 writes the run directory and logs; each rank reads its B/dp rows of every global batch
-  const root = lead && (!dp || dp.isRoot); // only rank 0 of a distributed job writes and prints
+  const root = writer && (!dp || dp.isRoot);
   const trainRows = dp ? new ShardLoader(o.data, 'train', dp.localBatch(), T, dp.rank, dp.size) : train;
   if (dp && root) log(dp.describe());
   const microLoss = () => {
@@ -145,20 +158,20 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   const r = await trainLoop({
     model, optimizer: opt, generator: gen, maxSteps: o.maxSteps, accumSteps: accum, pool: true, gradClip: o.gradClip,
     schedule: cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr ?? o.lr * 0.1, warmupSteps: o.warmupSteps, decaySteps: o.maxSteps }),
-    loss: dp ? dp.wrapLoss(microLoss) : microLoss,
-    evaluate: val && o.evalEvery > 0 ? ({ pool }) => ({ val: { loss: evaluate(model, val, o.evalSteps, pool) } }) : undefined,
+    ...(par ? par.pipe.loopHooks(() => train.nextBatch()) : { loss: dp ? dp.wrapLoss(microLoss) : microLoss }),
+    evaluate: val && o.evalEvery > 0 ? ({ pool }) => ({ val: { loss: evaluate(model, val, o.evalSteps, pool, par ? (x, y) => par.pipe.evalLoss(x, y) : undefined) } }) : undefined,
     evalEvery: o.evalEvery,
     onEvaluate: (step, e) => {
       valLosses.push([step - 1, e.val!.loss]);
       hooks.onEval?.(step - 1, e.val!.loss);
     },
-    checkpointEvery: o.checkpointEvery, logEvery: 1, stepMetrics: (s) => throughput(s.seconds),
+    checkpointEvery: o.checkpointEvery, logEvery: 1, stepMetrics: (s) => ({ ...throughput(s.seconds), ...par?.pipe.stepMetrics() }),
     onStep: (s) => {
       const t = throughput(s.seconds);
       // hooks count steps from 0, as llm.c prints them; metrics.jsonl counts steps done
       hooks.onStep?.({ step: s.step - 1, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, seconds: s.seconds, cpuSeconds: s.cpuSeconds, tokensPerSec: t.tokens_per_s, gflops: t.gflops, utilization: t.utilization });
       const last = s.step === o.maxSteps;
-      if ((o.sampleEvery > 0 && s.step % o.sampleEvery === 0) || (last && (o.sampleEvery > 0 || sampleAtEnd))) {
+      if (!par && ((o.sampleEvery > 0 && s.step % o.sampleEvery === 0) || (last && (o.sampleEvery > 0 || sampleAtEnd)))) {
         // a split model samples as the whole one, assembled on every rank (their generators stay in step);
         // every rank samples: ZeRO-3 gathers
         const text = sample(tp ? wholeGPT2(model, tp) : model, { maxNewTokens: o.sampleTokens, topK: 50, generator: gen });
@@ -167,7 +180,7 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
       }
     },
     ...(tp ? tensorParallelRun(tp, model) : {}),
-    run: root ? run : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
+    run: root ? run : undefined, checkpoints: par ? false : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
     // the rest of the flags, so `--config RUN/config.json` repeats the run, evaluations and samples included
     configNotes: { data: resolve(o.data), initFrom: o.initFrom, evalEvery: o.evalEvery, evalSteps: o.evalSteps, sampleEvery: o.sampleEvery, maxNewTokens: o.sampleTokens, checkpointEvery: o.checkpointEvery },
     extraState: { save: () => ({ loader: trainRows.getState() }), load: (saved) => trainRows.setState(saved.loader as LoaderState) },
@@ -175,8 +188,17 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
     ...dp?.loopOptions(),
   });
   if (dp && root) log(describeReport(dp.report()));
-  if (r.steps > r.startStep && root && !tp && (!dp || dp.zero === 0)) log(`saved ${ckptPath} (step ${r.steps})`);
-  return { losses: r.losses, valLosses, model, steps: r.steps };
+  if (par) log(`${par.pipe.summary()}; no checkpoint from a pipeline stage, and samples need the whole model`);
+  else if (r.steps > r.startStep && root && !tp && (!dp || dp.zero === 0)) log(`saved ${ckptPath} (step ${r.steps})`);
+  return { losses: r.losses, valLosses, model, steps: r.steps, writer: root };
+}
+
+/** A pipeline stage of a whole model: its blocks (and the tied weight, on the first and last stage) copied. */
+function stageOf(whole: GPT2, layers: [number, number]): GPT2 {
+  const stage = new GPT2(whole.gpt2, new Generator(0), { layers });
+  const state = whole.stateDict();
+  stage.loadStateDict({ ...state, 'lm_head.weight': state['wte.weight'] }, false);
+  return stage;
 }
 
 /** The whole GPT-2 assembled from a tensor-parallel model's pieces (collective: every rank calls it). */
@@ -190,13 +212,13 @@ function wholeGPT2(model: GPT2, tp: TensorParallel): GPT2 {
  * Mean loss over `steps` validation batches from the start of the val split. With a pool (the
  * training loop's), each batch reuses the storage of the one before.
  */
-export function evaluate(model: GPT2, val: ShardLoader, steps: number, pool?: BufferPool): number {
+export function evaluate(model: GPT2, val: ShardLoader, steps: number, pool?: BufferPool, lossOf = (x: Tensor, y: Tensor) => model.forward(x, y).loss!.item()): number {
   val.reset();
   return noGrad(() => {
     let sum = 0;
     for (let i = 0; i < steps; i++) {
       const { x, y } = val.nextBatch();
-      const loss = () => model.forward(x, y).loss!.item();
+      const loss = () => lossOf(x, y); // lossOf: through the pipeline with --pp
       sum += pool ? pool.run(loss) : loss();
       pool?.reset();
     }

@@ -14,10 +14,11 @@ import { CONFIG_KEYS, settingsFromFlags, type ModelFlags } from './presets.js';
 import { train, type TrainResult } from './train.js';
 import { tensorParallelFromFlags, tensorParallelRun, assembleTensorParallel } from '../../dist/tensor-parallel-training.js';
 import { launchedRank, type DataParallelFlags } from '../../dist/ddp.js';
+import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
 
 export const KIND = 'chargpt';
 
-export interface ChargptFlags extends ModelFlags {
+export interface ChargptFlags extends ModelFlags, PipelineFlags {
   input?: string; out?: string; seed: number; resume: boolean; force?: boolean; json: boolean; quiet: boolean;
   /** --dp, --zero, --bucket-mb (src/dist/ddp.ts). */
   parallel?: DataParallelFlags;
@@ -42,12 +43,12 @@ export function sample(model: GPT<AttentionLayer>, data: { encode(s: string): nu
   return { texts, tokensPerSecond: seconds > 0 ? tokens / seconds : 0 };
 }
 
-/** Mean cross-entropy over `batches` batches of a split. */
-function evalLoss(model: GPT<AttentionLayer>, data: CharData, split: 'train' | 'val', gen: Generator, batches: number, B: number, T: number): Record<string, number> {
+/** Mean cross-entropy over `batches` batches of a split; lossOf: one batch's loss (the model's, or through the pipeline). */
+function evalLoss(lossOf: (x: Tensor, y: Tensor) => number, data: CharData, split: 'train' | 'val', gen: Generator, batches: number, B: number, T: number): Record<string, number> {
   let sum = 0;
   for (let i = 0; i < batches; i++) {
     const { x, y } = data.batch(split, B, T, gen);
-    sum += model.forward(x, y).loss!.item();
+    sum += lossOf(x, y);
   }
   return { loss: sum / batches };
 }
@@ -62,10 +63,12 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   if (o.resume && o.parallel) throw new GradpathError('--resume with --dp: sharded checkpoints are not in yet; resume a --dp run (ZeRO 0) on one process, from its latest.safetensors');
   if (o.resume && !run.exists('latest.safetensors')) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')}`);
   checkRunDir(run, o); // a finished run is not replaced by accident
-  // --tp: this rank's group; only rank 0 logs and writes the run directory (others get no run, no log)
+  // --tp: this rank's group; --pp: this rank trains one pipeline stage; only rank 0 logs and writes the run directory (others get no run, no log)
   const tp = await tensorParallelFromFlags(o, log);
   if (tp && o.resume) throw new GradpathError('--resume with --tp: a tensor-parallel run writes no checkpoint yet (sharded checkpoints are to come); train without --resume');
-  const lead = launchedRank() === 0 && (!tp || tp.leads);
+  if (o.pp > 1 && o.resume) throw new GradpathError('--resume with --pp: a pipeline run writes no checkpoint yet (sharded checkpoints are to come); start without --resume');
+  const par = o.pp > 1 ? await setupPipeline(o, shape.nLayer, settings.batchSize) : null;
+  const lead = launchedRank() === 0 && (!tp || tp.leads) && (!par || par.worldRank === 0);
   const say = lead ? log : () => {};
 
   const { text, path } = await loadText(o.input, say);
@@ -73,7 +76,8 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   const prompt = o.prompt ?? (data.chars.includes('\n') ? '\n' : data.chars[0]);
   data.encode(prompt); // a bad prompt fails now, not after training
   const gen = new Generator(o.seed);
-  const { model, config } = buildModel({ ...shape, vocabSize: data.vocabSize }, gen, tp);
+  const { model, config } = buildModel({ ...shape, vocabSize: data.vocabSize }, gen, { parallel: tp, layers: par?.pipe.layers });
+  par?.pipe.attach(model, { hidden: config.nEmbd, tied: model.config.tieWeights ?? true, seed: o.seed });
   const full = { ...config, vocab: data.chars.join(''), preset: o.preset, ...settings, seed: o.seed, input: path };
   if (o.resume) {
     // refuse another configuration before anything in the run directory is touched
@@ -83,7 +87,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
       if (a !== b) throw new GradpathError(`--resume: ${run.path('latest.safetensors')} was trained with another configuration: ${k} is ${a ?? 'unset'} there but ${b ?? 'unset'} now`);
     }
   }
-  say(`chargpt: ${data.train.length + data.val.length} characters, vocab ${data.vocabSize}, ${o.attention}${config.pos === 'rope' ? ' + RoPE' : ''}, ${model.numParams().toLocaleString('en-US')} parameters, run dir ${run.dir}`);
+  say(`chargpt: ${data.train.length + data.val.length} characters, vocab ${data.vocabSize}, ${o.attention}${config.pos === 'rope' ? ' + RoPE' : ''}, ${model.numParams().toLocaleString('en-US')} parameters${par ? ` on stage 0 of ${o.pp}` : ''}, run dir ${run.dir}`);
   const B = settings.batchSize, T = config.blockSize;
   const res: TrainResult = await train({
     model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run: lead ? run : undefined, resume: o.resume, force: o.force, quiet: o.quiet || !lead, log: say,
@@ -93,15 +97,18 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
       return model.forward(x, y).loss!; // (B, T) targets -> scalar
     },
     dataParallel: o.parallel && { ...o.parallel, layers: model.h },
-    evaluate: (split, g, n) => evalLoss(model, data, split, g, n, B, T),
+    evaluate: (split, g, n) => evalLoss(par ? (x, y) => par.pipe.evalLoss(x, y) : (x, y) => model.forward(x, y).loss!.item(), data, split, g, n, B, T),
+    pipeline: par ? { hooks: par.pipe.loopHooks(() => data.batch('train', B, T, gen)), writer: par.worldRank === 0, checkpoints: false } : undefined,
   });
+  if (par) say(par.pipe.summary());
   say(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);
   let tokensPerSecond = 0;
   // a split model samples as the whole one, assembled from every rank's pieces
   const whole = tp && !res.interrupted && o.numSamples > 0 ? buildModel(config, new Generator(o.seed)).model : model;
   if (tp && whole !== model) whole.loadStateDict(assembleTensorParallel(model, tp));
+  if (par && o.numSamples > 0) say('samples need the whole model: none with --pp');
   if (!lead) return 0;
-  if (!res.interrupted && o.numSamples > 0) {
+  if (!par && !res.interrupted && o.numSamples > 0) {
     const s = sample(whole, data, { prompt, n: o.numSamples, len: o.maxNewTokens, temperature: o.temperature, topK: o.topK, gen: new Generator(o.seed + 1) });
     tokensPerSecond = s.tokensPerSecond;
     const text = s.texts.map((t, i) => `--- sample ${i + 1} ---\n${t}`).join('\n');
@@ -109,7 +116,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
     console.log(text);
     say(`generation with the KV cache: ${tokensPerSecond.toFixed(1)} tokens/s`);
   }
-  if (o.json) {
+  if (o.json && (!par || par.worldRank === 0)) {
     console.log(JSON.stringify({
       preset: o.preset, params: model.numParams(), iters: res.iters, train_loss: round(res.trainLoss), val_loss: round(res.valLoss), seconds: round(res.seconds, 1),
       attention: config.attention, pos: config.pos, best_val_loss: round(res.bestValLoss), s_per_iter: round(res.secondsPerIter), kv_elements_per_token_per_layer: kvElementsPerToken(config), gen_tokens_per_s: round(tokensPerSecond, 1),

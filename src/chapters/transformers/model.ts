@@ -65,10 +65,13 @@ export function attentionFactory(c: TransformerConfig): AttentionFactory<Variant
   };
 }
 
-/** A GPT (src/models/gpt.ts) whose blocks use the configured attention design; with `parallel`, split over that tensor-parallel group. */
-export function buildModel(config: TransformerConfig, gen: Generator, parallel?: TensorParallel | null): { model: GPT<VariantAttention>; config: TransformerConfig } {
+/**
+ * A GPT (src/models/gpt.ts) whose blocks use the configured attention design; with `parallel`,
+ * split over that tensor-parallel group; with `layers`, one pipeline stage of it.
+ */
+export function buildModel(config: TransformerConfig, gen: Generator, opts: { parallel?: TensorParallel | null; layers?: [number, number] } = {}): { model: GPT<VariantAttention>; config: TransformerConfig } {
   const c = resolveConfig(config);
-  return { model: new GPT(c, gen, { attention: attentionFactory(c), parallel }), config: c };
+  return { model: new GPT(c, gen, { attention: attentionFactory(c), ...opts }), config: c };
 }
 
 /**

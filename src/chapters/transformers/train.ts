@@ -44,6 +44,12 @@ export interface TrainJob {
   /** Metrics on one split, averaged over evalIters batches drawn from evalGen. */
   evaluate: (split: 'train' | 'val', evalGen: Generator, batches: number) => Record<string, number>;
   resume: boolean;
+  /**
+   * Pipeline parallel (src/dist/pipeline.ts): its loop hooks replace trainLoss's step; only the
+   * writer (rank 0) shows progress and writes the run directory, and without `checkpoints` not
+   * even it saves checkpoints (it holds only part of the model).
+   */
+  pipeline?: { hooks: Pick<LoopOptions, 'forwardBackward' | 'afterBackward' | 'gradNorm' | 'stepMetrics'>; writer: boolean; checkpoints: boolean };
   /** Start over in a run directory that holds a run (else refused). */
   force?: boolean;
   quiet?: boolean;
@@ -72,23 +78,24 @@ export function makeOptimizer(model: Module, s: TrainSettings): AdamW {
  * best.safetensors when validation improves, latest.safetensors for --resume, Ctrl-C saves.
  */
 export async function train(job: TrainJob): Promise<TrainResult> {
-  const { model, gen, settings: s } = job;
+  const { model, gen, settings: s, pipeline } = job;
   const optimizer = makeOptimizer(model, s);
   const dp = job.dataParallel ? await dataParallel({ model, optimizer, batchSize: s.batchSize, layers: job.dataParallel.layers }, job.dataParallel) : null;
   // only rank 0 writes the run directory and prints: the other ranks get neither run nor progress nor log
-  const root = !dp || dp.isRoot;
+  const root = (!dp || dp.isRoot) && (!pipeline || pipeline.writer);
   if (dp && root) job.log(dp.describe());
   const rows = <B extends { x: Tensor; y: Tensor }>(b: B) => (dp ? dp.rows(b) : b);
   const r = await trainLoop({
     model, optimizer, generator: gen, maxSteps: s.maxIters, pool: true,
     schedule: cosineWithWarmup({ maxLr: s.lr, minLr: s.minLr, warmupSteps: s.warmupIters, decaySteps: s.lrDecayIters }),
     gradClip: s.gradClip,
-    loss: dp ? dp.wrapLoss(() => job.trainLoss(gen, rows)) : () => job.trainLoss(gen, rows),
+    ...(pipeline ? pipeline.hooks : { loss: dp ? dp.wrapLoss(() => job.trainLoss(gen, rows)) : () => job.trainLoss(gen, rows) }),
     // fixed eval batches (their own generators): estimates comparable across evaluations and runs
     evaluate: () => ({ train: job.evaluate('train', new Generator(1000), s.evalIters), val: job.evaluate('val', new Generator(2000), s.evalIters) }),
     evalEvery: s.evalInterval,
     ...job.tensorParallel,
     run: root ? job.run : undefined, kind: job.kind, config: job.config, configKeys: job.configKeys, resume: job.resume, force: job.force,
+    ...(pipeline?.checkpoints === false ? { checkpoints: false } : {}),
     progress: root ? { label: 'train', quiet: job.quiet } : undefined, log: root ? job.log : undefined,
     ...dp?.loopOptions(),
   });
