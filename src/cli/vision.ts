@@ -1,6 +1,7 @@
 import { defineCommand } from './args.js';
 import { trainCommand } from './vision/train.js';
 import { showCommand } from './vision/show.js';
+import { landscapeCommand } from './vision/landscape.js';
 
 /** `gradpath vision`: conv nets on Fashion-MNIST, what they see, and loss landscapes. */
 export const command = defineCommand({
@@ -11,5 +12,5 @@ export const command = defineCommand({
 network sees; the loss along the line from initial to trained weights and on a 2-D slice,
 with and without skip connections. See docs/vision.md.`,
   options: {},
-  subcommands: [trainCommand, showCommand],
+  subcommands: [trainCommand, showCommand, landscapeCommand],
 });
