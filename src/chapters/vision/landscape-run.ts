@@ -47,23 +47,27 @@ export interface SeedRow { seed: number; trainLoss: number; valAcc: number; test
 
 export interface LandscapeResult { models: ModelLandscape[]; seeds: SeedRow[]; distances: number[][]; barrier: number | null; seconds: number }
 
-function config(c: LandscapeConfig, model: ModelName, seed: number): VisionConfig {
-  return { ...DEFAULT_MODEL[model], model, width: c.width, depth: c.depth, steps: c.steps, batchSize: c.batchSize, lr: c.lr, weightDecay: 0, warmupSteps: Math.min(50, Math.floor(c.steps / 10)), seed, evalEvery: c.steps, valSize: 5000 };
+/** Held-out training images: Fashion-MNIST's usual 5000, fewer for a small set. */
+const valSizeOf = (data: FashionMnist) => Math.min(5000, Math.floor(data.train.count / 6));
+
+function config(c: LandscapeConfig, model: ModelName, seed: number, valSize: number): VisionConfig {
+  return { ...DEFAULT_MODEL[model], model, width: c.width, depth: c.depth, steps: c.steps, batchSize: c.batchSize, lr: c.lr, weightDecay: 0, warmupSteps: Math.min(50, Math.floor(c.steps / 10)), seed, evalEvery: c.steps, valSize };
 }
 
 export async function runLandscape(data: FashionMnist, c: LandscapeConfig, run: RunDir, log: (l: string) => void): Promise<LandscapeResult> {
   const started = Date.now();
-  const { train } = splitTrain(data.train, 5000);
+  const valSize = valSizeOf(data);
+  const { train } = splitTrain(data.train, valSize);
   const stats = pixelStats(train);
   const grid = linspace(-1, 1, c.grid);
   const models: ModelLandscape[] = [];
   for (const name of c.models) {
     const gen = new Generator(c.seed);
-    const model = buildModel(config(c, name, c.seed), gen);
+    const model = buildModel(config(c, name, c.seed, valSize), gen);
     const snapshots = [getFlat(model)];
     const every = Math.max(1, Math.floor(c.steps / 20));
     log(`${name}: training ${c.steps} steps (weights kept every ${every})`);
-    const r = await trainVision(data, config(c, name, c.seed), { model, onStep: (m, step) => { if (step % every === 0) snapshots.push(getFlat(m)); } });
+    const r = await trainVision(data, config(c, name, c.seed, valSize), { model, onStep: (m, step) => { if (step % every === 0) snapshots.push(getFlat(m)); } });
     const theta0 = snapshots[0], theta = getFlat(model);
     const loss = lossProbe(model, train, stats, c.probe);
     const alphas = linspace(-0.5, 1.5, 41);
@@ -88,7 +92,7 @@ export async function runLandscape(data: FashionMnist, c: LandscapeConfig, run: 
   for (let k = 0; k < c.seeds; k++) {
     const seed = c.seed + 1 + k;
     log(`${first}: seed ${seed} (${k + 1} of ${c.seeds})`);
-    const r = await trainVision(data, config(c, first, seed));
+    const r = await trainVision(data, config(c, first, seed, valSize));
     const theta = getFlat(r.model);
     finals.push(theta);
     probeModel = r.model;
