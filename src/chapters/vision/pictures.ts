@@ -57,13 +57,13 @@ export interface GridOptions {
 
 /** An SVG of rows of tiles. */
 export function tileGrid(rows: TileRow[], o: GridOptions): string {
-  const gap = 4, labelW = rows.some((r) => r.label) ? 90 : 0, top = o.subtitle ? 40 : 26;
+  const gap = 4, labelW = rows.some((r) => r.label) ? 6 * Math.max(...rows.map((r) => (r.label ?? '').length)) + 8 : 0, top = o.subtitle ? 40 : 26;
   const hasCaption = rows.some((r) => r.tiles.some((t) => t.caption));
   const captionH = hasCaption ? 13 : 0;
-  const cellW = Math.max(...rows.flatMap((r) => r.tiles.map((t) => t.w * o.scale))) + gap;
+  // each row's tiles as wide as its widest (a layer's maps are smaller than the input)
+  const cellWs = rows.map((r) => Math.max(...r.tiles.map((t) => t.w * o.scale), hasCaption ? 40 : 0) + gap);
   const rowHs = rows.map((r) => Math.max(...r.tiles.map((t) => t.h * o.scale)) + gap + captionH);
-  const maxTiles = Math.max(...rows.map((r) => r.tiles.length));
-  const width = Math.max(labelW + maxTiles * cellW + gap, 8 * o.title.length + 20), height = top + rowHs.reduce((a, b) => a + b, 0) + gap;
+  const width = Math.max(labelW + Math.max(...rows.map((r, k) => r.tiles.length * cellWs[k])) + gap, 8 * o.title.length + 20), height = top + rowHs.reduce((a, b) => a + b, 0) + gap;
   const all = o.normalise === 'all' ? range(rows.flatMap((r) => r.tiles.flatMap((t) => Array.from(t.values)))) : null;
   const body = [text(gap, 17, o.title, { 'font-size': 14, 'font-weight': 'bold' })];
   if (o.subtitle) body.push(text(gap, 33, o.subtitle, { 'font-size': 11, fill: '#555' }));
@@ -74,7 +74,7 @@ export function tileGrid(rows: TileRow[], o: GridOptions): string {
     row.tiles.forEach((t, i) => {
       const [lo, hi] = all ?? rowRange ?? range(t.values);
       const png = encodePng(t.w, t.h, colorize(t.values, o.colormap, lo, hi));
-      const x = labelW + gap + i * cellW;
+      const x = labelW + gap + i * cellWs[r];
       body.push(el('image', { x, y, width: t.w * o.scale, height: t.h * o.scale, href: pngDataUri(png), style: 'image-rendering:pixelated' }));
       if (t.caption) body.push(text(x + (t.w * o.scale) / 2, y + t.h * o.scale + 11, t.caption, { 'font-size': 9, 'text-anchor': 'middle', fill: t.captionColor ?? '#333' }));
     });
