@@ -85,7 +85,7 @@ function contourPanel(s: Surface, o: ContourOptions, ox: number, oy: number, w: 
   out.push(text(ox - 32, oy + h / 2, o.yLabel, { 'text-anchor': 'middle', 'font-size': 11, transform: `rotate(-90 ${num(ox - 32)} ${num(oy + h / 2)})` }));
   for (const [v, pos] of [[s.xs[0], ox], [s.xs[nx - 1], ox + w], [0, cx(0)]] as const) if (v <= s.xs[nx - 1] && v >= s.xs[0]) out.push(text(pos, oy + h + 14, fmt(v), { 'text-anchor': 'middle', 'font-size': 10 }));
   for (const [v, pos] of [[s.ys[0], oy + h], [s.ys[ny - 1], oy], [0, cy(0)]] as const) if (v <= s.ys[ny - 1] && v >= s.ys[0]) out.push(text(ox - 4, pos + 4, fmt(v), { 'text-anchor': 'end', 'font-size': 10 }));
-  out.push(text(ox + w, oy + h + 30, `loss ${fmt(Math.exp(lo))} .. ${fmt(Math.exp(hi))} (log colour)`, { 'text-anchor': 'end', 'font-size': 9, fill: '#555' }));
+  out.push(text(ox + w / 2, oy + h + 44, `loss ${fmt(Math.exp(lo))} (dark) .. ${fmt(Math.exp(hi))} (light), log colour scale`, { 'text-anchor': 'middle', 'font-size': 9, fill: '#555' }));
   return out;
 }
 
@@ -98,7 +98,7 @@ export function contoursSvg(panels: { surface: Surface; options: ContourOptions 
   const w = 260, h = 260, left = 60, gap = 80, top = 50;
   const body = [text(8, 18, title, { 'font-size': 14, 'font-weight': 'bold' })];
   panels.forEach((p, k) => body.push(...contourPanel(p.surface, p.options, left + k * (w + gap), top, w, h)));
-  return svgDocument(left + panels.length * (w + gap), top + h + 50, body);
+  return svgDocument(left + panels.length * (w + gap), top + h + 56, body);
 }
 
 /** The surface in an oblique projection: quads painted from the back, coloured by height. */
@@ -109,7 +109,7 @@ function surfacePanel(s: Surface, title: string, ox: number, oy: number, w: numb
   const P = (i: number, j: number): [number, number] => {
     const u = i / (nx - 1) - 0.5, v = j / (ny - 1) - 0.5, t = (z[j][i] - lo) / (hi - lo || 1);
     const sx = (u - v) * 0.7071, sy = (u + v) * 0.7071;
-    return [ox + w / 2 + sx * w * 0.9, oy + h * 0.62 - sy * h * 0.32 - t * h * 0.5];
+    return [ox + w / 2 + sx * w * 0.7, oy + h * 0.75 - sy * h * 0.32 - t * h * 0.45];
   };
   const quads: { depth: number; d: string; fill: string }[] = [];
   for (let j = 0; j + 1 < ny; j++) for (let i = 0; i + 1 < nx; i++) {
@@ -119,13 +119,13 @@ function surfacePanel(s: Surface, title: string, ox: number, oy: number, w: numb
   }
   quads.sort((a, b) => b.depth - a.depth); // far corner (large i + j is at the back, up the screen) first
   return [
-    text(ox + w / 2, oy - 8, title, { 'text-anchor': 'middle', 'font-size': 12, 'font-weight': 'bold' }),
+    text(ox + w / 2, oy - 16, title, { 'text-anchor': 'middle', 'font-size': 12, 'font-weight': 'bold' }),
     ...quads.map((q) => el('path', { d: q.d, fill: q.fill, stroke: '#222', 'stroke-width': 0.3 })),
   ];
 }
 
 export function surfacesSvg(panels: { surface: Surface; title: string }[], title: string): string {
-  const w = 300, h = 300, gap = 30, top = 50;
+  const w = 300, h = 300, gap = 30, top = 56;
   const body = [text(8, 18, title, { 'font-size': 14, 'font-weight': 'bold' })];
   panels.forEach((p, k) => body.push(...surfacePanel(p.surface, p.title, 20 + k * (w + gap), top, w, h)));
   return svgDocument(40 + panels.length * (w + gap), top + h, body);

@@ -6,7 +6,8 @@ import { GradpathError } from '../../util/errors.js';
 import { formatDuration } from '../../util/format.js';
 import { loadFashionMnist } from '../../data/fashion-mnist.js';
 import { MODELS, type ModelName } from '../../chapters/vision/model.js';
-import { runLandscape, seedsTable } from '../../chapters/vision/landscape-run.js';
+import { runLandscape, seedsTable, writeLandscapePictures, type LandscapeConfig, type LandscapeResult } from '../../chapters/vision/landscape-run.js';
+import { readFileSync } from 'node:fs';
 import { dataFlag } from './train.js';
 
 export const landscapeCommand = defineCommand({
@@ -37,6 +38,7 @@ Examples:
     seeds: { type: 'int', min: 0, default: 3, help: 'more initialisations of the first network, for the table' },
     seed: { type: 'int', min: 0, default: 1, help: 'seed of the first training and of the random directions' },
     out: { ...commonFlags.out, help: 'output directory (default runs/vision/landscape)' },
+    redraw: { type: 'boolean', help: "only redraw the pictures from --out's landscape.json (no training)" },
     json: commonFlags.json,
   },
   run: async (o) => {
@@ -44,6 +46,14 @@ Examples:
     const bad = models.find((m) => !(MODELS as readonly string[]).includes(m));
     if (bad || !models.length) throw new GradpathError(`--models: unknown model '${bad ?? ''}'; choose from ${MODELS.join(', ')}`);
     const say = (l: string) => (o.json ? process.stderr.write(l + '\n') : console.log(l));
+    if (o.redraw) {
+      const run = new RunDir(o.out ?? join('runs', 'vision', 'landscape'));
+      if (!run.exists('landscape.json')) throw new GradpathError(`--redraw: no landscape.json in ${run.dir}; run gradpath vision landscape there first`);
+      const { config, ...r } = JSON.parse(readFileSync(run.path('landscape.json'), 'utf8')) as LandscapeResult & { config: LandscapeConfig };
+      writeLandscapePictures(run, r, config);
+      say(`redrew the pictures in ${run.dir}`);
+      return 0;
+    }
     const data = await loadFashionMnist({ dir: o.input, log: say });
     const run = new RunDir(o.out ?? join('runs', 'vision', 'landscape'));
     const c = { models: models as ModelName[], width: o.width, depth: o.depth, steps: o.maxSteps, lr: o.lr, batchSize: o.batchSize, grid: o.grid, probe: o.probe, seeds: o.seeds, seed: o.seed };
