@@ -23,19 +23,19 @@ the first network and prints where they end. Writes interpolation.svg, landscape
 landscape-surface.svg, trajectory.svg and landscape.json into --out.
 
 Examples:
-  gradpath vision landscape                               # resnet vs plain, about 10 CPU-minutes
+  gradpath vision landscape                               # resnet vs plain (the run in docs/vision.md)
   gradpath vision landscape --models plain --depth 4 --grid 21`,
   options: {
     models: { type: 'string', default: 'resnet,plain', placeholder: 'A,B', help: `networks to compare, comma-separated (${MODELS.join(', ')})` },
     input: dataFlag,
-    'max-steps': { ...commonFlags['max-steps'], default: 300, help: 'training steps of each network' },
+    'max-steps': { ...commonFlags['max-steps'], default: 150, help: 'training steps of each network' },
     lr: { ...commonFlags.lr, default: 2e-3, help: 'peak learning rate (AdamW, no weight decay)' },
     'batch-size': { type: 'int', min: 2, default: 128, help: 'images per step' },
-    width: { type: 'int', min: 1, default: 8, help: 'channels of the first stage (doubled by the second)' },
+    width: { type: 'int', min: 1, default: 6, help: 'channels of the first stage (doubled by the second)' },
     depth: { type: 'int', min: 1, default: 2, help: 'residual blocks per stage' },
-    grid: { type: 'int', min: 3, default: 13, help: 'points per side of each 2-D grid' },
-    probe: { type: 'int', min: 2, default: 500, help: 'training images the loss is measured on' },
-    seeds: { type: 'int', min: 0, default: 3, help: 'more initialisations of the first network, for the table' },
+    grid: { type: 'int', min: 3, default: 11, help: 'points per side of each 2-D grid' },
+    probe: { type: 'int', min: 2, default: 256, help: 'training images the loss is measured on' },
+    seeds: { type: 'int', min: 0, default: 2, help: 'more initialisations of the first network, for the table' },
     seed: { type: 'int', min: 0, default: 1, help: 'seed of the first training and of the random directions' },
     out: { ...commonFlags.out, help: 'output directory (default runs/vision/landscape)' },
     redraw: { type: 'boolean', help: "only redraw the pictures from --out's landscape.json (no training)" },
