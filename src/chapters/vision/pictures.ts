@@ -63,7 +63,7 @@ export function tileGrid(rows: TileRow[], o: GridOptions): string {
   // each row's tiles as wide as its widest (a layer's maps are smaller than the input)
   const cellWs = rows.map((r) => Math.max(...r.tiles.map((t) => t.w * o.scale), hasCaption ? 40 : 0) + gap);
   const rowHs = rows.map((r) => Math.max(...r.tiles.map((t) => t.h * o.scale)) + gap + captionH);
-  const width = Math.max(labelW + Math.max(...rows.map((r, k) => r.tiles.length * cellWs[k])) + gap, 8 * o.title.length + 20), height = top + rowHs.reduce((a, b) => a + b, 0) + gap;
+  const width = Math.max(labelW + Math.max(...rows.map((r, k) => r.tiles.length * cellWs[k])) + gap, 8 * o.title.length + 20, 6 * (o.subtitle?.length ?? 0) + 20), height = top + rowHs.reduce((a, b) => a + b, 0) + gap;
   const all = o.normalise === 'all' ? range(rows.flatMap((r) => r.tiles.flatMap((t) => Array.from(t.values)))) : null;
   const body = [text(gap, 17, o.title, { 'font-size': 14, 'font-weight': 'bold' })];
   if (o.subtitle) body.push(text(gap, 33, o.subtitle, { 'font-size': 11, fill: '#555' }));
