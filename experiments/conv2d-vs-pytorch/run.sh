@@ -8,18 +8,19 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/../.."
 rounds=${1:-3} threads=${2:-2}
-export GRADPATH_THREADS=$threads OMP_NUM_THREADS=$threads
+# passive: an idle OpenMP thread sleeps instead of spinning, so CPU time counts work (as experiments/native-vs-pytorch)
+export GRADPATH_THREADS=$threads OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 out="$(mktemp)"
 for r in $(seq "$rounds"); do
   /usr/bin/python3 "$here/torch_conv2d.py" --threads "$threads" | tail -n 1 >> "$out"
   node bin/gradpath.js bench conv2d --json | tail -n 1 >> "$out"
 done
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $rounds rounds, $threads threads"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $rounds rounds, $threads threads; median CPU milliseconds (all threads) per side"
 node -e '
 const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
 const med = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
 const torch = lines.filter((l) => l.torch), ours = lines.filter((l) => l.backend);
-console.log("| shape | torch fwd | gradpath fwd | ratio | torch fwd+bwd | gradpath fwd+bwd | ratio |\n| - | - | - | - | - | - | - |");
+console.log("| shape | torch fwd | gradpath fwd | gradpath / torch | torch fwd+bwd | gradpath fwd+bwd | gradpath / torch |\n| - | - | - | - | - | - | - |");
 torch[0].results.forEach((s, i) => {
   const tf = med(torch.map((l) => l.results[i].forward_ms)), tb = med(torch.map((l) => l.results[i].forward_backward_ms));
   const gf = med(ours.map((l) => l.results[i].im2col_forward_ms.cpu)), gb = med(ours.map((l) => l.results[i].im2col_forward_backward_ms.cpu));

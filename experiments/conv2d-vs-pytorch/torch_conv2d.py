@@ -6,13 +6,15 @@ import torch
 SHAPES = [("cnn block1 1->16 @28", 128, 1, 28, 16, 3), ("cnn block2 16->32 @14", 128, 16, 14, 32, 3), ("wider 32->64 @14", 128, 32, 14, 64, 3)]
 
 def timed(fn, reps):
+    """Median CPU milliseconds (process time, all threads) and median wall milliseconds."""
     fn()
-    cpu = []
+    cpu, wall = [], []
     for _ in range(reps):
-        c0 = time.process_time()
+        c0, w0 = time.process_time(), time.perf_counter()
         fn()
         cpu.append((time.process_time() - c0) * 1000)
-    return sorted(cpu)[len(cpu) // 2]
+        wall.append((time.perf_counter() - w0) * 1000)
+    return sorted(cpu)[len(cpu) // 2], sorted(wall)[len(wall) // 2]
 
 def main():
     ap = argparse.ArgumentParser()
@@ -30,7 +32,8 @@ def main():
         def both():
             x.grad = None; w.grad = None
             torch.nn.functional.conv2d(x, w, padding=1).sum().backward()
-        out.append({"name": name, "forward_ms": timed(fwd, a.reps), "forward_backward_ms": timed(both, a.reps)})
+        (fc, fw), (bc, bw) = timed(fwd, a.reps), timed(both, a.reps)
+        out.append({"name": name, "forward_ms": fc, "forward_backward_ms": bc, "forward_wall_ms": fw, "forward_backward_wall_ms": bw})
     print(json.dumps({"torch": torch.__version__, "threads": a.threads, "results": out}))
 
 main()
