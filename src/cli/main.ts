@@ -12,8 +12,8 @@ export const PATH: { chapter: string; teaches: string; command: string; module: 
   { chapter: 'transformers', teaches: 'self-attention: a char-level GPT on Shakespeare, an encoder, RoPE, GQA/MQA, MLA', command: 'gradpath chargpt', module: 'chargpt' },
   { chapter: 'GPT-2', teaches: 'byte-level BPE, the GPT-2 model, real training and finetuning', command: 'gradpath gpt2', module: 'gpt2' },
   { chapter: 'grokking', teaches: 'generalisation long after memorisation, and the Fourier algorithm learned', command: 'gradpath grokking', module: 'grokking' },
-  { chapter: 'vision', teaches: 'how conv nets see (filters, activations, features) and what loss landscapes look like', command: 'gradpath vision train', module: 'vision' },
   { chapter: 'NEAT', teaches: 'neuroevolution of augmenting topologies, playing a flappy-bird game', command: 'gradpath neat', module: 'neat' },
+  { chapter: 'vision', teaches: 'how conv nets see (filters, activations, features) and what loss landscapes look like', command: 'gradpath vision train', module: 'vision' },
 ];
 
 /** Every top-level command and the module that defines it (some chapters have several). */
