@@ -30,7 +30,68 @@ export interface AdamStep {
   l2: number;
 }
 
-export interface Backend {
+/**
+ * Where a 2-D sliding window (convolution or pooling) reads: input (N, C, H, W), a kh x kw window
+ * with stride, zero padding and dilation, giving an OH x OW output per channel.
+ */
+export interface Window2d {
+  N: number; C: number; H: number; W: number;
+  kh: number; kw: number;
+  sh: number; sw: number;
+  ph: number; pw: number;
+  dh: number; dw: number;
+  OH: number; OW: number;
+}
+
+/**
+ * The kernels of convolutional networks: im2col and its adjoint, pooling, batch norm over
+ * channels. Optional for a backend: where one lacks them the reference kernels serve
+ * (engine/ops/window.ts asks for them through windowKernels()).
+ */
+export interface WindowKernels {
+  /**
+   * Unfolds the windows of x (N, C, H, W) into columns: out is (N, C*kh*kw, OH*OW), row
+   * (c*kh + i)*kw + j holding input (c, oh*sh - ph + i*dh, ow*sw - pw + j*dw), 0 in the padding.
+   * A convolution is then one matmul per image (im2col).
+   */
+  im2col(x: Float32Array, w: Window2d, out: Float32Array): void;
+
+  /** The adjoint of im2col: out (N, C, H, W) = the sum of every column entry at the input position it came from. */
+  col2im(cols: Float32Array, w: Window2d, out: Float32Array): void;
+
+  /**
+   * Max over each window of x (N, C, H, W) (padding never wins): out (N, C, OH, OW), and in idx the
+   * position h*W + w of the max within its channel's plane (first wins ties).
+   */
+  maxPool2d(x: Float32Array, w: Window2d, out: Float32Array, idx: Int32Array): void;
+
+  /** The backward of maxPool2d: out (N, C, H, W) = g (N, C, OH, OW) routed to the positions in idx, summed. */
+  maxPool2dBackward(g: Float32Array, idx: Int32Array, w: Window2d, out: Float32Array): void;
+
+  /** Mean over each window of x, padding counted as zeros (PyTorch's count_include_pad): out (N, C, OH, OW). */
+  avgPool2d(x: Float32Array, w: Window2d, out: Float32Array): void;
+
+  /** The backward of avgPool2d: out (N, C, H, W). */
+  avgPool2dBackward(g: Float32Array, w: Window2d, out: Float32Array): void;
+
+  /**
+   * Batch norm of x viewed as (N, C, L), per channel c: out = (x - mean[c]) * rstd[c] * weight[c] + bias[c].
+   * With `batchStats` it computes mean and rstd = 1/sqrt(var + eps) (biased variance over N and L)
+   * and writes them; otherwise it reads them (eval mode: from the running statistics).
+   */
+  batchNorm(x: Float32Array, N: number, C: number, L: number, weight: Float32Array | null, bias: Float32Array | null,
+    eps: number, batchStats: boolean, mean: Float32Array, rstd: Float32Array, out: Float32Array): void;
+
+  /**
+   * Backward of batchNorm: writes dx, and dweight/dbias (when not null). With `batchStats` the
+   * statistics depend on x and their gradient is included; otherwise they are constants.
+   */
+  batchNormBackward(g: Float32Array, x: Float32Array, N: number, C: number, L: number, weight: Float32Array | null,
+    batchStats: boolean, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null): void;
+
+}
+
+export interface Backend extends Partial<WindowKernels> {
   readonly name: string;
 
   /** out[i] = op(x[i]). */

@@ -13,6 +13,7 @@ export const PATH: { chapter: string; teaches: string; command: string; module: 
   { chapter: 'GPT-2', teaches: 'byte-level BPE, the GPT-2 model, real training and finetuning', command: 'gradpath gpt2', module: 'gpt2' },
   { chapter: 'grokking', teaches: 'generalisation long after memorisation, and the Fourier algorithm learned', command: 'gradpath grokking', module: 'grokking' },
   { chapter: 'NEAT', teaches: 'neuroevolution of augmenting topologies, playing a flappy-bird game', command: 'gradpath neat', module: 'neat' },
+  { chapter: 'vision', teaches: 'how conv nets see (filters, activations, features) and what loss landscapes look like', command: 'gradpath vision train', module: 'vision' },
 ];
 
 /** Every top-level command and the module that defines it (some chapters have several). */
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, string> = {
   grokking: 'grokking',
   neat: 'neat',
   physics: 'physics',
+  vision: 'vision',
   bench: 'bench',
   runs: 'runs',
   lab: 'lab',

@@ -4,6 +4,9 @@ import { addInto, unbroadcast, padNarrow, reshape } from './ops/view.js';
 import { binaryRaw } from './ops/elementwise.js';
 import { softmaxBackward } from './ops/nn.js';
 import { floats, floatsUninit } from './pool.js';
+import type { Window2d } from '../backends/backend.js';
+import { conv2dBackward } from './ops/conv.js';
+import { windowKernels } from './ops/window.js';
 
 /**
  * What each op saves for its backward rule, besides its inputs and output (null: nothing).
@@ -49,6 +52,13 @@ export interface Saved {
   layerNorm: { xv: Float32Array; mean: Float32Array; rstd: Float32Array; rows: number; C: number; hasWeight: boolean; hasBias: boolean };
   /** a custom op (engine/function.ts): its name and its own backward closure */
   function: { name: string; backward: (g: Tensor) => (Tensor | null)[] };
+  /** the window geometry, and the input's columns (im2col) when the weight needs a gradient */
+  conv2d: { win: Window2d; groups: number; cols: Float32Array | null };
+  /** the window geometry and where each output's max came from */
+  maxPool2d: { win: Window2d; idx: Int32Array };
+  avgPool2d: Window2d;
+  /** the input viewed as (N, C, L), each channel's mean and rstd, and whether they were the batch's */
+  batchNormChannels: { xv: Float32Array; N: number; C: number; L: number; batchStats: boolean; mean: Float32Array; rstd: Float32Array; hasWeight: boolean; hasBias: boolean };
 }
 
 export type OpName = keyof Saved;
@@ -178,6 +188,30 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
 
   // custom ops (engine/function.ts) carry their own rule: collectives of tensor parallelism
   function: (g, _inputs, _out, { backward }) => backward(g),
+  // conv nets: im2col's matmuls transposed (see ops/conv.ts), pooling routed back through its windows
+  conv2d: (g, inputs, _out, { win, groups, cols }) => conv2dBackward(g, inputs, win, groups, cols),
+  maxPool2d: (g, [x], _out, { win, idx }) => {
+    const dx = floatsUninit(x.numel());
+    windowKernels().maxPool2dBackward(g.floatValues(), idx, win, dx);
+    return [new Tensor(dx, [...x.shape])];
+  },
+  avgPool2d: (g, [x], _out, win) => {
+    const dx = floatsUninit(x.numel());
+    windowKernels().avgPool2dBackward(g.floatValues(), win, dx);
+    return [new Tensor(dx, [...x.shape])];
+  },
+  // fused: see backends/reference/batchnorm.ts
+  batchNormChannels: (g, inputs, _out, { xv, N, C, L, batchStats, mean, rstd, hasWeight, hasBias }) => {
+    const weight = hasWeight ? inputs[1] : null;
+    const dx = floatsUninit(xv.length);
+    const dw = hasWeight ? new Float32Array(C) : null;
+    const db = hasBias ? new Float32Array(C) : null;
+    windowKernels().batchNormBackward(g.floatValues(), xv, N, C, L, weight ? weight.floatValues() : null, batchStats, mean, rstd, dx, dw, db);
+    const grads: Tensor[] = [new Tensor(dx, [...inputs[0].shape])];
+    if (dw) grads.push(new Tensor(dw, [C]));
+    if (db) grads.push(new Tensor(db, [C]));
+    return grads;
+  },
 };
 
 /**

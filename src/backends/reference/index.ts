@@ -1,9 +1,11 @@
-import type { Backend, ReduceOp } from '../backend.js';
+import type { Backend, ReduceOp, WindowKernels } from '../backend.js';
 import { binary, geluBackward, geluForward, unary } from './elementwise.js';
 import { crossEntropyRows } from './cross-entropy.js';
 import { matmul } from './matmul.js';
 import { layerNorm, layerNormBackward } from './layernorm.js';
 import { adam } from './adam.js';
+import { avgPool2d, avgPool2dBackward, col2im, im2col, maxPool2d, maxPool2dBackward } from './window.js';
+import { batchNorm, batchNormBackward } from './batchnorm.js';
 
 /**
  * The reference backend: plain TypeScript loops, written to be read. It is the oracle that
@@ -143,7 +145,12 @@ function scaledSoftmax(x: Float32Array, rows: number, cols: number, scale: numbe
   }
 }
 
-export const referenceBackend: Backend = {
+/** The window kernels on their own: what a backend without them inherits. */
+export const referenceWindowKernels: WindowKernels = {
+  im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, batchNorm, batchNormBackward,
+};
+
+export const referenceBackend: Backend & WindowKernels = {
   name: 'reference',
   unary,
   binary,
@@ -162,4 +169,5 @@ export const referenceBackend: Backend = {
   geluForward,
   geluBackward,
   crossEntropyRows,
+  ...referenceWindowKernels,
 };
