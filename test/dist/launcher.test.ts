@@ -11,6 +11,7 @@ test('launch: oversubscribes only past the cores; root variables only as root; o
   assert.ok(!two.args.includes('--oversubscribe'));
   assert.equal(two.env.OMPI_ALLOW_RUN_AS_ROOT, undefined);
   assert.equal(two.env.GRADPATH_THREADS, '1');
+  assert.equal(two.env.OMPI_MCA_mpi_yield_when_idle, '1', 'waiting communication threads yield their core');
   assert.deepEqual(two.args.slice(-program.length), program);
   assert.ok(two.args.includes('--tag-output'));
 
@@ -19,6 +20,7 @@ test('launch: oversubscribes only past the cores; root variables only as root; o
   assert.equal(four.env.OMPI_ALLOW_RUN_AS_ROOT, '1');
   assert.equal(four.env.OMPI_ALLOW_RUN_AS_ROOT_CONFIRM, '1');
   assert.equal(four.env.GRADPATH_THREADS, '2', 'a GRADPATH_THREADS already set is kept');
+  assert.equal(mpirunInvocation({ ranks: 2, program }, { cores: 2, root: false, env: { OMPI_MCA_mpi_yield_when_idle: '0' } }).env.OMPI_MCA_mpi_yield_when_idle, '0', 'a setting of its own is kept');
   assert.equal(four.env.GRADPATH_COMM_TIMEOUT, '7');
   assert.equal(four.env.OMPI_MCA_btl, 'tcp,self');
   // Variables are exported to ranks on other hosts too.
