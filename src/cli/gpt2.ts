@@ -13,6 +13,7 @@ import { sample, trainGPT2, type StepInfo, type TrainOptions } from '../chapters
 import { evaluateHellaSwag, readHellaSwag } from '../chapters/gpt2/hellaswag.js';
 import { tokenizerFor } from './bpe.js';
 import { commonFlags } from './flags.js';
+import { backendName } from '../engine/device.js';
 import { checkPath } from './paths.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 
@@ -97,6 +98,7 @@ const train = defineCommand({
     seed: { type: 'int', default: 1337, help: 'Random seed' },
     'peak-gflops': { type: 'float', min: 0, help: 'Matmul peak for the utilisation figure (default: measured at startup)' },
     json: { ...commonFlags.json, help: 'Print a JSON summary as the last line (per-step data is in OUT/metrics.jsonl)' },
+    backend: commonFlags.backend,
   },
   async run(opts) {
     if (!opts.data) throw new GradpathError('gradpath gpt2 train: --data DIR is required (make it with `gradpath gpt2 prepare`)');
@@ -116,7 +118,7 @@ const train = defineCommand({
       sampleEvery: pick(opts.sampleEvery, 'sampleEvery', 0), sampleTokens: pick(opts.maxNewTokens, 'sampleTokens', 64),
       checkpointEvery: opts.checkpointEvery, seed: opts.seed, resume: opts.resume, peakGflops: opts.peakGflops,
     };
-    const progress = new Progress({ total: maxSteps, label: 'gpt2', quiet: opts.json });
+    const progress = new Progress({ total: maxSteps, label: `gpt2 (${backendName()})`, quiet: opts.json });
     // with --json, stdout holds only the summary; the step lines still go to stderr
     const say = (m: string) => (opts.json ? console.error(m) : progress.log(m));
     let last: StepInfo | undefined;
@@ -137,7 +139,7 @@ const train = defineCommand({
       console.log(JSON.stringify({
         steps: r.steps, loss: r.losses.at(-1) ?? null, val_loss: r.valLosses.at(-1)?.[1] ?? null,
         seconds: Number(((performance.now() - t0) / 1000).toFixed(2)), tokens_per_s: last?.tokensPerSec ?? null,
-        max_rss_mb: Math.round(rss), out: opts.out,
+        max_rss_mb: Math.round(rss), out: opts.out, backend: backendName(),
       }));
     } else console.log(`done: ${r.steps} steps; last loss ${r.losses.at(-1)?.toFixed(4) ?? '-'}; peak RSS ${rss.toFixed(0)} MB; run in ${opts.out}`);
   },
@@ -155,6 +157,7 @@ const sampleCmd = defineCommand({
     temperature: { type: 'float', min: 0, default: 1.0, help: 'Softmax temperature' },
     'num-samples': { type: 'int', min: 1, default: 1, help: 'How many samples' },
     seed: { type: 'int', default: 42, help: 'Random seed' },
+    backend: commonFlags.backend,
   },
   async run(opts) {
     if (!opts.initFrom) throw new GradpathError('gradpath gpt2 sample: --init-from PATH is required');
@@ -176,15 +179,16 @@ const hellaswag = defineCommand({
     input: { type: 'string', short: 'i', path: 'file', help: 'JSONL with ctx, endings, label per line', placeholder: 'FILE' },
     limit: { type: 'int', min: 1, help: 'Only the first N examples' },
     json: { type: 'boolean', help: 'Print one JSON object' },
+    backend: commonFlags.backend,
   },
   async run(opts) {
     if (!opts.initFrom || !opts.input) throw new GradpathError('gradpath gpt2 hellaswag: --init-from PATH and -i FILE are required');
     const examples = readHellaSwag(opts.input).slice(0, opts.limit); // a bad file fails before a model loads
     const { model } = loadGPT2(await resolveWeights(opts.initFrom, log));
-    const progress = new Progress({ total: examples.length, label: 'hellaswag', quiet: opts.json });
+    const progress = new Progress({ total: examples.length, label: `hellaswag (${backendName()})`, quiet: opts.json });
     const r = evaluateHellaSwag(model, gpt2Tokenizer(), examples, (i) => progress.update(i + 1));
     progress.done();
-    if (opts.json) console.log(JSON.stringify(r));
+    if (opts.json) console.log(JSON.stringify({ ...r, backend: backendName() }));
     else console.log(`${r.n} examples: acc ${(100 * r.acc).toFixed(2)}% (total loss), acc_norm ${(100 * r.accNorm).toFixed(2)}% (average loss)`);
   },
 });

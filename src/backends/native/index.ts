@@ -48,6 +48,11 @@ interface Addon {
   blas(): string;
 }
 
+/** Every function the loader needs: a build from older sources lacks some, and is refused rather than crashing later. */
+const ADDON_FUNCTIONS: (keyof Addon)[] = ['unary', 'binary', 'reduce', 'sumSquares', 'argmax', 'matmul', 'gather', 'scatterAdd',
+  'copyStrided', 'softmax', 'scaledSoftmax', 'layerNorm', 'layerNormBackward', 'adam', 'geluForward', 'geluBackward',
+  'crossEntropyRows', 'setThreads', 'threads', 'blas'];
+
 // Op numbering shared with the C++ enums in native/backend/src/kernels.h (same order).
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'relu', 'abs'];
 const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'max', 'min', 'eq', 'gt', 'lt', 'ge'];
@@ -99,6 +104,11 @@ function load(): Addon {
     addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
   } catch (err) {
     throw new GradpathError(`the native backend failed to load (${(err as Error).message.split('\n')[0]}): rebuild it with \`gradpath native build\``);
+  }
+  const missing = ADDON_FUNCTIONS.filter((f) => typeof (addon as unknown as Record<string, unknown>)[f] !== 'function');
+  if (missing.length) {
+    addon = null;
+    throw new GradpathError(`the native backend's build is older than its sources (no ${missing.join(', ')}): rebuild it with \`gradpath native build\``);
   }
   addon.setThreads(defaultThreads());
   return addon;

@@ -4,7 +4,9 @@ import { AdamW } from '../../optim/adam.js';
 import { Generator } from '../../util/random.js';
 import { randint } from '../../engine/ops/create.js';
 import { BufferPool } from '../../engine/pool.js';
-import { loadBackend, withBackend } from '../../engine/device.js';
+import { BACKEND_NAMES, loadBackend, withBackend } from '../../engine/device.js';
+import { GradpathError } from '../../util/errors.js';
+import { commonFlags } from '../flags.js';
 import { referenceBackend } from '../../backends/reference/index.js';
 import { nativeBuilt } from '../../backends/native/index.js';
 import type { Backend } from '../../backends/backend.js';
@@ -73,7 +75,12 @@ function timeStepsHere(t: Trainer, batch: number, seqLen: number, steps: number,
  * (for GPT-2 only the fastest: two copies of its training state need about 5 GB).
  */
 function backendNames(list: string, model: string): string[] {
-  if (list !== 'all') return list.split(',').map((x) => x.trim()).filter((x) => x);
+  if (list !== 'all') {
+    const names = list.split(',').map((x) => x.trim()).filter((x) => x);
+    const wrong = names.find((n) => !(BACKEND_NAMES as readonly string[]).includes(n));
+    if (wrong !== undefined || !names.length) throw new GradpathError(`gradpath bench train: --backends '${list}': use a comma-separated list of ${BACKEND_NAMES.join(', ')}, or all`);
+    return names;
+  }
   const all = nativeBuilt() ? ['native', 'wasm'] : ['wasm'];
   return model === 'gpt2' ? all.slice(0, 1) : all;
 }
@@ -91,6 +98,7 @@ Peak RSS is the whole process's: for a backend's own peak memory, time one backe
   options: {
     model: { type: 'choice', choices: ['small', 'gpt2'], default: 'small', help: 'Which model to train' },
     backends: { type: 'string', default: 'all', help: 'Comma-separated backends to time (native, wasm, reference), or all' },
+    backend: { ...commonFlags.backend, help: 'Time only this backend (native, wasm or reference; --backends for several)' },
     'batch-size': { type: 'int', min: 1, help: 'Batch size (default: the model\'s)' },
     'seq-len': { type: 'int', min: 1, help: 'Sequence length (default: 64)' },
     steps: { type: 'int', min: 1, help: 'Timed steps per round (default: 10 small, 3 gpt2)' },
@@ -104,7 +112,8 @@ Peak RSS is the whole process's: for a backend's own peak memory, time one backe
     const seqLen = opts.seqLen ?? 64;
     const steps = opts.steps ?? (opts.model === 'gpt2' ? 3 : 10);
     const config = { ...spec.config, blockSize: Math.max(spec.config.blockSize, seqLen) };
-    const names = backendNames(opts.backends, opts.model);
+    if (opts.backend && opts.backends !== 'all') throw new GradpathError('gradpath bench train: give --backend or --backends, not both');
+    const names = opts.backend ? [opts.backend] : backendNames(opts.backends, opts.model);
     const trainers: Trainer[] = [];
     for (const name of names) trainers.push(trainer(await loadBackend(name), config));
     const params = trainers[0].model.numParameters();
