@@ -2,6 +2,7 @@ import { GradpathError } from '../util/errors.js';
 import { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../util/random.js';
 import { attentionSoftmax } from '../engine/ops/nn.js';
+import { hasFusedSelfAttention, selfAttention } from '../engine/ops/attention.js';
 import { Module } from './module.js';
 import { Dropout, Linear } from './layers.js';
 
@@ -45,6 +46,12 @@ export class SelfAttention extends Module {
   forward(x: Tensor): Tensor {
     const [B, T, C] = x.shape; // (B, T, C)
     const hs = C / this.nHead;
+    if (hasFusedSelfAttention() && !(this.training && this.attn_dropout.p > 0)) {
+      // one kernel per direction, on c_attn's output as it lies (engine/ops/attention.ts)
+      const { y, att } = selfAttention(this.c_attn.forward(x), this.nHead, this.causal); // (B, T, C)
+      if (this.keepAttention) this.lastAttention = att;
+      return this.resid_dropout.forward(this.c_proj.forward(y));
+    }
     // one copy moves q, k and v into head-major layout; each is then a contiguous slice
     const qkv = this.c_attn.forward(x).reshape(B, T, 3, this.nHead, hs).permute(2, 0, 3, 1, 4).contiguous(); // (3, B, nh, T, hs)
     const [q, k, v] = [0, 1, 2].map((i) => qkv.narrow(0, i, 1).squeeze(0)); // (B, nh, T, hs)

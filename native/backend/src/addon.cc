@@ -199,6 +199,20 @@ void CrossEntropyRows(const Napi::CallbackInfo &info) {
   gp::crossEntropyRows(f32(info, 0, rows * cols), rows, cols, t, ignore, f64(info, 5, rows), probs, pm1);
 }
 
+// selfAttention(qkv, B, T, nh, hs, scale, causal, y, att)
+void SelfAttention(const Napi::CallbackInfo &info) {
+  const size_t B = sz(info, 1), T = sz(info, 2), nh = sz(info, 3), hs = sz(info, 4), C = nh * hs;
+  gp::selfAttention(f32(info, 0, B * T * 3 * C), B, T, nh, hs, static_cast<float>(num(info, 5)), info[6].ToBoolean(),
+                    f32(info, 7, B * T * C), f32(info, 8, B * nh * T * T));
+}
+
+// selfAttentionBackward(dy, qkv, att, B, T, nh, hs, scale, dqkv)
+void SelfAttentionBackward(const Napi::CallbackInfo &info) {
+  const size_t B = sz(info, 3), T = sz(info, 4), nh = sz(info, 5), hs = sz(info, 6), C = nh * hs;
+  gp::selfAttentionBackward(f32(info, 0, B * T * C), f32(info, 1, B * T * 3 * C), f32(info, 2, B * nh * T * T), B, T,
+                            nh, hs, static_cast<float>(num(info, 7)), f32(info, 8, B * T * 3 * C));
+}
+
 void SetThreads(const Napi::CallbackInfo &info) { gp::setThreads(info[0].As<Napi::Number>().Int32Value()); }
 Napi::Value Threads(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), gp::threads()); }
 Napi::Value Blas(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), gp::blasName()); }
@@ -221,6 +235,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("geluForward", Napi::Function::New(env, GeluForward));
   exports.Set("geluBackward", Napi::Function::New(env, GeluBackward));
   exports.Set("crossEntropyRows", Napi::Function::New(env, CrossEntropyRows));
+  exports.Set("selfAttention", Napi::Function::New(env, SelfAttention));
+  exports.Set("selfAttentionBackward", Napi::Function::New(env, SelfAttentionBackward));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("blas", Napi::Function::New(env, Blas));

@@ -43,6 +43,8 @@ interface Addon {
   geluBackward(g: Float32Array, x: Float32Array, th: Float32Array, dx: Float32Array): void;
   crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
     lse: Float64Array, probs: Float32Array | null, pm1: Float64Array | null): void;
+  selfAttention(qkv: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, causal: boolean, y: Float32Array, att: Float32Array): void;
+  selfAttentionBackward(dy: Float32Array, qkv: Float32Array, att: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, dqkv: Float32Array): void;
   setThreads(n: number): void;
   threads(): number;
   blas(): string;
@@ -51,7 +53,7 @@ interface Addon {
 /** Every function the loader needs: a build from older sources lacks some, and is refused rather than crashing later. */
 const ADDON_FUNCTIONS: (keyof Addon)[] = ['unary', 'binary', 'reduce', 'sumSquares', 'argmax', 'matmul', 'gather', 'scatterAdd',
   'copyStrided', 'softmax', 'scaledSoftmax', 'layerNorm', 'layerNormBackward', 'adam', 'geluForward', 'geluBackward',
-  'crossEntropyRows', 'setThreads', 'threads', 'blas'];
+  'crossEntropyRows', 'selfAttention', 'selfAttentionBackward', 'setThreads', 'threads', 'blas'];
 
 // Op numbering shared with the C++ enums in native/backend/src/kernels.h (same order).
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'relu', 'abs'];
@@ -146,5 +148,7 @@ export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: numb
     geluForward: (x, out, th) => a.geluForward(x, out, th),
     geluBackward: (g, x, th, dx) => a.geluBackward(g, x, th, dx),
     crossEntropyRows: (x, rows, cols, t, ignore, lse, probs, pm1) => a.crossEntropyRows(x, rows, cols, t, ignore, lse, probs, pm1),
+    selfAttention: (qkv, B, T, nh, hs, scale, causal, y, att) => a.selfAttention(qkv, B, T, nh, hs, scale, causal, y, att),
+    selfAttentionBackward: (dy, qkv, att, B, T, nh, hs, scale, dqkv) => a.selfAttentionBackward(dy, qkv, att, B, T, nh, hs, scale, dqkv),
   };
 }

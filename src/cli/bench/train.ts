@@ -11,6 +11,7 @@ import { referenceBackend } from '../../backends/reference/index.js';
 import { nativeBuilt } from '../../backends/native/index.js';
 import type { Backend } from '../../backends/backend.js';
 import { formatTable } from '../../util/format.js';
+import { profileTable, profiled } from './profile.js';
 
 /** The models this benchmark can train: nanoGPT's CPU config and GPT-2 124M. */
 const MODELS: Record<string, { config: GPTConfig; batch: number }> = {
@@ -105,6 +106,7 @@ Peak RSS is the whole process's: for a backend's own peak memory, time one backe
     rounds: { type: 'int', min: 1, default: 1, help: 'Rounds in which the backends take turns' },
     'reference-steps': { type: 'int', min: 0, default: 2, help: 'Steps timed on the reference backend for the ratio (small model; 0 to skip)' },
     json: { type: 'boolean', help: 'Print a one-line JSON summary as the last line' },
+    profile: { type: 'boolean', help: 'Also time every kernel of the first backend (per step: calls, milliseconds, share) in extra steps after the timed ones' },
   },
   async run(opts) {
     const spec = MODELS[opts.model];
@@ -137,6 +139,14 @@ Peak RSS is the whole process's: for a backend's own peak memory, time one backe
     if (referenceMs !== null) rows.push(['reference', referenceMs.toFixed(1), '', Math.round((batch * seqLen) / (referenceMs / 1000)), (referenceMs / first.ms).toFixed(2)]);
     console.log(formatTable(['backend', 'ms/step', 'CPU ms/step', 'tokens/s', `time / ${first.backend}'s`], rows));
     console.log(`peak RSS ${peakRssMb.toFixed(0)} MB (the whole process); CPU ms/step counts all threads`);
+    if (opts.profile) {
+      // the first backend's model, run on a timing wrapper of its backend (same storage, same kernels)
+      const t = trainers[0], timed = profiled(t.backend);
+      const times = timeSteps({ ...t, backend: timed }, batch, seqLen, steps, gen);
+      const stepMs = times.reduce((x, y) => x + y, 0) / steps; // the mean, as the kernels' sums are
+      console.log(`\nwhere a ${first.backend} step goes (${steps} steps, mean ${stepMs.toFixed(1)} ms with the timing wrapper):`);
+      console.log(profileTable(timed, steps, stepMs));
+    }
     if (opts.json) {
       console.log(JSON.stringify({
         model: opts.model, params, batch_size: batch, seq_len: seqLen, steps, rounds: opts.rounds, backend: first.backend,
