@@ -128,6 +128,12 @@ export interface Backend {
   allocFloats?(n: number): Float32Array | null;
 
   /**
+   * Optional, a linear layer's forward in one pass: out (rows, n) = x (rows, k) @ w^T + bias,
+   * w (n, k) row-major, bias (n). Backends without it use matmul and a broadcast add.
+   */
+  linear?(x: Float32Array, w: Float32Array, bias: Float32Array, out: Float32Array, rows: number, k: number, n: number): void;
+
+  /**
    * Optional, fused multi-head self-attention (the native backend has it; others compose it from
    * matmul and scaledSoftmax, which is the same math: see reference/attention.ts, its oracle).
    * qkv is (B, T, 3C), each token's q, k and v side by side, each nh heads of hs (C = nh * hs).

@@ -199,6 +199,12 @@ void CrossEntropyRows(const Napi::CallbackInfo &info) {
   gp::crossEntropyRows(f32(info, 0, rows * cols), rows, cols, t, ignore, f64(info, 5, rows), probs, pm1);
 }
 
+// linear(x, w, bias, out, rows, k, n)
+void Linear(const Napi::CallbackInfo &info) {
+  const size_t rows = sz(info, 4), k = sz(info, 5), n = sz(info, 6);
+  gp::linear(f32(info, 0, rows * k), f32(info, 1, n * k), f32(info, 2, n), f32(info, 3, rows * n), rows, k, n);
+}
+
 // selfAttention(qkv, B, T, nh, hs, scale, causal, y, att)
 void SelfAttention(const Napi::CallbackInfo &info) {
   const size_t B = sz(info, 1), T = sz(info, 2), nh = sz(info, 3), hs = sz(info, 4), C = nh * hs;
@@ -235,6 +241,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("geluForward", Napi::Function::New(env, GeluForward));
   exports.Set("geluBackward", Napi::Function::New(env, GeluBackward));
   exports.Set("crossEntropyRows", Napi::Function::New(env, CrossEntropyRows));
+  exports.Set("linear", Napi::Function::New(env, Linear));
   exports.Set("selfAttention", Napi::Function::New(env, SelfAttention));
   exports.Set("selfAttentionBackward", Napi::Function::New(env, SelfAttentionBackward));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

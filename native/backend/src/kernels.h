@@ -42,6 +42,8 @@ void geluForward(const float *x, float *out, float *th, size_t n);
 void geluBackward(const float *g, const float *x, const float *th, float *dx, size_t n);
 void crossEntropyRows(const float *x, size_t rows, size_t cols, const int32_t *t, int32_t ignore, double *lse,
                       float *probs, double *pm1);
+// out (rows, n) = x (rows, k) @ w^T + bias for w (n, k): a linear layer's forward in one GEMM.
+void linear(const float *x, const float *w, const float *bias, float *out, size_t rows, size_t k, size_t n);
 // Multi-head self-attention on qkv (B, T, 3C) = [q | k | v] per token, C = nh * hs: y (B, T, C)
 // gets the heads side by side, att (B, nh, T, T) the softmax weights (kept for the backward).
 void selfAttention(const float *qkv, size_t B, size_t T, size_t nh, size_t hs, float scale, bool causal, float *y,

@@ -51,4 +51,15 @@ void matmul(const float *a, const float *b, float *out, size_t batch, size_t m, 
   for (size_t i = 0; i < batch; i++) one(i);
 }
 
+// out (rows, n) = x (rows, k) @ w^T + bias, w (n, k): the bias is written first and the product
+// added onto it by the GEMM (beta = 1), so the bias costs no pass of its own (PyTorch's addmm).
+void linear(const float *x, const float *w, const float *bias, float *out, size_t rows, size_t k, size_t n) {
+  if (rows == 0 || n == 0) return;
+#pragma omp parallel for schedule(static) num_threads(threadsFor(rows * n))
+  for (size_t r = 0; r < rows; r++) std::memcpy(out + r * n, bias, n * sizeof(float));
+  if (k == 0) return;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n), static_cast<int>(k), 1.0f,
+              x, static_cast<int>(k), w, static_cast<int>(k), 1.0f, out, static_cast<int>(n));
+}
+
 }  // namespace gp

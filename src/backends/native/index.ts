@@ -43,6 +43,7 @@ interface Addon {
   geluBackward(g: Float32Array, x: Float32Array, th: Float32Array, dx: Float32Array): void;
   crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
     lse: Float64Array, probs: Float32Array | null, pm1: Float64Array | null): void;
+  linear(x: Float32Array, w: Float32Array, bias: Float32Array, out: Float32Array, rows: number, k: number, n: number): void;
   selfAttention(qkv: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, causal: boolean, y: Float32Array, att: Float32Array): void;
   selfAttentionBackward(dy: Float32Array, qkv: Float32Array, att: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, dqkv: Float32Array): void;
   setThreads(n: number): void;
@@ -53,7 +54,7 @@ interface Addon {
 /** Every function the loader needs: a build from older sources lacks some, and is refused rather than crashing later. */
 const ADDON_FUNCTIONS: (keyof Addon)[] = ['unary', 'binary', 'reduce', 'sumSquares', 'argmax', 'matmul', 'gather', 'scatterAdd',
   'copyStrided', 'softmax', 'scaledSoftmax', 'layerNorm', 'layerNormBackward', 'adam', 'geluForward', 'geluBackward',
-  'crossEntropyRows', 'selfAttention', 'selfAttentionBackward', 'setThreads', 'threads', 'blas'];
+  'crossEntropyRows', 'linear', 'selfAttention', 'selfAttentionBackward', 'setThreads', 'threads', 'blas'];
 
 // Op numbering shared with the C++ enums in native/backend/src/kernels.h (same order).
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'relu', 'abs'];
@@ -148,6 +149,7 @@ export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: numb
     geluForward: (x, out, th) => a.geluForward(x, out, th),
     geluBackward: (g, x, th, dx) => a.geluBackward(g, x, th, dx),
     crossEntropyRows: (x, rows, cols, t, ignore, lse, probs, pm1) => a.crossEntropyRows(x, rows, cols, t, ignore, lse, probs, pm1),
+    linear: (x, w, bias, out, rows, k, n) => a.linear(x, w, bias, out, rows, k, n),
     selfAttention: (qkv, B, T, nh, hs, scale, causal, y, att) => a.selfAttention(qkv, B, T, nh, hs, scale, causal, y, att),
     selfAttentionBackward: (dy, qkv, att, B, T, nh, hs, scale, dqkv) => a.selfAttentionBackward(dy, qkv, att, B, T, nh, hs, scale, dqkv),
   };

@@ -6,10 +6,13 @@ import { formatTable } from '../../util/format.js';
  * the wrapped one's, timed. Matmuls are told apart by shape (a linear layer's and attention's
  * products differ by orders of magnitude), the rest by primitive. What a step spends outside
  * the kernels (autograd, allocation, TypeScript loops) is the step's time less their sum.
+ * Each kernel's process CPU time is kept too: on a loaded machine a kernel's wall time counts
+ * the time other processes held the cores, its CPU time does not (with one thread it is the
+ * kernel's own work; with more it adds up all of them).
  */
 export interface KernelTimes {
-  /** key -> [calls, milliseconds] */
-  readonly times: Map<string, [number, number]>;
+  /** key -> [calls, wall milliseconds, CPU milliseconds] */
+  readonly times: Map<string, [number, number, number]>;
 }
 
 function key(name: string, args: unknown[]): string {
@@ -22,7 +25,7 @@ function key(name: string, args: unknown[]): string {
 }
 
 export function profiled(backend: Backend): Backend & KernelTimes {
-  const times = new Map<string, [number, number]>();
+  const times = new Map<string, [number, number, number]>();
   const wrapped: Record<string, unknown> = { times };
   for (const [name, fn] of Object.entries(backend)) {
     if (typeof fn !== 'function') {
@@ -30,14 +33,16 @@ export function profiled(backend: Backend): Backend & KernelTimes {
       continue;
     }
     wrapped[name] = (...args: unknown[]) => {
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       try {
         return (fn as (...a: unknown[]) => unknown).apply(backend, args);
       } finally {
         const k = key(name, args);
-        const e = times.get(k) ?? [0, 0];
+        const e = times.get(k) ?? [0, 0, 0];
+        const c = process.cpuUsage(c0);
         e[0]++;
         e[1] += performance.now() - t0;
+        e[2] += (c.user + c.system) / 1000;
         times.set(k, e);
       }
     };
@@ -45,12 +50,13 @@ export function profiled(backend: Backend): Backend & KernelTimes {
   return wrapped as unknown as Backend & KernelTimes;
 }
 
-/** The table: per step, each kernel's calls and milliseconds (largest first), then the time outside kernels. */
-export function profileTable(t: KernelTimes, steps: number, stepMs: number): string {
+/** The table: per step, each kernel's calls, wall and CPU milliseconds (largest first), then the time outside kernels. */
+export function profileTable(t: KernelTimes, steps: number, stepMs: number, stepCpuMs: number): string {
   const rows = [...t.times].sort((a, b) => b[1][1] - a[1][1]);
-  const inKernels = rows.reduce((s, [, [, ms]]) => s + ms, 0) / steps;
-  const table = rows.map(([k, [calls, ms]]) => [k, (calls / steps).toFixed(0), (ms / steps).toFixed(2), `${((100 * ms) / steps / stepMs).toFixed(1)}%`]);
-  table.push(['(all kernels)', '', inKernels.toFixed(2), `${((100 * inKernels) / stepMs).toFixed(1)}%`]);
-  table.push(['(outside kernels: autograd, allocation, TypeScript)', '', (stepMs - inKernels).toFixed(2), `${((100 * (stepMs - inKernels)) / stepMs).toFixed(1)}%`]);
-  return formatTable(['kernel', 'calls/step', 'ms/step', 'share'], table);
+  const sum = (i: 1 | 2) => rows.reduce((s, [, e]) => s + e[i], 0) / steps;
+  const pct = (ms: number) => `${((100 * ms) / stepMs).toFixed(1)}%`;
+  const table = rows.map(([k, [calls, ms, cpu]]) => [k, (calls / steps).toFixed(0), (ms / steps).toFixed(2), pct(ms / steps), (cpu / steps).toFixed(2)]);
+  table.push(['(all kernels)', '', sum(1).toFixed(2), pct(sum(1)), sum(2).toFixed(2)]);
+  table.push(['(outside kernels: autograd, allocation, TypeScript)', '', (stepMs - sum(1)).toFixed(2), pct(stepMs - sum(1)), (stepCpuMs - sum(2)).toFixed(2)]);
+  return formatTable(['kernel', 'calls/step', 'ms/step', 'share of wall', 'CPU ms/step'], table);
 }

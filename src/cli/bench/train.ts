@@ -142,10 +142,11 @@ Peak RSS is the whole process's: for a backend's own peak memory, time one backe
     if (opts.profile) {
       // the first backend's model, run on a timing wrapper of its backend (same storage, same kernels)
       const t = trainers[0], timed = profiled(t.backend);
-      const times = timeSteps({ ...t, backend: timed }, batch, seqLen, steps, gen);
-      const stepMs = times.reduce((x, y) => x + y, 0) / steps; // the mean, as the kernels' sums are
-      console.log(`\nwhere a ${first.backend} step goes (${steps} steps, mean ${stepMs.toFixed(1)} ms with the timing wrapper):`);
-      console.log(profileTable(timed, steps, stepMs));
+      const cpu: number[] = [];
+      const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length; // means, as the kernels' sums are
+      const stepMs = mean(timeSteps({ ...t, backend: timed }, batch, seqLen, steps, gen, cpu));
+      console.log(`\nwhere a ${first.backend} step goes (${steps} steps, mean ${stepMs.toFixed(1)} ms, ${mean(cpu).toFixed(1)} CPU ms, with the timing wrapper):`);
+      console.log(profileTable(timed, steps, stepMs, mean(cpu)));
     }
     if (opts.json) {
       console.log(JSON.stringify({
