@@ -222,6 +222,7 @@ void SelfAttentionBackward(const Napi::CallbackInfo &info) {
 void SetThreads(const Napi::CallbackInfo &info) { gp::setThreads(info[0].As<Napi::Number>().Int32Value()); }
 Napi::Value Threads(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), gp::threads()); }
 Napi::Value Blas(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), gp::blasName()); }
+Napi::Value Gemm(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), gp::gemmName()); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
@@ -247,6 +248,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("blas", Napi::Function::New(env, Blas));
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
   return exports;
 }
 

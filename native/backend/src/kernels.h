@@ -18,6 +18,8 @@ struct AdamStep {
 void setThreads(int n);
 int threads();
 const char *blasName();
+// The library the matmuls run on: oneDNN where the build found it (GRADPATH_GEMM=openblas: OpenBLAS), else OpenBLAS.
+const char *gemmName();
 
 void unary(Unary op, const float *x, float *out, size_t n);
 void binary(Binary op, const float *a, const int64_t *aStrides, const float *b, const int64_t *bStrides, float *out,

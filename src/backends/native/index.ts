@@ -49,6 +49,8 @@ interface Addon {
   setThreads(n: number): void;
   threads(): number;
   blas(): string;
+  /** Absent from builds before oneDNN was an option: they run OpenBLAS. */
+  gemm?(): string;
 }
 
 /** Every function the loader needs: a build from older sources lacks some, and is refused rather than crashing later. */
@@ -120,6 +122,8 @@ function load(): Addon {
 export interface NativeInfo {
   /** The OpenBLAS kernel set in use (e.g. SkylakeX). */
   blas: string;
+  /** The library the matmuls run on: oneDNN (where built with it) or OpenBLAS. */
+  gemm: string;
   /** environment: OPENBLAS_CORETYPE was set by the user; gradpath: set from the CPU's flags; openblas: its own choice. */
   blasChosenBy: 'environment' | 'gradpath' | 'openblas';
   threads: number;
@@ -130,7 +134,7 @@ export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: numb
   const a = load();
   return {
     name: 'native',
-    info: () => ({ blas: a.blas(), blasChosenBy: coretypeChosenBy, threads: a.threads() }),
+    info: () => ({ blas: a.blas(), gemm: a.gemm?.() ?? 'OpenBLAS', blasChosenBy: coretypeChosenBy, threads: a.threads() }),
     setThreads: (n: number) => a.setThreads(n),
     unary: (op, x, out) => a.unary(unaryCode[op], x, out),
     binary: (op, x, xs, y, ys, out, shape) => a.binary(binaryCode[op], x, xs, y, ys, out, shape),
