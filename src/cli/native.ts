@@ -25,10 +25,12 @@ async function describe(): Promise<string> {
 
 const build = defineCommand({
   name: 'build',
-  summary: 'Compile the native backend (needs a C++ compiler and OpenBLAS) into build/native/',
+  summary: 'Compile the native backend (needs a C++ compiler and OpenBLAS; oneDNN optional) into build/native/',
   description: `Compiles native/backend/src with -O3 -march=native against OpenBLAS (the OpenMP build where
-installed) into build/native/gradpath_native.node, then loads it once to check it. Needs
-\`apt-get install build-essential libopenblas-dev libopenblas0-openmp\` (Debian/Ubuntu).`,
+installed) and, where installed, oneDNN (its sgemm then runs the matmuls) into
+build/native/gradpath_native.node, then loads it once to check it. Needs
+\`apt-get install build-essential libopenblas-dev libopenblas0-openmp\` (Debian/Ubuntu), and
+\`libdnnl-dev\` for oneDNN. Once built, it is the default backend.`,
   options: {},
   async run() {
     const script = await buildScript();
