@@ -54,9 +54,10 @@ function timeReference(m: number, k: number, n: number, rows: number): number {
 export const command = defineCommand({
   name: 'matmul',
   summary: 'GFLOP/s of the matmul on every available backend (native, wasm; 1024^3 and 4096x768x3072) vs the reference loop',
-  description: `Times C = A @ B for square 1024 and the GPT-2 MLP shape M=4096, K=768, N=3072 on the wasm
-backend with all threads (GRADPATH_THREADS, default: all cores), with one thread, and with the
-plain-SIMD kernel when relaxed SIMD is in use; the median of --reps runs after a warm-up. The
+  description: `Times C = A @ B for square 1024 and the GPT-2 MLP shape M=4096, K=768, N=3072 on every
+available backend in the same run: native where built (all threads and one) and wasm (all threads
+(GRADPATH_THREADS, default: all cores), one thread, and the plain-SIMD kernel when relaxed SIMD is
+in use); --backend times one of them. The median of --reps runs after a warm-up. The
 reference backend runs once on a subset of rows (the rate per row is constant) in the same run.
 With --json, the last stdout line is a JSON summary.`,
   options: {
