@@ -62,7 +62,7 @@ PY
 import json, re, sys
 log = open(sys.argv[1]).read()
 est = re.findall(r'step (\d+): train loss ([\d.]+), val loss ([\d.]+)', log)
-ev = json.loads(open(sys.argv[2]).read())
+ev = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])  # after model.py's own prints
 t0, t1 = float(sys.argv[3]), float(sys.argv[4])
 print(json.dumps({'round': int(sys.argv[7]), 'who': 'nanoGPT', 'backend': 'pytorch', 'wall_s': round(t1 - t0, 1), 'val_estimate': float(est[-1][2]) if est else None,
                   'exact_val': ev['exact_val'], 'best_step': ev['iter'], 'load_before': sys.argv[5], 'load_after': sys.argv[6]}))
