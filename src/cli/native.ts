@@ -20,7 +20,7 @@ async function describe(): Promise<string> {
   const { loadNative } = await import('../backends/native/index.js');
   const { blas, gemm, blasChosenBy, threads } = loadNative().info();
   const by = { environment: 'set by OPENBLAS_CORETYPE in the environment', gradpath: 'chosen by gradpath from the CPU\'s flags', openblas: 'chosen by OpenBLAS' }[blasChosenBy];
-  return `native backend: matmul on ${gemm === 'oneDNN' ? 'oneDNN (GRADPATH_GEMM=openblas: OpenBLAS)' : 'OpenBLAS'}, OpenBLAS ${blas} kernels (${by}), ${threads} thread${threads > 1 ? 's' : ''} (GRADPATH_THREADS); the default backend (--backend or GRADPATH_BACKEND choose another)`;
+  return `native backend: matmul on ${gemm === 'oneDNN' ? 'oneDNN (GRADPATH_GEMM=onednn)' : 'OpenBLAS'}, OpenBLAS ${blas} kernels (${by}), ${threads} thread${threads > 1 ? 's' : ''} (GRADPATH_THREADS); the default backend (--backend or GRADPATH_BACKEND choose another)`;
 }
 
 const build = defineCommand({

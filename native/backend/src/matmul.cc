@@ -21,14 +21,15 @@ namespace gp {
 namespace {
 int nThreads = 1;
 
-// One GEMM, row-major: C = alpha op(A) op(B) + beta C. oneDNN's sgemm where the build found it
-// (its JIT kernels use the CPU's widest vectors whatever OpenBLAS was told to use; measured
-// faster on a training step's shapes, docs/engine.md), OpenBLAS otherwise or when
-// GRADPATH_GEMM=openblas. Both are row-major and run on the same OpenMP pool.
+// One GEMM, row-major: C = alpha op(A) op(B) + beta C. OpenBLAS; oneDNN's sgemm only when asked
+// (GRADPATH_GEMM=onednn, in a build that found it): its JIT kernels use the CPU's widest vectors
+// whatever OpenBLAS was told to use and measured much faster on a training step's shapes, but a
+// process running it under `node --cpu-prof` aborts with heap corruption (docs/engine.md), so it
+// is not the default until that is understood. Both are row-major, on the same OpenMP pool.
 #ifdef GP_DNNL
 const bool useDnnl = [] {
   const char *g = std::getenv("GRADPATH_GEMM");
-  return !(g && std::strcmp(g, "openblas") == 0);
+  return g && std::strcmp(g, "onednn") == 0;
 }();
 #endif
 
