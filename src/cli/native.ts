@@ -27,10 +27,10 @@ const build = defineCommand({
   name: 'build',
   summary: 'Compile the native backend (needs a C++ compiler and OpenBLAS; oneDNN optional) into build/native/',
   description: `Compiles native/backend/src with -O3 -march=native against OpenBLAS (the OpenMP build where
-installed) and, where installed, oneDNN (its sgemm then runs the matmuls) into
+installed) and, where installed, oneDNN (its sgemm runs the matmuls with GRADPATH_GEMM=onednn) into
 build/native/gradpath_native.node, then loads it once to check it. Needs
 \`apt-get install build-essential libopenblas-dev libopenblas0-openmp\` (Debian/Ubuntu), and
-\`libdnnl-dev\` for oneDNN. Once built, it is the default backend.`,
+\`libdnnl-dev\` for the oneDNN option. Once built, it is the default backend.`,
   options: {},
   async run() {
     const script = await buildScript();
