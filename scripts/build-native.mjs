@@ -47,6 +47,19 @@ function findOpenBlas() {
   return lib && inc ? { lib, inc, openmp: lib.includes('openmp') } : null;
 }
 
+/**
+ * oneDNN (optional: `apt-get install libdnnl-dev`): where found, it is compiled in, and the
+ * matmuls run on its sgemm when GRADPATH_GEMM=onednn (measured faster than OpenBLAS on a training
+ * step's shapes, but not the default yet: docs/engine.md). GRADPATH_DNNL=0 builds without it.
+ */
+function findDnnl() {
+  if (process.env.GRADPATH_DNNL === '0') return null;
+  const ma = multiarch();
+  const lib = [`/usr/lib/${ma}/libdnnl.so.2`, `/usr/lib/${ma}/libdnnl.so`, '/usr/lib64/libdnnl.so.2', '/usr/local/lib/libdnnl.so'].find((f) => existsSync(f));
+  const inc = ['/usr/include', '/usr/local/include'].find((d) => existsSync(join(d, 'oneapi', 'dnnl', 'dnnl.h')));
+  return lib && inc ? { lib, inc } : null;
+}
+
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'pipe'] });
@@ -69,7 +82,7 @@ export function missingPrerequisite() {
 export async function buildNative({ log = (line) => console.log(line) } = {}) {
   const missing = missingPrerequisite();
   if (missing) throw new Error(missing);
-  const cxx = compiler(), blas = findOpenBlas();
+  const cxx = compiler(), blas = findOpenBlas(), dnnl = findDnnl();
   const require = createRequire(import.meta.url);
   const napiInc = dirname(require.resolve('node-addon-api/package.json'));
   const nodeInc = join(dirname(require.resolve('node-api-headers/package.json')), 'include');
@@ -80,9 +93,10 @@ export async function buildNative({ log = (line) => console.log(line) } = {}) {
   // -march=native: the addon is built where it runs (at install), so it may use every vector
   // unit this CPU has (AVX-512 here). -fno-math-errno and -fno-trapping-math let sqrt, floor and friends vectorize.
   const flags = ['-std=c++17', '-O3', '-march=native', '-fPIC', '-fopenmp', '-fno-math-errno', '-fno-trapping-math', '-Wall',
-    '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-fexceptions', `-I${napiInc}`, `-I${nodeInc}`, `-I${blas.inc}`];
+    '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-fexceptions', `-I${napiInc}`, `-I${nodeInc}`, `-I${blas.inc}`,
+    ...(dnnl ? ['-DGP_DNNL', `-I${dnnl.inc}`] : [])];
   const sources = readdirSync(src).filter((f) => f.endsWith('.cc'));
-  log(`native: compiling ${sources.length} files with ${cxx} (OpenBLAS ${blas.openmp ? 'OpenMP' : 'pthreads'} build: ${blas.lib})`);
+  log(`native: compiling ${sources.length} files with ${cxx} (OpenBLAS ${blas.openmp ? 'OpenMP' : 'pthreads'} build: ${blas.lib}; ${dnnl ? `oneDNN for GRADPATH_GEMM=onednn: ${dnnl.lib}` : 'no oneDNN'})`);
   // two at a time: enough on small machines, and the files are small
   const queue = [...sources];
   const worker = async () => {
@@ -91,7 +105,8 @@ export async function buildNative({ log = (line) => console.log(line) } = {}) {
   await Promise.all([worker(), worker()]);
   const target = join(out, 'gradpath_native.node');
   const tmp = `${target}.tmp`;
-  await run(cxx, ['-shared', '-fopenmp', '-o', tmp, ...sources.map((f) => join(obj, f.replace(/\.cc$/, '.o'))), blas.lib, `-Wl,-rpath,${dirname(blas.lib)}`]);
+  await run(cxx, ['-shared', '-fopenmp', '-o', tmp, ...sources.map((f) => join(obj, f.replace(/\.cc$/, '.o'))), blas.lib, `-Wl,-rpath,${dirname(blas.lib)}`,
+    ...(dnnl ? [dnnl.lib, `-Wl,-rpath,${dirname(dnnl.lib)}`] : [])]);
   renameSync(tmp, target); // a half-written addon never replaces a working one
   const probe = join(out, 'openblas-core');
   await run(cxx, ['-O2', '-x', 'c', join(src, 'probe.c'), '-x', 'none', '-o', `${probe}.tmp`, blas.lib, `-Wl,-rpath,${dirname(blas.lib)}`]);

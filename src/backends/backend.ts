@@ -187,4 +187,24 @@ export interface Backend extends Partial<WindowKernels> {
    * subarray of it must not outlive it.
    */
   allocFloats?(n: number): Float32Array | null;
+
+  /**
+   * Optional, a linear layer's forward in one pass: out (rows, n) = x (rows, k) @ w^T + bias,
+   * w (n, k) row-major, bias (n). Backends without it use matmul and a broadcast add.
+   */
+  linear?(x: Float32Array, w: Float32Array, bias: Float32Array, out: Float32Array, rows: number, k: number, n: number): void;
+
+  /**
+   * Optional, fused multi-head self-attention (the native backend has it; others compose it from
+   * matmul and scaledSoftmax, which is the same math: see reference/attention.ts, its oracle).
+   * qkv is (B, T, 3C), each token's q, k and v side by side, each nh heads of hs (C = nh * hs).
+   * Writes y (B, T, C), head h in columns h*hs..(h+1)*hs, and att (B, nh, T, T), the softmax of
+   * scale * q k^T (causal: row t sees keys 0..t, the rest 0).
+   */
+  selfAttention?(qkv: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, causal: boolean,
+    y: Float32Array, att: Float32Array): void;
+
+  /** The backward of selfAttention: writes every element of dqkv (B, T, 3C) from dy (B, T, C), qkv and att. */
+  selfAttentionBackward?(dy: Float32Array, qkv: Float32Array, att: Float32Array, B: number, T: number, nh: number, hs: number,
+    scale: number, dqkv: Float32Array): void;
 }

@@ -3,6 +3,7 @@ import { GradpathError } from '../util/errors.js';
 import { pyConfigError, readConfigFile } from './config-file.js';
 import { camel } from './names.js';
 import { checkPaths } from './paths.js';
+import { useBackend } from '../engine/device.js';
 
 export { kebab } from './names.js';
 export { checkPath, checkPaths } from './paths.js';
@@ -289,5 +290,7 @@ export async function runCommand(cmdPath: string, cmd: Command<any>, argv: strin
   const { opts, positionals, notes } = parseOptions(cmdPath, cmd.options, argv, cmd.variadic);
   checkPaths(cmdPath, cmd.options, opts);
   for (const n of notes) console.error(n);
+  // every command with a --backend flag applies it the same way, before it starts working
+  if ('backend' in cmd.options) useBackend((opts as { backend?: string }).backend);
   return (await cmd.run(opts, positionals)) ?? 0;
 }

@@ -1,4 +1,5 @@
 import type { OptionSpecs } from './args.js';
+import { BACKEND_NAMES } from '../engine/device.js';
 
 /**
  * The flags that mean the same in every command, spelled once: a command spreads the ones it
@@ -14,4 +15,8 @@ export const commonFlags = {
   resume: { type: 'boolean', help: 'Continue the run in --out from its latest checkpoint, exactly' },
   force: { type: 'boolean', help: 'Start a new run even if --out holds one, replacing it' },
   json: { type: 'boolean', help: 'Print a JSON summary as the last line of stdout' },
+  backend: {
+    type: 'choice', choices: [...BACKEND_NAMES],
+    help: 'Kernels to run on: native (C++ on OpenBLAS; the default where built), wasm (WebAssembly SIMD; the default otherwise) or reference (plain TypeScript); wins over GRADPATH_BACKEND',
+  },
 } satisfies OptionSpecs;

@@ -15,6 +15,7 @@ import { tokenizerFor } from './bpe.js';
 import { commonFlags } from './flags.js';
 import { parallelFlags, dataParallelOptions, checkOneParallelMode } from './parallel-flags.js';
 import { tensorParallelFromFlags } from '../dist/tensor-parallel-training.js';
+import { backendName } from '../engine/device.js';
 import { checkPath } from './paths.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 import { launchedRank } from '../dist/ddp.js';
@@ -102,6 +103,7 @@ const train = defineCommand({
     'peak-gflops': { type: 'float', min: 0, help: 'Matmul peak for the utilisation figure (default: measured at startup)' },
     json: { ...commonFlags.json, help: 'Print a JSON summary as the last line (per-step data is in OUT/metrics.jsonl)' },
     ...parallelFlags,
+    backend: commonFlags.backend,
   },
   async run(opts) {
     if (!opts.data) throw new GradpathError('gradpath gpt2 train: --data DIR is required (make it with `gradpath gpt2 prepare`)');
@@ -128,7 +130,7 @@ const train = defineCommand({
       pipeline: { pp: opts.pp, ppSchedule: opts.ppSchedule, microBatches: opts.microBatches },
     };
     const lead = root && (!o.tp || o.tp.leads); // only rank 0 of a distributed job prints
-    const progress = new Progress({ total: maxSteps, label: 'gpt2', quiet: opts.json || !lead });
+    const progress = new Progress({ total: maxSteps, label: `gpt2 (${backendName()})`, quiet: opts.json || !lead });
     // with --json, stdout holds only the summary; the step lines still go to stderr
     const say = (m: string) => (!lead ? undefined : opts.json ? console.error(m) : progress.log(m));
     let last: StepInfo | undefined;
@@ -150,7 +152,7 @@ const train = defineCommand({
       console.log(JSON.stringify({
         steps: r.steps, loss: r.losses.at(-1) ?? null, val_loss: r.valLosses.at(-1)?.[1] ?? null,
         seconds: Number(((performance.now() - t0) / 1000).toFixed(2)), tokens_per_s: last?.tokensPerSec ?? null,
-        max_rss_mb: Math.round(rss), out: opts.out,
+        max_rss_mb: Math.round(rss), out: opts.out, backend: backendName(),
       }));
     } else console.log(`done: ${r.steps} steps; last loss ${r.losses.at(-1)?.toFixed(4) ?? '-'}; peak RSS ${rss.toFixed(0)} MB; run in ${opts.out}`);
   },
@@ -168,6 +170,7 @@ const sampleCmd = defineCommand({
     temperature: { type: 'float', min: 0, default: 1.0, help: 'Softmax temperature' },
     'num-samples': { type: 'int', min: 1, default: 1, help: 'How many samples' },
     seed: { type: 'int', default: 42, help: 'Random seed' },
+    backend: commonFlags.backend,
   },
   async run(opts) {
     if (!opts.initFrom) throw new GradpathError('gradpath gpt2 sample: --init-from PATH is required');
@@ -189,15 +192,16 @@ const hellaswag = defineCommand({
     input: { type: 'string', short: 'i', path: 'file', help: 'JSONL with ctx, endings, label per line', placeholder: 'FILE' },
     limit: { type: 'int', min: 1, help: 'Only the first N examples' },
     json: { type: 'boolean', help: 'Print one JSON object' },
+    backend: commonFlags.backend,
   },
   async run(opts) {
     if (!opts.initFrom || !opts.input) throw new GradpathError('gradpath gpt2 hellaswag: --init-from PATH and -i FILE are required');
     const examples = readHellaSwag(opts.input).slice(0, opts.limit); // a bad file fails before a model loads
     const { model } = loadGPT2(await resolveWeights(opts.initFrom, log));
-    const progress = new Progress({ total: examples.length, label: 'hellaswag', quiet: opts.json });
+    const progress = new Progress({ total: examples.length, label: `hellaswag (${backendName()})`, quiet: opts.json });
     const r = evaluateHellaSwag(model, gpt2Tokenizer(), examples, (i) => progress.update(i + 1));
     progress.done();
-    if (opts.json) console.log(JSON.stringify(r));
+    if (opts.json) console.log(JSON.stringify({ ...r, backend: backendName() }));
     else console.log(`${r.n} examples: acc ${(100 * r.acc).toFixed(2)}% (total loss), acc_norm ${(100 * r.accNorm).toFixed(2)}% (average loss)`);
   },
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { defineCommand } from './args.js';
 import { commonFlags } from './flags.js';
+import { backendName } from '../engine/device.js';
 import { leaveNoTrace } from './preflight.js';
 import { watchInterrupt } from '../util/interrupt.js';
 import { GradpathError } from '../util/errors.js';
@@ -46,6 +47,7 @@ Examples:
     resume: { ...commonFlags.resume, help: 'continue the interrupted run in --out' },
     force: commonFlags.force,
     json: commonFlags.json,
+    backend: commonFlags.backend,
   },
   run: async (o) => {
     const base = PRESET_CONFIGS[o.preset as Preset];
@@ -99,7 +101,7 @@ Examples:
       console.log(JSON.stringify({
         p: config.p, op: config.op, train_frac: config.trainFrac, ...brief(main), seconds: Number(runs.reduce((s, r) => s + r.seconds, 0).toFixed(1)),
         cpu_seconds: Number(runs.reduce((s, r) => s + r.cpuSeconds, 0).toFixed(1)),
-        weight_decay: config.weightDecay, epochs: main.epochsRun, ...(runs[1] ? { wd0: brief(runs[1]) } : {}),
+        weight_decay: config.weightDecay, epochs: main.epochsRun, ...(runs[1] ? { wd0: brief(runs[1]) } : {}), backend: backendName(),
       }));
     }
     return runs.some((r) => r.interrupted) ? 130 : 0;

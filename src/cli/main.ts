@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GradpathError } from '../util/errors.js';
-import { BACKEND_NAMES } from '../engine/device.js';
+import { checkBackendEnv } from '../engine/device.js';
 import { closest, runCommand, type Command } from './args.js';
 
 /** The learning path, in order. Each entry's command lives in src/cli/<module>.ts. */
@@ -78,14 +78,6 @@ async function commandList(): Promise<string> {
   return lines.join('\n');
 }
 
-/** A wrong GRADPATH_BACKEND is refused before any work (the backend itself starts only when first used). */
-function checkBackendChoice(): void {
-  const wanted = process.env.GRADPATH_BACKEND;
-  if (wanted && !(BACKEND_NAMES as readonly string[]).includes(wanted)) {
-    throw new GradpathError(`GRADPATH_BACKEND='${wanted}' is not a backend: use ${BACKEND_NAMES.join(', ')}`);
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
   try {
     const [name, ...rest] = argv;
@@ -107,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
       const near = closest(name, Object.keys(COMMANDS));
       throw new GradpathError(`gradpath: unknown command '${name}'${near ? `; did you mean ${near}?` : ''} (commands: ${Object.keys(COMMANDS).join(', ')}; see \`gradpath --help\`)`);
     }
-    checkBackendChoice();
+    checkBackendEnv(); // a wrong GRADPATH_BACKEND is refused before any work (the backend starts on first use)
     const cmd = await loadCommand(name);
     if (!cmd) throw new GradpathError(`gradpath ${name}: this chapter is not built yet (coming)`);
     return await runCommand(`gradpath ${name}`, cmd, rest);

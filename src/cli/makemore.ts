@@ -3,6 +3,7 @@ import { MODEL_TYPES, type ModelType } from '../chapters/makemore/models/index.j
 import { runMakemore } from '../chapters/makemore/run.js';
 import { watchInterrupt } from '../util/interrupt.js';
 import { commonFlags } from './flags.js';
+import { backendName } from '../engine/device.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 
 export const command = defineCommand({
@@ -34,16 +35,17 @@ Examples:
     'num-samples': { type: 'int', min: 0, default: 50, help: 'Samples printed at the end' },
     'sample-only': { type: 'boolean', help: 'Load the best model from the run directory and sample' },
     'eval-every': { ...commonFlags['eval-every'], help: 'Evaluate train and test loss every N steps (default: 500, and at the end)' },
+    backend: commonFlags.backend,
     resume: commonFlags.resume,
     force: commonFlags.force,
-    json: { ...commonFlags.json, help: 'Last stdout line: {type, params, steps, train_loss, test_loss, seconds}' },
+    json: { ...commonFlags.json, help: 'Last stdout line: {type, params, steps, train_loss, test_loss, seconds, backend}' },
   },
   async run(o) {
     const outDir = o.out ?? `runs/makemore-${o.type}`;
     checkCheckpoints(outDir, [...(o.resume ? ['latest.safetensors'] : []), ...(o.sampleOnly ? ['best.safetensors'] : [])]);
     watchInterrupt();
     const summary = await leaveNoTrace(outDir, () => runMakemore({ ...o, outDir, learningRate: o.lr, evalInterval: o.evalEvery, type: o.type as ModelType }));
-    if (summary && o.json) console.log(JSON.stringify(summary));
+    if (summary && o.json) console.log(JSON.stringify({ ...summary, backend: backendName() }));
     return summary?.interrupted ? 130 : 0; // saved and stopped by Ctrl-C: the shell's convention, as grokking
   },
 });

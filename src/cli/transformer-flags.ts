@@ -38,4 +38,5 @@ export const transformerFlags = {
   force: commonFlags.force,
   json: commonFlags.json,
   quiet: { type: 'boolean', help: 'No progress display' },
+  backend: commonFlags.backend,
 } satisfies OptionSpecs;

@@ -31,6 +31,9 @@ export interface Saved {
   softmax: null;
   /** the scale applied before the softmax */
   attentionSoftmax: number;
+  linear: null;
+  /** qkv's values, the attention weights (B, nh, T, T) and the sizes */
+  selfAttention: { qv: Float32Array; att: Float32Array; B: number; T: number; nh: number; hs: number; scale: number };
   logSoftmax: null;
   contiguous: null;
   /** the input's shape */
@@ -126,6 +129,22 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
   softmax: (g, _inputs, y) => [softmaxBackward(g, y, 1)],
   // fused: scale * y * (g - sum(g y)); masked positions have y = 0 and get no gradient
   attentionSoftmax: (g, _inputs, y, scale) => [softmaxBackward(g, y, scale)],
+  // out = x W^T + b (ops/linear.ts): dx = g W, dW = g^T x in W's own (out, in) layout, db = the sum of g's rows
+  linear: (g, [x, w, b]) => {
+    const n = w.shape[0], k = w.shape[1];
+    const g2 = g.reshape(-1, n), x2 = x.reshape(-1, k); // (rows, out), (rows, in)
+    return [
+      x.requiresGrad ? g2.matmul(w).reshape(...x.shape) : null,
+      w.requiresGrad ? g2.transpose(0, 1).matmul(x2) : null,
+      b.requiresGrad ? g2.sum(0) : null,
+    ];
+  },
+  // fused: per head dV = P^T dY, dS = softmax' of dY V^T, dQ = dS K, dK = dS^T Q (ops/attention.ts)
+  selfAttention: (g, [qkv], _out, { qv, att, B, T, nh, hs, scale }) => {
+    const dqkv = floatsUninit(qv.length);
+    getBackend().selfAttentionBackward!(g.floatValues(), qv, att, B, T, nh, hs, scale, dqkv);
+    return [new Tensor(dqkv, [...qkv.shape])];
+  },
   // fused: log_softmax' = g - softmax * sum(g)
   logSoftmax: (g, _inputs, y) => [g.sub(y.exp().mul(g.sum(-1, true)))],
 

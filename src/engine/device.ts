@@ -1,24 +1,24 @@
 import type { Backend } from '../backends/backend.js';
 import { referenceBackend } from '../backends/reference/index.js';
 import { startWasm } from '../backends/wasm/index.js';
-import { loadNative } from '../backends/native/index.js';
+import { loadNative, nativeBuilt } from '../backends/native/index.js';
 import { GradpathError } from '../util/errors.js';
 
 /**
  * The active backend. Every op asks for it at call time, so switching backends (e.g. to the
  * reference one for a test) changes every op at once.
  *
- * The default starts on first use, not on import: importing gradpath starts no threads.
- * It is wasm: the reference kernels with matmul (where training spends its time) replaced by
- * the WebAssembly SIMD kernel on all cores, and the Adam step, GELU and the cross-entropy rows
- * by WebAssembly SIMD kernels. Pooled buffers and a training run's parameters and moments live
- * in the kernels' memory (allocFloats), so kernels use them in place; on such operands
- * broadcast arithmetic, sums, strided copies and layer norm run in wasm too
- * (src/backends/wasm/passes.ts).
- * GRADPATH_BACKEND=native selects the C++ kernels on OpenBLAS (src/backends/native/, built by
- * `gradpath native build`), GRADPATH_BACKEND=reference the plain TypeScript kernels; a wrong
- * name, or native when it is not built, is a one-line error. If the wasm kernels are not
- * built, the reference is used with a one-line warning.
+ * The default starts on first use, not on import: importing gradpath starts no threads. It is
+ * native (the C++ kernels on OpenBLAS, src/backends/native/) where that is built (`npm install`
+ * builds it when a compiler and OpenBLAS exist, `gradpath native build` later), else wasm: the
+ * reference kernels with matmul, the Adam step, GELU and the cross-entropy rows replaced by
+ * WebAssembly SIMD kernels on all cores, and on operands in the kernels' memory (pooled buffers,
+ * a run's parameters and moments) the memory-bound passes too (src/backends/wasm/passes.ts).
+ * A default native build that fails to load (built for another Node, older than its sources)
+ * falls back to wasm with a one-line note. GRADPATH_BACKEND or a command's --backend (which
+ * wins) choose explicitly: native, wasm or reference; a wrong name, or native when it is not
+ * built, is a one-line error. If the wasm kernels are not built, the reference is used with a
+ * one-line warning.
  */
 export const BACKEND_NAMES = ['native', 'wasm', 'reference'] as const;
 
@@ -42,12 +42,46 @@ export function selectBackend(name: string): Backend {
   return active;
 }
 
-function startDefault(): Backend {
+/** What runs when nothing is chosen: native where built, else wasm. */
+export function defaultBackendName(): 'native' | 'wasm' {
+  return nativeBuilt() ? 'native' : 'wasm';
+}
+
+/** A wrong GRADPATH_BACKEND, refused in one line (checked before a command starts, and here). */
+export function checkBackendEnv(): string | undefined {
   const wanted = process.env.GRADPATH_BACKEND;
-  if (wanted !== undefined && wanted !== '' && !(BACKEND_NAMES as readonly string[]).includes(wanted)) {
+  if (wanted === undefined || wanted === '') return undefined;
+  if (!(BACKEND_NAMES as readonly string[]).includes(wanted)) {
     throw new GradpathError(`GRADPATH_BACKEND='${wanted}' is not a backend: use ${BACKEND_NAMES.join(', ')}`);
   }
-  return loadBackend(wanted || 'wasm');
+  return wanted;
+}
+
+function startDefault(): Backend {
+  const wanted = checkBackendEnv();
+  if (wanted) return loadBackend(wanted);
+  if (defaultBackendName() === 'native') {
+    try {
+      return loadBackend('native');
+    } catch (err) {
+      // the default must never stop a command: a stale or broken build gives way to wasm
+      process.stderr.write(`gradpath: ${(err as Error).message.split('\n')[0]}; using the wasm backend.\n`);
+    }
+  }
+  return loadBackend('wasm');
+}
+
+/**
+ * Applies a command's --backend flag: the named backend becomes the active one (it wins over
+ * GRADPATH_BACKEND); without the flag, the default (or GRADPATH_BACKEND) starts on first use.
+ */
+export function useBackend(name: string | undefined): void {
+  if (name) selectBackend(name);
+}
+
+/** The name of the backend ops run on (starting the default if none is active): what progress lines and --json summaries report. */
+export function backendName(): string {
+  return getBackend().name;
 }
 
 let active: Backend | null = null;

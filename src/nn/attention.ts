@@ -2,6 +2,7 @@ import { GradpathError } from '../util/errors.js';
 import { Tensor } from '../engine/tensor.js';
 import type { Generator } from '../util/random.js';
 import { attentionSoftmax } from '../engine/ops/nn.js';
+import { hasFusedSelfAttention, selfAttention } from '../engine/ops/attention.js';
 import { Module } from './module.js';
 import { Dropout, Linear } from './layers.js';
 
@@ -24,7 +25,10 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
  * each nh heads of hs features -> y (B, T, nh hs) with the heads re-assembled, and the weights
  * (B, nh, T, T). Shared by SelfAttention (all heads) and tensor parallelism (a rank's heads).
  */
-export function packedHeadsAttention(qkv: Tensor, nh: number, opts: { causal: boolean; dropout?: Pick<Dropout, 'forward'> }): { y: Tensor; att: Tensor } {
+export function packedHeadsAttention(qkv: Tensor, nh: number, opts: { causal: boolean; dropout?: Pick<Dropout, 'forward'>; fused?: boolean }): { y: Tensor; att: Tensor } {
+  // fused: one kernel per direction, on qkv as it lies (engine/ops/attention.ts); the caller says
+  // whether that is allowed (it draws no attention dropout)
+  if (opts.fused && hasFusedSelfAttention()) return selfAttention(qkv, nh, opts.causal); // y: (B, T, nh hs)
   const [B, T, F] = qkv.shape; // (B, T, 3 nh hs)
   const hs = F / (3 * nh);
   // one copy moves q, k and v into head-major layout; each is then a contiguous slice
@@ -58,7 +62,9 @@ export class SelfAttention extends Module {
   keepAttention = false;
 
   forward(x: Tensor): Tensor {
-    const { y, att } = packedHeadsAttention(this.c_attn.forward(x), this.nHead, { causal: this.causal, dropout: this.attn_dropout }); // (B, T, C)
+    // the fused kernel where the backend has one and no attention dropout is drawn
+    const fused = !(this.training && this.attn_dropout.p > 0);
+    const { y, att } = packedHeadsAttention(this.c_attn.forward(x), this.nHead, { causal: this.causal, dropout: this.attn_dropout, fused }); // (B, T, C)
     if (this.keepAttention) this.lastAttention = att.detach();
     return this.resid_dropout.forward(this.c_proj.forward(y));
   }

@@ -4,6 +4,7 @@ import { defaultGenerator, type Generator } from '../util/random.js';
 import { ones, rand, randn, zeros } from '../engine/ops/create.js';
 import { layerNorm, batchNorm, dropout } from '../engine/ops/nn.js';
 import { embedding } from '../engine/ops/indexing.js';
+import { linear } from '../engine/ops/linear.js';
 import { Module } from './module.js';
 
 /** The standard layers, with PyTorch's parameter names, layouts and default initialisation. */
@@ -26,8 +27,7 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     const last = x.shape[x.ndim - 1];
     if (last !== this.inFeatures) throw new GradpathError(`Linear: expected input with last dim ${this.inFeatures}; got shape [${x.shape.join(', ')}]`);
-    const y = x.matmul(this.weight.T); // (..., in) @ (in, out) -> (..., out)
-    return this.bias ? y.add(this.bias) : y;
+    return linear(x, this.weight, this.bias); // (..., in) @ (in, out) + (out) -> (..., out)
   }
 }
 

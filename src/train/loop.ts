@@ -25,6 +25,7 @@
  */
 import { noGrad } from '../engine/autograd.js';
 import { BufferPool } from '../engine/pool.js';
+import { backendName } from '../engine/device.js';
 import { gradNorm, scaleGrads } from '../optim/schedule.js';
 import { Progress } from '../io/progress.js';
 import { writeRunCurves } from '../io/curves.js';
@@ -98,7 +99,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     savedAt = step;
   };
 
-  const progress = o.progress ? new Progress({ total: o.maxSteps, label: o.progress.label, quiet: o.progress.quiet }) : null;
+  // the label names the backend that runs the steps, as every command's --json summary does
+  const progress = o.progress ? new Progress({ total: o.maxSteps, label: `${o.progress.label ?? 'train'} (${backendName()})`, quiet: o.progress.quiet }) : null;
   const say = (m: string) => (progress ? progress.log(m) : log(m));
   // every step reuses the last one's storage: fresh memory costs milliseconds per MB on these VMs
   const pool = o.pool ? new BufferPool() : undefined;

@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nativeBuilt } from '../../src/backends/native/index.js';
 
 /**
  * Every command, given bad input of every kind, must answer with exactly one line on stderr
@@ -118,6 +119,12 @@ const CASES: Case[] = [
   { kind: 'corrupt checkpoint', argv: ['encoder', '-i', text, ...tinyChar, '--resume', '-o', corrupt], says: /latest\.safetensors/ },
   { kind: 'corrupt checkpoint', argv: ['gpt2', 'train', '--data', shards, ...tinyGpt2, '--resume', '-o', corrupt], says: /latest\.safetensors/ },
   { kind: 'corrupt checkpoint', argv: ['grokking', '--preset', 'quick', '--resume', '-o', corruptGrok], says: /latest\.safetensors/ },
+  // a wrong --backend, on every command that takes one; native where it is not built
+  ...[['makemore'], ['chargpt'], ['encoder'], ['grokking'], ['gpt2', 'train'], ['gpt2', 'sample'], ['gpt2', 'hellaswag'], ['bench', 'matmul'], ['bench', 'train'], ['bench', 'makemore']]
+    .map((a): Case => ({ kind: 'wrong backend', argv: [...a, '--backend', 'cuda'], says: /--backend must be one of native, wasm, reference; got 'cuda'/ })),
+  { kind: 'wrong backend', argv: ['bench', 'train', '--backends', 'wasm,gpu'], says: /--backends 'wasm,gpu': use a comma-separated list of native, wasm, reference/ },
+  ...(nativeBuilt() ? [] : [['chargpt', '-i', text, ...tinyChar, '-o', out('nb')], ['bench', 'train']]
+    .map((a): Case => ({ kind: 'native not built', argv: [...a, '--backend', 'native'], says: /the native backend is not built: run `apt-get install/ }))),
   { kind: 'corrupt shards', argv: ['gpt2', 'train', '--data', badShards, ...tinyGpt2, '-o', out('g2')], says: /token shard .*(bad magic|shorter)/ },
 ];
 

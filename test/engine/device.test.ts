@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getBackend, setBackend, withBackend, tensor } from '../../src/engine/index.js';
+import { defaultBackendName } from '../../src/engine/device.js';
 import { referenceBackend } from '../../src/backends/reference/index.js';
 
 const indexUrl = new URL('../../src/index.js', import.meta.url).href;
@@ -37,11 +38,11 @@ test('importing gradpath starts no worker, and the process exits on its own', ()
   assert.equal(idle.stderr, '');
   assert.ok(ms < 20000, `took ${ms.toFixed(0)} ms`);
   // the probe sees a started backend, and workers (2 threads: one of them) still let it exit
-  const used = runNode(['--input-type=module', '-e', script, '--', '--compute'], { GRADPATH_THREADS: '2' });
+  const used = runNode(['--input-type=module', '-e', script, '--', '--compute'], { GRADPATH_THREADS: '2', GRADPATH_BACKEND: 'wasm' });
   assert.deepEqual(used.stdout.trim().split('\n'), ['idle', 'started']);
 });
 
-test('require() of the library works and runs a matmul on the default backend', () => {
+test('require() of the library works and runs a matmul on the default backend (native where built, else wasm)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gradpath-require-'));
   try {
     const file = join(dir, 'use.cjs');
@@ -49,7 +50,7 @@ test('require() of the library works and runs a matmul on the default backend', 
       const a = g.tensor([[1, 2], [3, 4]]);
       console.log(JSON.stringify(a.matmul(a).tolist()), g.getBackend().name);\n`);
     const res = runNode([file]);
-    assert.equal(res.stdout.trim(), '[[7,10],[15,22]] wasm');
+    assert.equal(res.stdout.trim(), `[[7,10],[15,22]] ${defaultBackendName()}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -75,6 +76,26 @@ test('without built kernels the default falls back to the reference backend with
     const res = runNode(['--input-type=module', '-e', script]);
     assert.equal(res.stdout.trim(), '[[11]] reference');
     assert.match(res.stderr, /^gradpath: WebAssembly kernels unavailable \(wasm backend: cannot read the kernels in .*\); using the slower reference backend\. Run `npm run build` to build them\.\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a native build that does not load: the default gives way to wasm with a one-line note; asking for native is a one-line error', () => {
+  // a copy of the compiled library (as dist/src) beside a build/native holding a file that is no addon
+  const dir = mkdtempSync(join(tmpdir(), 'gradpath-badnative-'));
+  try {
+    cpSync(fileURLToPath(new URL('../../src/', import.meta.url)), join(dir, 'dist', 'src'), { recursive: true });
+    mkdirSync(join(dir, 'build', 'native'), { recursive: true });
+    writeFileSync(join(dir, 'build', 'native', 'gradpath_native.node'), 'not a shared library');
+    const index = new URL(`file://${join(dir, 'dist', 'src', 'index.js')}`).href;
+    const script = `const g = await import(${JSON.stringify(index)});
+      console.log(JSON.stringify(g.tensor([[1, 2]]).matmul(g.tensor([[3], [4]])).tolist()), g.getBackend().name);`;
+    const res = runNode(['--input-type=module', '-e', script]);
+    assert.equal(res.stdout.trim().split(' ')[0], '[[11]]');
+    assert.match(res.stderr.split('\n')[0], /^gradpath: the native backend failed to load \(.*\): rebuild it with `gradpath native build`; using the wasm backend\.$/);
+    const asked = runNode(['--input-type=module', '-e', script], { GRADPATH_BACKEND: 'native' }, 1);
+    assert.match(asked.stderr, /the native backend failed to load/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

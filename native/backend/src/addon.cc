@@ -199,9 +199,30 @@ void CrossEntropyRows(const Napi::CallbackInfo &info) {
   gp::crossEntropyRows(f32(info, 0, rows * cols), rows, cols, t, ignore, f64(info, 5, rows), probs, pm1);
 }
 
+// linear(x, w, bias, out, rows, k, n)
+void Linear(const Napi::CallbackInfo &info) {
+  const size_t rows = sz(info, 4), k = sz(info, 5), n = sz(info, 6);
+  gp::linear(f32(info, 0, rows * k), f32(info, 1, n * k), f32(info, 2, n), f32(info, 3, rows * n), rows, k, n);
+}
+
+// selfAttention(qkv, B, T, nh, hs, scale, causal, y, att)
+void SelfAttention(const Napi::CallbackInfo &info) {
+  const size_t B = sz(info, 1), T = sz(info, 2), nh = sz(info, 3), hs = sz(info, 4), C = nh * hs;
+  gp::selfAttention(f32(info, 0, B * T * 3 * C), B, T, nh, hs, static_cast<float>(num(info, 5)), info[6].ToBoolean(),
+                    f32(info, 7, B * T * C), f32(info, 8, B * nh * T * T));
+}
+
+// selfAttentionBackward(dy, qkv, att, B, T, nh, hs, scale, dqkv)
+void SelfAttentionBackward(const Napi::CallbackInfo &info) {
+  const size_t B = sz(info, 3), T = sz(info, 4), nh = sz(info, 5), hs = sz(info, 6), C = nh * hs;
+  gp::selfAttentionBackward(f32(info, 0, B * T * C), f32(info, 1, B * T * 3 * C), f32(info, 2, B * nh * T * T), B, T,
+                            nh, hs, static_cast<float>(num(info, 7)), f32(info, 8, B * T * 3 * C));
+}
+
 void SetThreads(const Napi::CallbackInfo &info) { gp::setThreads(info[0].As<Napi::Number>().Int32Value()); }
 Napi::Value Threads(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), gp::threads()); }
 Napi::Value Blas(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), gp::blasName()); }
+Napi::Value Gemm(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), gp::gemmName()); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
@@ -221,9 +242,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("geluForward", Napi::Function::New(env, GeluForward));
   exports.Set("geluBackward", Napi::Function::New(env, GeluBackward));
   exports.Set("crossEntropyRows", Napi::Function::New(env, CrossEntropyRows));
+  exports.Set("linear", Napi::Function::New(env, Linear));
+  exports.Set("selfAttention", Napi::Function::New(env, SelfAttention));
+  exports.Set("selfAttentionBackward", Napi::Function::New(env, SelfAttentionBackward));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("blas", Napi::Function::New(env, Blas));
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
   return exports;
 }
 

@@ -18,6 +18,8 @@ struct AdamStep {
 void setThreads(int n);
 int threads();
 const char *blasName();
+// The library the matmuls run on: oneDNN where the build found it (GRADPATH_GEMM=openblas: OpenBLAS), else OpenBLAS.
+const char *gemmName();
 
 void unary(Unary op, const float *x, float *out, size_t n);
 void binary(Binary op, const float *a, const int64_t *aStrides, const float *b, const int64_t *bStrides, float *out,
@@ -42,5 +44,14 @@ void geluForward(const float *x, float *out, float *th, size_t n);
 void geluBackward(const float *g, const float *x, const float *th, float *dx, size_t n);
 void crossEntropyRows(const float *x, size_t rows, size_t cols, const int32_t *t, int32_t ignore, double *lse,
                       float *probs, double *pm1);
+// out (rows, n) = x (rows, k) @ w^T + bias for w (n, k): a linear layer's forward in one GEMM.
+void linear(const float *x, const float *w, const float *bias, float *out, size_t rows, size_t k, size_t n);
+// Multi-head self-attention on qkv (B, T, 3C) = [q | k | v] per token, C = nh * hs: y (B, T, C)
+// gets the heads side by side, att (B, nh, T, T) the softmax weights (kept for the backward).
+void selfAttention(const float *qkv, size_t B, size_t T, size_t nh, size_t hs, float scale, bool causal, float *y,
+                   float *att);
+// dqkv (B, T, 3C), every element written, from dy (B, T, C) and the forward's qkv and att.
+void selfAttentionBackward(const float *dy, const float *qkv, const float *att, size_t B, size_t T, size_t nh,
+                           size_t hs, float scale, float *dqkv);
 
 }  // namespace gp

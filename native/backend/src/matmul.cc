@@ -2,8 +2,13 @@
 // The build links the OpenMP build of OpenBLAS, so its threads are the same OpenMP pool our own
 // loops use: one GRADPATH_THREADS setting governs both and they never run at the same time.
 #include <cblas.h>
+#include <cstdlib>
+#include <cstring>
 #include "common.h"
 #include "kernels.h"
+#ifdef GP_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
 
 extern "C" {
 // OpenBLAS extensions (not in every cblas.h)
@@ -15,6 +20,40 @@ namespace gp {
 
 namespace {
 int nThreads = 1;
+
+// One GEMM, row-major: C = alpha op(A) op(B) + beta C. OpenBLAS; oneDNN's sgemm only when asked
+// (GRADPATH_GEMM=onednn, in a build that found it): its JIT kernels use the CPU's widest vectors
+// whatever OpenBLAS was told to use and measured much faster on a training step's shapes, but a
+// process running it under `node --cpu-prof` aborts with heap corruption (docs/engine.md), so it
+// is not the default until that is understood. Both are row-major, on the same OpenMP pool.
+#ifdef GP_DNNL
+const bool useDnnl = [] {
+  const char *g = std::getenv("GRADPATH_GEMM");
+  return g && std::strcmp(g, "onednn") == 0;
+}();
+#endif
+
+void gemm(bool transA, bool transB, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+          const float *b, size_t ldb, float beta, float *c, size_t ldc) {
+#ifdef GP_DNNL
+  if (useDnnl) {
+    dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', static_cast<dnnl_dim_t>(m), static_cast<dnnl_dim_t>(n),
+               static_cast<dnnl_dim_t>(k), alpha, a, static_cast<dnnl_dim_t>(lda), b, static_cast<dnnl_dim_t>(ldb), beta, c,
+               static_cast<dnnl_dim_t>(ldc));
+    return;
+  }
+#endif
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
+              static_cast<int>(ldc));
+}
+}  // namespace
+
+const char *gemmName() {
+#ifdef GP_DNNL
+  if (useDnnl) return "oneDNN";
+#endif
+  return "OpenBLAS";
 }
 
 void setThreads(int n) {
@@ -34,12 +73,8 @@ void matmul(const float *a, const float *b, float *out, size_t batch, size_t m, 
     std::memset(out, 0, batch * m * n * sizeof(float));
     return;
   }
-  const auto ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
-  const int lda = static_cast<int>(transA ? m : k), ldb = static_cast<int>(transB ? k : n);
-  auto one = [&](size_t i) {
-    cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f,
-                a + i * aBatchStride, lda, b + i * bBatchStride, ldb, 0.0f, out + i * m * n, static_cast<int>(n));
-  };
+  const size_t lda = transA ? m : k, ldb = transB ? k : n;
+  auto one = [&](size_t i) { gemm(transA, transB, m, n, k, 1.0f, a + i * aBatchStride, lda, b + i * bBatchStride, ldb, 0.0f, out + i * m * n, n); };
   // Many small products (attention's per-head ones): one whole product per thread. OpenBLAS runs
   // single-threaded inside a parallel region, so nothing is oversubscribed.
   const size_t flops = m * n * k;
@@ -49,6 +84,16 @@ void matmul(const float *a, const float *b, float *out, size_t batch, size_t m, 
     return;
   }
   for (size_t i = 0; i < batch; i++) one(i);
+}
+
+// out (rows, n) = x (rows, k) @ w^T + bias, w (n, k): the bias is written first and the product
+// added onto it by the GEMM (beta = 1), so the bias costs no pass of its own (PyTorch's addmm).
+void linear(const float *x, const float *w, const float *bias, float *out, size_t rows, size_t k, size_t n) {
+  if (rows == 0 || n == 0) return;
+#pragma omp parallel for schedule(static) num_threads(threadsFor(rows * n))
+  for (size_t r = 0; r < rows; r++) std::memcpy(out + r * n, bias, n * sizeof(float));
+  if (k == 0) return;
+  gemm(false, true, rows, n, k, 1.0f, x, k, w, k, 1.0f, out, n);
 }
 
 }  // namespace gp

@@ -43,10 +43,20 @@ interface Addon {
   geluBackward(g: Float32Array, x: Float32Array, th: Float32Array, dx: Float32Array): void;
   crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
     lse: Float64Array, probs: Float32Array | null, pm1: Float64Array | null): void;
+  linear(x: Float32Array, w: Float32Array, bias: Float32Array, out: Float32Array, rows: number, k: number, n: number): void;
+  selfAttention(qkv: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, causal: boolean, y: Float32Array, att: Float32Array): void;
+  selfAttentionBackward(dy: Float32Array, qkv: Float32Array, att: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, dqkv: Float32Array): void;
   setThreads(n: number): void;
   threads(): number;
   blas(): string;
+  /** Absent from builds before oneDNN was an option: they run OpenBLAS. */
+  gemm?(): string;
 }
+
+/** Every function the loader needs: a build from older sources lacks some, and is refused rather than crashing later. */
+const ADDON_FUNCTIONS: (keyof Addon)[] = ['unary', 'binary', 'reduce', 'sumSquares', 'argmax', 'matmul', 'gather', 'scatterAdd',
+  'copyStrided', 'softmax', 'scaledSoftmax', 'layerNorm', 'layerNormBackward', 'adam', 'geluForward', 'geluBackward',
+  'crossEntropyRows', 'linear', 'selfAttention', 'selfAttentionBackward', 'setThreads', 'threads', 'blas'];
 
 // Op numbering shared with the C++ enums in native/backend/src/kernels.h (same order).
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'relu', 'abs'];
@@ -100,6 +110,11 @@ function load(): Addon {
   } catch (err) {
     throw new GradpathError(`the native backend failed to load (${(err as Error).message.split('\n')[0]}): rebuild it with \`gradpath native build\``);
   }
+  const missing = ADDON_FUNCTIONS.filter((f) => typeof (addon as unknown as Record<string, unknown>)[f] !== 'function');
+  if (missing.length) {
+    addon = null;
+    throw new GradpathError(`the native backend's build is older than its sources (no ${missing.join(', ')}): rebuild it with \`gradpath native build\``);
+  }
   addon.setThreads(defaultThreads());
   return addon;
 }
@@ -107,6 +122,8 @@ function load(): Addon {
 export interface NativeInfo {
   /** The OpenBLAS kernel set in use (e.g. SkylakeX). */
   blas: string;
+  /** The library the matmuls run on: oneDNN (where built with it) or OpenBLAS. */
+  gemm: string;
   /** environment: OPENBLAS_CORETYPE was set by the user; gradpath: set from the CPU's flags; openblas: its own choice. */
   blasChosenBy: 'environment' | 'gradpath' | 'openblas';
   threads: number;
@@ -117,7 +134,7 @@ export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: numb
   const a = load();
   return {
     name: 'native',
-    info: () => ({ blas: a.blas(), blasChosenBy: coretypeChosenBy, threads: a.threads() }),
+    info: () => ({ blas: a.blas(), gemm: a.gemm?.() ?? 'OpenBLAS', blasChosenBy: coretypeChosenBy, threads: a.threads() }),
     setThreads: (n: number) => a.setThreads(n),
     unary: (op, x, out) => a.unary(unaryCode[op], x, out),
     binary: (op, x, xs, y, ys, out, shape) => a.binary(binaryCode[op], x, xs, y, ys, out, shape),
@@ -136,5 +153,8 @@ export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: numb
     geluForward: (x, out, th) => a.geluForward(x, out, th),
     geluBackward: (g, x, th, dx) => a.geluBackward(g, x, th, dx),
     crossEntropyRows: (x, rows, cols, t, ignore, lse, probs, pm1) => a.crossEntropyRows(x, rows, cols, t, ignore, lse, probs, pm1),
+    linear: (x, w, bias, out, rows, k, n) => a.linear(x, w, bias, out, rows, k, n),
+    selfAttention: (qkv, B, T, nh, hs, scale, causal, y, att) => a.selfAttention(qkv, B, T, nh, hs, scale, causal, y, att),
+    selfAttentionBackward: (dy, qkv, att, B, T, nh, hs, scale, dqkv) => a.selfAttentionBackward(dy, qkv, att, B, T, nh, hs, scale, dqkv),
   };
 }

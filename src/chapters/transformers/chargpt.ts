@@ -2,6 +2,7 @@ import { GradpathError } from '../../util/errors.js';
 import { Tensor } from '../../engine/tensor.js';
 import { Generator } from '../../util/random.js';
 import { noGrad } from '../../engine/autograd.js';
+import { backendName } from '../../engine/device.js';
 import { KVCache, type GPT, type AttentionLayer } from '../../models/gpt.js';
 import { loadCheckpoint } from '../../io/checkpoint.js';
 import { RunDir } from '../../io/rundir.js';
@@ -120,6 +121,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
     console.log(JSON.stringify({
       preset: o.preset, params: model.numParams(), iters: res.iters, train_loss: round(res.trainLoss), val_loss: round(res.valLoss), seconds: round(res.seconds, 1),
       attention: config.attention, pos: config.pos, best_val_loss: round(res.bestValLoss), s_per_iter: round(res.secondsPerIter), kv_elements_per_token_per_layer: kvElementsPerToken(config), gen_tokens_per_s: round(tokensPerSecond, 1),
+      backend: backendName(),
     }));
   }
   return res.interrupted ? 130 : 0;
@@ -181,7 +183,7 @@ async function evalOnly(run: RunDir, o: ChargptFlags): Promise<number> {
   };
   const val = measure('val'), train = measure('train');
   log(`${name} (iteration ${ck.step}): exact loss over whole splits: train ${train.toFixed(4)}, val ${val.toFixed(4)}`);
-  if (o.json) console.log(JSON.stringify({ checkpoint: run.path(name), step: ck.step, train_loss: round(train), val_loss: round(val) }));
+  if (o.json) console.log(JSON.stringify({ checkpoint: run.path(name), step: ck.step, train_loss: round(train), val_loss: round(val), backend: backendName() }));
   return 0;
 }
 
@@ -203,7 +205,7 @@ function sampleOnly(run: RunDir, o: ChargptFlags): number {
   const s = sample(model, vocab, { prompt, n: o.numSamples, len: o.maxNewTokens, temperature: o.temperature, topK: o.topK, gen: new Generator(o.seed + 1) });
   console.log(s.texts.map((t, i) => `--- sample ${i + 1} ---\n${t}`).join('\n'));
   log(`${name} (iteration ${ck.step}): ${s.tokensPerSecond.toFixed(1)} tokens/s with the KV cache`);
-  if (o.json) console.log(JSON.stringify({ checkpoint: run.path(name), step: ck.step, gen_tokens_per_s: round(s.tokensPerSecond, 1) }));
+  if (o.json) console.log(JSON.stringify({ checkpoint: run.path(name), step: ck.step, gen_tokens_per_s: round(s.tokensPerSecond, 1), backend: backendName() }));
   return 0;
 }
 

@@ -2,6 +2,7 @@ import { GradpathError } from '../../util/errors.js';
 import { Tensor } from '../../engine/tensor.js';
 import { Generator } from '../../util/random.js';
 import { noGrad } from '../../engine/autograd.js';
+import { backendName } from '../../engine/device.js';
 import { crossEntropy } from '../../engine/ops/nn.js';
 import type { GPT, AttentionLayer } from '../../models/gpt.js';
 import { RunDir } from '../../io/rundir.js';
@@ -156,7 +157,7 @@ export async function runEncoder(o: EncoderFlags): Promise<number> {
   if (o.json) {
     console.log(JSON.stringify({
       preset: o.preset, params: model.numParams(), iters: res.iters, train_loss: round(res.trainLoss), val_loss: round(v.loss), seconds: round(res.seconds, 1),
-      val_acc: round(v.acc), bigram_acc: round(v.bigram_acc), unigram_acc: round(v.unigram_acc), bigram_loss: round(v.bigram_loss), unigram_loss: round(v.unigram_loss), attention: config.attention,
+      val_acc: round(v.acc), bigram_acc: round(v.bigram_acc), unigram_acc: round(v.unigram_acc), bigram_loss: round(v.bigram_loss), unigram_loss: round(v.unigram_loss), attention: config.attention, backend: backendName(),
     }));
   }
   return res.interrupted ? 130 : 0;

@@ -2,6 +2,8 @@ import { defineCommand } from '../args.js';
 import { Generator } from '../../util/random.js';
 import { AdamW } from '../../optim/adam.js';
 import { formatTable } from '../../util/format.js';
+import { backendName } from '../../engine/device.js';
+import { commonFlags } from '../flags.js';
 import { embeddedNames, splitItems } from '../../chapters/makemore/data.js';
 import { MODEL_TYPES, TYPE_DEFAULTS, createModel, type ModelType } from '../../chapters/makemore/models/index.js';
 
@@ -18,6 +20,7 @@ export const command = defineCommand({
     steps: { type: 'int', min: 1, default: 20, help: 'Timed steps per type (after one warm-up)' },
     'batch-size': { type: 'int', min: 1, default: 32, help: 'Items per batch' },
     json: { type: 'boolean', help: 'Print a one-line JSON summary as the last line' },
+    backend: commonFlags.backend,
   },
   run(o) {
     const split = splitItems(embeddedNames(), 3407);
@@ -45,7 +48,8 @@ export const command = defineCommand({
       }
       rows.push({ type, params: model.numParameters(), wall_ms: wall / o.steps, cpu_ms: cpu / o.steps });
     }
+    console.log(`makemore training steps on the ${backendName()} backend`);
     console.log(formatTable(['type', 'params', 'ms/step (wall)', 'ms/step (cpu)'], rows.map((r) => [r.type, r.params, r.wall_ms.toFixed(1), r.cpu_ms.toFixed(1)])));
-    if (o.json) console.log(JSON.stringify({ batch_size: o.batchSize, steps: o.steps, results: rows }));
+    if (o.json) console.log(JSON.stringify({ batch_size: o.batchSize, steps: o.steps, backend: backendName(), results: rows }));
   },
 });

@@ -5,6 +5,7 @@ import { initWasm, matmul, defaultThreads } from '../../backends/wasm/index.js';
 import { matmul as referenceMatmul } from '../../backends/reference/matmul.js';
 import { loadNative, nativeBuilt } from '../../backends/native/index.js';
 import type { Backend } from '../../backends/backend.js';
+import { commonFlags } from '../flags.js';
 
 /**
  * `gradpath bench matmul`: GFLOP/s of the wasm matmul (all threads, one thread, and the
@@ -52,21 +53,25 @@ function timeReference(m: number, k: number, n: number, rows: number): number {
 
 export const command = defineCommand({
   name: 'matmul',
-  summary: 'GFLOP/s of the wasm SIMD matmul (1024^3 and 4096x768x3072) vs the reference loop',
-  description: `Times C = A @ B for square 1024 and the GPT-2 MLP shape M=4096, K=768, N=3072 on the wasm
-backend with all threads (GRADPATH_THREADS, default: all cores), with one thread, and with the
-plain-SIMD kernel when relaxed SIMD is in use; the median of --reps runs after a warm-up. The
+  summary: 'GFLOP/s of the matmul on every available backend (native, wasm; 1024^3 and 4096x768x3072) vs the reference loop',
+  description: `Times C = A @ B for square 1024 and the GPT-2 MLP shape M=4096, K=768, N=3072 on every
+available backend in the same run: native where built (all threads and one) and wasm (all threads
+(GRADPATH_THREADS, default: all cores), one thread, and the plain-SIMD kernel when relaxed SIMD is
+in use); --backend times one of them. The median of --reps runs after a warm-up. The
 reference backend runs once on a subset of rows (the rate per row is constant) in the same run.
 With --json, the last stdout line is a JSON summary.`,
   options: {
     json: { type: 'boolean', help: 'Print a JSON summary as the last line' },
     reps: { type: 'int', default: 5, min: 1, help: 'Timed repetitions per measurement (median reported)' },
     'ref-rows': { type: 'int', default: 64, min: 1, help: 'Rows of A the reference runs on' },
+    backend: { ...commonFlags.backend, help: 'Time only this backend, beside the reference (default: native where built, wasm and the reference)' },
   },
   async run(opts) {
     const threads = defaultThreads();
+    const only = opts.backend;
     const shapes = SHAPES.map(([m, k, n]) => ({ m, k, n, multi: 0, single: 0, plain: 0, ref: 0, native: 0, nativeSingle: 0 }));
-    const native = nativeBuilt() ? loadNative() : null;
+    const native = nativeBuilt() && (!only || only === 'native') ? loadNative() : null;
+    const wasm = !only || only === 'wasm';
     if (native) {
       for (const s of shapes) s.native = timeWasm(s.m, s.k, s.n, opts.reps, native.matmul);
       if (threads > 1) {
@@ -75,26 +80,27 @@ With --json, the last stdout line is a JSON summary.`,
         native.setThreads(threads);
       } else for (const s of shapes) s.nativeSingle = s.native;
     }
-    // One configuration at a time: re-initialising the pool between shapes would be wasted time.
-    let info = await initWasm({ threads });
-    const relaxed = info.relaxedSimd;
-    for (const s of shapes) s.multi = timeWasm(s.m, s.k, s.n, opts.reps);
-    if (threads > 1) {
-      await initWasm({ threads: 1 });
-      for (const s of shapes) s.single = timeWasm(s.m, s.k, s.n, opts.reps);
+    let relaxed = false;
+    if (wasm) {
+      // One configuration at a time: re-initialising the pool between shapes would be wasted time.
+      relaxed = (await initWasm({ threads })).relaxedSimd;
+      for (const s of shapes) s.multi = timeWasm(s.m, s.k, s.n, opts.reps);
+      if (threads > 1) {
+        await initWasm({ threads: 1 });
+        for (const s of shapes) s.single = timeWasm(s.m, s.k, s.n, opts.reps);
+      } else for (const s of shapes) s.single = s.multi;
+      if (relaxed) {
+        await initWasm({ threads, relaxedSimd: false });
+        for (const s of shapes) s.plain = timeWasm(s.m, s.k, s.n, opts.reps);
+      }
+      await initWasm({ threads });
     }
-    if (relaxed) {
-      await initWasm({ threads, relaxedSimd: false });
-      for (const s of shapes) s.plain = timeWasm(s.m, s.k, s.n, opts.reps);
-    }
-    info = await initWasm({ threads });
     for (const s of shapes) s.ref = timeReference(s.m, s.k, s.n, Math.min(s.m, opts.refRows));
-    if (threads === 1) for (const s of shapes) s.single = s.multi;
 
     const kernel = relaxed ? 'relaxed SIMD (fused multiply-add)' : 'plain SIMD (relaxed SIMD unavailable)';
-    console.log(`wasm matmul, ${threads} thread${threads > 1 ? 's' : ''}, ${kernel}; median of ${opts.reps} runs after a warm-up.`);
+    if (wasm) console.log(`wasm matmul, ${threads} thread${threads > 1 ? 's' : ''}, ${kernel}; median of ${opts.reps} runs after a warm-up.`);
     if (native) console.log(`native: OpenBLAS ${native.info().blas} kernels, ${threads} thread${threads > 1 ? 's' : ''} and 1, same reps.`);
-    else console.log('native: not built (`gradpath native build`), so not timed.');
+    else if (!only) console.log('native: not built (`gradpath native build`), so not timed.');
     console.log(`reference: one run on the first ${opts.refRows} rows of A, rate scaled to the full product.`);
     // Wall-clock rates drop in proportion when other processes share the cores; say so.
     const load = loadavg()[0];
@@ -104,25 +110,29 @@ With --json, the last stdout line is a JSON summary.`,
     console.log('');
     const header = ['M x K x N'];
     if (native) header.push(`native ${threads}T GFLOP/s`, 'native 1T GFLOP/s');
-    header.push(`wasm ${threads}T GFLOP/s`, 'wasm 1T GFLOP/s');
+    if (wasm) header.push(`wasm ${threads}T GFLOP/s`, 'wasm 1T GFLOP/s');
     if (relaxed) header.push(`plain SIMD ${threads}T`);
-    header.push('reference GFLOP/s', 'wasm / reference');
-    if (native) header.push('native / wasm');
+    header.push('reference GFLOP/s');
+    if (wasm) header.push('wasm / reference');
+    if (native) header.push(wasm ? 'native / wasm' : 'native / reference');
     console.log(formatTable(header, shapes.map((s) => [
-      `${s.m} x ${s.k} x ${s.n}`, ...(native ? [s.native.toFixed(1), s.nativeSingle.toFixed(1)] : []), s.multi.toFixed(1), s.single.toFixed(1),
-      ...(relaxed ? [s.plain.toFixed(1)] : []), s.ref.toFixed(2), `${(s.multi / s.ref).toFixed(0)}x`,
-      ...(native ? [`${(s.native / s.multi).toFixed(2)}x`] : []),
+      `${s.m} x ${s.k} x ${s.n}`, ...(native ? [s.native.toFixed(1), s.nativeSingle.toFixed(1)] : []), ...(wasm ? [s.multi.toFixed(1), s.single.toFixed(1)] : []),
+      ...(relaxed ? [s.plain.toFixed(1)] : []), s.ref.toFixed(2), ...(wasm ? [`${(s.multi / s.ref).toFixed(0)}x`] : []),
+      ...(native ? [wasm ? `${(s.native / s.multi).toFixed(2)}x` : `${(s.native / s.ref).toFixed(0)}x`] : []),
     ])));
     if (opts.json) {
       const round = (x: number) => Math.round(x * 100) / 100;
+      const backends = [...(native ? ['native'] : []), ...(wasm ? ['wasm'] : []), 'reference'];
       console.log(JSON.stringify({
-        threads: info.threads,
-        gflops: round(shapes[0].multi),
+        threads,
+        backends,
+        gflops: round(wasm ? shapes[0].multi : native ? shapes[0].native : shapes[0].ref),
         results: shapes.map((s) => ({
-          m: s.m, k: s.k, n: s.n, backend: 'wasm', gflops: round(s.multi), single_thread_gflops: round(s.single),
+          m: s.m, k: s.k, n: s.n,
+          ...(wasm ? { backend: 'wasm', gflops: round(s.multi), single_thread_gflops: round(s.single), ratio: round(s.multi / s.ref) } : {}),
           ...(relaxed ? { plain_simd_gflops: round(s.plain) } : {}),
-          reference_gflops: round(s.ref), ratio: round(s.multi / s.ref),
-          ...(native ? { native_gflops: round(s.native), native_single_thread_gflops: round(s.nativeSingle), native_over_wasm: round(s.native / s.multi) } : {}),
+          reference_gflops: round(s.ref),
+          ...(native ? { native_gflops: round(s.native), native_single_thread_gflops: round(s.nativeSingle), ...(wasm ? { native_over_wasm: round(s.native / s.multi) } : {}) } : {}),
         })),
         ...(native ? { native_blas: native.info().blas } : {}),
         relaxed_simd: relaxed,

@@ -4,11 +4,14 @@ import { AdamW } from '../../optim/adam.js';
 import { Generator } from '../../util/random.js';
 import { randint } from '../../engine/ops/create.js';
 import { BufferPool } from '../../engine/pool.js';
-import { loadBackend, withBackend } from '../../engine/device.js';
+import { BACKEND_NAMES, loadBackend, withBackend } from '../../engine/device.js';
+import { GradpathError } from '../../util/errors.js';
+import { commonFlags } from '../flags.js';
 import { referenceBackend } from '../../backends/reference/index.js';
 import { nativeBuilt } from '../../backends/native/index.js';
 import type { Backend } from '../../backends/backend.js';
 import { formatTable } from '../../util/format.js';
+import { profileTable, profiled } from './profile.js';
 
 /** The models this benchmark can train: nanoGPT's CPU config and GPT-2 124M. */
 const MODELS: Record<string, { config: GPTConfig; batch: number }> = {
@@ -73,7 +76,12 @@ function timeStepsHere(t: Trainer, batch: number, seqLen: number, steps: number,
  * (for GPT-2 only the fastest: two copies of its training state need about 5 GB).
  */
 function backendNames(list: string, model: string): string[] {
-  if (list !== 'all') return list.split(',').map((x) => x.trim()).filter((x) => x);
+  if (list !== 'all') {
+    const names = list.split(',').map((x) => x.trim()).filter((x) => x);
+    const wrong = names.find((n) => !(BACKEND_NAMES as readonly string[]).includes(n));
+    if (wrong !== undefined || !names.length) throw new GradpathError(`gradpath bench train: --backends '${list}': use a comma-separated list of ${BACKEND_NAMES.join(', ')}, or all`);
+    return names;
+  }
   const all = nativeBuilt() ? ['native', 'wasm'] : ['wasm'];
   return model === 'gpt2' ? all.slice(0, 1) : all;
 }
@@ -91,12 +99,14 @@ Peak RSS is the whole process's: for a backend's own peak memory, time one backe
   options: {
     model: { type: 'choice', choices: ['small', 'gpt2'], default: 'small', help: 'Which model to train' },
     backends: { type: 'string', default: 'all', help: 'Comma-separated backends to time (native, wasm, reference), or all' },
+    backend: { ...commonFlags.backend, help: 'Time only this backend (native, wasm or reference; --backends for several)' },
     'batch-size': { type: 'int', min: 1, help: 'Batch size (default: the model\'s)' },
     'seq-len': { type: 'int', min: 1, help: 'Sequence length (default: 64)' },
     steps: { type: 'int', min: 1, help: 'Timed steps per round (default: 10 small, 3 gpt2)' },
     rounds: { type: 'int', min: 1, default: 1, help: 'Rounds in which the backends take turns' },
     'reference-steps': { type: 'int', min: 0, default: 2, help: 'Steps timed on the reference backend for the ratio (small model; 0 to skip)' },
     json: { type: 'boolean', help: 'Print a one-line JSON summary as the last line' },
+    profile: { type: 'boolean', help: 'Also time every kernel of the first backend (per step: calls, milliseconds, share) in extra steps after the timed ones' },
   },
   async run(opts) {
     const spec = MODELS[opts.model];
@@ -104,7 +114,8 @@ Peak RSS is the whole process's: for a backend's own peak memory, time one backe
     const seqLen = opts.seqLen ?? 64;
     const steps = opts.steps ?? (opts.model === 'gpt2' ? 3 : 10);
     const config = { ...spec.config, blockSize: Math.max(spec.config.blockSize, seqLen) };
-    const names = backendNames(opts.backends, opts.model);
+    if (opts.backend && opts.backends !== 'all') throw new GradpathError('gradpath bench train: give --backend or --backends, not both');
+    const names = opts.backend ? [opts.backend] : backendNames(opts.backends, opts.model);
     const trainers: Trainer[] = [];
     for (const name of names) trainers.push(trainer(await loadBackend(name), config));
     const params = trainers[0].model.numParameters();
@@ -128,6 +139,15 @@ Peak RSS is the whole process's: for a backend's own peak memory, time one backe
     if (referenceMs !== null) rows.push(['reference', referenceMs.toFixed(1), '', Math.round((batch * seqLen) / (referenceMs / 1000)), (referenceMs / first.ms).toFixed(2)]);
     console.log(formatTable(['backend', 'ms/step', 'CPU ms/step', 'tokens/s', `time / ${first.backend}'s`], rows));
     console.log(`peak RSS ${peakRssMb.toFixed(0)} MB (the whole process); CPU ms/step counts all threads`);
+    if (opts.profile) {
+      // the first backend's model, run on a timing wrapper of its backend (same storage, same kernels)
+      const t = trainers[0], timed = profiled(t.backend);
+      const cpu: number[] = [];
+      const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length; // means, as the kernels' sums are
+      const stepMs = mean(timeSteps({ ...t, backend: timed }, batch, seqLen, steps, gen, cpu));
+      console.log(`\nwhere a ${first.backend} step goes (${steps} steps, mean ${stepMs.toFixed(1)} ms, ${mean(cpu).toFixed(1)} CPU ms, with the timing wrapper):`);
+      console.log(profileTable(timed, steps, stepMs, mean(cpu)));
+    }
     if (opts.json) {
       console.log(JSON.stringify({
         model: opts.model, params, batch_size: batch, seq_len: seqLen, steps, rounds: opts.rounds, backend: first.backend,

@@ -117,7 +117,9 @@ test('hf folder: config.json has GPT2Config\'s fields, weights have HF names and
   const idx = tensor(new Int32Array([1, 5, 9, 299, 0, 3, 7, 2]), [1, 8]);
   const back = loadGPT2(join(sub, 'model.safetensors')).model; // n_head from config.json beside it
   assert.equal(back.gpt2.nHead, 2);
-  assert.deepEqual(Array.from(back.forward(idx).logits.values()), Array.from(model.forward(idx).logits.values()));
+  // the same float32 weights, stored (in, out): BLAS may round the other layout differently
+  const [got, want] = [back, model].map((m) => Array.from(m.forward(idx).logits.values()));
+  got.forEach((g, i) => assert.ok(Math.abs(g - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `logit ${i}: ${g} vs ${want[i]}`));
   const big = tokenizerFromMerges(Array.from({ length: 50 }, (_, i): [number, number] => [97, 98 + i]), null);
   assert.throws(() => saveHFFolder(join(dir, 'too-big'), model, big), /the tokenizer has 306 tokens but the model's vocabulary is 300/);
   writeFileSync(join(dir, 'a-file'), 'x');
