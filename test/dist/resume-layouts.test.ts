@@ -2,7 +2,8 @@
  * Sharded checkpoints of the parallel modes on the commands: a `chargpt --dp 2 --zero 2` run and
  * a `chargpt --tp 2` run stop after 4 steps and continue to 8 in another layout (2 ranks, or one
  * process), ending where one process training 8 steps straight ends; `gradpath dist merge` of the
- * tensor-parallel run is a whole model that `--eval-only` reads.
+ * tensor-parallel run is a whole model that `--eval-only` reads. A 4-rank ZeRO-2 save resumes as
+ * tensor parallel on 2 ranks and on one process.
  *
  * Tolerance: float32 sums in another order (2 ranks' halves of the batch, cut matmuls) move the
  * losses and, through Adam (which turns near-zero gradients' noise into steps of a fraction of
@@ -141,6 +142,32 @@ test('chargpt --tp 2: 4 steps, then --resume on 1 process matches 8 steps on one
     console.log(`# TP 2 ranks x 4 + 1 process x 4 vs 1 process x 8: max |param diff| ${d1.toExponential(2)}, max |loss diff| ${l1.toExponential(2)}`);
     assert.ok(d1 < PARAM_TOL, `parameters differ by ${d1}`);
     assert.ok(l1 < LOSS_TOL, `losses differ by ${l1}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('4 ranks (--dp 4 --zero 2) save; --resume on 2 ranks in another mode (--tp 2) and on 1 process match one process', { skip, timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gp-resume-4-'));
+  try {
+    const f = flags(textFile(dir));
+    gradpath([...f, '--max-steps', '8', '-o', join(dir, 'one')]);
+    const want = modelOf(join(dir, 'one', 'latest.safetensors')), wantLoss = losses(join(dir, 'one'));
+    await launch(4, [...f, '--max-steps', '4', '-o', join(dir, 'q'), '--dp', '4', '--zero', '2']);
+    assert.deepEqual([readShardIndex(join(dir, 'q')).world, readShardIndex(join(dir, 'q')).layout.dp], [4, 4]);
+    cpSync(join(dir, 'q'), join(dir, 'q1'), { recursive: true });
+
+    const out = await launch(2, [...f, '--max-steps', '8', '-o', join(dir, 'q'), '--tp', '2', '--resume']);
+    assert.match(out, /resuming from the sharded checkpoint .* \(saved by 4 ranks\) at step 4/);
+    gradpath(['dist', 'merge', join(dir, 'q'), '--out', join(dir, 'q-merged.safetensors')]);
+    const d2 = maxParamDiff(modelOf(join(dir, 'q-merged.safetensors')), want);
+    const l2 = maxLossDiff(losses(join(dir, 'q')), wantLoss, ['val@4', 'val@8', 'batch@8']);
+    gradpath([...f, '--max-steps', '8', '-o', join(dir, 'q1'), '--resume']);
+    const d1 = maxParamDiff(modelOf(join(dir, 'q1', 'latest.safetensors')), want);
+    const l1 = maxLossDiff(losses(join(dir, 'q1')), wantLoss, ['val@4', 'val@8', 'batch@8']);
+    console.log(`# ZeRO-2 4 ranks x 4 + TP 2 ranks x 4 | 1 process x 4 vs 1 process x 8: max |param diff| ${d2.toExponential(2)} | ${d1.toExponential(2)}, max |loss diff| ${l2.toExponential(2)} | ${l1.toExponential(2)}`);
+    assert.ok(d2 < PARAM_TOL && d1 < PARAM_TOL, `parameters differ by ${d2} (tp 2), ${d1} (1 process)`);
+    assert.ok(l2 < LOSS_TOL && l1 < LOSS_TOL, `losses differ by ${l2} (tp 2), ${l1} (1 process)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
