@@ -174,7 +174,8 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
     run: root ? run : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
     // the rest of the flags, so `--config RUN/config.json` repeats the run, evaluations and samples included
     configNotes: { data: resolve(o.data), initFrom: o.initFrom, evalEvery: o.evalEvery, evalSteps: o.evalSteps, sampleEvery: o.sampleEvery, maxNewTokens: o.sampleTokens, checkpointEvery: o.checkpointEvery },
-    extraState: { save: () => ({ loader: trainRows.getState() }), load: (saved) => trainRows.setState(saved.loader as LoaderState) },
+    // the loader's position as rank 0 sees it: a checkpoint resumes on any number of ranks
+    extraState: { save: () => ({ loader: trainRows.sharedState() }), load: (saved) => trainRows.setSharedState(saved.loader as LoaderState) },
     log,
     ...dp?.loopOptions(),
   });
