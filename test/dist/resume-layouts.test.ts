@@ -3,7 +3,8 @@
  * a `chargpt --tp 2` run stop after 4 steps and continue to 8 in another layout (2 ranks, or one
  * process), ending where one process training 8 steps straight ends; `gradpath dist merge` of the
  * tensor-parallel run is a whole model that `--eval-only` reads. A 4-rank ZeRO-2 save resumes as
- * tensor parallel on 2 ranks and on one process.
+ * tensor parallel on 2 ranks and on one process; `gpt2 train --dp 2 --zero 2` resumes on 2 ranks
+ * (each rank continues its own rows of the token shards).
  *
  * Tolerance: float32 sums in another order (2 ranks' halves of the batch, cut matmuls) move the
  * losses and, through Adam (which turns near-zero gradients' noise into steps of a fraction of
@@ -13,13 +14,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, mpiSkip, runLaunch } from './mpi.js';
 import { Generator } from '../../src/util/random.js';
 import { loadCheckpoint } from '../../src/io/checkpoint.js';
 import { readShardIndex } from '../../src/io/sharded.js';
+import { writeShard } from '../../src/chapters/gpt2/data.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the sharded --resume runs: ${skip}`);
@@ -168,6 +170,34 @@ test('4 ranks (--dp 4 --zero 2) save; --resume on 2 ranks in another mode (--tp 
     console.log(`# ZeRO-2 4 ranks x 4 + TP 2 ranks x 4 | 1 process x 4 vs 1 process x 8: max |param diff| ${d2.toExponential(2)} | ${d1.toExponential(2)}, max |loss diff| ${l2.toExponential(2)} | ${l1.toExponential(2)}`);
     assert.ok(d2 < PARAM_TOL && d1 < PARAM_TOL, `parameters differ by ${d2} (tp 2), ${d1} (1 process)`);
     assert.ok(l2 < LOSS_TOL && l1 < LOSS_TOL, `losses differ by ${l2} (tp 2), ${l1} (1 process)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('gpt2 train --dp 2 --zero 2: 4 steps, then --resume on 2 ranks ends where one process (4 + 4 steps) ends', { skip, timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gp-resume-gpt2-'));
+  try {
+    // a token shard: every rank must continue from its own rows of the global batch (the loader's saved position)
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    const stream = Uint16Array.from({ length: 2000 }, (_, i) => (i * 7 + Math.floor(i / 13)) % 32);
+    writeShard(join(data, 'train_000000.bin'), stream);
+    writeShard(join(data, 'val_000000.bin'), stream.subarray(0, 500));
+    const g = ['gpt2', 'train', '--data', data, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--vocab-size', '32', '--batch-size', '4', '--seq-len', '16',
+      '--lr', '3e-3', '--warmup-steps', '2', '--eval-every', '4', '--eval-steps', '2', '--max-new-tokens', '4', '--peak-gflops', '1', '--seed', '7'];
+    gradpath([...g, '--max-steps', '4', '-o', join(dir, 'one')]);
+    gradpath([...g, '--max-steps', '8', '-o', join(dir, 'one'), '--resume']);
+    await launch(2, [...g, '--max-steps', '4', '-o', join(dir, 'z'), '--dp', '2', '--zero', '2']);
+    const out = await launch(2, [...g, '--max-steps', '8', '-o', join(dir, 'z'), '--dp', '2', '--zero', '2', '--resume']);
+    assert.match(out, /resuming from the sharded checkpoint .* \(saved by 2 ranks\) at step 4/);
+    gradpath(['dist', 'merge', join(dir, 'z'), '--out', join(dir, 'z-merged.safetensors')]);
+    const params = (f: string) => new Map(Object.entries(loadCheckpoint(f, { kind: 'gpt2' }).model).map(([k, t]) => [k, t.data as Float32Array]));
+    const d = maxParamDiff(params(join(dir, 'z-merged.safetensors')), params(join(dir, 'one', 'latest.safetensors')));
+    const l = maxLossDiff(losses(join(dir, 'z')), losses(join(dir, 'one')), ['batch@5', 'batch@8', 'val@8']);
+    console.log(`# gpt2 ZeRO-2 2 ranks x (4 + 4) vs 1 process x (4 + 4): max |param diff| ${d.toExponential(2)}, max |loss diff| ${l.toExponential(2)}`);
+    assert.ok(d < PARAM_TOL, `parameters differ by ${d}`);
+    assert.ok(l < LOSS_TOL, `losses differ by ${l}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
