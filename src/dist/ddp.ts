@@ -10,7 +10,7 @@
  * optimizer state, gradients and parameters (zero.ts, zero3.ts).
  *
  *   const dp = await dataParallel({ model, optimizer, accumSteps, batchSize: B, layers: model.h }, { dp: 2, zero: 1 });
- *   trainLoop({ ..., loss: dp.wrapLoss((at) => lossOf(dp.rows(batch()))), ...dp.loopOptions() });
+ *   trainLoop({ ..., loss: dp.wrapLoss((at) => lossOf(dp.rows(batch()))), ...dp.loopOptions(), ...dp.runHooks(runDir, 'GPT-2') });
  *
  * Only rank 0 (dp.isRoot) prints and writes: the chapter passes the other ranks no run
  * directory and no progress display.

@@ -152,6 +152,7 @@ export function fullSplitLoss(model: GPT<AttentionLayer>, data: Int32Array, T: n
 /** The run directory's best (else latest) checkpoint, rebuilt as a model; `flag` names the asking option in errors. */
 function loadSavedModel(run: RunDir, flag: string, seed: number) {
   const name = ['best.safetensors', 'latest.safetensors'].find((n) => run.exists(n));
+  if (!name && newestCheckpoint(run.dir) === 'sharded') throw new GradpathError(`${flag}: ${run.dir} holds a sharded checkpoint (a --dp or --tp run); make it one file first: gradpath dist merge ${run.dir} --out OTHER_DIR/latest.safetensors, then ${flag} -o OTHER_DIR`);
   if (!name) throw new GradpathError(`${flag}: no checkpoint in ${run.dir} (train first, or pass -o with a run directory)`);
   const ck = loadCheckpoint(run.path(name), { kind: KIND });
   const cfg = ck.config as unknown as TransformerConfig & { vocab: string; input?: string };
