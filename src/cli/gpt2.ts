@@ -109,7 +109,6 @@ const train = defineCommand({
     if (!opts.data) throw new GradpathError('gradpath gpt2 train: --data DIR is required (make it with `gradpath gpt2 prepare`)');
     checkOneParallelMode(opts);
     const parallel = dataParallelOptions(opts);
-    if (parallel && opts.resume) throw new GradpathError('gradpath gpt2 train: --resume with --dp: sharded checkpoints are not in yet; a --dp run with ZeRO 0 resumes on one process from its latest.safetensors');
     const root = launchedRank() === 0; // with data parallel only rank 0 prints
     shardFiles(opts.data, 'train'); // a missing data directory is refused before the run directory is made
     if (opts.resume) checkCheckpoints(opts.out, ['latest.safetensors']);

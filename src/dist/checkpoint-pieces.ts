@@ -22,21 +22,25 @@ export function checkSpec(spec: ShardSpec): void {
   if (!spec.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad('invalid shape');
   if (spec.slice && spec.flat) throw bad('give slice or flat, not both');
   const { slice, flat } = spec;
-  if (slice && !(slice.dim >= 0 && slice.dim < spec.shape.length && slice.start >= 0 && slice.length >= 0 && slice.start + slice.length <= spec.shape[slice.dim])) throw bad(`slice ${JSON.stringify(slice)} is outside the tensor`);
+  if (spec.view && numel(spec.view) !== numel(spec.shape)) throw bad(`view [${spec.view.join(', ')}] has another number of elements`);
+  const sliced = spec.view ?? spec.shape;
+  if (slice && !(slice.dim >= 0 && slice.dim < sliced.length && slice.start >= 0 && slice.length >= 0 && slice.start + slice.length <= sliced[slice.dim])) throw bad(`slice ${JSON.stringify(slice)} is outside the tensor`);
   if (flat && !(flat.start >= 0 && flat.length >= 0 && flat.start + flat.length <= numel(spec.shape))) throw bad(`flat range ${JSON.stringify(flat)} is outside the tensor`);
 }
 
 /**
  * Visits the contiguous runs a piece covers in the flattened global tensor: fn(globalOffset,
- * pieceOffset, length). A slice along dim k is outer blocks of `length * inner` elements.
+ * pieceOffset, length). A slice along dim k (of the view, when the spec has one) is outer blocks
+ * of `length * inner` elements.
  */
 function runs(spec: ShardSpec, fn: (globalAt: number, pieceAt: number, length: number) => void): void {
   if (spec.flat) return fn(spec.flat.start, 0, spec.flat.length);
   if (!spec.slice) return fn(0, 0, numel(spec.shape));
   const { dim, start, length } = spec.slice;
-  const outer = numel(spec.shape.slice(0, dim));
-  const inner = numel(spec.shape.slice(dim + 1));
-  const rowLength = spec.shape[dim] * inner;
+  const shape = spec.view ?? spec.shape;
+  const outer = numel(shape.slice(0, dim));
+  const inner = numel(shape.slice(dim + 1));
+  const rowLength = shape[dim] * inner;
   for (let o = 0; o < outer; o++) fn(o * rowLength + start * inner, o * length * inner, length * inner);
 }
 

@@ -16,6 +16,7 @@ import { safetensorsMetadata } from '../io/safetensors.js';
 import { hasShardIndex, readShardIndex, shardFileName, stepFolder, writeShardFile, writeShardIndex, type ShardIndex } from '../io/sharded.js';
 import { GradpathError } from '../util/errors.js';
 import type { Module } from '../nn/module.js';
+import type { Tensor } from '../engine/tensor.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Generator } from '../util/random.js';
 import type { Communicator } from './communicator.js';
@@ -57,25 +58,42 @@ export function optimizerParamNames(model: Module, optimizer: Optimizer): string
  * `writer` false: this rank saves nothing (a DDP replica other than rank 0 holds the same values).
  */
 export function replicaState(model: Module, optimizer: Optimizer | undefined, writer = true): ShardedState {
+  return localState(model, optimizer, { writes: () => writer });
+}
+
+/**
+ * The state of a model whose parameters may be pieces of global tensors (tensor parallel), with
+ * an optimizer over exactly those local parameters: `place(p)` says which piece a parameter is (as
+ * a ShardSpec without its name; undefined: whole), and its moments are the same piece of
+ * `<buffer>.<name>`. `writes(cut)` says whether this rank saves a tensor: a cut one, or a whole
+ * one (which several ranks hold identically: only one of them should write it).
+ */
+export function localState(model: Module, optimizer: Optimizer | undefined, o: { place?: (p: Tensor) => Omit<ShardSpec, 'name'> | undefined; writes: (cut: boolean) => boolean }): ShardedState {
   const paramNames = () => (optimizer ? optimizerParamNames(model, optimizer) : []);
   const optimizerNames = () => {
     const sd = optimizer?.stateDict() ?? {};
     const buffers = [...new Set(Object.keys(sd).filter((k) => k !== 'step').map((k) => k.slice(0, k.lastIndexOf('.'))))];
     return { buffers, params: paramNames() };
   };
+  const params = new Map(model.namedParameters());
+  // what a tensor of the model's state dict is a piece of: parameters as placed, buffers whole
+  const placeOf = (name: string, t: Tensor): Omit<ShardSpec, 'name'> => (params.has(name) && o.place?.(params.get(name)!)) || { shape: [...t.shape] };
+  const cut = (place: Omit<ShardSpec, 'name'>) => Boolean(place.slice || place.flat);
   return {
     pieces() {
-      if (!writer) return [];
       const out: ShardPiece[] = [];
       for (const [name, t] of Object.entries(model.stateDict())) {
-        if (t.data instanceof Float32Array) out.push({ spec: { name, shape: [...t.shape] }, data: t.values() as Float32Array });
+        const place = placeOf(name, t);
+        if (t.data instanceof Float32Array && o.writes(cut(place))) out.push({ spec: { name, ...place }, data: t.values() as Float32Array });
       }
       if (optimizer) {
-        const params = paramNames();
+        const names = paramNames();
         for (const [key, t] of Object.entries(optimizer.stateDict())) {
           if (key === 'step') continue;
           const dot = key.lastIndexOf('.');
-          out.push({ spec: { name: `${key.slice(0, dot)}.${params[Number(key.slice(dot + 1))]}`, shape: t.shape }, data: t.data as Float32Array });
+          const name = names[Number(key.slice(dot + 1))];
+          const place = placeOf(name, params.get(name)!);
+          if (o.writes(cut(place))) out.push({ spec: { name: `${key.slice(0, dot)}.${name}`, ...place }, data: t.data as Float32Array });
         }
       }
       return out;
@@ -84,20 +102,18 @@ export function replicaState(model: Module, optimizer: Optimizer | undefined, wr
       const sd: Record<string, { shape: number[]; data: Float32Array }> = {};
       for (const [name, t] of Object.entries(model.stateDict())) {
         if (!(t.data instanceof Float32Array)) continue;
-        const data = read({ name, shape: [...t.shape] });
+        const data = read({ name, ...placeOf(name, t) });
         if (!data) throw new GradpathError(`sharded checkpoint has no tensor '${name}'; it holds another model`);
         sd[name] = { shape: [...t.shape], data };
       }
       model.loadStateDict(sd, false);
       if (!optimizer) return;
       const osd: Record<string, { shape: number[]; data: Float32Array }> = { step: { shape: [], data: Float32Array.of(saved.optimizerStep) } };
-      const params = model.namedParameters();
-      const byName = new Map(params);
       paramNames().forEach((name, i) => {
-        const shape = [...byName.get(name)!.shape];
+        const p = params.get(name)!;
         for (const buffer of saved.optimizerBuffers) {
-          const data = read({ name: `${buffer}.${name}`, shape });
-          if (data) osd[`${buffer}.${i}`] = { shape, data };
+          const data = read({ name: `${buffer}.${name}`, ...placeOf(name, p) });
+          if (data) osd[`${buffer}.${i}`] = { shape: [...p.shape], data };
         }
       });
       optimizer.loadStateDict(osd);

@@ -10,7 +10,7 @@
  * optimizer state, gradients and parameters (zero.ts, zero3.ts).
  *
  *   const dp = await dataParallel({ model, optimizer, accumSteps, batchSize: B, layers: model.h }, { dp: 2, zero: 1 });
- *   trainLoop({ ..., loss: dp.wrapLoss((at) => lossOf(dp.rows(batch()))), ...dp.loopOptions() });
+ *   trainLoop({ ..., loss: dp.wrapLoss((at) => lossOf(dp.rows(batch()))), ...dp.loopOptions(), ...dp.runHooks(runDir, 'GPT-2') });
  *
  * Only rank 0 (dp.isRoot) prints and writes: the chapter passes the other ranks no run
  * directory and no progress display.
@@ -23,6 +23,8 @@ import type { Communicator } from './communicator.js';
 import { bucketsBySize, checkBucketMb, DEFAULT_BUCKET_MB, pieceShardSpecs, type FlatBucket } from './flat-buckets.js';
 import { GradBuckets } from './grad-buckets.js';
 import { initProcessGroup, inMpiJob } from './process-group.js';
+import { optimizerParamNames, replicaState, type ShardedState } from './checkpoint.js';
+import { distributedRun, type DistributedRunHooks } from './run-hooks.js';
 import type { ShardSpec } from './shard-spec.js';
 import { stepTimeline } from './timeline.js';
 import { checkZeroStage, ReplicatedParams, ZeroOptimizer, type ZeroStage } from './zero.js';
@@ -186,9 +188,35 @@ export class DataParallel {
         return x[0];
       },
       ...(z ? { gradNorm: () => z.gradNorm(), scaleGrads: (_: Tensor[], factor: number) => z.scaleGrads(factor) } : {}),
-      // the model or optimizer state is split over the ranks with ZeRO: sharded checkpoints come later
-      checkpoints: this.zero === 0,
+      // best.safetensors needs the whole model on rank 0: ZeRO-3 holds only pieces (latest is sharded: runHooks)
+      checkpoints: this.zero < 3,
     };
+  }
+
+  /**
+   * What this rank saves and loads of the run (sharded checkpoints): DDP's identical replicas are
+   * written by rank 0 alone; with ZeRO every rank writes its flat pieces of the parameters and
+   * moments (ZeroOptimizer.pieces) and rank 0 the model's float buffers, if any.
+   */
+  shardedState(): ShardedState {
+    const { model, optimizer } = this.s;
+    const z = this.zeroOpt;
+    if (!z) return replicaState(model, optimizer, this.rank === 0);
+    const buffers = model.namedBuffers().filter(([, b]) => b.data instanceof Float32Array);
+    return {
+      pieces: () => [...z.pieces(), ...(this.rank === 0 ? buffers.map(([name, b]) => ({ spec: { name, shape: [...b.shape] }, data: b.data as Float32Array })) : [])],
+      load: (read, saved) => {
+        z.loadPieces(read, saved.optimizerStep);
+        for (const [name, b] of buffers) (b.data as Float32Array).set(read({ name, shape: [...b.shape] }) ?? (b.data as Float32Array));
+      },
+      optimizerStep: () => z.stepCount,
+      optimizerNames: () => ({ buffers: z.momentNames, params: optimizerParamNames(model, optimizer) }),
+    };
+  }
+
+  /** The loop options of a data-parallel run's sharded checkpoints in `dir` and its step timeline (run-hooks.ts); every rank passes them. */
+  runHooks(dir: string, title: string): DistributedRunHooks {
+    return distributedRun({ world: initProcessGroup().world, dir, state: this.shardedState(), layout: { dp: this.size, tp: 1, pp: 1, zero: this.zero }, title: `${title}, dp ${this.size}${this.zero ? ` ZeRO-${this.zero}` : ''}` });
   }
 
   /**

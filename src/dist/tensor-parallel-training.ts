@@ -16,6 +16,9 @@ import { Tensor } from '../engine/tensor.js';
 import { copyInto } from '../engine/ops/view.js';
 import type { Module } from '../nn/module.js';
 import type { ShardSpec } from './shard-spec.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { localState, type ShardedState } from './checkpoint.js';
+import { distributedRun, type DistributedRunHooks } from './run-hooks.js';
 import { TensorParallel } from './tensor-parallel.js';
 import { shardPlace } from './tensor-parallel-layers.js';
 import { initProcessGroup, inMpiJob } from './process-group.js';
@@ -123,11 +126,22 @@ export function tensorParallelHooks(tp: TensorParallel, model: Module): { afterB
 }
 
 /**
- * What a chapter hands its training loop for a tensor-parallel model: the hooks, and no
- * checkpoints (each rank holds only pieces; until sharded checkpoints land, none is written).
+ * What this rank saves and loads of a tensor-parallel run (sharded checkpoints): its slices of the
+ * cut parameters and of their Adam moments; the whole ones, equal on every rank, from tp rank 0.
  */
-export function tensorParallelRun(tp: TensorParallel, model: Module): ReturnType<typeof tensorParallelHooks> & { checkpoints: false } {
-  return { ...tensorParallelHooks(tp, model), checkpoints: false };
+export function tensorParallelState(model: Module, optimizer: Optimizer, tp: TensorParallel): ShardedState {
+  return localState(model, optimizer, { place: shardPlace, writes: (cut) => cut || tp.rank === 0 });
+}
+
+/**
+ * What a chapter hands its training loop for a tensor-parallel model: the hooks, sharded
+ * checkpoints in `dir` with the step timeline (every rank passes them), and no single-file
+ * checkpoints (best.safetensors would hold rank 0's pieces only).
+ */
+export function tensorParallelRun(tp: TensorParallel, model: Module, optimizer: Optimizer, dir: string, title: string): ReturnType<typeof tensorParallelHooks> & DistributedRunHooks & { checkpoints: false } {
+  const { world } = initProcessGroup();
+  const layout = { dp: 1, tp: tp.size, pp: 1, zero: 0 };
+  return { ...tensorParallelHooks(tp, model), checkpoints: false, ...distributedRun({ world, dir, state: tensorParallelState(model, optimizer, tp), layout, title: `${title}, tp ${tp.size}${tp.sequenceParallel ? ' + SP' : ''}` }) };
 }
 
 /**

@@ -23,6 +23,7 @@ import type { Communicator } from './communicator.js';
 import { pieceSegments, pieceShardSpecs, type FlatBucket, type PieceSegment } from './flat-buckets.js';
 import type { GradBuckets } from './grad-buckets.js';
 import type { ShardSpec } from './shard-spec.js';
+import type { ShardPiece } from './checkpoint-pieces.js';
 import { stepTimeline } from './timeline.js';
 
 export type ZeroStage = 0 | 1 | 2 | 3;
@@ -157,6 +158,58 @@ export class ZeroOptimizer extends Optimizer {
   /** What this rank holds of the optimizer moments, as global tensors' flat ranges (for sharded checkpoints). */
   shardSpecs(): ShardSpec[] {
     return this.bufferNames().flatMap((n) => pieceShardSpecs(this.buckets, this.comm.rank, `${n}.`));
+  }
+
+  /** The wrapped optimizer's buffer names (exp_avg, exp_avg_sq). */
+  get momentNames(): string[] {
+    return this.bufferNames();
+  }
+
+  /**
+   * This rank's pieces of the parameters and of the moments, as flat ranges of the global tensors
+   * (live views, for sharded checkpoints). Stages 1 and 2 hold every parameter whole but save
+   * only their piece: the ranks' pieces together are each tensor once.
+   */
+  pieces(): ShardPiece[] {
+    const out: ShardPiece[] = [];
+    this.eachSegment((spec, i, cut) => {
+      out.push({ spec, data: cut(this.params.piece(i)) });
+      for (const [m, buf] of Object.entries(this.moments[i])) out.push({ spec: { ...spec, name: `${m}.${spec.name}` }, data: cut(buf) });
+    });
+    return out;
+  }
+
+  /**
+   * Fills this rank's state from a sharded checkpoint (`read` as ShardedState.load's): its pieces
+   * of the moments (zero when the checkpoint has none: saved before the first step) and of the
+   * parameters; stages 1 and 2 read every parameter whole, so no gather is needed.
+   */
+  loadPieces(read: (spec: ShardSpec) => Float32Array | null, optimizerStep: number): void {
+    const need = (spec: ShardSpec) => {
+      const data = read(spec);
+      if (!data) throw new GradpathError(`sharded checkpoint has no tensor '${spec.name}'; it holds another model`);
+      return data;
+    };
+    this.stepCount = optimizerStep;
+    this.eachSegment((spec, i, cut) => {
+      if (this.stage === 3) cut(this.params.piece(i)).set(need(spec));
+      for (const [m, buf] of Object.entries(this.moments[i])) {
+        const data = read({ ...spec, name: `${m}.${spec.name}` });
+        if (data) cut(buf).set(data);
+        else cut(buf).fill(0);
+      }
+    });
+    if (this.stage !== 3) for (const b of this.buckets) for (const e of b.entries) (e.param.data as Float32Array).set(need({ name: e.name, shape: [...e.param.shape] }));
+  }
+
+  /** Each parameter segment of this rank's pieces: its ShardSpec, bucket, and how to cut it out of a piece-sized array. */
+  private eachSegment(fn: (spec: ShardSpec, bucket: number, cut: (a: Float32Array) => Float32Array) => void): void {
+    this.buckets.forEach((b, i) => {
+      const lo = this.comm.rank * b.piece;
+      for (const { entry, from, to } of this.segments[i]) {
+        fn({ name: entry.name, shape: [...entry.param.shape], flat: { start: from - entry.start, length: to - from } }, i, (a) => a.subarray(from - lo, to - lo));
+      }
+    });
   }
 
   /** This rank's pieces: `<buffer>.bucket<i>` (a sharded checkpoint's content; the layout is in shardSpecs). */

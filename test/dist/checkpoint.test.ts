@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { cutPiece, ShardSet, type ShardPiece } from '../../src/dist/checkpoint-pieces.js';
+import { cutPiece, placePiece, ShardSet, type ShardPiece } from '../../src/dist/checkpoint-pieces.js';
 import { ShardedCheckpoint, replicaState } from '../../src/dist/checkpoint.js';
 import { mergeShards } from '../../src/dist/checkpoint-merge.js';
 import type { ShardSpec } from '../../src/dist/shard-spec.js';
@@ -63,6 +63,15 @@ test('sharded: cut and assemble slices along any dim and flat ranges', () => {
   assert.deepEqual(Array.from(cutPiece(x, spec)), [4, 5, 6, 7, 8, 9, 10, 11, 16, 17, 18, 19, 20, 21, 22, 23].map((i) => i * 0.5));
   assert.deepEqual(Array.from(cutPiece(x, { name: 'x', shape: [2, 3, 4], flat: { start: 5, length: 3 } })), [2.5, 3, 3.5]);
   assert.throws(() => cutPiece(x, { name: 'x', shape: [2, 3, 4], slice: { dim: 1, start: 2, length: 2 } }), /outside the tensor/);
+  // tensor parallel's c_attn: (3C, C) viewed as (3, C, C), rows [C/2, C) of each of q, k, v (here C = 2)
+  const qkv = ramp(12, 0); // (6, 2)
+  const half: ShardSpec = { name: 'c_attn', shape: [6, 2], view: [3, 2, 2], slice: { dim: 1, start: 1, length: 1 } };
+  assert.deepEqual(Array.from(cutPiece(qkv, half)), [2, 3, 6, 7, 10, 11].map((i) => i * 0.5));
+  const back = new Float32Array(12), covered = new Uint8Array(12);
+  placePiece(back, covered, half, cutPiece(qkv, half));
+  placePiece(back, covered, { ...half, slice: { dim: 1, start: 0, length: 1 } }, cutPiece(qkv, { ...half, slice: { dim: 1, start: 0, length: 1 } }));
+  assert.deepEqual(back, qkv);
+  assert.throws(() => cutPiece(qkv, { ...half, slice: { dim: 1, start: 2, length: 1 } }), /outside the tensor/);
 });
 
 test('sharded: a set saved by 4 ranks (dp2 x tp2) loads on 2 ranks in another layout and on 1', () => {

@@ -2,7 +2,7 @@
  * `gradpath launch -n 2 -- chargpt --tp 2 --sequence-parallel` against the same chargpt on one
  * process: the same evaluations (train and val loss at steps 5 and 10, 4 decimals as logged, and
  * within 1e-5 in metrics.jsonl) and the same sample text from the re-assembled model; only rank 0
- * prints and writes; no checkpoint under TP. And the flags' mistakes, each one clear line.
+ * prints and writes; under TP only a sharded checkpoint. And the flags' mistakes, each one clear line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +41,8 @@ test('chargpt --tp 2 --sequence-parallel under gradpath launch matches chargpt o
       assert.ok(Math.abs(g.loss - want[i].loss) < 1e-5, `step ${g.step} ${g.split}: ${g.loss} vs ${want[i].loss}`);
     });
     assert.equal(readFileSync(join(dir, 'tp', 'samples.txt'), 'utf8'), readFileSync(join(dir, 'one', 'samples.txt'), 'utf8'), 'the re-assembled model samples the same text');
-    assert.ok(!existsSync(join(dir, 'tp', 'latest.safetensors')) && !existsSync(join(dir, 'tp', 'best.safetensors')), 'no checkpoint from a split model yet');
+    assert.ok(!existsSync(join(dir, 'tp', 'latest.safetensors')) && !existsSync(join(dir, 'tp', 'best.safetensors')), 'no single-file checkpoint from a split model');
+    assert.ok(existsSync(join(dir, 'tp', 'latest.index.json')), 'the split model is saved as a sharded checkpoint');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -191,6 +191,19 @@ export class ShardLoader {
     return { ...this.state };
   }
 
+  /**
+   * The state as rank 0 sees it: where the global batch starts, the same with any number of ranks
+   * (what a checkpoint keeps, so a run resumes on another number of ranks).
+   */
+  sharedState(): LoaderState {
+    return { shard: this.state.shard, position: this.state.position - this.B * this.T * this.rank };
+  }
+
+  /** Continues from a sharedState(): this rank's rows are its block of the global batch. */
+  setSharedState(s: LoaderState): void {
+    this.setState({ shard: s.shard, position: s.position + this.B * this.T * this.rank });
+  }
+
   setState(s: LoaderState): void {
     this.tokens = readShard(this.files[s.shard % this.files.length]);
     this.state = { shard: s.shard % this.files.length, position: s.position };

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
 import { Generator } from '../../util/random.js';
 import { Tensor } from '../../engine/tensor.js';
 import { noGrad } from '../../engine/autograd.js';
@@ -21,6 +20,8 @@ import { assembleTensorParallel, loadWholeIntoTensorParallel, tensorParallelRun 
 import { dataParallel, type DataParallelFlags } from '../../dist/ddp.js';
 import { describeReport } from '../../dist/zero-memory.js';
 import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
+import { newestCheckpoint } from '../../dist/checkpoint.js';
+import { readShardIndex } from '../../io/sharded.js';
 
 /**
  * GPT-2 training as in build-nanogpt / llm.c: AdamW (weight decay on matrices only), linear
@@ -98,10 +99,11 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   const run = new RunDir(o.out);
   const ckptPath = run.path('latest.safetensors');
   const gen = new Generator(o.seed);
-  const resuming = Boolean(o.resume && existsSync(ckptPath));
+  // a single process's latest.safetensors or a distributed run's sharded checkpoint: either resumes in any layout
+  const newest = o.resume ? newestCheckpoint(run.dir) : null;
+  const resuming = newest !== null;
   checkRunDir(run, { resume: resuming, force: o.force }); // before a 124M model is built for nothing
   const tp = o.tp ?? null, lead = !tp || tp.leads;
-  if (tp && o.resume) throw new GradpathError('--resume with --tp: a tensor-parallel run writes no checkpoint yet (sharded checkpoints are to come); train without --resume');
 
   // data first: a missing directory should not wait for a 124M model to be built
   const train = new ShardLoader(o.data, 'train', B, T);
@@ -121,8 +123,8 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   let model: GPT2;
   if (resuming) {
     // the checkpoint's own configuration (it may have come from --init-from weights); weights are loaded below
-    const meta = JSON.parse(safetensorsMetadata(ckptPath).gradpath ?? '{}') as { config?: { model?: GPT2Config } };
-    model = new GPT2(meta.config?.model ?? o.model, gen);
+    const meta = (newest === 'sharded' ? readShardIndex(run.dir) : JSON.parse(safetensorsMetadata(ckptPath).gradpath ?? '{}')) as { config?: { model?: GPT2Config } };
+    model = new GPT2(meta.config?.model ?? o.model, gen, { parallel: tp });
   } else if (loaded) {
     if (tp) {
       model = new GPT2(loaded.config, new Generator(0), { parallel: tp });
@@ -179,17 +181,20 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
         if (root) hooks.onSample?.(s.step - 1, text);
       }
     },
-    ...(tp ? tensorParallelRun(tp, model) : {}),
+    // every rank saves its part of the run (sharded checkpoints, resumable in any layout) and its step timings
+    ...(tp ? tensorParallelRun(tp, model, opt, run.dir, 'GPT-2') : {}),
+    ...dp?.runHooks(run.dir, 'GPT-2'),
     run: root ? run : undefined, checkpoints: par ? false : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
     // the rest of the flags, so `--config RUN/config.json` repeats the run, evaluations and samples included
     configNotes: { data: resolve(o.data), initFrom: o.initFrom, evalEvery: o.evalEvery, evalSteps: o.evalSteps, sampleEvery: o.sampleEvery, maxNewTokens: o.sampleTokens, checkpointEvery: o.checkpointEvery },
-    extraState: { save: () => ({ loader: trainRows.getState() }), load: (saved) => trainRows.setState(saved.loader as LoaderState) },
+    // the loader's position as rank 0 sees it: a checkpoint resumes on any number of ranks
+    extraState: { save: () => ({ loader: trainRows.sharedState() }), load: (saved) => trainRows.setSharedState(saved.loader as LoaderState) },
     log,
     ...dp?.loopOptions(),
   });
   if (dp && root) log(describeReport(dp.report()));
   if (par) log(`${par.pipe.summary()}; no checkpoint from a pipeline stage, and samples need the whole model`);
-  else if (r.steps > r.startStep && root && !tp && (!dp || dp.zero === 0)) log(`saved ${ckptPath} (step ${r.steps})`);
+  else if (r.steps > r.startStep && root) log(`saved ${tp || dp ? `the sharded checkpoint in ${run.dir}` : ckptPath} (step ${r.steps})`);
   return { losses: r.losses, valLosses, model, steps: r.steps, writer: root };
 }
 

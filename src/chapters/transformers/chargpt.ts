@@ -16,6 +16,7 @@ import { train, type TrainResult } from './train.js';
 import { tensorParallelFromFlags, tensorParallelRun, assembleTensorParallel } from '../../dist/tensor-parallel-training.js';
 import { launchedRank, type DataParallelFlags } from '../../dist/ddp.js';
 import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
+import { newestCheckpoint } from '../../dist/checkpoint.js';
 
 export const KIND = 'chargpt';
 
@@ -61,12 +62,12 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   const run = new RunDir(o.out ?? `runs/chargpt-${o.preset}`);
   if (o.sampleOnly) return sampleOnly(run, o);
   if (o.evalOnly) return evalOnly(run, o);
-  if (o.resume && o.parallel) throw new GradpathError('--resume with --dp: sharded checkpoints are not in yet; resume a --dp run (ZeRO 0) on one process, from its latest.safetensors');
-  if (o.resume && !run.exists('latest.safetensors')) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')}`);
+  // a single process's latest.safetensors or a distributed run's sharded checkpoint: either resumes in any layout
+  const newest = o.resume ? newestCheckpoint(run.dir) : null;
+  if (o.resume && !newest) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')} or ${run.path('latest.index.json')}`);
   checkRunDir(run, o); // a finished run is not replaced by accident
   // --tp: this rank's group; --pp: this rank trains one pipeline stage; only rank 0 logs and writes the run directory (others get no run, no log)
   const tp = await tensorParallelFromFlags(o, log);
-  if (tp && o.resume) throw new GradpathError('--resume with --tp: a tensor-parallel run writes no checkpoint yet (sharded checkpoints are to come); train without --resume');
   if (o.pp > 1 && o.resume) throw new GradpathError('--resume with --pp: a pipeline run writes no checkpoint yet (sharded checkpoints are to come); start without --resume');
   const par = o.pp > 1 ? await setupPipeline(o, shape.nLayer, settings.batchSize) : null;
   const lead = launchedRank() === 0 && (!tp || tp.leads) && (!par || par.worldRank === 0);
@@ -80,8 +81,8 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   const { model, config } = buildModel({ ...shape, vocabSize: data.vocabSize }, gen, { parallel: tp, layers: par?.pipe.layers });
   par?.pipe.attach(model, { hidden: config.nEmbd, tied: model.config.tieWeights ?? true, seed: o.seed });
   const full = { ...config, vocab: data.chars.join(''), preset: o.preset, ...settings, seed: o.seed, input: path };
-  if (o.resume) {
-    // refuse another configuration before anything in the run directory is touched
+  if (newest === 'single') {
+    // refuse another configuration before anything in the run directory is touched (the loop checks a sharded one's)
     const ck = loadCheckpoint(run.path('latest.safetensors'), { kind: KIND });
     for (const k of CONFIG_KEYS) {
       const a = JSON.stringify(ck.config[k]), b = JSON.stringify((full as Record<string, unknown>)[k]);
@@ -92,7 +93,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   const B = settings.batchSize, T = config.blockSize;
   const res: TrainResult = await train({
     model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run: lead ? run : undefined, resume: o.resume, force: o.force, quiet: o.quiet || !lead, log: say,
-    tensorParallel: tp ? tensorParallelRun(tp, model) : undefined,
+    tensorParallel: tp ? (optimizer, dir) => tensorParallelRun(tp, model, optimizer, dir, KIND) : undefined, dir: run.dir,
     trainLoss: (g, rows) => {
       const { x, y } = rows(data.batch('train', B, T, g)); // every rank draws the global batch, keeps its rows (data parallel)
       return model.forward(x, y).loss!; // (B, T) targets -> scalar
@@ -160,6 +161,7 @@ export function fullSplitLoss(model: GPT<AttentionLayer>, data: Int32Array, T: n
 /** The run directory's best (else latest) checkpoint, rebuilt as a model; `flag` names the asking option in errors. */
 function loadSavedModel(run: RunDir, flag: string, seed: number) {
   const name = ['best.safetensors', 'latest.safetensors'].find((n) => run.exists(n));
+  if (!name && newestCheckpoint(run.dir) === 'sharded') throw new GradpathError(`${flag}: ${run.dir} holds a sharded checkpoint (a --dp or --tp run); make it one file first: gradpath dist merge ${run.dir} --out OTHER_DIR/latest.safetensors, then ${flag} -o OTHER_DIR`);
   if (!name) throw new GradpathError(`${flag}: no checkpoint in ${run.dir} (train first, or pass -o with a run directory)`);
   const ck = loadCheckpoint(run.path(name), { kind: KIND });
   const cfg = ck.config as unknown as TransformerConfig & { vocab: string; input?: string };

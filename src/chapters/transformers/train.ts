@@ -39,8 +39,10 @@ export interface TrainJob {
   trainLoss: (gen: Generator, rows: <B extends { x: Tensor; y: Tensor }>(batch: B) => { x: Tensor; y: Tensor }) => Tensor;
   /** Data parallelism (--dp, --zero; src/dist/ddp.ts); `layers` are what ZeRO-3 gathers one at a time. */
   dataParallel?: DataParallelFlags & { layers: Module[] };
-  /** Tensor parallelism's loop hooks (dist/tensor-parallel-training.ts tensorParallelRun) and whether checkpoints can be written. */
-  tensorParallel?: Pick<LoopOptions, 'afterBackward' | 'gradNorm' | 'checkpoints'>;
+  /** Tensor parallelism's loop options for this optimizer and run directory (dist/tensor-parallel-training.ts tensorParallelRun). */
+  tensorParallel?: (optimizer: AdamW, dir: string) => Pick<LoopOptions, 'afterBackward' | 'gradNorm' | 'checkpoints' | 'sharded' | 'timeline'>;
+  /** The run directory on every rank (`run` is rank 0's only): where a distributed run's sharded checkpoints go. */
+  dir?: string;
   /** Metrics on one split, averaged over evalIters batches drawn from evalGen. */
   evaluate: (split: 'train' | 'val', evalGen: Generator, batches: number) => Record<string, number>;
   resume: boolean;
@@ -75,7 +77,8 @@ export function makeOptimizer(model: Module, s: TrainSettings): AdamW {
 /**
  * nanoGPT's train.py on the one training loop (train/loop.ts): warmup then cosine decay, gradient
  * clipping, both splits evaluated every evalInterval iterations (and at the end) on fixed batches,
- * best.safetensors when validation improves, latest.safetensors for --resume, Ctrl-C saves.
+ * best.safetensors when validation improves, latest.safetensors for --resume (a --dp or --tp run:
+ * a sharded checkpoint, latest.index.json), Ctrl-C saves.
  */
 export async function train(job: TrainJob): Promise<TrainResult> {
   const { model, gen, settings: s, pipeline } = job;
@@ -93,11 +96,13 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     // fixed eval batches (their own generators): estimates comparable across evaluations and runs
     evaluate: () => ({ train: job.evaluate('train', new Generator(1000), s.evalIters), val: job.evaluate('val', new Generator(2000), s.evalIters) }),
     evalEvery: s.evalInterval,
-    ...job.tensorParallel,
+    ...job.tensorParallel?.(optimizer, job.dir ?? job.run!.dir),
     run: root ? job.run : undefined, kind: job.kind, config: job.config, configKeys: job.configKeys, resume: job.resume, force: job.force,
     ...(pipeline?.checkpoints === false ? { checkpoints: false } : {}),
     progress: root ? { label: 'train', quiet: job.quiet } : undefined, log: root ? job.log : undefined,
     ...dp?.loopOptions(),
+    // every rank saves its part of the run (sharded checkpoints, resumable in any layout) and its step timings
+    ...dp?.runHooks(job.dir ?? job.run!.dir, job.kind),
   });
   if (dp && root) job.log(describeReport(dp.report()));
   const val = r.last.val ?? { loss: NaN };
