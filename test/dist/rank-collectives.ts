@@ -9,7 +9,7 @@ import { loadAddon } from '../../src/dist/addon.js';
 import type { Communicator } from '../../src/dist/communicator.js';
 import { processGrid } from '../../src/dist/grid.js';
 import { initProcessGroup, inMpiJob } from '../../src/dist/process-group.js';
-import { getBackend } from '../../src/engine/device.js';
+import { loadBackend } from '../../src/engine/device.js';
 
 type Where = 'plain' | 'offset' | 'wasm';
 const GUARD = -777;
@@ -24,7 +24,7 @@ function alloc(n: number, where: Where): { x: Float32Array; guards: () => void }
   if (where === 'plain') return { x: new Float32Array(n), guards: () => {} };
   let whole: Float32Array;
   if (where === 'wasm') {
-    const made = getBackend().allocFloats?.(n + 2 * PAD);
+    const made = loadBackend('wasm').allocFloats?.(n + 2 * PAD); // the wasm arena, whichever backend is the default
     if (!made || !(made.buffer instanceof SharedArrayBuffer)) throw new Error('the wasm backend gave no view into its shared memory');
     whole = made;
   } else {
