@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { browserSkip, data, fitsPhone, openPage, ROOT, SHOTS, startLab, trainToEnd, waitFor, type Lab } from './browser.js';
@@ -30,6 +30,12 @@ before(async () => {
   runs = mkdtempSync(join(tmpdir(), 'gradpath-lab-runs-'));
   cli(['micrograd', '--engine', 'fast', '--steps', '15', '-o', join(runs, 'moons-a')]);
   cli(['micrograd', '--engine', 'fast', '--steps', '15', '--seed', '3', '-o', join(runs, 'moons-b')]);
+  // a tiny GPT-2 (the full vocabulary, so any prompt encodes; 16 channels), trained for a few steps
+  writeFileSync(join(runs, 'text.txt'), 'First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n'.repeat(40));
+  cli(['gpt2', 'prepare', '-i', join(runs, 'text.txt'), '-o', join(runs, 'shards'), '--val-tokens', '200']);
+  rmSync(join(runs, 'text.txt'));
+  cli(['gpt2', 'train', '--data', join(runs, 'shards'), '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16',
+    '--batch-size', '4', '--seq-len', '16', '--max-steps', '6', '--eval-every', '3', '--eval-steps', '1', '--max-new-tokens', '2', '-o', join(runs, 'tiny-gpt2')]);
   lab = await startLab([runs]);
 });
 
@@ -132,6 +138,29 @@ test('GPT-2 tokenizer: the same ids as `gradpath bpe encode`', opts, async () =>
   await page.close();
 });
 
+test('GPT-2 sampling: a model trained with the CLI, loaded from its run directory, samples what `gradpath gpt2 sample` does', opts, async () => {
+  const prompt = 'Before we', q = { 'gen-tokens': '12', 'gen-topk': '20', 'gen-seed': '7' };
+  const { page, errors } = await openPage(lab, `gpt2.html?${new URLSearchParams({ prompt, ...q })}`);
+  await waitFor(page, `!document.querySelector('#gen-sample').disabled`);
+  const checkpoints = await page.$$eval('#gen-run option', (els) => els.map((e) => e.textContent!));
+  assert.deepEqual(checkpoints.map((c) => c.replace(/^.*tiny-gpt2\//, '')), ['best.safetensors', 'latest.safetensors'], checkpoints.join(', '));
+  await page.selectOption('#gen-run', { label: checkpoints[1] });
+  await page.click('#gen-sample');
+  await waitFor(page, `document.querySelector('#gen-status').dataset.ready === 'true' || document.querySelector('#gen-status').classList.contains('warn')`, 60_000);
+  assert.equal((await data(page, '#gen-status')).ready, 'true', await page.$eval('#gen-status', (e) => e.textContent!));
+  const text = await page.$eval('#gen-samples', (e) => e.textContent!);
+  assert.ok(text.startsWith(prompt), text);
+  // the CLI's tokenizer reads the sample back as the prompt's ids and 12 more
+  const ids = JSON.parse(cli(['bpe', 'encode'], text)) as number[];
+  assert.deepEqual(ids.slice(0, 2), JSON.parse(cli(['bpe', 'encode'], prompt)));
+  assert.ok(ids.length >= 2 + 12 - 2 && ids.length <= 2 + 12 + 2, `${ids.length} ids for 12 new tokens`); // a re-encoding may merge or split at the seams
+  const byCli = cli(['gpt2', 'sample', '--init-from', join(runs, 'tiny-gpt2', 'latest.safetensors'), '--prompt', prompt, '--max-new-tokens', '12', '--top-k', '20', '--seed', '7']);
+  assert.equal(text, byCli.replace(/\n$/, ''), 'the same seed samples the same text as the CLI');
+  await page.screenshot({ path: join(SHOTS, 'gpt2-sample.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('NEAT: a generation flies (the canvas changes between frames), the champion is drawn; XOR is solved', opts, async () => {
   const { page, errors } = await openPage(lab, 'neat.html?population=40&speed=5&maxPipes=3');
   await page.click('#evolve');
@@ -156,8 +185,8 @@ test('runs viewer: opens the run directories the CLI made, curves side by side',
   const { page, errors } = await openPage(lab, 'runs.html');
   await waitFor(page, `document.querySelector('#run-list').dataset.loaded !== undefined`);
   const names = await page.$$eval('#run-list input[data-run]', (els) => els.map((e) => e.getAttribute('data-run')));
-  assert.equal(names.length, 2);
-  assert.ok(names.every((n) => /moons-[ab]$/.test(n!)), names.join(', '));
+  assert.equal(names.length, 3);
+  assert.deepEqual(names.map((n) => n!.replace(/^.*[/\\]/, '')).sort(), ['moons-a', 'moons-b', 'tiny-gpt2'], names.join(', '));
   const metrics = await page.$$eval('#charts [data-metric]', (els) => els.map((e) => e.getAttribute('data-metric')));
   assert.ok(metrics.includes('loss'), metrics.join(', '));
   await page.screenshot({ path: join(SHOTS, 'runs.png'), fullPage: true });
