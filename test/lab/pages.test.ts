@@ -119,7 +119,19 @@ test('transformers: the tiny char GPT lowers its loss on pasted text; attention 
   const r = await trainToEnd(page);
   assert.ok(r.last < r.first, `loss ${r.first} -> ${r.last}`);
   await page.waitForSelector('#attention svg');
-  assert.match(await page.$eval('#kv', (e) => e.textContent!), /MLA/);
+  // a new prompt typed after training: its maps come from the trained model in the worker
+  await page.fill('#prompt', 'a dog ran');
+  await page.press('#prompt', 'Enter');
+  await waitFor(page, `document.querySelector('#attention').dataset.prompt === 'a dog ran'`);
+  assert.equal(await page.$$eval('#attention svg', (els) => els.length), 1);
+  // the four designs side by side for the page's sizes (4 heads of 8 channels): MHA 2*4*8, GQA 2*2*8, MQA 2*8
+  const kv = () => page.$$eval('#kv tr[data-design]', (rows) => rows.map((r) => [r.getAttribute('data-design'), Number(r.getAttribute('data-elements')), r.getAttribute('data-current') !== null]));
+  const rows = await kv();
+  assert.deepEqual(rows.map((r) => r[0]), ['MHA', 'GQA', 'MQA', 'MLA']);
+  assert.deepEqual(rows.slice(0, 3).map((r) => r[1]), [64, 32, 16]);
+  assert.deepEqual(rows.map((r) => r[2]), [true, false, false, false]);
+  await page.selectOption('select[name=attention]', 'mla');
+  await waitFor(page, `document.querySelector('#kv tr[data-design=MLA]').hasAttribute('data-current')`);
   await page.screenshot({ path: join(SHOTS, 'transformers.png'), fullPage: true });
   assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
   assert.deepEqual(errors, []);

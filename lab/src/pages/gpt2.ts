@@ -7,7 +7,7 @@ import type { SampleReply, SampleRequest } from '../worker/sample-worker.js';
 import { h } from '../ui/dom.js';
 import { layout } from '../ui/layout.js';
 
-const main = layout('gpt2', 'GPT-2: the tokenizer',
+const main = layout('gpt2', 'GPT-2: the tokenizer, and sampling from your runs',
   `GPT-2 reads bytes merged into ${GPT2_VOCAB_SIZE.toLocaleString('en')} tokens by byte-pair encoding: the text is first split into words, numbers and punctuation by a regular expression, then each piece's bytes are merged pair by pair in the order the merges were learned. Type below: each coloured block is one token, with its id. These are the ids \`gradpath bpe encode\` prints, from the same code.`);
 
 const params = new URLSearchParams(location.search);
