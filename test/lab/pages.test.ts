@@ -50,13 +50,33 @@ const opts = { skip: skip ?? false, timeout: 90_000 };
 test('home: the path in order, every page linked, no console error', opts, async () => {
   const { page, errors } = await openPage(lab, '');
   const chapters = await page.$$eval('tr[data-chapter]', (rows) => rows.map((r) => r.getAttribute('data-chapter')));
-  assert.deepEqual(chapters.slice(0, 5), ['grokking', 'micrograd', 'makemore', 'transformers', 'GPT-2']);
+  assert.deepEqual(chapters.slice(0, 7), ['grokking', 'micrograd', 'makemore', 'transformers', 'GPT-2', 'physics', 'distributed']);
+  // every chapter has its page now; those that run only in the CLI say so
+  const rows = await page.$$eval('tr[data-chapter]', (trs) => trs.map((r) => [r.getAttribute('data-chapter'), r.querySelector('a')?.getAttribute('href') ?? null, r.querySelector('.badge')!.textContent]));
+  for (const [chapter, href] of rows) assert.ok(href, `${chapter} has a page`);
+  for (const chapter of ['physics', 'distributed', 'vision']) assert.equal(rows.find((r) => r[0] === chapter)?.[2], 'not here yet', chapter);
   assert.equal((await data(page, '#isolation')).isolated, 'true', 'gradpath lab sends COOP/COEP');
   await page.screenshot({ path: join(SHOTS, 'home.png'), fullPage: true });
   assert.ok(await fitsPhone(page) <= 1, 'fits a phone-sized screen');
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+for (const [page, command, picture] of [['vision', 'gradpath vision train', 'vision-cnn-filters'], ['physics', 'gradpath physics knowledge', 'physics-compare'], ['distributed', 'gradpath launch', 'distributed-timeline']]) {
+  test(`${page}: the chapter's results from its doc (tables, pictures that load), its command, and that it runs in the CLI`, opts, async () => {
+    const { page: tab, errors } = await openPage(lab, `${page}.html`);
+    assert.match(await tab.$eval('#not-here', (e) => e.textContent!), /not in the browser yet/);
+    assert.match(await tab.$eval('#command', (e) => e.textContent!), new RegExp(command));
+    assert.ok(await tab.$$eval('#doc table tbody tr', (rows) => rows.length) >= 3, 'a results table');
+    const pictures = await tab.$$eval('#doc img', (imgs) => imgs.map((i) => i.getAttribute('src')!));
+    assert.ok(pictures.some((src) => src.includes(picture)), pictures.join(', '));
+    await waitFor(tab, `[...document.querySelectorAll('#doc img')].every((i) => i.complete && i.naturalWidth > 0)`); // every picture loads
+    await tab.screenshot({ path: join(SHOTS, `${page}.png`) });
+    assert.ok(await fitsPhone(tab) <= 1, 'fits a phone-sized screen');
+    assert.deepEqual(errors, []);
+    await tab.close();
+  });
+}
 
 test('micrograd: the expression graph steps backward; a short moons training lowers the loss', opts, async () => {
   const { page, errors } = await openPage(lab, 'micrograd.html?steps=25');
