@@ -11,15 +11,17 @@ export function sections(markdown: string, wanted: (RegExp | 'intro')[]): string
   return parts.filter((p, i) => wanted.some((w) => (w === 'intro' ? i === 0 : !p.startsWith('# ') && w.test(p.split('\n')[0])))).map((p) => (p.startsWith('# ') ? p.split('\n').slice(1).join('\n') : p)).join('\n\n');
 }
 
-/** Inline Markdown: `code`, **bold**, [text](href), ![alt](src); other text as it is. */
+/** Inline Markdown: `code`, **bold**, *emphasis*, [text](href), ![alt](src); other text as it is. */
 export function inline(text: string, image: (src: string) => string | null = () => null): Node[] {
   const out: Node[] = [];
-  const re = /`([^`]+)`|\*\*(.+?)\*\*|!\[([^\]]*)\]\(([^)\s]+)\)|\[([^\]]+)\]\(([^)\s]+)\)/g;
+  // emphasis only between non-word characters, so 2*4*8 stays arithmetic
+  const re = /`([^`]+)`|\*\*(.+?)\*\*|!\[([^\]]*)\]\(([^)\s]+)\)|\[([^\]]+)\]\(([^)\s]+)\)|(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])/g;
   let last = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     if (m.index > last) out.push(document.createTextNode(text.slice(last, m.index)));
     if (m[1] !== undefined) out.push(h('code', { text: m[1] }));
     else if (m[2] !== undefined) out.push(h('strong', {}, ...inline(m[2], image)));
+    else if (m[7] !== undefined) out.push(h('em', {}, ...inline(m[7], image)));
     else if (m[4] !== undefined) {
       const src = image(m[4]);
       out.push(src ? h('img', { src, alt: m[3], class: 'docimg' }) : document.createTextNode(m[3]));
