@@ -5,7 +5,7 @@
  */
 import { h } from './dom.js';
 import { layout } from './layout.js';
-import { markdown, sections } from './markdown.js';
+import { inline, markdown, sections } from './markdown.js';
 
 /** The pictures of the chapters with such a page, bundled as assets (a page loads those its sections name). */
 const IMAGES = import.meta.glob(['../../../docs/images/vision-*.svg', '../../../docs/images/physics-*.svg', '../../../docs/images/distributed-*.svg'],
@@ -20,7 +20,7 @@ export interface DocPage {
   page: string;
   title: string;
   intro: string;
-  /** Why it does not run in this tab, and what would make it. */
+  /** Why it does not run in this tab (inline Markdown). */
   notHere: string;
   /** The command that runs it. */
   command: string;
@@ -33,7 +33,7 @@ export interface DocPage {
 export function docPage(p: DocPage): HTMLElement {
   const main = layout(p.page, p.title, p.intro);
   main.append(
-    h('p', { class: 'status warn', id: 'not-here' }, h('strong', { text: 'Runs in the command line, not in the browser yet. ' }), p.notHere),
+    h('p', { class: 'status warn', id: 'not-here' }, h('strong', { text: 'Runs in the command line, not in the browser yet. ' }), ...inline(p.notHere)),
     h('h2', { text: 'Run it' }), h('pre', { class: 'samples', id: 'command' }, h('code', { text: p.command })),
     h('div', { class: 'doc', id: 'doc' }, ...markdown(sections(p.doc, p.sections), imageUrl)),
     h('p', { class: 'note' }, `From docs/${p.docName} in the repository, where the rest of the chapter is.`),
