@@ -188,6 +188,14 @@ test('GPT-2 sampling: a model trained with the CLI, loaded from its run director
   assert.ok(ids.length >= 2 + 12 - 2 && ids.length <= 2 + 12 + 2, `${ids.length} ids for 12 new tokens`); // a re-encoding may merge or split at the seams
   const byCli = cli(['gpt2', 'sample', '--init-from', join(runs, 'tiny-gpt2', 'latest.safetensors'), '--prompt', prompt, '--max-new-tokens', '12', '--top-k', '20', '--seed', '7']);
   assert.equal(text, byCli.replace(/\n$/, ''), 'the same seed samples the same text as the CLI');
+  // the same checkpoint opened from the disk (as on a static host), two samples
+  await page.setInputFiles('#gen-file', join(runs, 'tiny-gpt2', 'best.safetensors'));
+  await page.fill('#gen-count', '2');
+  await page.click('#gen-sample');
+  await waitFor(page, `document.querySelector('#gen-status').dataset.ready === 'true' || document.querySelector('#gen-status').classList.contains('warn')`, 60_000);
+  assert.equal((await data(page, '#gen-status')).ready, 'true', await page.$eval('#gen-status', (e) => e.textContent!));
+  const two = await page.$eval('#gen-samples', (e) => e.textContent!);
+  assert.equal(two, cli(['gpt2', 'sample', '--init-from', join(runs, 'tiny-gpt2', 'best.safetensors'), '--prompt', prompt, '--max-new-tokens', '12', '--top-k', '20', '--seed', '7', '--num-samples', '2']).replace(/\n$/, ''));
   await page.screenshot({ path: join(SHOTS, 'gpt2-sample.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();

@@ -67,13 +67,14 @@ const topK = num('gen-topk', 'top-k', 50, { min: 1 });
 const temperature = num('gen-temperature', 'temperature', 1, { min: 0, step: 0.1 });
 const seed = num('gen-seed', 'seed', 42, { min: 0 });
 const count = num('gen-count', 'samples', 1, { min: 1, max: 10 });
+const fileInput = h('input', { type: 'file', id: 'gen-file', accept: '.safetensors', 'aria-label': 'open a checkpoint from the disk' });
 const sampleButton = h('button', { type: 'button', id: 'gen-sample', disabled: true }, 'Sample');
 const genStatus = h('p', { class: 'status', id: 'gen-status' }, 'Looking for runs...');
 const genOut = h('pre', { class: 'samples', id: 'gen-samples' });
 main.append(
   h('h2', { text: 'Sampling from a model trained with the CLI' }),
   h('p', { text: 'Train a GPT-2 with `gradpath gpt2 prepare` and `gradpath gpt2 train --out runs/NAME`, then serve the lab with `gradpath lab runs/`: each run\'s best.safetensors and latest.safetensors appear below. The model is built in this tab with the chapter\'s code and samples as `gradpath gpt2 sample --init-from runs/NAME/latest.safetensors` does (same tokenizer, same top-k sampler; the same seed gives the same text on the same backend).' }),
-  h('div', { class: 'controls' }, h('label', {}, 'checkpoint ', runSelect), h('label', {}, 'prompt ', promptInput),
+  h('div', { class: 'controls' }, h('label', {}, 'checkpoint ', runSelect), h('label', {}, 'or open one (read in this tab, never uploaded) ', fileInput), h('label', {}, 'prompt ', promptInput),
     maxTokens.label, topK.label, temperature.label, seed.label, count.label, sampleButton),
   genStatus, genOut);
 
@@ -87,19 +88,21 @@ async function listCheckpoints(): Promise<void> {
   runSelect.replaceChildren(...options);
   const wanted = params.get('checkpoint');
   if (wanted && options.some((o) => o.value === wanted)) runSelect.value = wanted;
-  sampleButton.disabled = options.length === 0;
+  sampleButton.disabled = options.length === 0 && !fileInput.files?.length;
   genStatus.textContent = options.length
     ? `${options.length} checkpoint${options.length > 1 ? 's' : ''} found.`
-    : 'No GPT-2 run is served: start the lab with `gradpath lab runs/` (the folder holding your `gradpath gpt2 train --out` runs). A static host has none.';
+    : 'No GPT-2 run is served: start the lab with `gradpath lab runs/` (the folder holding your `gradpath gpt2 train --out` runs), or open a best.safetensors or latest.safetensors.';
 }
 
-function startSampling(): void {
+async function startSampling(): Promise<void> {
+  const file = fileInput.files?.[0];
   const request: SampleRequest = { // an absolute URL: a worker resolves relative ones against its own script
     url: new URL(runSelect.value, location.href).href, prompt: promptInput.value, maxNewTokens: Number(maxTokens.input.value), topK: Number(topK.input.value),
     temperature: Number(temperature.input.value), seed: Number(seed.input.value), numSamples: Number(count.input.value),
   };
+  if (file) Object.assign(request, { url: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
   const q = new URLSearchParams(location.search);
-  q.set('checkpoint', runSelect.value); q.set('prompt', request.prompt);
+  if (!file) q.set('checkpoint', runSelect.value); q.set('prompt', request.prompt);
   for (const f of [maxTokens, topK, temperature, seed, count]) q.set(f.input.id, f.input.value);
   history.replaceState(null, '', `?${q}`);
   sampler ??= new SampleWorker();
@@ -125,10 +128,14 @@ function startSampling(): void {
       sampleButton.disabled = false;
     }
   };
-  sampler.postMessage(request);
+  sampler.postMessage(request, request.bytes ? [request.bytes.buffer] : []);
 }
 
-sampleButton.addEventListener('click', startSampling);
+sampleButton.addEventListener('click', () => void startSampling());
+fileInput.addEventListener('change', () => {
+  sampleButton.disabled = !fileInput.files?.length && runSelect.options.length === 0;
+  if (fileInput.files?.length) genStatus.textContent = `${fileInput.files[0].name}: a checkpoint of \`gradpath gpt2 train\`, read in this tab.`;
+});
 listCheckpoints().catch((err: Error) => {
   genStatus.textContent = `cannot list the runs: ${err.message}`;
   genStatus.classList.add('warn');

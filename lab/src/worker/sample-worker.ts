@@ -14,7 +14,8 @@ import { GPT2_SPLIT_PATTERN, tokenizerFromRanks, type Tokenizer } from '../../..
 import { Generator } from '../../../src/util/random.js';
 import type { GPT2 } from '../../../src/chapters/gpt2/model.js';
 
-export interface SampleRequest { url: string; prompt: string; maxNewTokens: number; topK: number; temperature: number; seed: number; numSamples: number }
+/** `url`: a checkpoint the server offers; `bytes`: one opened from the disk (then `url` only names it). */
+export interface SampleRequest { url: string; bytes?: Uint8Array; prompt: string; maxNewTokens: number; topK: number; temperature: number; seed: number; numSamples: number }
 export type SampleReply =
   | { type: 'loaded'; backend: string; params: number; config: Record<string, unknown>; step: number }
   | { type: 'sample'; index: number; text: string }
@@ -41,8 +42,8 @@ async function loadTokenizer(): Promise<Tokenizer> {
 async function run(r: SampleRequest): Promise<void> {
   const backend = await startBackend(0);
   const tok = await (tokenizer ??= loadTokenizer());
-  if (loaded?.url !== r.url) {
-    const ckpt = decodeCheckpoint(await fetchBytes(r.url), r.url, { kind: 'gpt2' });
+  if (r.bytes || loaded?.url !== r.url) {
+    const ckpt = decodeCheckpoint(r.bytes ?? await fetchBytes(r.url), r.url, { kind: 'gpt2' });
     const { model, config } = gpt2FromCheckpoint(ckpt, r.url);
     loaded = { url: r.url, model };
     const params = model.parameters().reduce((n, p) => n + p.numel(), 0);
