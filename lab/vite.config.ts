@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 /** One HTML entry per page; the home page is the learning path. */
-export const PAGES = ['index', 'micrograd', 'makemore', 'transformers', 'gpt2', 'grokking', 'neat', 'runs'];
+export const PAGES = ['index', 'micrograd', 'makemore', 'transformers', 'gpt2', 'grokking', 'physics', 'distributed', 'neat', 'vision', 'runs'];
 
 /** Without these a page gets no SharedArrayBuffer, so the wasm kernels cannot share memory with threads. */
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };

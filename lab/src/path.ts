@@ -1,7 +1,7 @@
 /**
  * The learning path in the order its author gives it (issue #19): grokking first, as the
  * intuition, then backpropagation, character-level models, transformers and MLA, GPT-2, the
- * physics of language models, distributed training. NEAT, also in gradpath, closes the list.
+ * physics of language models, distributed training. NEAT and vision, also in gradpath, follow.
  */
 export interface Chapter {
   title: string;
@@ -63,28 +63,41 @@ export const CHAPTERS: Chapter[] = [
       { label: "Karpathy, Let's build the GPT tokenizer", href: 'https://www.youtube.com/watch?v=zduSFxRajkE' },
       { label: "Karpathy, Let's reproduce GPT-2 (124M)", href: 'https://www.youtube.com/watch?v=l8pRSuU81PU' },
     ],
-    browser: 'the tokenizer playground (the same ids as `gradpath bpe encode`); training and sampling GPT-2 stay in the CLI',
+    browser: 'the tokenizer playground (the same ids as `gradpath bpe encode`); sampling from a model trained with the CLI (`gradpath lab runs/`); training stays in the CLI',
   },
   {
-    title: 'The physics of language models', short: 'physics', page: null, live: false,
-    what: 'Controlled experiments on what language models store and how they reason, on synthetic data.',
-    sources: [{ label: 'Allen-Zhu and Li, Physics of Language Models', href: 'https://physics.allen-zhu.com/' }],
-    browser: 'not yet: the chapter is not written',
+    title: 'The physics of language models', short: 'physics', page: 'physics', live: false,
+    what: 'Controlled experiments on what language models store and how they extract it: synthetic biographies, knowledge augmentation, linear probes.',
+    sources: [
+      { label: 'Allen-Zhu and Li, Physics of Language Models', href: 'https://physics.allen-zhu.com/' },
+      { label: 'Allen-Zhu and Li 2023, Part 3.1: knowledge storage and extraction', href: 'https://arxiv.org/abs/2309.14316' },
+    ],
+    browser: 'not in the browser yet: the page shows the chapter\'s results and commands (`gradpath physics knowledge`)',
   },
   {
-    title: 'Distributed training and infrastructure', short: 'distributed', page: null, live: false,
+    title: 'Distributed training and infrastructure', short: 'distributed', page: 'distributed', live: false,
     what: 'Data, tensor, sequence and pipeline parallelism and ZeRO, on an MPI communicator built here.',
     sources: [
+      { label: 'Hugging Face, The Ultra-Scale Playbook', href: 'https://huggingface.co/spaces/nanotron/ultrascale-playbook' },
       { label: 'Rajbhandari et al. 2020, ZeRO', href: 'https://arxiv.org/abs/1910.02054' },
       { label: 'Shoeybi et al. 2019, Megatron-LM', href: 'https://arxiv.org/abs/1909.08053' },
     ],
-    browser: 'CLI only (`gradpath launch`): it needs MPI and several processes; its page comes with its parallel training modes',
+    browser: 'not in the browser: it needs MPI and several processes (`gradpath launch`); the page shows its results and commands',
   },
   {
     title: 'Neuroevolution: NEAT', short: 'NEAT', page: 'neat', live: true,
     what: 'Evolving the weights and the shape of networks: birds learn to fly through pipes, generation by generation.',
     sources: [{ label: 'Stanley and Miikkulainen 2002, Evolving neural networks through augmenting topologies', href: 'https://nn.cs.utexas.edu/downloads/papers/stanley.ec02.pdf' }],
     browser: 'a whole generation flying on a canvas, the champion\'s network, and the game to play yourself',
+  },
+  {
+    title: 'How models see: conv nets and loss landscapes', short: 'vision', page: 'vision', live: false,
+    what: 'A convolutional network on Fashion-MNIST against an MLP, what its layers learned to see, and the loss landscape around trained weights.',
+    sources: [
+      { label: 'Krizhevsky et al. 2012, ImageNet classification with deep CNNs (AlexNet)', href: 'https://papers.nips.cc/paper/4824-imagenet-classification-with-deep-convolutional-neural-networks' },
+      { label: 'Li et al. 2018, Visualizing the loss landscape of neural nets', href: 'https://arxiv.org/abs/1712.09913' },
+    ],
+    browser: 'not in the browser yet: the page shows the chapter\'s results, pictures and commands (`gradpath vision`)',
   },
   {
     title: 'Runs viewer', short: 'runs', page: 'runs', live: true,

@@ -16,7 +16,7 @@ export const LAB_DIR = fileURLToPath(new URL('../../lab/', import.meta.url));
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.wasm': 'application/wasm', '.json': 'application/json', '.jsonl': 'text/plain; charset=utf-8', '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.safetensors': 'application/octet-stream',
 };
 
 /**
@@ -31,8 +31,12 @@ const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-E
  */
 const DATASETS: Record<string, DatasetSpec> = { 'names.txt': NAMES_SPEC, 'tinyshakespeare.txt': TINY_SHAKESPEARE };
 
-/** What the runs viewer may read of a run directory (no checkpoints: they are large and not shown). */
-const RUN_FILE = /^[\w.-]+\.(json|jsonl|txt|svg|png)$/;
+/**
+ * What the lab may read of a run directory: what the runs viewer shows, and the two checkpoints a
+ * `gradpath gpt2 train` run leaves, which the GPT-2 page samples from (read-only, like the rest).
+ */
+const RUN_FILE = /^(?:[\w.-]+\.(json|jsonl|txt|svg|png)|best\.safetensors|latest\.safetensors)$/;
+const CHECKPOINTS = ['best.safetensors', 'latest.safetensors'];
 
 export interface LabServer {
   url: string;
@@ -91,12 +95,16 @@ function runName(root: string, run: RunRecord): string {
 }
 
 function runFiles(dir: string): string[] {
-  return ['config.json', 'metrics.jsonl', 'samples.txt', 'curves.svg'].filter((f) => existsSync(join(dir, f)));
+  return ['config.json', 'metrics.jsonl', 'samples.txt', 'curves.svg', ...CHECKPOINTS].filter((f) => isFile(join(dir, f)));
+}
+
+function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
 }
 
 function sendRunFile(res: ServerResponse, runRoots: string[], root: number, index: number, name: string): void {
   const run = runRoots[root] === undefined ? undefined : findRuns(runRoots[root])[index];
-  if (!run || !RUN_FILE.test(name) || !existsSync(join(run.path, name))) return send(res, 404, 'text/plain', `no such run file: ${root}/${index}/${name}`);
+  if (!run || !RUN_FILE.test(name) || !isFile(join(run.path, name))) return send(res, 404, 'text/plain', `no such run file: ${root}/${index}/${name}`);
   send(res, 200, TYPES[extname(name)] ?? 'text/plain', readFileSync(join(run.path, name)));
 }
 

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { GradpathError } from '../util/errors.js';
-import { loadSafetensors, saveSafetensors, type TensorData } from './safetensors.js';
+import { decodeSafetensors, loadSafetensors, saveSafetensors, type DecodedSafetensors, type TensorData } from './safetensors.js';
 
 export interface StateDict {
   [name: string]: { shape: number[]; data: Float32Array | Int32Array };
@@ -65,7 +65,15 @@ export function saveCheckpoint(path: string, ckpt: Checkpoint): void {
  */
 export function loadCheckpoint(path: string, expect?: { kind?: string }): Checkpoint {
   if (!existsSync(path)) throw new GradpathError(`no checkpoint at ${path}; train first or drop --resume`);
-  const { tensors, metadata } = loadSafetensors(path);
+  return checkpointFrom(loadSafetensors(path), path, expect);
+}
+
+/** A checkpoint from its bytes (e.g. fetched by the lab in a browser); `source` names it in errors. */
+export function decodeCheckpoint(bytes: Uint8Array, source: string, expect?: { kind?: string }): Checkpoint {
+  return checkpointFrom(decodeSafetensors(bytes, source), source, expect);
+}
+
+function checkpointFrom({ tensors, metadata }: DecodedSafetensors, path: string, expect?: { kind?: string }): Checkpoint {
 
   const notOurs: (why: string) => never = (why) => {
     throw new GradpathError(`${path} is not a gradpath checkpoint (${why})`);

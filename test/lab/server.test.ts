@@ -22,7 +22,9 @@ function fixture(): { root: string; labDir: string; runs: string } {
   const run = new RunDir(join(root, 'runs', 'alpha'));
   run.writeConfig({ kind: 'micrograd', steps: 3 });
   for (let s = 0; s < 3; s++) run.log({ step: s, split: 'batch', loss: 1 - s / 10 });
-  writeFileSync(join(root, 'runs', 'alpha', 'latest.safetensors'), 'not served');
+  writeFileSync(join(root, 'runs', 'alpha', 'latest.safetensors'), 'checkpoint bytes');
+  writeFileSync(join(root, 'runs', 'alpha', 'other.safetensors'), 'not served');
+  mkdirSync(join(root, 'runs', 'alpha', 'best.safetensors')); // a folder by that name is no checkpoint
   return { root, labDir, runs: join(root, 'runs') };
 }
 
@@ -46,7 +48,7 @@ test('gradpath lab server: pages with the cross-origin isolation headers, wasm t
   }
 });
 
-test('gradpath lab server: /api/runs lists the run directories and serves their metrics, not their checkpoints', async () => {
+test('gradpath lab server: /api/runs lists the run directories and serves their metrics and the two checkpoints, nothing else', async () => {
   const f = fixture();
   const server = await startLabServer({ port: 0, labDir: f.labDir, runRoots: [f.runs] });
   try {
@@ -54,10 +56,16 @@ test('gradpath lab server: /api/runs lists the run directories and serves their 
     assert.equal(runs.length, 1);
     assert.match(runs[0].name, /alpha$/);
     assert.equal(runs[0].kind, 'micrograd');
-    assert.deepEqual(runs[0].files, ['config.json', 'metrics.jsonl']);
+    assert.deepEqual(runs[0].files, ['config.json', 'metrics.jsonl', 'latest.safetensors']);
     const metrics = await (await fetch(server.url + 'api/runs/0/0/metrics.jsonl')).text();
     assert.equal(metrics.trim().split('\n').length, 3);
-    assert.equal((await fetch(server.url + 'api/runs/0/0/latest.safetensors')).status, 404);
+    const ckpt = await fetch(server.url + 'api/runs/0/0/latest.safetensors');
+    assert.equal(ckpt.status, 200);
+    assert.equal(await ckpt.text(), 'checkpoint bytes');
+    assert.equal((await fetch(server.url + 'api/runs/0/0/other.safetensors')).status, 404);
+    assert.equal((await fetch(server.url + 'api/runs/0/0/best.safetensors')).status, 404);
+    assert.equal((await fetch(server.url + 'api/runs/0/0/..%2f..%2f..%2fsecret.txt')).status, 404);
+    assert.equal((await fetch(server.url + 'api/runs/0/0/latest.safetensors', { method: 'PUT', body: 'x' })).status, 405);
     assert.equal((await fetch(server.url + 'api/runs/0/7/metrics.jsonl')).status, 404);
   } finally {
     await server.close();

@@ -22,7 +22,7 @@ const lossChart = new LineChart({ title: 'loss', series: ['batch', 'train', 'val
 const sampleBox = h('pre', { class: 'samples', id: 'sample' }, 'A sample appears at each evaluation.');
 const promptInput = h('input', { type: 'text', size: 40, id: 'prompt', 'aria-label': 'prompt' });
 promptInput.value = params.get('prompt') ?? '';
-const attentionBox = h('div', { class: 'svgbox', id: 'attention' });
+const attentionBox = h('div', { class: 'svgbox', id: 'attention' }, 'Train the model (a few steps are enough to start), then type a prompt: its attention maps, one per layer and head, appear here.');
 const kvTable = h('div', { id: 'kv' });
 
 const trainer = new Trainer({
@@ -57,6 +57,7 @@ async function showAttention(): Promise<void> {
   if (!a) return;
   if (a.error) return void (attentionBox.textContent = a.error);
   attentionBox.innerHTML = attentionSvg({ maps: a.maps, labels: a.labels, title: `attention for ${JSON.stringify(a.labels.join(''))}` }, 12);
+  attentionBox.dataset.prompt = a.labels.join('');
 }
 promptInput.addEventListener('change', () => void showAttention());
 
@@ -64,10 +65,16 @@ function showKv(): void {
   const s = trainer.settings();
   try {
     const c = resolveConfig({ vocabSize: 65, blockSize: Number(s.blockSize), nLayer: Number(s.nLayer), nHead: Number(s.nHead), nEmbd: Number(s.nEmbd), attention: String(s.attention) as AttentionKind });
-    const rows = kvFormulas(c);
+    const rows = kvFormulas(c), mha = rows[0].elements;
+    // the design being trained is marked; the others are what the same sizes would cost with them
     kvTable.replaceChildren(h('table', { class: 'path' },
-      h('thead', {}, h('tr', {}, h('th', { text: 'design' }), h('th', { text: 'elements per token per layer' }), h('th', { text: `for ${c.blockSize} tokens x ${c.nLayer} layers (float32)` }))),
-      h('tbody', {}, ...rows.map((r) => h('tr', {}, h('td', { text: r.name }), h('td', { class: 'mono', text: `${r.formula} = ${r.elements}` }), h('td', { text: `${format((r.elements * c.blockSize * c.nLayer * 4) / 1024)} KiB` }))))));
+      h('thead', {}, h('tr', {}, h('th', { text: 'design' }), h('th', { text: 'elements per token per layer' }), h('th', { text: `for ${c.blockSize} tokens x ${c.nLayer} layers (float32)` }), h('th', { text: 'vs MHA' }))),
+      h('tbody', {}, ...rows.map((r) => {
+        const current = r.name.toLowerCase() === c.attention;
+        return h('tr', { 'data-design': r.name, 'data-elements': r.elements, 'data-current': current },
+          h('td', { text: current ? `${r.name} (training)` : r.name }), h('td', { class: 'mono', text: `${r.formula} = ${r.elements}` }),
+          h('td', { text: `${format((r.elements * c.blockSize * c.nLayer * 4) / 1024)} KiB` }), h('td', { text: `${format(r.elements / mha)}x` }));
+      }))));
   } catch (err) {
     kvTable.textContent = (err as Error).message;
   }

@@ -14,7 +14,7 @@ import { checkMemory, describeMemory, flopsPerToken, GPT2, measureMatmulGflops, 
 import { ShardLoader, shardFiles, type LoaderState } from './data.js';
 import { loadGPT2 } from './weights.js';
 import { safetensorsMetadata } from '../../io/safetensors.js';
-import { EOT, gpt2Tokenizer } from './gpt2_tokenizer.js';
+import { sample } from './sample.js';
 import type { TensorParallel } from '../../dist/tensor-parallel.js';
 import { assembleTensorParallel, loadWholeIntoTensorParallel, tensorParallelRun } from '../../dist/tensor-parallel-training.js';
 import { dataParallel, type DataParallelFlags } from '../../dist/ddp.js';
@@ -231,13 +231,4 @@ export function evaluate(model: GPT2, val: ShardLoader, steps: number, pool?: Bu
   });
 }
 
-/** Text sampled after a prompt (or after <|endoftext|>), top-k. */
-export function sample(model: GPT2, opts: { prompt?: string; maxNewTokens: number; topK?: number; temperature?: number; generator?: Generator }): string {
-  const tok = gpt2Tokenizer();
-  const V = model.gpt2.vocabSize;
-  const prompt = opts.prompt ? tok.encode(opts.prompt) : [V > EOT ? EOT : 0];
-  for (const id of prompt) if (id >= V) throw new GradpathError(`gpt2 sample: the prompt has token ${id}, outside the model's vocabulary of ${V}`);
-  const out = model.generate(new Tensor(Int32Array.from(prompt), [1, prompt.length]), opts.maxNewTokens, { topK: opts.topK, temperature: opts.temperature, generator: opts.generator });
-  const ids = Array.from(out.intValues());
-  return tok.decode(opts.prompt ? ids : ids.slice(1));
-}
+export { sample };

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { GradpathError } from '../../util/errors.js';
 import { shapeStr } from '../../engine/shape.js';
 import { loadSafetensors, safetensorsMetadata, saveSafetensors, type RawTensor, type TensorData } from '../../io/safetensors.js';
-import { loadCheckpoint, type StateDict } from '../../io/checkpoint.js';
+import { loadCheckpoint, type Checkpoint, type StateDict } from '../../io/checkpoint.js';
 import { cacheDir } from '../../data/resolve.js';
 import { downloadVerified, isOffline } from '../../data/download.js';
 import { GPT2, GPT2_PRESETS, type GPT2Config } from './model.js';
@@ -242,11 +242,8 @@ export function loadGPT2(path: string, opts: { expect?: GPT2Config; nHead?: numb
   const format = detectFormat(path);
   let state: StateDict, config: GPT2Config;
   if (format === 'llmc') ({ state, config } = readLLMC(path));
-  else if (format === 'gradpath') {
-    const ckpt = loadCheckpoint(path, { kind: 'gpt2' });
-    state = ckpt.model;
-    config = (ckpt.config as { model: GPT2Config }).model;
-  } else {
+  else if (format === 'gradpath') ({ state, config } = gpt2State(loadCheckpoint(path, { kind: 'gpt2' })));
+  else {
     const { tensors, metadata } = loadSafetensors(path);
     state = stateFromHF(tensors);
     const nHead = opts.nHead ?? (metadata.n_head ? Number(metadata.n_head) : undefined) ?? readHFConfigHeads(path);
@@ -261,6 +258,20 @@ export function loadGPT2(path: string, opts: { expect?: GPT2Config; nHead?: numb
   const model = new GPT2(target);
   loadChecked(model, state, path);
   return { model, format, config: target };
+}
+
+/** The weights and configuration in a `gradpath gpt2 train` checkpoint. */
+function gpt2State(ckpt: Checkpoint): { state: StateDict; config: GPT2Config } {
+  return { state: ckpt.model, config: (ckpt.config as { model: GPT2Config }).model };
+}
+
+/** A GPT-2 from a decoded `gradpath gpt2 train` checkpoint (the lab fetches its bytes; the CLI uses loadGPT2). */
+export function gpt2FromCheckpoint(ckpt: Checkpoint, source: string): { model: GPT2; config: GPT2Config } {
+  if (ckpt.kind !== 'gpt2') throw new GradpathError(`${source} holds a ${ckpt.kind} model, not gpt2`);
+  const { state, config } = gpt2State(ckpt);
+  const model = new GPT2(config);
+  loadChecked(model, state, source);
+  return { model, config };
 }
 
 /** n_head from a Hugging Face config.json beside the weights, when there is one. */
