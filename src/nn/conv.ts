@@ -1,5 +1,4 @@
 import { Tensor } from '../engine/tensor.js';
-import { ones, zeros } from '../engine/ops/create.js';
 import { conv2d } from '../engine/ops/conv.js';
 import { maxPool2d, avgPool2d } from '../engine/ops/pool.js';
 import { batchNormChannels } from '../engine/ops/batchnorm.js';
@@ -7,7 +6,7 @@ import { flatten } from '../engine/ops/view.js';
 import { pair, type Pair } from '../engine/ops/window.js';
 import type { Generator } from '../util/random.js';
 import { Module } from './module.js';
-import { uniform } from './layers.js';
+import { BatchNormBase, uniform } from './layers.js';
 
 /** The layers of convolutional networks, with PyTorch's names, parameter layouts and initialisation. */
 
@@ -51,22 +50,7 @@ export class AvgPool2d extends Module {
 }
 
 /** Batch norm over the channels of (N, C, H, W), with running statistics for eval mode. */
-export class BatchNorm2d extends Module {
-  weight: Tensor;
-  bias: Tensor;
-  declare running_mean: Tensor;
-  declare running_var: Tensor;
-  readonly eps: number;
-  readonly momentum: number;
-  constructor(readonly numFeatures: number, opts: { eps?: number; momentum?: number } = {}) {
-    super();
-    this.eps = opts.eps ?? 1e-5;
-    this.momentum = opts.momentum ?? 0.1;
-    this.weight = ones([numFeatures]).setRequiresGrad();
-    this.bias = zeros([numFeatures]).setRequiresGrad();
-    this.registerBuffer('running_mean', zeros([numFeatures]));
-    this.registerBuffer('running_var', ones([numFeatures]));
-  }
+export class BatchNorm2d extends BatchNormBase {
   forward(x: Tensor): Tensor {
     return batchNormChannels(x, this.running_mean, this.running_var, this.weight, this.bias, this.training, this.momentum, this.eps);
   }

@@ -58,12 +58,17 @@ export class LayerNorm extends Module {
   }
 }
 
-/** BatchNorm over (N, C) or (N, C, L), with running statistics for eval mode. */
-export class BatchNorm1d extends Module {
+/**
+ * What every batch norm holds (PyTorch's _BatchNorm): a scale and shift per channel, and running
+ * statistics for eval mode. BatchNorm1d and BatchNorm2d (nn/conv.ts) differ only in the axes.
+ */
+export abstract class BatchNormBase extends Module {
   weight: Tensor;
   bias: Tensor;
   declare running_mean: Tensor;
   declare running_var: Tensor;
+  readonly eps: number;
+  readonly momentum: number;
   constructor(readonly numFeatures: number, opts: { eps?: number; momentum?: number } = {}) {
     super();
     this.eps = opts.eps ?? 1e-5;
@@ -73,8 +78,10 @@ export class BatchNorm1d extends Module {
     this.registerBuffer('running_mean', zeros([numFeatures]));
     this.registerBuffer('running_var', ones([numFeatures]));
   }
-  readonly eps: number;
-  readonly momentum: number;
+}
+
+/** BatchNorm over (N, C) or (N, C, L), with running statistics for eval mode. */
+export class BatchNorm1d extends BatchNormBase {
   forward(x: Tensor): Tensor {
     return batchNorm(x, this.running_mean, this.running_var, this.weight, this.bias, this.training, this.momentum, this.eps);
   }
