@@ -95,6 +95,11 @@ async function listCheckpoints(): Promise<void> {
 }
 
 async function startSampling(): Promise<void> {
+  // the status says "working" at once, before the file is read (a reader of the status, the
+  // tests included, must never see the last sample's "ready" after a new click)
+  delete genStatus.dataset.ready;
+  genStatus.classList.remove('warn');
+  genStatus.textContent = 'Loading the checkpoint and sampling...';
   const file = fileInput.files?.[0];
   const request: SampleRequest = { // an absolute URL: a worker resolves relative ones against its own script
     url: new URL(runSelect.value, location.href).href, prompt: promptInput.value, maxNewTokens: Number(maxTokens.input.value), topK: Number(topK.input.value),
@@ -107,9 +112,6 @@ async function startSampling(): Promise<void> {
   history.replaceState(null, '', `?${q}`);
   sampler ??= new SampleWorker();
   sampleButton.disabled = true;
-  delete genStatus.dataset.ready;
-  genStatus.classList.remove('warn');
-  genStatus.textContent = 'Loading the checkpoint and sampling...';
   genOut.textContent = '';
   const texts: string[] = [];
   sampler.onmessage = (e: MessageEvent<SampleReply>) => {
