@@ -36,10 +36,13 @@ export interface StepSummary {
 export class StepTimeline {
   private t0 = performance.now();
   private spans: Span[] = [];
+  /** Waits outside a step (evaluation, a wrapper used without the loop's timeline) are not kept. */
+  private inStep = false;
 
   beginStep(): void {
     this.t0 = performance.now();
     this.spans = [];
+    this.inStep = true;
   }
 
   /** Awaits p, counting the wait as `kind`. */
@@ -48,7 +51,7 @@ export class StepTimeline {
     try {
       return await p;
     } finally {
-      this.spans.push({ kind, label, start, end: this.now() });
+      this.keep(kind, label, start);
     }
   }
 
@@ -58,15 +61,20 @@ export class StepTimeline {
     try {
       return fn();
     } finally {
-      this.spans.push({ kind, label, start, end: this.now() });
+      this.keep(kind, label, start);
     }
   }
 
   endStep(): StepSummary {
+    this.inStep = false;
     const seconds = this.now();
     const total = (k: SpanKind) => this.spans.filter((s) => s.kind === k).reduce((a, s) => a + s.end - s.start, 0);
     const comm = total('comm'), idle = total('idle');
     return { seconds, compute: Math.max(0, seconds - comm - idle), comm, idle, spans: this.spans };
+  }
+
+  private keep(kind: SpanKind, label: string, start: number): void {
+    if (this.inStep) this.spans.push({ kind, label, start, end: this.now() });
   }
 
   private now(): number {

@@ -30,6 +30,10 @@ test('timeline: waits add up to comm and idle; compute is the rest', async () =>
   assert.ok(s.idle >= 0.014 && s.idle < 0.2, `idle ${s.idle}`);
   assert.ok(Math.abs(s.compute + s.comm + s.idle - s.seconds) < 1e-9);
   assert.ok(s.spans[0].start >= 0.004 && s.spans[1].start >= s.spans[0].end);
+  // outside a step (evaluation, a wrapper used without the loop's timeline) nothing is kept
+  tl.waitSync('comm', 'eval all-reduce', () => busy(1));
+  tl.beginStep();
+  assert.equal(tl.endStep().spans.length, 0);
 });
 
 test('timeline: the loop adds compute_s, comm_s and bubble to the batch events', async () => {
