@@ -4,6 +4,7 @@
  * share of a job (a matmul, an in-place Adam step, GELU or cross-entropy rows).
  * Every thread runs the same code over the same shared wasm memory, so a job is just numbers.
  */
+import { WA, type WasmMemory, type WasmModule } from './wasm-api.js';
 
 export type Sgemm = (m: number, n: number, k: number, a: number, ars: number, acs: number,
   b: number, brs: number, bcs: number, c: number, ldc: number, pa: number, pb: number) => void;
@@ -156,5 +157,44 @@ export function waitChange(p: Int32Array, i: number, v: number): number {
       cur = Atomics.load(p, i);
       if (cur !== v) return cur;
     }
+  }
+}
+
+/** The kernel modules a helper thread instantiates over the shared memory. */
+export interface KernelModules { module: WasmModule; adamModule: WasmModule; eltModule: WasmModule }
+
+/**
+ * A helper thread's whole life, the same in Node and in a browser: instantiate the kernels over
+ * the shared memory, count itself ready (or, failing, say so in shared memory: its creator waits
+ * there and cannot see the thread's error event), then wait for each job and run its share. It
+ * starts from the generation its creator saw, so a job posted while it was starting is not missed.
+ */
+export function serveJobs(mods: KernelModules, memory: WasmMemory, ctrl: SharedArrayBuffer, index: number, startGen: number, postReady: () => void): never {
+  const p = new Int32Array(ctrl, 0, CTRL_INTS);
+  const f = ctrlFloats(ctrl);
+  let kernels: { sgemm: Sgemm; adam: AdamKernel; elementwise: ElementwiseKernels };
+  try {
+    const exports = (m: WasmModule) => new WA.Instance(m, { env: { memory } }).exports;
+    kernels = {
+      sgemm: exports(mods.module).sgemm as unknown as Sgemm,
+      adam: exports(mods.adamModule).adam as unknown as AdamKernel,
+      elementwise: exports(mods.eltModule) as unknown as ElementwiseKernels,
+    };
+  } catch (err) {
+    Atomics.store(p, START_FAILED, 1);
+    Atomics.notify(p, READY);
+    throw err;
+  }
+  Atomics.add(p, READY, 1);
+  Atomics.notify(p, READY);
+  postReady();
+  for (let gen = startGen; ;) {
+    gen = waitChange(p, GEN, gen);
+    try {
+      runShare(kernels, p, f, index);
+    } catch {
+      Atomics.store(p, ERROR, 1);
+    }
+    if (Atomics.sub(p, PENDING, 1) === 1) Atomics.notify(p, PENDING);
   }
 }
