@@ -139,7 +139,7 @@ test('transformers: the tiny char GPT lowers its loss on pasted text; attention 
   const r = await trainToEnd(page);
   assert.ok(r.last < r.first, `loss ${r.first} -> ${r.last}`);
   // cross-origin isolated: the wasm backend's helper threads (kernel-worker.ts) took part
-  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  const cores = await page.evaluate('navigator.hardwareConcurrency') as number;
   if (cores > 1) assert.ok(Number((await data(page, '#backend')).threads) > 1, `threads ${(await data(page, '#backend')).threads} on ${cores} cores`);
   await page.waitForSelector('#attention svg');
   // a new prompt typed after training: its maps come from the trained model in the worker

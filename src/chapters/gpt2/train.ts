@@ -55,8 +55,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** Start over in a run directory that holds a run, replacing it (else refused). */
   force?: boolean;
-  /** Sample sampleTokens tokens after the last step (default true; sampleEvery adds samples along the way). */
-  sampleAtEnd?: boolean;
+  /** Samples of sampleTokens tokens after the last step (default 1; sampleEvery adds samples along the way). */
+  samplesAtEnd?: number;
   peakGflops?: number;
   /** Tensor parallel (--tp, --sequence-parallel): this rank's group; rank 0 alone writes the run directory. */
   tp?: TensorParallel | null;
@@ -156,7 +156,8 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
     return model.forward(x, y).loss!;
   };
   const valLosses: [number, number][] = [];
-  const sampleAtEnd = o.sampleAtEnd ?? true;
+  const samplesAtEnd = o.samplesAtEnd ?? 1;
+  const sampleLog: string[] = []; // samples.txt holds every sample of the run
   const r = await trainLoop({
     model, optimizer: opt, generator: gen, maxSteps: o.maxSteps, accumSteps: accum, pool: true, gradClip: o.gradClip,
     schedule: cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr ?? o.lr * 0.1, warmupSteps: o.warmupSteps, decaySteps: o.maxSteps }),
@@ -173,11 +174,13 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
       // hooks count steps from 0, as llm.c prints them; metrics.jsonl counts steps done
       hooks.onStep?.({ step: s.step - 1, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, seconds: s.seconds, cpuSeconds: s.cpuSeconds, tokensPerSec: t.tokens_per_s, gflops: t.gflops, utilization: t.utilization });
       const last = s.step === o.maxSteps;
-      if (!par && ((o.sampleEvery > 0 && s.step % o.sampleEvery === 0) || (last && (o.sampleEvery > 0 || sampleAtEnd)))) {
+      const samples = last ? samplesAtEnd : o.sampleEvery > 0 && s.step % o.sampleEvery === 0 ? 1 : 0;
+      for (let i = 0; i < samples && !par; i++) {
         // a split model samples as the whole one, assembled on every rank (their generators stay in step);
         // every rank samples: ZeRO-3 gathers
         const text = sample(tp ? wholeGPT2(model, tp) : model, { maxNewTokens: o.sampleTokens, topK: 50, generator: gen });
-        if (root) run.writeText('samples.txt', `step ${s.step - 1}:\n${text}\n`);
+        sampleLog.push(`step ${s.step - 1}:\n${text}\n`);
+        if (root) run.writeText('samples.txt', sampleLog.join('\n'));
         if (root) hooks.onSample?.(s.step - 1, text);
       }
     },

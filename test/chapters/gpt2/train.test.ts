@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setInterruptRequested } from '../../../src/util/interrupt.js';
@@ -71,8 +71,12 @@ test('train: samples at the end unless told not to; per-step loss is a batch eve
   assert.equal(best.rng, undefined);
   assert.ok(loadCheckpoint(join(dir, 'ends', 'latest.safetensors')).optimizer);
   const none: number[] = [];
-  await trainGPT2(options('no-sample', { maxSteps: 2, sampleAtEnd: false }), { onSample: (step) => none.push(step) });
+  await trainGPT2(options('no-sample', { maxSteps: 2, samplesAtEnd: 0 }), { onSample: (step) => none.push(step) });
   assert.deepEqual(none, []);
+  const two: number[] = [];
+  await trainGPT2(options('two-samples', { maxSteps: 2, samplesAtEnd: 2, sampleTokens: 4 }), { onSample: (step) => two.push(step) });
+  assert.deepEqual(two, [1, 1]);
+  assert.equal(readFileSync(join(dir, 'two-samples', 'samples.txt'), 'utf8').match(/^step 1:/gm)?.length, 2, 'samples.txt keeps both');
   // the finished run is not replaced by accident
   await assert.rejects(() => trainGPT2(options('ends', { maxSteps: 2 })), /already holds a run; continue it with --resume, or start over \(replacing it\) with --force/);
 });
