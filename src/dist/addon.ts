@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { GradpathError } from '../util/errors.js';
 
 /**
- * The built addon, in the build output (dist/native/), never committed. GRADPATH_MPI_ADDON
- * names another path, for builds against two MPI libraries side by side (e.g. MPICH).
+ * The built addon, in the repository's build/native/ beside the native backend's, never
+ * committed. GRADPATH_MPI_ADDON names another path, for builds against two MPI libraries side by
+ * side (e.g. MPICH).
  */
-export const ADDON_PATH = process.env.GRADPATH_MPI_ADDON || fileURLToPath(new URL('../../native/gradpath_mpi.node', import.meta.url));
+export const ADDON_PATH = process.env.GRADPATH_MPI_ADDON || fileURLToPath(new URL('../../../build/native/gradpath_mpi.node', import.meta.url));
 
 export const INSTALL_HINT = 'install MPI with `apt-get install openmpi-bin libopenmpi-dev`, then run `gradpath dist build`';
 

@@ -1,6 +1,6 @@
 /**
  * `gradpath dist build`: compiles native/mpi/gradpath_mpi.cc with the MPI compiler wrapper
- * (mpicxx: Open MPI's or MPICH's) into the build output, next to the compiled TypeScript.
+ * (mpicxx: Open MPI's or MPICH's) into build/native/, beside the native backend's addon.
  * Headers come from node-addon-api and node-api-headers (header-only packages); nothing is
  * downloaded. The result replaces the old addon atomically.
  */
