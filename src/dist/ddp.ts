@@ -188,7 +188,7 @@ export class DataParallel {
         return x[0];
       },
       ...(z ? { gradNorm: () => z.gradNorm(), scaleGrads: (_: Tensor[], factor: number) => z.scaleGrads(factor) } : {}),
-      // best.safetensors needs the whole model on rank 0: ZeRO-3 holds only pieces (latest is sharded: runHooks)
+      // ZeRO-3 holds only pieces: best.safetensors is then gathered to rank 0 (dist/checkpoint-best.ts), latest is sharded (runHooks)
       checkpoints: this.zero < 3,
     };
   }
