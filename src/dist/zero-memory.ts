@@ -34,12 +34,15 @@ export interface DataParallelReport {
   formula: MemoryBytes;
   /**
    * Measured on this rank after a step (before the next zeroes the gradients): parameter,
-   * gradient and optimizer storage really held, padding included.
+   * gradient and optimizer storage really held, padding included; gradients at their most,
+   * between micro-steps too (with accumulation).
    */
   measured: MemoryBytes & {
     /** Not in the formulas: DDP's persistent bucket buffers, ZeRO's peak in-flight gradient buckets, ZeRO-3's gathered-layer slots. */
     buffers: number;
   };
+  /** Bytes of gradient bucket buffers allocated after the first step and after the last (pooled: equal once the pool is warm). */
+  bucketBytesAllocated: { afterFirstStep: number; afterLastStep: number };
   /** Bytes this rank sent in the last step, and the formula's. */
   commBytesPerStep: { measured: number; formula: number };
   /** Mean seconds per step this rank waited for gradient buckets after backward (the part not overlapped), the first step excluded when there are more. */
