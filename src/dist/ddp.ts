@@ -258,8 +258,8 @@ export class DataParallel {
     }
     const allocated = this.allocatedBucketFloats;
     return {
-      zero: this.zero, ranks: this.size, psi, formula: playbookMemory(psi, this.size, this.zero), measured,
-      commBytesPerStep: { measured: this.sentLastStep, formula: playbookCommBytes(psi, this.size, this.zero) },
+      zero: this.zero, ranks: this.size, accum: this.s.accumSteps ?? 1, psi, formula: playbookMemory(psi, this.size, this.zero), measured,
+      commBytesPerStep: { measured: this.sentLastStep, formula: playbookCommBytes(psi, this.size, this.zero, this.s.accumSteps ?? 1) },
       bucketBytesAllocated: { afterFirstStep: (allocated[0] ?? 0) * 4, afterLastStep: (allocated[allocated.length - 1] ?? 0) * 4 },
       exposedGradSeconds: mean(this.exposedGradSeconds.length > 1 ? this.exposedGradSeconds.slice(1) : this.exposedGradSeconds),
     };
