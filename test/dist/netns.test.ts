@@ -8,12 +8,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mpiSkip, script } from './mpi.js';
+import { mpiSkip, runProcess, script } from './mpi.js';
 import { flags, gradpath, losses, maxLossDiff, textFile } from './resume-helpers.js';
 
 const PAIR = fileURLToPath(new URL('../../../scripts/netns-pair.sh', import.meta.url));
@@ -32,20 +32,10 @@ function netnsSkip(): string | false {
 const skip = netnsSkip();
 if (skip) console.log(`# skipping the two-namespace tests: ${skip}`);
 
-/** Runs netns-pair.sh with its namespaces named by `tag`; killed after limitSeconds. */
-function pair(tag: string, args: string[], limitSeconds = 90): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PAIR, args, { env: { ...process.env, GRADPATH_NETNS_TAG: tag }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGTERM'), limitSeconds * 1000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+/** Runs netns-pair.sh with its namespaces named by `tag`; SIGTERM after limitSeconds (its trap cleans up). */
+async function pair(tag: string, args: string[], limitSeconds = 90): Promise<{ code: number | null; out: string }> {
+  const r = await runProcess(PAIR, args, { GRADPATH_NETNS_TAG: tag }, limitSeconds, 'SIGTERM');
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 /** What the tag's run left: namespaces and veth ends (none, after every exit). */
