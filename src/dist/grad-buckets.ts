@@ -39,7 +39,7 @@ interface BucketState {
 }
 
 export class GradBuckets {
-  /** false: this backward is not the step's last micro-batch; nothing is communicated. */
+  /** false: this backward communicates nothing (DDP and ZeRO-1 before the step's last micro-batch; set by beginMicroStep). */
   sync = true;
   /** This micro-step's reduce-scatter adds into the pieces (ZeRO-2/3 after the first micro-step). */
   private accumulating = false;
