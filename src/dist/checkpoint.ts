@@ -21,6 +21,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { Generator } from '../util/random.js';
 import type { Communicator } from './communicator.js';
 import { ShardSet, type ShardPiece } from './checkpoint-pieces.js';
+import { saveGatheredBest } from './checkpoint-best.js';
 import type { ShardSpec } from './shard-spec.js';
 
 export interface ShardedState {
@@ -67,13 +68,24 @@ export function replicaState(model: Module, optimizer: Optimizer | undefined, wr
  * a ShardSpec without its name; undefined: whole), and its moments are the same piece of
  * `<buffer>.<name>`. `writes(cut)` says whether this rank saves a tensor: a cut one, or a whole
  * one (which several ranks hold identically: only one of them should write it).
+ *
+ * A pipeline stage also gives `copies`: local tensors that are copies of a tensor another rank
+ * saves (the last stage's head tied to the first stage's wte: 'lm_head.weight' -> 'wte.weight'),
+ * never written, loaded (with their moments) from the global name; and `paramOrder`: the global
+ * parameter names in a single process's optimizer order, when this rank's optimizer holds only some.
  */
-export function localState(model: Module, optimizer: Optimizer | undefined, o: { place?: (p: Tensor) => Omit<ShardSpec, 'name'> | undefined; writes: (cut: boolean) => boolean }): ShardedState {
+export function localState(
+  model: Module,
+  optimizer: Optimizer | undefined,
+  o: { place?: (p: Tensor) => Omit<ShardSpec, 'name'> | undefined; writes: (cut: boolean) => boolean; copies?: Record<string, string>; paramOrder?: string[] },
+): ShardedState {
   const paramNames = () => (optimizer ? optimizerParamNames(model, optimizer) : []);
+  const globalName = (local: string) => o.copies?.[local] ?? local;
+  const copy = (local: string) => o.copies?.[local] !== undefined;
   const optimizerNames = () => {
     const sd = optimizer?.stateDict() ?? {};
     const buffers = [...new Set(Object.keys(sd).filter((k) => k !== 'step').map((k) => k.slice(0, k.lastIndexOf('.'))))];
-    return { buffers, params: paramNames() };
+    return { buffers, params: o.paramOrder ?? paramNames() };
   };
   const params = new Map(model.namedParameters());
   // what a tensor of the model's state dict is a piece of: parameters as placed, buffers whole
@@ -84,7 +96,7 @@ export function localState(model: Module, optimizer: Optimizer | undefined, o: {
       const out: ShardPiece[] = [];
       for (const [name, t] of Object.entries(model.stateDict())) {
         const place = placeOf(name, t);
-        if (t.data instanceof Float32Array && o.writes(cut(place))) out.push({ spec: { name, ...place }, data: t.values() as Float32Array });
+        if (t.data instanceof Float32Array && !copy(name) && o.writes(cut(place))) out.push({ spec: { name, ...place }, data: t.values() as Float32Array });
       }
       if (optimizer) {
         const names = paramNames();
@@ -93,7 +105,7 @@ export function localState(model: Module, optimizer: Optimizer | undefined, o: {
           const dot = key.lastIndexOf('.');
           const name = names[Number(key.slice(dot + 1))];
           const place = placeOf(name, params.get(name)!);
-          if (o.writes(cut(place))) out.push({ spec: { name: `${key.slice(0, dot)}.${name}`, ...place }, data: t.data as Float32Array });
+          if (!copy(name) && o.writes(cut(place))) out.push({ spec: { name: `${key.slice(0, dot)}.${name}`, ...place }, data: t.data as Float32Array });
         }
       }
       return out;
@@ -102,8 +114,8 @@ export function localState(model: Module, optimizer: Optimizer | undefined, o: {
       const sd: Record<string, { shape: number[]; data: Float32Array }> = {};
       for (const [name, t] of Object.entries(model.stateDict())) {
         if (!(t.data instanceof Float32Array)) continue;
-        const data = read({ name, ...placeOf(name, t) });
-        if (!data) throw new GradpathError(`sharded checkpoint has no tensor '${name}'; it holds another model`);
+        const data = read({ name: globalName(name), ...placeOf(name, t) });
+        if (!data) throw new GradpathError(`sharded checkpoint has no tensor '${globalName(name)}'; it holds another model`);
         sd[name] = { shape: [...t.shape], data };
       }
       model.loadStateDict(sd, false);
@@ -112,7 +124,7 @@ export function localState(model: Module, optimizer: Optimizer | undefined, o: {
       paramNames().forEach((name, i) => {
         const p = params.get(name)!;
         for (const buffer of saved.optimizerBuffers) {
-          const data = read({ name: `${buffer}.${name}`, ...placeOf(name, p) });
+          const data = read({ name: `${buffer}.${globalName(name)}`, ...placeOf(name, p) });
           if (data) osd[`${buffer}.${i}`] = { shape: [...p.shape], data };
         }
       });
@@ -164,6 +176,23 @@ export class ShardedCheckpoint {
     const x = Float32Array.of(flag ? 1 : 0);
     await this.world.allReduce(x);
     return x[0] > 0;
+  }
+
+  /** Rank 0's `flag` on every rank (one broadcast of one float): whether validation improved, decided once. */
+  async rootSays(flag: boolean): Promise<boolean> {
+    if (!this.world) return flag;
+    const x = Float32Array.of(flag ? 1 : 0);
+    await this.world.broadcast(x, 0);
+    return x[0] > 0;
+  }
+
+  /**
+   * best.safetensors when ranks hold pieces of the model: gathered to rank 0, which writes it to
+   * `path` (its run directory's) as a single process would (checkpoint-best.ts); every rank calls it.
+   */
+  async saveBest(path: string | undefined, info: { step: number; kind: string; config: Record<string, unknown>; extra: Record<string, unknown> }): Promise<void> {
+    if (!this.world) throw new Error('saveBest: a single process writes best.safetensors itself');
+    await saveGatheredBest(this.world, this.state, path, info);
   }
 
   /**

@@ -110,6 +110,8 @@ export class DataParallel {
   private grads!: GradBuckets;
   private buckets!: FlatBucket[];
   private zeroOpt: ZeroOptimizer | null = null;
+  /** Floats of gradient bucket buffers allocated so far, after each step (they should stop growing after the first). */
+  private readonly allocatedBucketFloats: number[] = [];
   /** Bytes this rank sent for gradients and parameters in the last training step (evaluations after it excluded). */
   private sentLastStep = 0;
   /** Per step, the seconds this rank waited for its gradient buckets after backward: the communication that did not hide behind it. */
@@ -166,7 +168,7 @@ export class DataParallel {
         this.grads.resetCounters();
         if (this.zeroOpt?.params instanceof Zero3Params) this.zeroOpt.params.resetCounters();
       }
-      this.grads.sync = at.micro === at.accumSteps - 1;
+      this.grads.beginMicroStep(at.micro, at.accumSteps); // ZeRO-2/3: the last micro-step's gradients reduce-scattered and freed first
       return loss(at);
     };
   }
@@ -183,12 +185,13 @@ export class DataParallel {
       // called once per step, after the optimizer's step: the step's communication is complete
       reduceLoss: async (loss) => {
         this.sentLastStep = (this.grads.sentFloats + (z ? z.params.sentFloats : 0)) * 4;
+        this.allocatedBucketFloats.push(this.grads.allocatedFloats);
         const x = Float32Array.of(loss);
         await stepTimeline().wait('comm', 'loss all-reduce', this.comm.allReduce(x, 'avg'));
         return x[0];
       },
       ...(z ? { gradNorm: () => z.gradNorm(), scaleGrads: (_: Tensor[], factor: number) => z.scaleGrads(factor) } : {}),
-      // best.safetensors needs the whole model on rank 0: ZeRO-3 holds only pieces (latest is sharded: runHooks)
+      // ZeRO-3 holds only pieces: best.safetensors is then gathered to rank 0 (dist/checkpoint-best.ts), latest is sharded (runHooks)
       checkpoints: this.zero < 3,
     };
   }
@@ -239,7 +242,8 @@ export class DataParallel {
   report(): DataParallelReport {
     const params = this.s.model.parameters();
     const psi = params.reduce((n, p) => n + p.numel(), 0);
-    const gradBytes = params.reduce((n, p) => n + (p.grad ? p.grad.data.byteLength : 0), 0);
+    // full gradients as held now or, at their most, between the last step's micro-steps
+    const gradBytes = Math.max(params.reduce((n, p) => n + (p.grad ? p.grad.data.byteLength : 0), 0), this.grads.peakHeldGradBytes);
     const z = this.zeroOpt;
     let measured: DataParallelReport['measured'];
     if (!z) {
@@ -252,9 +256,11 @@ export class DataParallel {
       const optimizer = z.stateBytes();
       measured = { params: held.params, grads, optimizer, total: held.params + grads + optimizer, buffers: held.buffers + this.grads.peakFlatFloats * 4 };
     }
+    const allocated = this.allocatedBucketFloats;
     return {
-      zero: this.zero, ranks: this.size, psi, formula: playbookMemory(psi, this.size, this.zero), measured,
-      commBytesPerStep: { measured: this.sentLastStep, formula: playbookCommBytes(psi, this.size, this.zero) },
+      zero: this.zero, ranks: this.size, accum: this.s.accumSteps ?? 1, psi, formula: playbookMemory(psi, this.size, this.zero), measured,
+      commBytesPerStep: { measured: this.sentLastStep, formula: playbookCommBytes(psi, this.size, this.zero, this.s.accumSteps ?? 1) },
+      bucketBytesAllocated: { afterFirstStep: (allocated[0] ?? 0) * 4, afterLastStep: (allocated[allocated.length - 1] ?? 0) * 4 },
       exposedGradSeconds: mean(this.exposedGradSeconds.length > 1 ? this.exposedGradSeconds.slice(1) : this.exposedGradSeconds),
     };
   }

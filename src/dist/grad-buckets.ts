@@ -11,8 +11,17 @@
  *   `pieces[b]`; the bucket's flat buffer lives only until then. With `freeGrads` (ZeRO-2/3) a
  *   parameter's .grad is dropped as soon as it is copied: the full gradients never all exist at once.
  *
- * With gradient accumulation, `sync` is false on every micro-step but the last: gradients add up
- * in .grad and nothing is communicated (PyTorch's no_sync).
+ * With gradient accumulation (beginMicroStep), DDP and ZeRO-1 communicate on the last micro-step
+ * only: gradients add up in .grad until then (PyTorch's no_sync). ZeRO-2/3 instead reduce-scatter
+ * every micro-step and add the result into this rank's pieces, freeing each full gradient as its
+ * bucket copies it, as DeepSpeed does: the full gradients (4Ψ) never wait for the next micro-step,
+ * only the pieces (4Ψ/N) do. The sum needs no second buffer: before the collective, this rank adds
+ * N times its running piece into its own block of the bucket, so the mean over the ranks comes
+ * out as the running piece plus this micro-step's mean.
+ *
+ * The flat buffers of reduce-scattered buckets live only while in flight; they go back to a pool
+ * and the next bucket of the same size reuses one, so after the first step nothing new is
+ * allocated (allocatedFloats stays put).
  */
 import { Tensor } from '../engine/tensor.js';
 import { GradpathError } from '../util/errors.js';
@@ -30,8 +39,15 @@ interface BucketState {
 }
 
 export class GradBuckets {
-  /** false: this backward is not the step's last micro-batch; nothing is communicated. */
+  /** false: this backward communicates nothing (DDP and ZeRO-1 before the step's last micro-batch; set by beginMicroStep). */
   sync = true;
+  /** This micro-step's reduce-scatter adds into the pieces (ZeRO-2/3 after the first micro-step). */
+  private accumulating = false;
+  /** The most bytes of full gradients (.grad) held between micro-steps or at the step's end, this step. */
+  peakHeldGradBytes = 0;
+  /** Floats of flat bucket buffers allocated so far (they are pooled and reused). */
+  allocatedFloats = 0;
+  private readonly pool = new Map<number, Float32Array[]>();
   /** For 'reduce-scatter': this rank's piece of each bucket's mean gradient. */
   readonly pieces: Float32Array[];
   /** Floats sent by this rank in the last step (ring algorithms' volume: see commVolume in zero-memory.ts). */
@@ -92,7 +108,7 @@ export class GradBuckets {
   private flatFor(i: number): Float32Array {
     const s = this.states[i];
     if (!s.flat) {
-      s.flat = this.persistent ? this.persistent[i] : new Float32Array(this.buckets[i].padded);
+      s.flat = this.persistent ? this.persistent[i] : this.takeFlat(this.buckets[i].padded);
       if (!this.persistent) {
         this.heldFlat += s.flat.length;
         this.peakFlatFloats = Math.max(this.peakFlatFloats, this.heldFlat);
@@ -108,6 +124,11 @@ export class GradBuckets {
       s.done = this.comm.allReduce(flat, 'avg');
       this.sentFloats += (2 * (n - 1) * flat.length) / n;
     } else {
+      if (this.accumulating) {
+        // (N acc + sum of the ranks' gradients) / N = acc + their mean, in this rank's block
+        const own = flat.subarray(this.comm.rank * b.piece, (this.comm.rank + 1) * b.piece), acc = this.pieces[i];
+        for (let k = 0; k < own.length; k++) own[k] += n * acc[k];
+      }
       s.done = this.comm.reduceScatter(flat, this.pieces[i], 'avg');
       this.sentFloats += ((n - 1) * flat.length) / n;
     }
@@ -121,30 +142,81 @@ export class GradBuckets {
    */
   async finish(): Promise<void> {
     const tl = stepTimeline();
-    this.states.forEach((s, i) => {
-      if (s.done) return;
-      for (const e of this.buckets[i].entries) if (!s.copied.has(e.param)) this.copy(i, e);
-      this.launch(i);
-    });
+    this.launchRest();
     for (let i = 0; i < this.states.length; i++) {
-      const s = this.states[i];
-      await tl.wait('comm', `grad bucket ${i}`, s.done!);
-      if (this.collective === 'all-reduce') {
-        for (const e of this.buckets[i].entries) {
-          const p = e.param;
-          const mean = s.flat!.subarray(e.start, e.start + e.numel);
-          if (p.grad) (p.grad.data as Float32Array).set(mean);
-          else p.accumulateGrad(new Tensor(mean.slice(), [...p.shape]));
-        }
-      } else this.heldFlat -= s.flat!.length;
-      this.states[i] = { copied: new Set(), flat: null, done: null };
+      await tl.wait('comm', `grad bucket ${i}`, this.states[i].done!);
+      this.settle(i);
     }
+    this.noteHeldGrads();
   }
 
-  /** Starts a step's accounting (volume and peak buffer). */
+  /**
+   * Before micro-step `micro` of `accumSteps` (its forward): whether its backward communicates,
+   * and, for ZeRO-2/3 after the first, the previous micro-step's buckets completed (synchronously:
+   * sent, waited for, summed into the pieces) so that its full gradients are gone.
+   */
+  beginMicroStep(micro: number, accumSteps: number): void {
+    if (micro > 0 && this.freeGrads) {
+      this.launchRest();
+      stepTimeline().waitSync('comm', 'grad buckets of the micro-step', () => this.comm.waitAll());
+      this.states.forEach((_, i) => this.settle(i));
+    }
+    if (micro > 0) this.noteHeldGrads();
+    this.sync = this.freeGrads || micro === accumSteps - 1;
+    this.accumulating = this.freeGrads && micro > 0;
+  }
+
+  /** Starts a step's accounting (volume, peak buffer, held gradients). */
   resetCounters(): void {
     this.sentFloats = 0;
     this.peakFlatFloats = this.heldFlat;
+    this.peakHeldGradBytes = 0;
+  }
+
+  /** Sends the buckets some parameter never completed (a parameter no gradient reached counts as zeros, on every rank alike). */
+  private launchRest(): void {
+    this.states.forEach((s, i) => {
+      if (s.done || !this.sync) return;
+      for (const e of this.buckets[i].entries) if (!s.copied.has(e.param)) this.copy(i, e);
+      this.launch(i);
+    });
+  }
+
+  /** Bucket i's collective is complete: for all-reduce, the mean back into .grad; for reduce-scatter, its buffer back to the pool. */
+  private settle(i: number): void {
+    const s = this.states[i];
+    if (!s.done) return;
+    if (this.collective === 'all-reduce') {
+      for (const e of this.buckets[i].entries) {
+        const p = e.param;
+        const mean = s.flat!.subarray(e.start, e.start + e.numel);
+        if (p.grad) (p.grad.data as Float32Array).set(mean);
+        else p.accumulateGrad(new Tensor(mean.slice(), [...p.shape]));
+      }
+    } else {
+      this.heldFlat -= s.flat!.length;
+      this.giveFlat(s.flat!);
+    }
+    this.states[i] = { copied: new Set(), flat: null, done: null };
+  }
+
+  private noteHeldGrads(): void {
+    let held = 0;
+    for (const p of this.owner.keys()) held += p.grad ? p.grad.data.byteLength : 0;
+    this.peakHeldGradBytes = Math.max(this.peakHeldGradBytes, held);
+  }
+
+  private takeFlat(n: number): Float32Array {
+    const free = this.pool.get(n)?.pop();
+    if (free) return free;
+    this.allocatedFloats += n;
+    return new Float32Array(n);
+  }
+
+  private giveFlat(flat: Float32Array): void {
+    const list = this.pool.get(flat.length) ?? [];
+    list.push(flat);
+    this.pool.set(flat.length, list);
   }
 }
 

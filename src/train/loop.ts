@@ -18,7 +18,7 @@
  *   optimizer whose state is sharded (ZeRO) is just another Optimizer here. With `sharded`, the
  *   latest checkpoint is every rank's pieces plus an index (src/dist/checkpoint.ts), a resume loads
  *   it in any layout, and a stop is agreed on by every rank; only rank 0 has a `run` (metrics,
- *   config, best). With `timeline`, batch events carry compute_s, comm_s and bubble.
+ *   config, best; with `checkpoints` false the ranks gather the model for rank 0's best). With `timeline`, batch events carry compute_s, comm_s and bubble.
  * - other chapters: full-batch epochs are steps whose `loss` takes the whole set (grokking);
  *   accuracy or any other metric is just another field of an evaluation; `best` can maximise;
  *   `stopWhen` stops early.
@@ -106,6 +106,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const pool = o.pool ? new BufferPool() : undefined;
   const inPool = <T>(fn: () => T): T => (pool ? pool.run(fn) : fn());
 
+  const gathersBest = Boolean(o.sharded?.world) && o.checkpoints === false;
   let last: Evaluation = {};
   let evaluatedAt = -1;
   const evaluateAndKeepBest = async (record = true): Promise<boolean> => {
@@ -121,12 +122,16 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     evaluatedAt = step;
     if (record) for (const [split, metrics] of Object.entries(evaluation)) run?.log({ step, split, ...metrics });
     const value = evaluation[bestBy.split]?.[bestBy.metric];
-    const improved = value !== undefined && better(value, best);
+    let improved = value !== undefined && better(value, best);
+    // ranks that hold pieces of the model gather it for best.safetensors: rank 0 decides when, for all
+    if (gathersBest) improved = await o.sharded!.rootSays(improved);
     if (improved) {
-      best = value;
-      if (run && o.checkpoints !== false) saveTrainingState(run.path('best.safetensors'), { model, step, kind: o.kind, config: o.config, extra: { ...evaluation } });
+      best = value!;
+      const bestState = { step, kind: o.kind, config: o.config, extra: { ...evaluation } };
+      if (gathersBest) await o.sharded!.saveBest(run?.path('best.safetensors'), bestState);
+      else if (run && o.checkpoints !== false) saveTrainingState(run.path('best.safetensors'), { model, ...bestState });
     }
-    const line = `step ${step}: ${describe(evaluation)}${improved && run && o.checkpoints !== false ? ' (best, saved)' : ''}`;
+    const line = `step ${step}: ${describe(evaluation)}${improved && run && (gathersBest || o.checkpoints !== false) ? ' (best, saved)' : ''}`;
     // the final result shows even without a progress display; the ones along the way only with it
     if (step === o.maxSteps && (!progress || o.progress?.quiet)) log(line);
     else say(line);

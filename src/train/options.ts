@@ -75,9 +75,10 @@ export interface LoopOptions {
   stopWhen?: (step: number, evaluation: Evaluation) => boolean;
 
   /**
-   * false: no best.safetensors or latest.safetensors at all (metrics and config still are): a rank
-   * that holds only pieces of the model or optimizer (tensor parallel, ZeRO, a pipeline stage);
-   * their checkpoints are `sharded`. Default true.
+   * false: no single-file best.safetensors or latest.safetensors from this process (metrics and
+   * config still are): a rank that holds only pieces of the model or optimizer (tensor parallel,
+   * ZeRO-3, a pipeline stage); their latest is `sharded`, and with `sharded` their best is the
+   * model gathered to rank 0 (dist/checkpoint-best.ts). Default true.
    */
   checkpoints?: boolean;
   /** latest.safetensors every this many steps; unset: after every evaluation; 0: only at the end and on Ctrl-C. */

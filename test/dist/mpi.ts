@@ -23,14 +23,19 @@ export interface JobResult {
 
 /** `gradpath launch <args>`, killed after limitSeconds. */
 export function runLaunch(args: string[], env: NodeJS.ProcessEnv = {}, limitSeconds = 120): Promise<JobResult> {
+  return runProcess(process.execPath, [BIN, 'launch', ...args], env, limitSeconds);
+}
+
+/** Runs a program with its output collected; sent `signal` (default SIGKILL) after limitSeconds. */
+export function runProcess(file: string, args: string[], env: NodeJS.ProcessEnv = {}, limitSeconds = 120, signal: NodeJS.Signals = 'SIGKILL'): Promise<JobResult> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, 'launch', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitSeconds * 1000);
+    const timer = setTimeout(() => child.kill(signal), limitSeconds * 1000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

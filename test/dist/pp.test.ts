@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, mpiSkip, runLaunch, script } from './mpi.js';
+import { loadCheckpoint } from '../../src/io/checkpoint.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the pipeline-parallel tests: ${skip}`);
@@ -47,7 +48,7 @@ function tinyText(dir: string): string {
 const TINY = ['--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '4', '--max-steps', '4', '--eval-every', '2', '--eval-iters', '1', '--num-samples', '0', '--quiet'];
 const events = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
 
-test('gradpath launch -n 2 -- chargpt --pp 2 trains as one process does; rank 0 writes metrics with the bubble, no checkpoint', { skip, timeout: 120_000 }, async () => {
+test('gradpath launch -n 2 -- chargpt --pp 2 trains as one process does; rank 0 writes metrics with the bubble; a sharded latest, a gathered best', { skip, timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gradpath-pp-'));
   try {
     const input = tinyText(dir);
@@ -66,7 +67,9 @@ test('gradpath launch -n 2 -- chargpt --pp 2 trains as one process does; rank 0 
     const batch = b.find((e) => e.split === 'batch')!;
     assert.ok((batch.bubble as number) > 0 && (batch.bubble as number) < 1, `bubble ${batch.bubble}`);
     assert.equal(batch.bubble_formula, 1 / 3);
-    assert.ok(!existsSync(join(dir, 'pp', 'latest.safetensors')) && !existsSync(join(dir, 'pp', 'best.safetensors')), 'a stage writes no checkpoint');
+    assert.ok(!existsSync(join(dir, 'pp', 'latest.safetensors')) && existsSync(join(dir, 'pp', 'latest.index.json')), 'the stages write a sharded latest');
+    const [bestOne, bestPp] = ['one', 'pp'].map((d) => loadCheckpoint(join(dir, d, 'best.safetensors'), { kind: 'chargpt' }));
+    assert.deepEqual([bestPp.step, Object.keys(bestPp.model).sort()], [bestOne.step, Object.keys(bestOne.model).sort()], 'best.safetensors: the whole model, gathered');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,8 @@
  * `gradpath launch -n 2 -- chargpt --tp 2 --sequence-parallel` against the same chargpt on one
  * process: the same evaluations (train and val loss at steps 5 and 10, 4 decimals as logged, and
  * within 1e-5 in metrics.jsonl) and the same sample text from the re-assembled model; only rank 0
- * prints and writes; under TP only a sharded checkpoint. And the flags' mistakes, each one clear line.
+ * prints and writes; under TP latest is a sharded checkpoint and best.safetensors the model gathered
+ * to rank 0, equal to the single process's. And the flags' mistakes, each one clear line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, mpiSkip, runLaunch } from './mpi.js';
+import { loadCheckpoint } from '../../src/io/checkpoint.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the tensor-parallel chargpt job: ${skip}`);
@@ -41,7 +43,14 @@ test('chargpt --tp 2 --sequence-parallel under gradpath launch matches chargpt o
       assert.ok(Math.abs(g.loss - want[i].loss) < 1e-5, `step ${g.step} ${g.split}: ${g.loss} vs ${want[i].loss}`);
     });
     assert.equal(readFileSync(join(dir, 'tp', 'samples.txt'), 'utf8'), readFileSync(join(dir, 'one', 'samples.txt'), 'utf8'), 'the re-assembled model samples the same text');
-    assert.ok(!existsSync(join(dir, 'tp', 'latest.safetensors')) && !existsSync(join(dir, 'tp', 'best.safetensors')), 'no single-file checkpoint from a split model');
+    assert.ok(!existsSync(join(dir, 'tp', 'latest.safetensors')), 'no single-file latest from a split model');
+    // best.safetensors: the model gathered to rank 0, as the single process writes it
+    const [bestOne, bestTp] = ['one', 'tp'].map((d) => loadCheckpoint(join(dir, d, 'best.safetensors'), { kind: 'chargpt' }));
+    assert.equal(bestTp.step, bestOne.step);
+    assert.deepEqual(Object.keys(bestTp.model).sort(), Object.keys(bestOne.model).sort());
+    const diff = Math.max(...Object.entries(bestOne.model).map(([k, t]) => Math.max(...Array.from(t.data as Float32Array, (v, i) => Math.abs(v - (bestTp.model[k].data as Float32Array)[i])))));
+    console.log(`# best.safetensors of tp 2 vs one process: step ${bestTp.step}, max |param diff| ${diff.toExponential(2)}`);
+    assert.ok(diff < 5e-5, `best.safetensors differs by ${diff}`);
     assert.ok(existsSync(join(dir, 'tp', 'latest.index.json')), 'the split model is saved as a sharded checkpoint');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -20,6 +20,7 @@ import { assembleTensorParallel, loadWholeIntoTensorParallel, tensorParallelRun 
 import { dataParallel, type DataParallelFlags } from '../../dist/ddp.js';
 import { describeReport } from '../../dist/zero-memory.js';
 import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
+import { pipelineRun } from '../../dist/pipeline-checkpoint.js';
 import { newestCheckpoint } from '../../dist/checkpoint.js';
 import { readShardIndex } from '../../io/sharded.js';
 
@@ -114,18 +115,16 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   // a fresh one is checked against memory before its tensors are allocated
   if (!o.initFrom && !resuming) checkMemory(o.model, B, T);
   const pp = o.pipeline && o.pipeline.pp > 1 ? o.pipeline : null;
-  if (pp && o.resume) throw new GradpathError('gpt2 train: --resume with --pp: a pipeline run writes no checkpoint yet (sharded checkpoints are to come); start without --resume');
   const loaded = !resuming && o.initFrom ? loadGPT2(o.initFrom) : null;
+  // a resumed run's own configuration (it may have come from --init-from weights); weights are loaded by the loop
+  const saved = resuming ? ((newest === 'sharded' ? readShardIndex(run.dir) : JSON.parse(safetensorsMetadata(ckptPath).gradpath ?? '{}')) as { config?: { model?: GPT2Config } }).config?.model ?? o.model : null;
   // --pp: this rank builds and trains one stage (src/dist/pipeline.ts); only rank 0 logs and writes
-  const par = pp ? await setupPipeline(pp, (loaded?.model.gpt2 ?? o.model).nLayer, B) : null;
+  const par = pp ? await setupPipeline(pp, (saved ?? loaded?.model.gpt2 ?? o.model).nLayer, B) : null;
   const writer = lead && (!par || par.worldRank === 0); // only rank 0 of a distributed job logs and writes
   if (!writer) (log = () => {}), (hooks = {});
   let model: GPT2;
-  if (resuming) {
-    // the checkpoint's own configuration (it may have come from --init-from weights); weights are loaded below
-    const meta = (newest === 'sharded' ? readShardIndex(run.dir) : JSON.parse(safetensorsMetadata(ckptPath).gradpath ?? '{}')) as { config?: { model?: GPT2Config } };
-    model = new GPT2(meta.config?.model ?? o.model, gen, { parallel: tp });
-  } else if (loaded) {
+  if (saved) model = new GPT2(saved, gen, { parallel: tp, layers: par?.pipe.layers });
+  else if (loaded) {
     if (tp) {
       model = new GPT2(loaded.config, new Generator(0), { parallel: tp });
       loadWholeIntoTensorParallel(model, loaded.model.stateDict()); // each rank cuts its part
@@ -187,7 +186,8 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
     // every rank saves its part of the run (sharded checkpoints, resumable in any layout) and its step timings
     ...(tp ? tensorParallelRun(tp, model, opt, run.dir, 'GPT-2') : {}),
     ...dp?.runHooks(run.dir, 'GPT-2'),
-    run: root ? run : undefined, checkpoints: par ? false : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
+    ...(par ? await pipelineRun(par.pipe, model, opt, run.dir, 'GPT-2') : {}),
+    run: root ? run : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
     // the rest of the flags, so `--config RUN/config.json` repeats the run, evaluations and samples included
     configNotes: { data: resolve(o.data), initFrom: o.initFrom, evalEvery: o.evalEvery, evalSteps: o.evalSteps, sampleEvery: o.sampleEvery, maxNewTokens: o.sampleTokens, checkpointEvery: o.checkpointEvery },
     // the loader's position as rank 0 sees it: a checkpoint resumes on any number of ranks
@@ -196,8 +196,8 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
     ...dp?.loopOptions(),
   });
   if (dp && root) log(describeReport(dp.report()));
-  if (par) log(`${par.pipe.summary()}; no checkpoint from a pipeline stage, and samples need the whole model`);
-  else if (r.steps > r.startStep && root) log(`saved ${tp || dp ? `the sharded checkpoint in ${run.dir}` : ckptPath} (step ${r.steps})`);
+  if (par) log(`${par.pipe.summary()}; samples need the whole model: none with --pp`);
+  if (r.steps > r.startStep && root) log(`saved ${tp || dp || par ? `the sharded checkpoint in ${run.dir}` : ckptPath} (step ${r.steps})`);
   return { losses: r.losses, valLosses, model, steps: r.steps, writer: root };
 }
 

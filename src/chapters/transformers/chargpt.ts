@@ -16,6 +16,7 @@ import { train, type TrainResult } from './train.js';
 import { tensorParallelFromFlags, tensorParallelRun, assembleTensorParallel } from '../../dist/tensor-parallel-training.js';
 import { launchedRank, type DataParallelFlags } from '../../dist/ddp.js';
 import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
+import { pipelineRun } from '../../dist/pipeline-checkpoint.js';
 import { newestCheckpoint } from '../../dist/checkpoint.js';
 
 export const KIND = 'chargpt';
@@ -68,7 +69,6 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   checkRunDir(run, o); // a finished run is not replaced by accident
   // --tp: this rank's group; --pp: this rank trains one pipeline stage; only rank 0 logs and writes the run directory (others get no run, no log)
   const tp = await tensorParallelFromFlags(o, log);
-  if (o.pp > 1 && o.resume) throw new GradpathError('--resume with --pp: a pipeline run writes no checkpoint yet (sharded checkpoints are to come); start without --resume');
   const par = o.pp > 1 ? await setupPipeline(o, shape.nLayer, settings.batchSize) : null;
   const lead = launchedRank() === 0 && (!tp || tp.leads) && (!par || par.worldRank === 0);
   const say = lead ? log : () => {};
@@ -100,7 +100,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
     },
     dataParallel: o.parallel && { ...o.parallel, layers: model.h },
     evaluate: (split, g, n) => evalLoss(par ? (x, y) => par.pipe.evalLoss(x, y) : (x, y) => model.forward(x, y).loss!.item(), data, split, g, n, B, T),
-    pipeline: par ? { hooks: par.pipe.loopHooks(() => data.batch('train', B, T, gen)), writer: par.worldRank === 0, checkpoints: false } : undefined,
+    pipeline: par ? { hooks: par.pipe.loopHooks(() => data.batch('train', B, T, gen)), writer: par.worldRank === 0, checkpoints: (optimizer, dir) => pipelineRun(par.pipe, model, optimizer, dir, KIND) } : undefined,
   });
   if (par) say(par.pipe.summary());
   say(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);

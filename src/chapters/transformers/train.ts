@@ -48,10 +48,10 @@ export interface TrainJob {
   resume: boolean;
   /**
    * Pipeline parallel (src/dist/pipeline.ts): its loop hooks replace trainLoss's step; only the
-   * writer (rank 0) shows progress and writes the run directory, and without `checkpoints` not
-   * even it saves checkpoints (it holds only part of the model).
+   * writer (rank 0) shows progress and writes the run directory; `checkpoints` gives the stage's
+   * sharded checkpoints for this optimizer and run directory (dist/pipeline-checkpoint.ts pipelineRun).
    */
-  pipeline?: { hooks: Pick<LoopOptions, 'forwardBackward' | 'afterBackward' | 'gradNorm' | 'stepMetrics'>; writer: boolean; checkpoints: boolean };
+  pipeline?: { hooks: Pick<LoopOptions, 'forwardBackward' | 'afterBackward' | 'gradNorm' | 'stepMetrics'>; writer: boolean; checkpoints: (optimizer: AdamW, dir: string) => Promise<Pick<LoopOptions, 'checkpoints' | 'sharded' | 'timeline'>> };
   /** Start over in a run directory that holds a run (else refused). */
   force?: boolean;
   quiet?: boolean;
@@ -87,6 +87,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   // only rank 0 writes the run directory and prints: the other ranks get neither run nor progress nor log
   const root = (!dp || dp.isRoot) && (!pipeline || pipeline.writer);
   if (dp && root) job.log(dp.describe());
+  const stageRun = pipeline ? await pipeline.checkpoints(optimizer, job.dir ?? job.run!.dir) : undefined;
   const rows = <B extends { x: Tensor; y: Tensor }>(b: B) => (dp ? dp.rows(b) : b);
   const r = await trainLoop({
     model, optimizer, generator: gen, maxSteps: s.maxIters, pool: true,
@@ -98,7 +99,7 @@ export async function train(job: TrainJob): Promise<TrainResult> {
     evalEvery: s.evalInterval,
     ...job.tensorParallel?.(optimizer, job.dir ?? job.run!.dir),
     run: root ? job.run : undefined, kind: job.kind, config: job.config, configKeys: job.configKeys, resume: job.resume, force: job.force,
-    ...(pipeline?.checkpoints === false ? { checkpoints: false } : {}),
+    ...stageRun,
     progress: root ? { label: 'train', quiet: job.quiet } : undefined, log: root ? job.log : undefined,
     ...dp?.loopOptions(),
     // every rank saves its part of the run (sharded checkpoints, resumable in any layout) and its step timings

@@ -1,0 +1,42 @@
+/**
+ * Sharded checkpoints of a pipeline run: each stage saves the blocks (and the embeddings, or ln_f
+ * and the head) it holds, with their AdamW moments, whole and under their global names
+ * (`h.3.attn.c_attn.weight`, `exp_avg.h.3.attn.c_attn.weight`). The last stage's copy of a tied
+ * head is not saved (the first stage saves it as wte.weight) and loads from wte.weight. Together
+ * the stages' files are the one-process model, so a pp run resumes on one process, a one-process
+ * run resumes as pp, and `gradpath dist merge` makes them one file.
+ *
+ * The index numbers optimizer state as a single process does (what merge and a one-process
+ * latest.safetensors go by): each stage's optimizer groups hold only its own parameters, so the
+ * global order is every group's names concatenated over the stages in order (stages hold
+ * consecutive blocks, which is the whole model's parameter order), gathered once at the start.
+ */
+import type { Module } from '../nn/module.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { localState, optimizerParamNames, type ShardedState } from './checkpoint.js';
+import { allGatherText } from './gather-text.js';
+import type { Pipeline } from './pipeline.js';
+import { initProcessGroup } from './process-group.js';
+import { distributedRun, type DistributedRunHooks } from './run-hooks.js';
+
+/** What this stage saves and loads (collective over the pp communicator: every stage calls it). */
+export async function pipelineState(pipe: Pipeline, model: Module, optimizer: Optimizer): Promise<ShardedState> {
+  const copies = pipe.tiedCopies();
+  const names = optimizerParamNames(model, optimizer);
+  let at = 0;
+  // this stage's parameter names, group by group (the tied copy left out: stage 0 lists it as wte.weight)
+  const groups = optimizer.groups.map((g) => names.slice(at, (at += g.params.length)).filter((n) => copies[n] === undefined));
+  const stages = (await allGatherText(pipe.comm, JSON.stringify(groups))).map((t) => JSON.parse(t) as string[][]);
+  const paramOrder = groups.flatMap((_, k) => stages.flatMap((s) => s[k] ?? []));
+  return localState(model, optimizer, { writes: () => true, copies, paramOrder });
+}
+
+/**
+ * The loop options of a pipeline stage's run in `dir`: sharded checkpoints of what it holds and
+ * the step timeline; no single-file latest (a stage holds part of the model).
+ */
+export async function pipelineRun(pipe: Pipeline, model: Module, optimizer: Optimizer, dir: string, title: string): Promise<DistributedRunHooks & { checkpoints: false }> {
+  const state = await pipelineState(pipe, model, optimizer);
+  const { world } = initProcessGroup();
+  return { checkpoints: false, ...distributedRun({ world, dir, state, layout: { dp: 1, tp: 1, pp: pipe.stages, zero: 0 }, title: `${title}, pp ${pipe.stages}` }) };
+}
