@@ -30,12 +30,14 @@ export const tensorParallelFlags = {
 } satisfies OptionSpecs;
 
 /**
- * One parallel mode per run for now: each mode's wrapper takes the whole world. Composing them
- * on the process grid (dp x pp x tp) is the next step; until then the combination is refused.
+ * Which parallel modes one run can combine on the process grid (src/dist/compose.ts): dp x tp
+ * and dp x pp, with plain DDP. Anything else is refused in one line naming it, before MPI starts.
  */
-export function checkOneParallelMode(o: { dp?: number; tp?: number; pp?: number }): void {
-  const asked = (['dp', 'tp', 'pp'] as const).filter((a) => (o[a] ?? 1) > 1);
-  if (asked.length > 1) throw new GradpathError(`${asked.map((a) => `--${a}`).join(' with ')}: combining parallel modes in one run is not supported yet; use one of them`);
+export function checkParallelModes(o: { dp?: number; tp?: number; pp?: number; zero?: number }): void {
+  const tp = o.tp ?? 1, pp = o.pp ?? 1;
+  if (tp > 1 && pp > 1) throw new GradpathError(`--tp ${tp} with --pp ${pp}: tensor and pipeline parallelism do not combine yet (dp x tp and dp x pp do); drop one of them`);
+  const other = tp > 1 ? `--tp ${tp}` : pp > 1 ? `--pp ${pp}` : null;
+  if ((o.zero ?? 0) > 0 && other) throw new GradpathError(`--zero ${o.zero} with ${other}: ZeRO shards over data parallelism alone for now; use plain DDP (no --zero) with tensor or pipeline parallelism`);
 }
 
 // --- pipeline parallel: src/dist/pipeline.ts

@@ -24,7 +24,7 @@ import { gradNorm } from '../optim/schedule.js';
 import { GradpathError } from '../util/errors.js';
 import { Generator } from '../util/random.js';
 import type { Communicator } from './communicator.js';
-import { processGrid } from './grid.js';
+import { processGrid, type ProcessGrid } from './grid.js';
 import { PipelineLink } from './pipeline-link.js';
 import { stageLayers } from './pipeline-partition.js';
 import { bubbleFraction, checkScheduleName, pipelineSchedule, type PipeAction, type PipelineScheduleName } from './pipeline-schedule.js';
@@ -256,18 +256,20 @@ function modulesOf(m: Module): Module[] {
 }
 
 /**
- * The pipeline of this job from the flags: MPI initialised, the process grid (dp and tp 1 here:
- * composing with them needs their helpers' grids), the stage's layers. Refused, with what to
+ * The pipeline of this job from the flags: MPI initialised, the process grid (the run's, from
+ * parallel-context.ts, when given; else dp and tp 1), the stage's layers. Refused, with what to
  * do, outside an MPI job or when the job's size is not pp.
  */
-export async function setupPipeline(flags: PipelineFlags, nLayer: number, batchSize: number): Promise<{ pipe: Pipeline; worldRank: number }> {
+export async function setupPipeline(flags: PipelineFlags, nLayer: number, batchSize: number, runGrid?: ProcessGrid | null): Promise<{ pipe: Pipeline; worldRank: number }> {
   const m = flags.microBatches ?? defaultMicroBatches(flags.pp);
   checkScheduleName(flags.ppSchedule);
   stageLayers(nLayer, flags.pp, 0); // pp <= n_layer, before MPI starts
-  if (batchSize % m !== 0) throw new GradpathError(`--micro-batches ${m} does not divide --batch-size ${batchSize}; pick a divisor of ${batchSize} (or another --batch-size)`);
+  // with data parallel too, each replica's pipeline carries its B/dp rows
+  const dp = runGrid?.shape.dp ?? 1, rows = batchSize / dp;
+  if (!Number.isInteger(rows) || rows % m !== 0) throw new GradpathError(`--micro-batches ${m} does not divide ${dp > 1 ? `the ${batchSize} / ${dp} = ${rows} rows of a dp replica` : `--batch-size ${batchSize}`}; pick a divisor of ${dp > 1 ? 'that' : batchSize} (or another --batch-size)`);
   if (!inMpiJob()) throw new GradpathError(`--pp ${flags.pp} runs one process per stage: start it with \`gradpath launch -n ${flags.pp} -- <command> --pp ${flags.pp} ...\``);
   const { world } = initProcessGroup();
-  if (world.size !== flags.pp) throw new GradpathError(`--pp ${flags.pp} needs a job of ${flags.pp} ranks (one per stage; data and tensor parallel are 1 here), but it has ${world.size}; launch with -n ${flags.pp}`);
-  const grid = await processGrid(world, { dp: 1, pp: flags.pp, tp: 1 });
+  if (!runGrid && world.size !== flags.pp) throw new GradpathError(`--pp ${flags.pp} needs a job of ${flags.pp} ranks (one per stage; data and tensor parallel are 1 here), but it has ${world.size}; launch with -n ${flags.pp}`);
+  const grid = runGrid ?? (await processGrid(world, { dp: 1, pp: flags.pp, tp: 1 }));
   return { pipe: await Pipeline.create(grid.pp, nLayer, flags.ppSchedule, m), worldRank: world.rank };
 }

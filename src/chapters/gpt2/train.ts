@@ -21,6 +21,8 @@ import { dataParallel, type DataParallelFlags } from '../../dist/ddp.js';
 import { describeReport } from '../../dist/zero-memory.js';
 import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
 import { newestCheckpoint } from '../../dist/checkpoint.js';
+import { composeParallel } from '../../dist/compose.js';
+import type { ProcessGrid } from '../../dist/grid.js';
 import { readShardIndex } from '../../io/sharded.js';
 
 /**
@@ -64,6 +66,8 @@ export interface TrainOptions {
   parallel?: DataParallelFlags;
   /** Pipeline parallel (--pp > 1): this rank trains one stage; only rank 0 logs and writes. */
   pipeline?: PipelineFlags;
+  /** The run's process grid (dist/parallel-context.ts) when it combines modes: each takes its group of it. */
+  grid?: ProcessGrid | null;
 }
 
 /** The loop's step report plus GPT-2's throughput figures. */
@@ -117,7 +121,7 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   if (pp && o.resume) throw new GradpathError('gpt2 train: --resume with --pp: a pipeline run writes no checkpoint yet (sharded checkpoints are to come); start without --resume');
   const loaded = !resuming && o.initFrom ? loadGPT2(o.initFrom) : null;
   // --pp: this rank builds and trains one stage (src/dist/pipeline.ts); only rank 0 logs and writes
-  const par = pp ? await setupPipeline(pp, (loaded?.model.gpt2 ?? o.model).nLayer, B) : null;
+  const par = pp ? await setupPipeline(pp, (loaded?.model.gpt2 ?? o.model).nLayer, B, o.grid) : null;
   const writer = lead && (!par || par.worldRank === 0); // only rank 0 of a distributed job logs and writes
   if (!writer) (log = () => {}), (hooks = {});
   let model: GPT2;
@@ -146,7 +150,7 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   log(`batch: ${B} x ${T} tokens x ${accum} accumulation steps = ${B * T * accum} tokens/step; matmul peak ${peak.toFixed(1)} GFLOP/s${o.peakGflops ? ' (given)' : ' (measured)'}`);
   const throughput = (seconds: number) => ({ tokens_per_s: (B * T * accum) / seconds, gflops: flopsPerStep / seconds / 1e9, utilization: flopsPerStep / seconds / 1e9 / peak });
 
-  const dp = o.parallel ? await dataParallel({ model, optimizer: opt, accumSteps: accum, batchSize: B, layers: model.h }, o.parallel) : null;
+  const dp = o.parallel ? await dataParallel({ model, optimizer: opt, accumSteps: accum, batchSize: B, layers: model.h, comm: o.grid?.dp }, o.parallel) : null;
   // only rank 0 writes the run directory and logs; each rank reads its B/dp rows of every global batch
   const root = writer && (!dp || dp.isRoot);
   const trainRows = dp ? new ShardLoader(o.data, 'train', dp.localBatch(), T, dp.rank, dp.size) : train;
@@ -160,14 +164,14 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   const r = await trainLoop({
     model, optimizer: opt, generator: gen, maxSteps: o.maxSteps, accumSteps: accum, pool: true, gradClip: o.gradClip,
     schedule: cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr ?? o.lr * 0.1, warmupSteps: o.warmupSteps, decaySteps: o.maxSteps }),
-    ...(par ? par.pipe.loopHooks(() => train.nextBatch()) : { loss: dp ? dp.wrapLoss(microLoss) : microLoss }),
+    ...(par ? {} : { loss: dp ? dp.wrapLoss(microLoss) : microLoss }),
     evaluate: val && o.evalEvery > 0 ? ({ pool }) => ({ val: { loss: evaluate(model, val, o.evalSteps, pool, par ? (x, y) => par.pipe.evalLoss(x, y) : undefined) } }) : undefined,
     evalEvery: o.evalEvery,
     onEvaluate: (step, e) => {
       valLosses.push([step - 1, e.val!.loss]);
       hooks.onEval?.(step - 1, e.val!.loss);
     },
-    checkpointEvery: o.checkpointEvery, logEvery: 1, stepMetrics: (s) => ({ ...throughput(s.seconds), ...par?.pipe.stepMetrics() }),
+    checkpointEvery: o.checkpointEvery, logEvery: 1,
     onStep: (s) => {
       const t = throughput(s.seconds);
       // hooks count steps from 0, as llm.c prints them; metrics.jsonl counts steps done
@@ -181,16 +185,16 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
         if (root) hooks.onSample?.(s.step - 1, text);
       }
     },
-    // every rank saves its part of the run (sharded checkpoints, resumable in any layout) and its step timings
-    ...(tp ? tensorParallelRun(tp, model, opt, run.dir, 'GPT-2') : {}),
-    ...dp?.runHooks(run.dir, 'GPT-2'),
-    run: root ? run : undefined, checkpoints: par ? false : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
+    run: root ? run : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
     // the rest of the flags, so `--config RUN/config.json` repeats the run, evaluations and samples included
     configNotes: { data: resolve(o.data), initFrom: o.initFrom, evalEvery: o.evalEvery, evalSteps: o.evalSteps, sampleEvery: o.sampleEvery, maxNewTokens: o.sampleTokens, checkpointEvery: o.checkpointEvery },
     // the loader's position as rank 0 sees it: a checkpoint resumes on any number of ranks
     extraState: { save: () => ({ loader: trainRows.sharedState() }), load: (saved) => trainRows.setSharedState(saved.loader as LoaderState) },
     log,
-    ...dp?.loopOptions(),
+    // the parallel modes on the run's grid (dist/compose.ts); every rank saves its part of the run
+    // (sharded checkpoints, resumable in any layout) and its step timings; each replica's pipeline reads its rows
+    ...composeParallel({ dp, tp: tp ? tensorParallelRun(tp, model, opt, run.dir, 'GPT-2', o.grid) : undefined, pipe: par?.pipe.loopHooks(() => trainRows.nextBatch()), dpRun: () => dp!.runHooks(run.dir, 'GPT-2', o.grid?.shape) }),
+    stepMetrics: (s) => ({ ...throughput(s.seconds), ...par?.pipe.stepMetrics() }),
   });
   if (dp && root) log(describeReport(dp.report()));
   if (par) log(`${par.pipe.summary()}; no checkpoint from a pipeline stage, and samples need the whole model`);

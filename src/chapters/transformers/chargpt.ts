@@ -17,6 +17,7 @@ import { tensorParallelFromFlags, tensorParallelRun, assembleTensorParallel } fr
 import { launchedRank, type DataParallelFlags } from '../../dist/ddp.js';
 import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
 import { newestCheckpoint } from '../../dist/checkpoint.js';
+import { batchRows, runGrid } from '../../dist/parallel-context.js';
 
 export const KIND = 'chargpt';
 
@@ -67,9 +68,11 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   if (o.resume && !newest) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')} or ${run.path('latest.index.json')}`);
   checkRunDir(run, o); // a finished run is not replaced by accident
   // --tp: this rank's group; --pp: this rank trains one pipeline stage; only rank 0 logs and writes the run directory (others get no run, no log)
-  const tp = await tensorParallelFromFlags(o, log);
   if (o.pp > 1 && o.resume) throw new GradpathError('--resume with --pp: a pipeline run writes no checkpoint yet (sharded checkpoints are to come); start without --resume');
-  const par = o.pp > 1 ? await setupPipeline(o, shape.nLayer, settings.batchSize) : null;
+  // the process grid of --dp x --pp x --tp, made once; each mode takes its group of it (dist/parallel-context.ts)
+  const grid = await runGrid({ dp: o.parallel?.dp, tp: o.tp, pp: o.pp }, log);
+  const tp = await tensorParallelFromFlags(o, log, grid);
+  const par = o.pp > 1 ? await setupPipeline(o, shape.nLayer, settings.batchSize, grid) : null;
   const lead = launchedRank() === 0 && (!tp || tp.leads) && (!par || par.worldRank === 0);
   const say = lead ? log : () => {};
 
@@ -93,14 +96,15 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   const B = settings.batchSize, T = config.blockSize;
   const res: TrainResult = await train({
     model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run: lead ? run : undefined, resume: o.resume, force: o.force, quiet: o.quiet || !lead, log: say,
-    tensorParallel: tp ? (optimizer, dir) => tensorParallelRun(tp, model, optimizer, dir, KIND) : undefined, dir: run.dir,
+    tensorParallel: tp ? (optimizer, dir) => tensorParallelRun(tp, model, optimizer, dir, KIND, grid) : undefined, dir: run.dir, grid,
     trainLoss: (g, rows) => {
       const { x, y } = rows(data.batch('train', B, T, g)); // every rank draws the global batch, keeps its rows (data parallel)
       return model.forward(x, y).loss!; // (B, T) targets -> scalar
     },
     dataParallel: o.parallel && { ...o.parallel, layers: model.h },
     evaluate: (split, g, n) => evalLoss(par ? (x, y) => par.pipe.evalLoss(x, y) : (x, y) => model.forward(x, y).loss!.item(), data, split, g, n, B, T),
-    pipeline: par ? { hooks: par.pipe.loopHooks(() => data.batch('train', B, T, gen)), writer: par.worldRank === 0, checkpoints: false } : undefined,
+    // with data parallel too, each replica's pipeline takes its rows of the global batch
+    pipeline: par ? { hooks: par.pipe.loopHooks(() => batchRows(data.batch('train', B, T, gen), grid?.coords.dp ?? 0, grid?.shape.dp ?? 1)), writer: par.worldRank === 0 } : undefined,
   });
   if (par) say(par.pipe.summary());
   say(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);
