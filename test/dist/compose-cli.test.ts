@@ -1,0 +1,127 @@
+/**
+ * The composed layouts on the commands, 4 ranks oversubscribed: `chargpt --dp 2 --tp 2` prints the
+ * grid, trains 4 steps and saves a sharded checkpoint (dp rank 0's replica writes the tp pieces)
+ * that one process resumes to step 8, ending where one process training 8 steps straight ends;
+ * `chargpt --dp 2 --pp 2` evaluates after 4 steps as that process does; what does not compose is
+ * refused in one line before any rank starts.
+ *
+ * Tolerances as resume-layouts.test.ts (float32 sums in another order; Adam magnifies the
+ * rounding of tiny gradients): parameters 5e-5, losses 1e-5 absolute; the measured differences
+ * are printed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, mpiSkip, runLaunch } from './mpi.js';
+import { Generator } from '../../src/util/random.js';
+import { loadCheckpoint } from '../../src/io/checkpoint.js';
+import { readShardIndex } from '../../src/io/sharded.js';
+
+const skip = mpiSkip();
+if (skip) console.log(`# skipping the composed-layout command runs: ${skip}`);
+
+const PARAM_TOL = 5e-5;
+const LOSS_TOL = 1e-5;
+
+function gradpath(args: string[]) {
+  const env = { ...process.env };
+  for (const k of ['OMPI_COMM_WORLD_SIZE', 'OMPI_COMM_WORLD_RANK', 'PMI_SIZE', 'PMI_RANK', 'PMIX_RANK']) delete env[k];
+  return spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
+}
+
+function ok(args: string[]): string {
+  const r = gradpath(args);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  return r.stdout + r.stderr;
+}
+
+/** A small text of repeated words. */
+function textFile(dir: string): string {
+  const g = new Generator(3);
+  const words = Array.from({ length: 30 }, () => Array.from({ length: 2 + g.randint(0, 6) }, () => String.fromCharCode(97 + g.randint(0, 26))).join(''));
+  const out: string[] = [];
+  for (let i = 0; i < 1500; i++) out.push(words[g.randint(0, words.length)] + (i % 9 === 8 ? '\n' : ' '));
+  const path = join(dir, 'text.txt');
+  writeFileSync(path, out.join(''));
+  return path;
+}
+
+/** A tiny GPT whose lr schedule does not depend on where a run stops (--lr-decay-iters fixed). */
+const flags = (input: string) => ['chargpt', '-i', input, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '8', '--eval-every', '4', '--eval-iters', '2', '--lr', '3e-3', '--warmup-iters', '2', '--lr-decay-iters', '8', '--num-samples', '0', '--quiet'];
+
+const modelOf = (file: string) => new Map(Object.entries(loadCheckpoint(file, { kind: 'chargpt' }).model).map(([k, t]) => [k, t.data as Float32Array]));
+
+function maxParamDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+  let d = 0;
+  for (const [k, x] of a) {
+    const y = b.get(k)!;
+    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
+  }
+  return d;
+}
+
+/** Every logged loss (batch and val) by `split@step`. */
+function losses(dir: string): Map<string, number> {
+  const events = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return new Map(events.filter((e) => e.split === 'batch' || e.split === 'val').map((e) => [`${e.split}@${e.step}`, e.loss as number]));
+}
+
+function maxLossDiff(got: Map<string, number>, want: Map<string, number>, at: string[]): number {
+  let d = 0;
+  for (const k of at) {
+    assert.ok(got.has(k) && want.has(k), `no ${k} loss logged`);
+    d = Math.max(d, Math.abs(got.get(k)! - want.get(k)!));
+  }
+  return d;
+}
+
+test('chargpt --dp 2 --tp 2 (4 ranks) saves; --resume on 1 process ends where one process training 8 steps ends; --dp 2 --pp 2 evaluates as one process', { skip, timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gp-compose-'));
+  try {
+    const f = flags(textFile(dir));
+    ok([...f, '--max-steps', '8', '-o', join(dir, 'one')]);
+    const want = modelOf(join(dir, 'one', 'latest.safetensors')), wantLoss = losses(join(dir, 'one'));
+
+    const r = await runLaunch(['-n', '4', '--', ...f, '--max-steps', '4', '-o', join(dir, 'dt'), '--dp', '2', '--tp', '2'], {}, 100);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /\[rank 0\] process grid dp 2 x pp 1 x tp 2 .*\n\[rank 0\] +dp groups: \[0 2\] \[1 3\]\n\[rank 0\] +tp groups: \[0 1\] \[2 3\]/);
+    assert.doesNotMatch(r.stdout + r.stderr, /\[rank [123]\]/, 'only rank 0 prints');
+    const index = readShardIndex(join(dir, 'dt'));
+    assert.deepEqual([index.step, index.world, index.layout.dp, index.layout.tp, index.layout.pp], [4, 4, 2, 2, 1]);
+    // a dp replica's ranks hold the same pieces: only dp rank 0's (ranks 0 and 1) write them
+    const written = index.files.filter((x) => x.pieces.length > 0).map((x) => x.rank);
+    assert.deepEqual(written, [0, 1]);
+    assert.ok(existsSync(join(dir, 'dt', 'timeline.svg')), 'no timeline.svg');
+    const l4 = maxLossDiff(losses(join(dir, 'dt')), wantLoss, ['val@4']);
+
+    const out = ok([...f, '--max-steps', '8', '-o', join(dir, 'dt'), '--resume']);
+    assert.match(out, /resuming from the sharded checkpoint .* \(saved by 4 ranks\) at step 4/);
+    const d1 = maxParamDiff(modelOf(join(dir, 'dt', 'latest.safetensors')), want);
+    const l1 = maxLossDiff(losses(join(dir, 'dt')), wantLoss, ['val@8', 'batch@8']);
+    console.log(`# dp 2 x tp 2 (4 ranks) x 4 steps + 1 process x 4 vs 1 process x 8: max |param diff| ${d1.toExponential(2)}, max |loss diff| ${Math.max(l1, l4).toExponential(2)} (4-rank job ${r.seconds.toFixed(1)} s)`);
+    assert.ok(d1 < PARAM_TOL, `parameters differ by ${d1}`);
+    assert.ok(l1 < LOSS_TOL && l4 < LOSS_TOL, `losses differ by ${l4} (step 4), ${l1} (step 8)`);
+
+    const p = await runLaunch(['-n', '4', '--', ...f, '--max-steps', '4', '-o', join(dir, 'dp'), '--dp', '2', '--pp', '2', '--micro-batches', '2'], {}, 100);
+    assert.equal(p.code, 0, p.stdout + p.stderr);
+    assert.match(p.stderr, /\[rank 0\] +dp groups: \[0 2\] \[1 3\]\n\[rank 0\] +pp groups: \[0 1\] \[2 3\]/);
+    const lp = maxLossDiff(losses(join(dir, 'dp')), wantLoss, ['val@4']);
+    console.log(`# dp 2 x pp 2 (4 ranks) x 4 steps vs 1 process: |val loss diff| at step 4 ${lp.toExponential(2)} (4-rank job ${p.seconds.toFixed(1)} s)`);
+    assert.ok(lp < LOSS_TOL, `val loss differs by ${lp}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('what does not compose is refused in one line before MPI starts: --tp with --pp, --zero with --tp', () => {
+  for (const [extra, what] of [[['--tp', '2', '--pp', '2'], /--tp 2 with --pp 2: tensor and pipeline parallelism do not combine yet/], [['--dp', '2', '--tp', '2', '--zero', '1'], /--zero 1 with --tp 2: ZeRO shards over data parallelism alone/]] as const) {
+    const r = gradpath(['chargpt', '--max-steps', '1', ...extra]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, what);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
