@@ -13,7 +13,8 @@
  * AdamW with weight decay and clipping by the global norm (some steps clip). Every step's loss
  * (rank 0's reported loss is the global batch's) and, after the last step, every parameter this
  * rank holds (tp: re-assembled from the pieces) must match the reference within the tolerances
- * below. Prints one line per rank and mode with the measured worst differences.
+ * below. With dp x tp, `gradpath plan`'s predicted bytes per rank must match the rank's within 10%.
+ * Prints one line per rank and mode with the measured worst differences.
  */
 import { Tensor } from '../../src/engine/tensor.js';
 import { Generator } from '../../src/util/random.js';
@@ -29,6 +30,8 @@ import { Pipeline } from '../../src/dist/pipeline.js';
 import { dataParallel } from '../../src/dist/ddp.js';
 import { composeParallel } from '../../src/dist/compose.js';
 import { batchRows } from '../../src/dist/parallel-context.js';
+import { memoryPerRank } from '../../src/dist/plan.js';
+import { parsePlanModel } from '../../src/dist/plan-model.js';
 
 const CONFIG: GPTConfig = { vocabSize: 65, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, bias: true, tieWeights: true };
 const B = 8, T = 16, STEPS = 12, SEED = 5;
@@ -80,8 +83,9 @@ async function composed(mode: 'dp-tp' | 'dp-pp'): Promise<{ params: Map<string, 
       }),
       ...composeParallel({ dp, tp: tensorParallelHooks(tp, model) }),
     });
+    const planned = checkPlan(model, opt);
     const whole = assembleTensorParallel(model, tp);
-    return { params: new Map(Object.entries(whole).map(([k, v]) => [k, v.data])), losses: r.losses, norms, label: `dp ${grid.coords.dp} tp ${grid.coords.tp}` };
+    return { params: new Map(Object.entries(whole).map(([k, v]) => [k, v.data])), losses: r.losses, norms, label: `dp ${grid.coords.dp} tp ${grid.coords.tp}; ${planned}` };
   }
   const pipe = await Pipeline.create(grid.pp, CONFIG.nLayer, '1f1b', 2);
   const model = new GPT(CONFIG, new Generator(SEED), { layers: pipe.layers });
@@ -91,6 +95,25 @@ async function composed(mode: 'dp-tp' | 'dp-pp'): Promise<{ params: Map<string, 
   const r = await trainLoop({ ...common, model, optimizer: opt, onStep: (s) => norms.push(s.gradNorm), ...composeParallel({ dp, pipe: pipe.loopHooks(rows) }) });
   const params = new Map(model.namedParameters().map(([k, p]) => [k === 'lm_head.weight' ? 'wte.weight' : k, p.floatValues()]));
   return { params, losses: r.losses, norms, label: `dp ${grid.coords.dp} pp stage ${pipe.stage} layers ${pipe.layers.join('..')}` };
+}
+
+/**
+ * `gradpath plan`'s parameter, gradient and Adam bytes per rank for dp 2 x tp 2 against what this
+ * rank holds after training: within 10% (the vocabulary of 65 rows splits 32 / 33 over tp 2,
+ * which the plan counts as 32.5).
+ */
+function checkPlan(model: GPT, opt: AdamW): string {
+  const params = model.parameters();
+  const measured = {
+    params: params.reduce((n, p) => n + p.data.byteLength, 0),
+    grads: params.reduce((n, p) => n + (p.grad ? p.grad.data.byteLength : 0), 0),
+    optimizer: Object.entries(opt.stateDict()).filter(([k]) => k !== 'step').reduce((n, [, t]) => n + t.data.byteLength, 0),
+  };
+  const plan = memoryPerRank(parsePlanModel(`${CONFIG.nLayer},${CONFIG.nHead},${CONFIG.nEmbd}`, T, CONFIG.vocabSize), { microBatch: B / 2, seqLen: T, accum: 1, dtype: 'fp32', ppSchedule: '1f1b' }, { dp: 2, tp: 2, pp: 1, zero: 0, recompute: 'none', sp: false });
+  const predicted = { params: plan.paramBytes, grads: plan.gradBytes, optimizer: plan.optimizerBytes };
+  const worst = Math.max(...(['params', 'grads', 'optimizer'] as const).map((k) => Math.abs(measured[k] - predicted[k]) / predicted[k]));
+  if (!(worst <= 0.1)) throw new Error(`plan predicts ${JSON.stringify(predicted)} bytes per rank for dp 2 x tp 2; the rank holds ${JSON.stringify(measured)}`);
+  return `plan vs measured bytes (params+grads+Adam) ${predicted.params + predicted.grads + predicted.optimizer} vs ${measured.params + measured.grads + measured.optimizer}, worst ${(worst * 100).toFixed(2)}%`;
 }
 
 async function main(modes: string[]): Promise<void> {
