@@ -30,12 +30,12 @@ export const tensorParallelFlags = {
 } satisfies OptionSpecs;
 
 /**
- * Which parallel modes one run can combine on the process grid (src/dist/compose.ts): dp x tp
- * and dp x pp, with plain DDP. Anything else is refused in one line naming it, before MPI starts.
+ * Which parallel modes one run can combine on the process grid (src/dist/compose.ts): dp, tp and
+ * pp in any mix with plain DDP. What cannot is refused in one line naming it, before MPI starts.
  */
-export function checkParallelModes(o: { dp?: number; tp?: number; pp?: number; zero?: number }): void {
+export function checkParallelModes(o: { dp?: number; tp?: number; pp?: number; zero?: number; sequenceParallel?: boolean }): void {
   const tp = o.tp ?? 1, pp = o.pp ?? 1;
-  if (tp > 1 && pp > 1) throw new GradpathError(`--tp ${tp} with --pp ${pp}: tensor and pipeline parallelism do not combine yet (dp x tp and dp x pp do); drop one of them`);
+  if (o.sequenceParallel && pp > 1) throw new GradpathError(`--sequence-parallel with --pp ${pp}: a pipeline sends whole sequences between stages, sequence parallel holds a slice of them; drop --sequence-parallel`);
   const other = tp > 1 ? `--tp ${tp}` : pp > 1 ? `--pp ${pp}` : null;
   if ((o.zero ?? 0) > 0 && other) throw new GradpathError(`--zero ${o.zero} with ${other}: ZeRO shards over data parallelism alone for now; use plain DDP (no --zero) with tensor or pipeline parallelism`);
 }

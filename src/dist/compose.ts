@@ -14,9 +14,16 @@
  *   runs backward once per micro-batch, so buckets cannot go early); the tied embedding's sum
  *   between the first and last stage stays in the pp group. Grad norm: the pipeline's.
  *
- * Parts that would each need the other's view of the gradients (a ZeRO optimizer's sharded norm
- * beside tp's or pp's norm; tp with pp) are refused from the flags before any rank starts
- * (cli/parallel-flags.ts checkParallelModes).
+ * - tp x pp (and dp x pp x tp): each pipeline stage is a tensor-parallel model over its tp group;
+ *   activations between stages are whole on every tp rank (after a row-parallel layer's all-reduce),
+ *   so stage s's tp rank r talks to stage s+1's tp rank r over their pp group. The tied head's
+ *   gradient sum between the first and last stage is then of the same vocabulary slice. The grad
+ *   norm is the pipeline's, which takes each stage's over its tp group (Pipeline.attach's
+ *   tensorParallel), then sums over the stages.
+ *
+ * A ZeRO optimizer's sharded norm beside tp's or pp's, and sequence parallel with a pipeline (its
+ * activations between blocks are a slice of the sequence), are refused from the flags before any
+ * rank starts (cli/parallel-flags.ts checkParallelModes).
  */
 import type { Tensor } from '../engine/tensor.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -46,13 +53,13 @@ export interface ParallelLoopOptions {
  * One set of loop options from the modes of a run: `dp` the data-parallel wrapper (over the grid's
  * dp group), `tp` tensor parallel's options (tensorParallelRun, built with the grid: its sharded
  * state is the whole layout's), `pipe` the pipeline's loop hooks (its batches already cut to this
- * replica's rows). `dpRun` makes data parallel's own checkpoints and timeline, used when nothing
- * else brings them.
+ * replica's rows). `dpRun` makes data parallel's
+ * own checkpoints and timeline, used when nothing else brings them. With a pipeline no sharded
+ * checkpoint is kept (pipeline.ts: not yet).
  */
 export function composeParallel(p: { dp?: DataParallel | null; tp?: ParallelLoopOptions; pipe?: ParallelLoopOptions; dpRun?: () => DistributedRunHooks }): ParallelLoopOptions {
   const dpOptions = p.dp?.loopOptions();
   if (dpOptions?.gradNorm && (p.tp || p.pipe)) throw new GradpathError('ZeRO with tensor or pipeline parallelism is not supported: use --zero 0');
-  if (p.tp && p.pipe) throw new GradpathError('tensor and pipeline parallelism do not combine yet');
   const parts = [p.pipe, p.tp, dpOptions].filter((x): x is ParallelLoopOptions => Boolean(x));
   const hooks = parts.map((x) => x.afterBackward).filter((f): f is NonNullable<typeof f> => Boolean(f));
   const out: ParallelLoopOptions = { ...dpOptions, ...p.tp, ...p.pipe };
@@ -73,7 +80,8 @@ export function composeParallel(p: { dp?: DataParallel | null; tp?: ParallelLoop
   if (!p.tp && p.dp && p.dpRun) {
     const run = p.dpRun();
     out.timeline = run.timeline;
-    if (!p.pipe) out.sharded = run.sharded;
+    out.sharded = run.sharded;
   }
+  if (p.pipe) delete out.sharded;
   return out;
 }

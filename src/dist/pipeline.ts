@@ -32,6 +32,8 @@ import { runStage, type StageModel } from './pipeline-stage.js';
 import { initProcessGroup, inMpiJob } from './process-group.js';
 import type { ShardSpec } from './shard-spec.js';
 import { stepTimeline } from './timeline.js';
+import type { TensorParallel } from './tensor-parallel.js';
+import { tensorParallelGradNorm } from './tensor-parallel-training.js';
 
 export interface PipelineFlags {
   pp: number;
@@ -59,6 +61,8 @@ export class Pipeline {
   readonly link: PipelineLink;
   private readonly actions: PipeAction[];
   private model: PipelineModel | null = null;
+  /** The stage's tp group when its model is tensor-parallel too (tp x pp). */
+  private tensorParallel: TensorParallel | null = null;
   private hidden = 0;
   /** This stage's copy of the tied embedding/head weight, when the first and last stage differ. */
   private tiedCopy: { name: string; tensor: Tensor } | null = null;
@@ -106,9 +110,11 @@ export class Pipeline {
    * their own stream (seeded from it and the stage), not from the generator the batches come
    * from: each stage draws only its own layers' masks, and a shared stream would then give each
    * stage another batch. (Masks then differ from a one-process run's; without dropout nothing does.)
+   * tensorParallel: the stage's model is split over this tp group too (tp x pp).
    */
-  attach(model: PipelineModel, opts: { hidden: number; tied: boolean; seed?: number }): void {
+  attach(model: PipelineModel, opts: { hidden: number; tied: boolean; seed?: number; tensorParallel?: TensorParallel | null }): void {
     this.model = model;
+    this.tensorParallel = opts.tensorParallel ?? null;
     this.hidden = opts.hidden;
     const masks = new Generator((opts.seed ?? 0) * 1009 + 7919 * (this.stage + 1));
     for (const layer of modulesOf(model)) {
@@ -163,10 +169,14 @@ export class Pipeline {
     stepTimeline().waitSync('comm', 'tied embedding gradient', () => group.waitAll());
   }
 
-  /** The global gradient norm: squares summed over the stages, the tied copy counted once (on the first stage). */
+  /**
+   * The global gradient norm: squares summed over the stages, the tied copy counted once (on the
+   * first stage); a tensor-parallel stage's own over its tp group first.
+   */
   gradNorm(params: Tensor[]): number {
     const own = this.tiedCopy && this.last ? params.filter((p) => p !== this.tiedCopy!.tensor) : params;
-    const sq = new Float32Array([gradNorm(own) ** 2]);
+    const tp = this.tensorParallel;
+    const sq = new Float32Array([(tp ? tensorParallelGradNorm(own, tp) : gradNorm(own)) ** 2]);
     this.comm.allReduce(sq);
     stepTimeline().waitSync('comm', 'grad norm over stages', () => this.comm.waitAll());
     return Math.sqrt(sq[0]);

@@ -8,7 +8,10 @@
  *   tensor-parallel model over its tp group computing its B/2 rows, gradients averaged over dp;
  * - `dp-pp`: dp 2 x pp 2 (pp groups [0 1] [2 3], dp groups [0 2] [1 3]): each replica a 1F1B
  *   pipeline over its pp group fed its B/2 rows in 2 micro-batches, the stage's gradients
- *   averaged over dp.
+ *   averaged over dp;
+ * - `tp-pp`: tp 2 x pp 2 (tp groups [0 1] [2 3], pp groups [0 2] [1 3]): a pipeline whose stages
+ *   are each tensor-parallel;
+ * - `dp-pp-tp` (8 ranks, by hand: too many for the tests on 2 cores): all three.
  *
  * AdamW with weight decay and clipping by the global norm (some steps clip). Every step's loss
  * (rank 0's reported loss is the global batch's) and, after the last step, every parameter this
@@ -62,39 +65,38 @@ async function reference(): Promise<{ model: GPT; losses: number[]; norms: numbe
   return { model, losses: r.losses, norms };
 }
 
-async function composed(mode: 'dp-tp' | 'dp-pp'): Promise<{ params: Map<string, Float32Array>; losses: number[]; norms: number[]; label: string }> {
+const SHAPES: Record<string, GridShape> = { 'dp-tp': { dp: 2, pp: 1, tp: 2 }, 'dp-pp': { dp: 2, pp: 2, tp: 1 }, 'tp-pp': { dp: 1, pp: 2, tp: 2 }, 'dp-pp-tp': { dp: 2, pp: 2, tp: 2 } };
+
+async function composed(mode: string): Promise<{ params: Map<string, Float32Array>; losses: number[]; norms: number[]; label: string }> {
   const { world } = initProcessGroup();
-  const shape: GridShape = mode === 'dp-tp' ? { dp: 2, pp: 1, tp: 2 } : { dp: 2, pp: 2, tp: 1 };
+  const shape = SHAPES[mode];
+  if (!shape) throw new Error(`unknown layout ${mode}; one of ${Object.keys(SHAPES).join(' ')}`);
   const grid = await processGrid(world, shape);
   const data = new Generator(99);
   const norms: number[] = [];
   // every rank draws the global batch, as the reference does, and keeps its replica's rows
   const rows = () => batchRows(batch(data), grid.coords.dp, grid.shape.dp);
-  if (mode === 'dp-tp') {
-    const tp = new TensorParallel(grid.tp);
-    const model = new GPT(CONFIG, new Generator(SEED), { parallel: tp });
-    const opt = optimizer(model);
-    const dp = await dataParallel({ model, optimizer: opt, batchSize: B, comm: grid.dp }, { dp: 2 });
-    const r = await trainLoop({
-      ...common, model, optimizer: opt, onStep: (s) => norms.push(s.gradNorm),
-      loss: dp.wrapLoss(() => {
-        const { x, y } = rows();
-        return model.forward(x, y).loss!;
-      }),
-      ...composeParallel({ dp, tp: tensorParallelHooks(tp, model) }),
-    });
-    const planned = checkPlan(model, opt);
-    const whole = assembleTensorParallel(model, tp);
-    return { params: new Map(Object.entries(whole).map(([k, v]) => [k, v.data])), losses: r.losses, norms, label: `dp ${grid.coords.dp} tp ${grid.coords.tp}; ${planned}` };
-  }
-  const pipe = await Pipeline.create(grid.pp, CONFIG.nLayer, '1f1b', 2);
-  const model = new GPT(CONFIG, new Generator(SEED), { layers: pipe.layers });
-  pipe.attach(model, { hidden: CONFIG.nEmbd, tied: true });
+  const tp = shape.tp > 1 ? new TensorParallel(grid.tp) : null;
+  const pipe = shape.pp > 1 ? await Pipeline.create(grid.pp, CONFIG.nLayer, '1f1b', 2) : null;
+  const model = new GPT(CONFIG, new Generator(SEED), { parallel: tp, layers: pipe?.layers });
+  pipe?.attach(model, { hidden: CONFIG.nEmbd, tied: true, tensorParallel: tp });
   const opt = optimizer(model);
-  const dp = await dataParallel({ model, optimizer: opt, batchSize: B, comm: grid.dp }, { dp: 2 });
-  const r = await trainLoop({ ...common, model, optimizer: opt, onStep: (s) => norms.push(s.gradNorm), ...composeParallel({ dp, pipe: pipe.loopHooks(rows) }) });
-  const params = new Map(model.namedParameters().map(([k, p]) => [k === 'lm_head.weight' ? 'wte.weight' : k, p.floatValues()]));
-  return { params, losses: r.losses, norms, label: `dp ${grid.coords.dp} pp stage ${pipe.stage} layers ${pipe.layers.join('..')}` };
+  const dp = shape.dp > 1 ? await dataParallel({ model, optimizer: opt, batchSize: B, comm: grid.dp }, { dp: shape.dp }) : null;
+  const loss = () => {
+    const { x, y } = rows();
+    return model.forward(x, y).loss!;
+  };
+  const r = await trainLoop({
+    ...common, model, optimizer: opt, onStep: (s) => norms.push(s.gradNorm),
+    ...(pipe ? {} : { loss: dp ? dp.wrapLoss(loss) : loss }),
+    ...composeParallel({ dp, tp: tp ? tensorParallelHooks(tp, model) : undefined, pipe: pipe?.loopHooks(rows) }),
+  });
+  const planned = mode === 'dp-tp' ? `; ${checkPlan(model, opt)}` : '';
+  const held = tp ? Object.entries(assembleTensorParallel(model, tp)).map(([k, v]) => [k, v.data] as const) : model.namedParameters().map(([k, p]) => [k, p.floatValues()] as const);
+  // a last stage's copy of the tied weight is wte's
+  const params = new Map(held.map(([k, v]) => [k === 'lm_head.weight' ? 'wte.weight' : k, v]));
+  const where = (['dp', 'pp', 'tp'] as const).filter((a) => shape[a] > 1).map((a) => `${a} ${grid.coords[a]}`).join(' ');
+  return { params, losses: r.losses, norms, label: `${where}${pipe ? ` layers ${pipe.layers.join('..')}` : ''}${planned}` };
 }
 
 /**
@@ -122,7 +124,7 @@ async function main(modes: string[]): Promise<void> {
   const want = new Map(ref.model.namedParameters().map(([k, p]) => [k, p.floatValues()]));
   if (!(ref.losses[STEPS - 1] < ref.losses[0] - 0.05)) throw new Error(`the reference did not learn: ${ref.losses.join(' ')}`);
   if (!ref.norms.some((n) => n > 0.5)) throw new Error('no step was clipped: the test does not exercise the global norm');
-  for (const mode of modes as ('dp-tp' | 'dp-pp')[]) {
+  for (const mode of modes) {
     const got = await composed(mode);
     let lossErr = 0, normErr = 0;
     ref.losses.forEach((w, i) => (lossErr = Math.max(lossErr, Math.abs(got.losses[i] - w) / Math.abs(w))));
@@ -138,10 +140,10 @@ async function main(modes: string[]): Promise<void> {
         if (e > paramErr) [paramErr, worst] = [e, `${name}[${i}]`];
       }
     }
-    if (mode === 'dp-tp' && got.params.size !== want.size) throw new Error(`dp-tp: ${got.params.size} parameters assembled, ${want.size} whole`);
+    if (!mode.includes('pp') && got.params.size !== want.size) throw new Error(`${mode}: ${got.params.size} parameters assembled, ${want.size} whole`);
     if (!(paramErr <= PARAM_TOL)) throw new Error(`${mode}: parameters differ by ${paramErr} at ${worst} > ${PARAM_TOL}`);
     console.log(`rank ${world.rank}: ${mode} ok (${got.label}): ${STEPS} steps, loss ${ref.losses[0].toFixed(4)} -> ${ref.losses[STEPS - 1].toFixed(4)}, worst loss diff ${lossErr.toExponential(2)} (relative), grad norm ${normErr.toExponential(2)}, parameter ${paramErr.toExponential(2)} at ${worst}`);
   }
 }
 
-if (inMpiJob()) await main(process.argv.slice(2).length ? process.argv.slice(2) : ['dp-tp', 'dp-pp']);
+if (inMpiJob()) await main(process.argv.slice(2).length ? process.argv.slice(2) : ['dp-tp', 'dp-pp', 'tp-pp']);

@@ -131,13 +131,14 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
     model = new GPT2(meta.config?.model ?? o.model, gen, { parallel: tp });
   } else if (loaded) {
     if (tp) {
-      model = new GPT2(loaded.config, new Generator(0), { parallel: tp });
-      loadWholeIntoTensorParallel(model, loaded.model.stateDict()); // each rank cuts its part
+      model = new GPT2(loaded.config, new Generator(0), { parallel: tp, layers: par?.pipe.layers });
+      const state = loaded.model.stateDict();
+      loadWholeIntoTensorParallel(model, { ...state, 'lm_head.weight': state['wte.weight'] }); // each rank cuts its part (a last stage's head: of wte)
     } else model = par ? stageOf(loaded.model, par.pipe.layers) : loaded.model;
     log(`loaded ${loaded.format} weights from ${o.initFrom}`);
   } else model = new GPT2(o.model, gen, { parallel: tp, layers: par?.pipe.layers });
   const config = model.gpt2;
-  par?.pipe.attach(model, { hidden: config.nEmbd, tied: true });
+  par?.pipe.attach(model, { hidden: config.nEmbd, tied: true, tensorParallel: tp });
   if (T > config.blockSize) throw new GradpathError(`gpt2 train: --seq-len ${T} is longer than the model's context ${config.blockSize}`);
   const mem = checkMemory(config, B, T);
   log(`model: ${(model.numParameters() / 1e6).toFixed(2)}M parameters (L ${config.nLayer}, H ${config.nHead}, C ${config.nEmbd}, vocab ${config.vocabSize} padded to ${config.paddedVocabSize}); estimated memory ${describeMemory(mem)}`);

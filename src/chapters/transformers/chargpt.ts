@@ -82,7 +82,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   data.encode(prompt); // a bad prompt fails now, not after training
   const gen = new Generator(o.seed);
   const { model, config } = buildModel({ ...shape, vocabSize: data.vocabSize }, gen, { parallel: tp, layers: par?.pipe.layers });
-  par?.pipe.attach(model, { hidden: config.nEmbd, tied: model.config.tieWeights ?? true, seed: o.seed });
+  par?.pipe.attach(model, { hidden: config.nEmbd, tied: model.config.tieWeights ?? true, seed: o.seed, tensorParallel: tp });
   const full = { ...config, vocab: data.chars.join(''), preset: o.preset, ...settings, seed: o.seed, input: path };
   if (newest === 'single') {
     // refuse another configuration before anything in the run directory is touched (the loop checks a sharded one's)
@@ -110,7 +110,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   say(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);
   let tokensPerSecond = 0;
   // a split model samples as the whole one, assembled from every rank's pieces
-  const whole = tp && !res.interrupted && o.numSamples > 0 ? buildModel(config, new Generator(o.seed)).model : model;
+  const whole = tp && !par && !res.interrupted && o.numSamples > 0 ? buildModel(config, new Generator(o.seed)).model : model;
   if (tp && whole !== model) whole.loadStateDict(assembleTensorParallel(model, tp));
   if (par && o.numSamples > 0) say('samples need the whole model: none with --pp');
   if (!lead) return 0;
