@@ -117,8 +117,8 @@ test('chargpt --dp 2 --tp 2 (4 ranks) saves; --resume on 1 process ends where on
   }
 });
 
-test('what does not compose is refused in one line before MPI starts: --tp with --pp, --zero with --tp', () => {
-  for (const [extra, what] of [[['--tp', '2', '--pp', '2'], /--tp 2 with --pp 2: tensor and pipeline parallelism do not combine yet/], [['--dp', '2', '--tp', '2', '--zero', '1'], /--zero 1 with --tp 2: ZeRO shards over data parallelism alone/]] as const) {
+test('what does not compose is refused in one line before MPI starts: --sequence-parallel with --pp, --zero with --tp', () => {
+  for (const [extra, what] of [[['--tp', '2', '--pp', '2', '--sequence-parallel'], /--sequence-parallel with --pp 2: a pipeline sends whole sequences/], [['--dp', '2', '--tp', '2', '--zero', '1'], /--zero 1 with --tp 2: ZeRO shards over data parallelism alone/]] as const) {
     const r = gradpath(['chargpt', '--max-steps', '1', ...extra]);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, what);
