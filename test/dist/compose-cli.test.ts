@@ -12,13 +12,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, mpiSkip, runLaunch } from './mpi.js';
-import { Generator } from '../../src/util/random.js';
-import { loadCheckpoint } from '../../src/io/checkpoint.js';
 import { readShardIndex } from '../../src/io/sharded.js';
+import { losses, maxLossDiff, maxParamDiff, modelOf, textFile, tinyChargpt } from './run-compare.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the composed-layout command runs: ${skip}`);
@@ -38,51 +37,10 @@ function ok(args: string[]): string {
   return r.stdout + r.stderr;
 }
 
-/** A small text of repeated words. */
-function textFile(dir: string): string {
-  const g = new Generator(3);
-  const words = Array.from({ length: 30 }, () => Array.from({ length: 2 + g.randint(0, 6) }, () => String.fromCharCode(97 + g.randint(0, 26))).join(''));
-  const out: string[] = [];
-  for (let i = 0; i < 1500; i++) out.push(words[g.randint(0, words.length)] + (i % 9 === 8 ? '\n' : ' '));
-  const path = join(dir, 'text.txt');
-  writeFileSync(path, out.join(''));
-  return path;
-}
-
-/** A tiny GPT whose lr schedule does not depend on where a run stops (--lr-decay-iters fixed). */
-const flags = (input: string) => ['chargpt', '-i', input, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '8', '--eval-every', '4', '--eval-iters', '2', '--lr', '3e-3', '--warmup-iters', '2', '--lr-decay-iters', '8', '--num-samples', '0', '--quiet'];
-
-const modelOf = (file: string) => new Map(Object.entries(loadCheckpoint(file, { kind: 'chargpt' }).model).map(([k, t]) => [k, t.data as Float32Array]));
-
-function maxParamDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
-  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
-  let d = 0;
-  for (const [k, x] of a) {
-    const y = b.get(k)!;
-    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
-  }
-  return d;
-}
-
-/** Every logged loss (batch and val) by `split@step`. */
-function losses(dir: string): Map<string, number> {
-  const events = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  return new Map(events.filter((e) => e.split === 'batch' || e.split === 'val').map((e) => [`${e.split}@${e.step}`, e.loss as number]));
-}
-
-function maxLossDiff(got: Map<string, number>, want: Map<string, number>, at: string[]): number {
-  let d = 0;
-  for (const k of at) {
-    assert.ok(got.has(k) && want.has(k), `no ${k} loss logged`);
-    d = Math.max(d, Math.abs(got.get(k)! - want.get(k)!));
-  }
-  return d;
-}
-
 test('chargpt --dp 2 --tp 2 (4 ranks) saves; --resume on 1 process ends where one process training 8 steps ends; --dp 2 --pp 2 evaluates as one process', { skip, timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gp-compose-'));
   try {
-    const f = flags(textFile(dir));
+    const f = tinyChargpt(textFile(dir));
     ok([...f, '--max-steps', '8', '-o', join(dir, 'one')]);
     const want = modelOf(join(dir, 'one', 'latest.safetensors')), wantLoss = losses(join(dir, 'one'));
 
@@ -117,11 +75,15 @@ test('chargpt --dp 2 --tp 2 (4 ranks) saves; --resume on 1 process ends where on
   }
 });
 
-test('what does not compose is refused in one line before MPI starts: --sequence-parallel with --pp, --zero with --tp', () => {
+test('what does not compose is refused in one line before MPI starts (--sequence-parallel with --pp, --zero with --tp), and a combination outside an MPI job names its ranks', () => {
   for (const [extra, what] of [[['--tp', '2', '--pp', '2', '--sequence-parallel'], /--sequence-parallel with --pp 2: a pipeline sends whole sequences/], [['--dp', '2', '--tp', '2', '--zero', '1'], /--zero 1 with --tp 2: ZeRO shards over data parallelism alone/]] as const) {
     const r = gradpath(['chargpt', '--max-steps', '1', ...extra]);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, what);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
+  const r = gradpath(['chargpt', '--max-steps', '1', '--dp', '2', '--tp', '2']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /^--dp 2 --tp 2 needs an MPI job of dp x pp x tp = 4 ranks; launch 4 ranks: `gradpath launch -n 4 -- /);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });

@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, mpiSkip, runLaunch } from './mpi.js';
-import { Generator } from '../../src/util/random.js';
+import { textFile } from './run-compare.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the data-parallel CLI run: ${skip}`);
@@ -20,17 +20,6 @@ function gradpath(args: string[]) {
   for (const k of ['OMPI_COMM_WORLD_SIZE', 'PMI_SIZE', 'PMIX_RANK', 'PMI_RANK']) delete env[k];
   const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
   return { code: r.status, out: (r.stdout + r.stderr).trim() };
-}
-
-/** A small text of repeated words. */
-function textFile(dir: string): string {
-  const g = new Generator(3);
-  const words = Array.from({ length: 30 }, () => Array.from({ length: 2 + g.randint(0, 6) }, () => String.fromCharCode(97 + g.randint(0, 26))).join(''));
-  const out: string[] = [];
-  for (let i = 0; i < 1500; i++) out.push(words[g.randint(0, words.length)] + (i % 9 === 8 ? '\n' : ' '));
-  const path = join(dir, 'text.txt');
-  writeFileSync(path, out.join(''));
-  return path;
 }
 
 test('--dp outside an MPI job: one line naming the command to launch', () => {

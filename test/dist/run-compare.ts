@@ -1,0 +1,56 @@
+/**
+ * Shared by the command-level tests of the parallel modes (resume-layouts, compose-cli, ddp-cli):
+ * a small generated text, a tiny chargpt configuration, and how two runs' checkpoints and logged
+ * losses are compared.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Generator } from '../../src/util/random.js';
+import { loadCheckpoint } from '../../src/io/checkpoint.js';
+
+/** A small text of repeated words, written into dir. */
+export function textFile(dir: string): string {
+  const g = new Generator(3);
+  const words = Array.from({ length: 30 }, () => Array.from({ length: 2 + g.randint(0, 6) }, () => String.fromCharCode(97 + g.randint(0, 26))).join(''));
+  const out: string[] = [];
+  for (let i = 0; i < 1500; i++) out.push(words[g.randint(0, words.length)] + (i % 9 === 8 ? '\n' : ' '));
+  const path = join(dir, 'text.txt');
+  writeFileSync(path, out.join(''));
+  return path;
+}
+
+/** A tiny GPT whose lr schedule does not depend on where a run stops (--lr-decay-iters fixed). */
+export const tinyChargpt = (input: string) => ['chargpt', '-i', input, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '8', '--eval-every', '4', '--eval-iters', '2', '--lr', '3e-3', '--warmup-iters', '2', '--lr-decay-iters', '8', '--num-samples', '0', '--quiet'];
+
+/** The model tensors of a single-file checkpoint. */
+export function modelOf(file: string, kind = 'chargpt'): Map<string, Float32Array> {
+  return new Map(Object.entries(loadCheckpoint(file, { kind }).model).map(([k, t]) => [k, t.data as Float32Array]));
+}
+
+export function maxParamDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+  let d = 0;
+  for (const [k, x] of a) {
+    const y = b.get(k)!;
+    assert.equal(x.length, y.length, k);
+    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
+  }
+  return d;
+}
+
+/** Every logged loss (batch and val) of a run directory by `split@step`. */
+export function losses(dir: string): Map<string, number> {
+  const events = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return new Map(events.filter((e) => e.split === 'batch' || e.split === 'val').map((e) => [`${e.split}@${e.step}`, e.loss as number]));
+}
+
+/** The largest difference of the losses `got` logged against the same events of `want`. */
+export function maxLossDiff(got: Map<string, number>, want: Map<string, number>, at: string[]): number {
+  let d = 0;
+  for (const k of at) {
+    assert.ok(got.has(k) && want.has(k), `no ${k} loss logged`);
+    d = Math.max(d, Math.abs(got.get(k)! - want.get(k)!));
+  }
+  return d;
+}
