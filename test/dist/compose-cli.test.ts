@@ -3,7 +3,7 @@
  * grid, trains 4 steps and saves a sharded checkpoint (dp rank 0's replica writes the tp pieces)
  * that one process resumes to step 8, ending where one process training 8 steps straight ends;
  * `chargpt --dp 2 --pp 2` evaluates after 4 steps as that process does; what does not compose is
- * refused in one line before any rank starts.
+ * refused in one line before any rank starts. `gpt2 train --dp 2 --tp 2` logs the losses of one process.
  *
  * Tolerances as resume-layouts.test.ts (float32 sums in another order; Adam magnifies the
  * rounding of tiny gradients): parameters 5e-5, losses 1e-5 absolute; the measured differences
@@ -12,11 +12,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, mpiSkip, runLaunch } from './mpi.js';
 import { readShardIndex } from '../../src/io/sharded.js';
+import { writeShard } from '../../src/chapters/gpt2/data.js';
 import { losses, maxLossDiff, maxParamDiff, modelOf, textFile, tinyChargpt } from './run-compare.js';
 
 const skip = mpiSkip();
@@ -70,6 +71,30 @@ test('chargpt --dp 2 --tp 2 (4 ranks) saves; --resume on 1 process ends where on
     const lp = maxLossDiff(losses(join(dir, 'dp')), wantLoss, ['val@4']);
     console.log(`# dp 2 x pp 2 (4 ranks) x 4 steps vs 1 process: |val loss diff| at step 4 ${lp.toExponential(2)} (4-rank job ${p.seconds.toFixed(1)} s)`);
     assert.ok(lp < LOSS_TOL, `val loss differs by ${lp}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('gpt2 train --dp 2 --tp 2 (4 ranks) logs the losses one process logs, each dp replica reading its own rows of the token shard', { skip, timeout: 180_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gp-compose-gpt2-'));
+  try {
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    const stream = Uint16Array.from({ length: 2000 }, (_, i) => (i * 7 + Math.floor(i / 13)) % 32);
+    writeShard(join(data, 'train_000000.bin'), stream);
+    writeShard(join(data, 'val_000000.bin'), stream.subarray(0, 500));
+    const g = ['gpt2', 'train', '--data', data, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--vocab-size', '32', '--batch-size', '4', '--seq-len', '16',
+      '--lr', '3e-3', '--warmup-steps', '2', '--eval-every', '4', '--eval-steps', '2', '--max-new-tokens', '4', '--peak-gflops', '1', '--seed', '7', '--max-steps', '4'];
+    ok([...g, '-o', join(dir, 'one')]);
+    const r = await runLaunch(['-n', '4', '--', ...g, '-o', join(dir, 'dt'), '--dp', '2', '--tp', '2'], {}, 100);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /\[rank 0\] process grid dp 2 x pp 1 x tp 2/);
+    assert.deepEqual([readShardIndex(join(dir, 'dt')).layout.dp, readShardIndex(join(dir, 'dt')).layout.tp], [2, 2]);
+    const at = ['batch@1', 'batch@2', 'batch@3', 'batch@4', 'val@4'];
+    const l = maxLossDiff(losses(join(dir, 'dt')), losses(join(dir, 'one')), at);
+    console.log(`# gpt2 train dp 2 x tp 2 (4 ranks) vs 1 process, 4 steps: max |loss diff| ${l.toExponential(2)} (4-rank job ${r.seconds.toFixed(1)} s)`);
+    assert.ok(l < LOSS_TOL, `losses differ by ${l}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
