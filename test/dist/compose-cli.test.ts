@@ -18,31 +18,23 @@ import { join } from 'node:path';
 import { BIN, mpiSkip, runLaunch } from './mpi.js';
 import { readShardIndex } from '../../src/io/sharded.js';
 import { writeShard } from '../../src/chapters/gpt2/data.js';
-import { losses, maxLossDiff, maxParamDiff, modelOf, textFile, tinyChargpt } from './run-compare.js';
+import { flags, gradpath, LOSS_TOL, losses, maxLossDiff, maxParamDiff, modelOf, PARAM_TOL, textFile } from './resume-helpers.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the composed-layout command runs: ${skip}`);
 
-const PARAM_TOL = 5e-5;
-const LOSS_TOL = 1e-5;
-
-function gradpath(args: string[]) {
+/** A command outside any MPI job, as it exits (for what is refused). */
+function refused(args: string[]) {
   const env = { ...process.env };
   for (const k of ['OMPI_COMM_WORLD_SIZE', 'OMPI_COMM_WORLD_RANK', 'PMI_SIZE', 'PMI_RANK', 'PMIX_RANK']) delete env[k];
   return spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
 }
 
-function ok(args: string[]): string {
-  const r = gradpath(args);
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  return r.stdout + r.stderr;
-}
-
 test('chargpt --dp 2 --tp 2 (4 ranks) saves; --resume on 1 process ends where one process training 8 steps ends; --dp 2 --pp 2 evaluates as one process', { skip, timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gp-compose-'));
   try {
-    const f = tinyChargpt(textFile(dir));
-    ok([...f, '--max-steps', '8', '-o', join(dir, 'one')]);
+    const f = flags(textFile(dir));
+    gradpath([...f, '--max-steps', '8', '-o', join(dir, 'one')]);
     const want = modelOf(join(dir, 'one', 'latest.safetensors')), wantLoss = losses(join(dir, 'one'));
 
     const r = await runLaunch(['-n', '4', '--', ...f, '--max-steps', '4', '-o', join(dir, 'dt'), '--dp', '2', '--tp', '2'], {}, 100);
@@ -57,7 +49,7 @@ test('chargpt --dp 2 --tp 2 (4 ranks) saves; --resume on 1 process ends where on
     assert.ok(existsSync(join(dir, 'dt', 'timeline.svg')), 'no timeline.svg');
     const l4 = maxLossDiff(losses(join(dir, 'dt')), wantLoss, ['val@4']);
 
-    const out = ok([...f, '--max-steps', '8', '-o', join(dir, 'dt'), '--resume']);
+    const out = gradpath([...f, '--max-steps', '8', '-o', join(dir, 'dt'), '--resume']);
     assert.match(out, /resuming from the sharded checkpoint .* \(saved by 4 ranks\) at step 4/);
     const d1 = maxParamDiff(modelOf(join(dir, 'dt', 'latest.safetensors')), want);
     const l1 = maxLossDiff(losses(join(dir, 'dt')), wantLoss, ['val@8', 'batch@8']);
@@ -86,7 +78,7 @@ test('gpt2 train --dp 2 --tp 2 (4 ranks) logs the losses one process logs, each 
     writeShard(join(data, 'val_000000.bin'), stream.subarray(0, 500));
     const g = ['gpt2', 'train', '--data', data, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--vocab-size', '32', '--batch-size', '4', '--seq-len', '16',
       '--lr', '3e-3', '--warmup-steps', '2', '--eval-every', '4', '--eval-steps', '2', '--max-new-tokens', '4', '--peak-gflops', '1', '--seed', '7', '--max-steps', '4'];
-    ok([...g, '-o', join(dir, 'one')]);
+    gradpath([...g, '-o', join(dir, 'one')]);
     const r = await runLaunch(['-n', '4', '--', ...g, '-o', join(dir, 'dt'), '--dp', '2', '--tp', '2'], {}, 100);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stderr, /\[rank 0\] process grid dp 2 x pp 1 x tp 2/);
@@ -102,12 +94,12 @@ test('gpt2 train --dp 2 --tp 2 (4 ranks) logs the losses one process logs, each 
 
 test('what does not compose is refused in one line before MPI starts (--sequence-parallel with --pp, --zero with --tp), and a combination outside an MPI job names its ranks', () => {
   for (const [extra, what] of [[['--tp', '2', '--pp', '2', '--sequence-parallel'], /--sequence-parallel with --pp 2: a pipeline sends whole sequences/], [['--dp', '2', '--tp', '2', '--zero', '1'], /--zero 1 with --tp 2: ZeRO shards over data parallelism alone/]] as const) {
-    const r = gradpath(['chargpt', '--max-steps', '1', ...extra]);
+    const r = refused(['chargpt', '--max-steps', '1', ...extra]);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, what);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
-  const r = gradpath(['chargpt', '--max-steps', '1', '--dp', '2', '--tp', '2']);
+  const r = refused(['chargpt', '--max-steps', '1', '--dp', '2', '--tp', '2']);
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /^--dp 2 --tp 2 needs an MPI job of dp x pp x tp = 4 ranks; launch 4 ranks: `gradpath launch -n 4 -- /);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

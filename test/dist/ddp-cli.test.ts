@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, mpiSkip, runLaunch } from './mpi.js';
-import { textFile } from './run-compare.js';
+import { textFile } from './resume-helpers.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the data-parallel CLI run: ${skip}`);

@@ -14,13 +14,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, mpiSkip, runLaunch } from './mpi.js';
+import { Generator } from '../../src/util/random.js';
+import { loadCheckpoint } from '../../src/io/checkpoint.js';
 import { readShardIndex } from '../../src/io/sharded.js';
 import { writeShard } from '../../src/chapters/gpt2/data.js';
-import { losses, maxLossDiff, maxParamDiff, modelOf, textFile, tinyChargpt } from './run-compare.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the sharded --resume runs: ${skip}`);
@@ -42,7 +43,51 @@ async function launch(n: number, args: string[]): Promise<string> {
   return r.stderr;
 }
 
-const flags = tinyChargpt;
+/** A small text of repeated words. */
+function textFile(dir: string): string {
+  const g = new Generator(3);
+  const words = Array.from({ length: 30 }, () => Array.from({ length: 2 + g.randint(0, 6) }, () => String.fromCharCode(97 + g.randint(0, 26))).join(''));
+  const out: string[] = [];
+  for (let i = 0; i < 1500; i++) out.push(words[g.randint(0, words.length)] + (i % 9 === 8 ? '\n' : ' '));
+  const path = join(dir, 'text.txt');
+  writeFileSync(path, out.join(''));
+  return path;
+}
+
+/** A tiny GPT whose lr schedule does not depend on where a run stops (--lr-decay-iters fixed). */
+const flags = (input: string) => ['chargpt', '-i', input, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '8', '--eval-every', '4', '--eval-iters', '2', '--lr', '3e-3', '--warmup-iters', '2', '--lr-decay-iters', '8', '--num-samples', '0', '--quiet'];
+
+/** The model tensors of a single-file checkpoint. */
+function modelOf(file: string): Map<string, Float32Array> {
+  return new Map(Object.entries(loadCheckpoint(file, { kind: 'chargpt' }).model).map(([k, t]) => [k, t.data as Float32Array]));
+}
+
+function maxParamDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+  let d = 0;
+  for (const [k, x] of a) {
+    const y = b.get(k)!;
+    assert.equal(x.length, y.length, k);
+    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
+  }
+  return d;
+}
+
+/** Every logged loss (batch and val) by `split@step`. */
+function losses(dir: string): Map<string, number> {
+  const events = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return new Map(events.filter((e) => e.split === 'batch' || e.split === 'val').map((e) => [`${e.split}@${e.step}`, e.loss as number]));
+}
+
+/** The largest difference of the losses `got` logged against the same events of the straight run. */
+function maxLossDiff(got: Map<string, number>, want: Map<string, number>, at: string[]): number {
+  let d = 0;
+  for (const k of at) {
+    assert.ok(got.has(k) && want.has(k), `no ${k} loss logged`);
+    d = Math.max(d, Math.abs(got.get(k)! - want.get(k)!));
+  }
+  return d;
+}
 
 test('chargpt --dp 2 --zero 2: 4 steps, then --resume on 2 ranks and on 1 process, match 8 steps on one process', { skip, timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gp-resume-zero-'));
@@ -147,7 +192,7 @@ test('gpt2 train --dp 2 --zero 2: 4 steps, then --resume on 2 ranks ends where o
     const out = await launch(2, [...g, '--max-steps', '8', '-o', join(dir, 'z'), '--dp', '2', '--zero', '2', '--resume']);
     assert.match(out, /resuming from the sharded checkpoint .* \(saved by 2 ranks\) at step 4/);
     gradpath(['dist', 'merge', join(dir, 'z'), '--out', join(dir, 'z-merged.safetensors')]);
-    const params = (f: string) => modelOf(f, 'gpt2');
+    const params = (f: string) => new Map(Object.entries(loadCheckpoint(f, { kind: 'gpt2' }).model).map(([k, t]) => [k, t.data as Float32Array]));
     const d = maxParamDiff(params(join(dir, 'z-merged.safetensors')), params(join(dir, 'one', 'latest.safetensors')));
     const l = maxLossDiff(losses(join(dir, 'z')), losses(join(dir, 'one')), ['batch@5', 'batch@8', 'val@8']);
     console.log(`# gpt2 ZeRO-2 2 ranks x (4 + 4) vs 1 process x (4 + 4): max |param diff| ${d.toExponential(2)}, max |loss diff| ${l.toExponential(2)}`);

@@ -1,15 +1,30 @@
-/**
- * Shared by the command-level tests of the parallel modes (resume-layouts, compose-cli, ddp-cli):
- * a small generated text, a tiny chargpt configuration, and how two runs' checkpoints and logged
- * losses are compared.
- */
+/** Shared by the sharded --resume tests: running the commands, a tiny chargpt, and comparing runs. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BIN, runLaunch } from './mpi.js';
 import { Generator } from '../../src/util/random.js';
 import { loadCheckpoint } from '../../src/io/checkpoint.js';
 
-/** A small text of repeated words, written into dir. */
+export const PARAM_TOL = 5e-5;
+export const LOSS_TOL = 1e-5;
+
+export function gradpath(args: string[]) {
+  const env = { ...process.env };
+  for (const k of ['OMPI_COMM_WORLD_SIZE', 'OMPI_COMM_WORLD_RANK', 'PMI_SIZE', 'PMI_RANK', 'PMIX_RANK']) delete env[k];
+  const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  return r.stdout + r.stderr;
+}
+
+export async function launch(n: number, args: string[]): Promise<string> {
+  const r = await runLaunch(['-n', String(n), '--', ...args], {}, 100);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  return r.stderr;
+}
+
+/** A small text of repeated words. */
 export function textFile(dir: string): string {
   const g = new Generator(3);
   const words = Array.from({ length: 30 }, () => Array.from({ length: 2 + g.randint(0, 6) }, () => String.fromCharCode(97 + g.randint(0, 26))).join(''));
@@ -21,11 +36,11 @@ export function textFile(dir: string): string {
 }
 
 /** A tiny GPT whose lr schedule does not depend on where a run stops (--lr-decay-iters fixed). */
-export const tinyChargpt = (input: string) => ['chargpt', '-i', input, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '8', '--eval-every', '4', '--eval-iters', '2', '--lr', '3e-3', '--warmup-iters', '2', '--lr-decay-iters', '8', '--num-samples', '0', '--quiet'];
+export const flags = (input: string) => ['chargpt', '-i', input, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--batch-size', '8', '--eval-every', '4', '--eval-iters', '2', '--lr', '3e-3', '--warmup-iters', '2', '--lr-decay-iters', '8', '--num-samples', '0', '--quiet'];
 
 /** The model tensors of a single-file checkpoint. */
-export function modelOf(file: string, kind = 'chargpt'): Map<string, Float32Array> {
-  return new Map(Object.entries(loadCheckpoint(file, { kind }).model).map(([k, t]) => [k, t.data as Float32Array]));
+export function modelOf(file: string): Map<string, Float32Array> {
+  return new Map(Object.entries(loadCheckpoint(file, { kind: 'chargpt' }).model).map(([k, t]) => [k, t.data as Float32Array]));
 }
 
 export function maxParamDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
@@ -39,13 +54,13 @@ export function maxParamDiff(a: Map<string, Float32Array>, b: Map<string, Float3
   return d;
 }
 
-/** Every logged loss (batch and val) of a run directory by `split@step`. */
+/** Every logged loss (batch and val) by `split@step`. */
 export function losses(dir: string): Map<string, number> {
   const events = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   return new Map(events.filter((e) => e.split === 'batch' || e.split === 'val').map((e) => [`${e.split}@${e.step}`, e.loss as number]));
 }
 
-/** The largest difference of the losses `got` logged against the same events of `want`. */
+/** The largest difference of the losses `got` logged against the same events of the straight run. */
 export function maxLossDiff(got: Map<string, number>, want: Map<string, number>, at: string[]): number {
   let d = 0;
   for (const k of at) {
