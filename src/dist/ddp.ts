@@ -182,6 +182,7 @@ export class DataParallel {
       optimizer: this.optimizer,
       afterBackward: async () => {
         const t0 = performance.now();
+        this.grads.sync = true; // after a backward that ran without (wrapLoss(fn, false)): the buckets go now
         await this.grads.finish();
         this.exposedGradSeconds.push((performance.now() - t0) / 1000);
       },
