@@ -1,6 +1,6 @@
 import { defineCommand } from './args.js';
 import { transformerFlags } from './transformer-flags.js';
-import { parallelFlags, dataParallelOptions, checkOneParallelMode } from './parallel-flags.js';
+import { parallelFlags, dataParallelOptions, checkParallelModes } from './parallel-flags.js';
 import { commonFlags } from './flags.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
 import { runChargpt } from '../chapters/transformers/chargpt.js';
@@ -62,7 +62,7 @@ Examples:
   },
   subcommands: [exportCmd],
   run: (o) => {
-    checkOneParallelMode(o);
+    checkParallelModes(o);
     const out = o.out ?? `runs/chargpt-${o.preset}`;
     checkCheckpoints(out, [...(o.resume ? ['latest.safetensors'] : []), ...(o.sampleOnly || o.evalOnly ? ['best.safetensors'] : [])]);
     return leaveNoTrace(out, () => runChargpt({ ...o, out, parallel: dataParallelOptions(o) }));

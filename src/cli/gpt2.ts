@@ -13,8 +13,9 @@ import { sample, trainGPT2, type StepInfo, type TrainOptions } from '../chapters
 import { evaluateHellaSwag, readHellaSwag } from '../chapters/gpt2/hellaswag.js';
 import { tokenizerFor } from './bpe.js';
 import { commonFlags } from './flags.js';
-import { parallelFlags, dataParallelOptions, checkOneParallelMode } from './parallel-flags.js';
+import { parallelFlags, dataParallelOptions, checkParallelModes } from './parallel-flags.js';
 import { tensorParallelFromFlags } from '../dist/tensor-parallel-training.js';
+import { runGrid } from '../dist/parallel-context.js';
 import { backendName } from '../engine/device.js';
 import { checkPath } from './paths.js';
 import { checkCheckpoints, leaveNoTrace } from './preflight.js';
@@ -108,7 +109,7 @@ const train = defineCommand({
   },
   async run(opts) {
     if (!opts.data) throw new GradpathError('gradpath gpt2 train: --data DIR is required (make it with `gradpath gpt2 prepare`)');
-    checkOneParallelMode(opts);
+    checkParallelModes(opts);
     const parallel = dataParallelOptions(opts);
     const root = launchedRank() === 0; // with data parallel only rank 0 prints
     shardFiles(opts.data, 'train'); // a missing data directory is refused before the run directory is made
@@ -117,6 +118,8 @@ const train = defineCommand({
     const p = opts.preset ? PRESETS[opts.preset] : {};
     const pick = <T>(flag: T | undefined, key: keyof TrainOptions, def: T): T => flag ?? ((p[key] as T | undefined) ?? def);
     const maxSteps = pick(opts.maxSteps, 'maxSteps', 50);
+    // the process grid of --dp x --pp x --tp, made once; each mode takes its group of it
+    const grid = await runGrid({ dp: parallel?.dp, tp: opts.tp, pp: opts.pp }, log);
     const o: TrainOptions = {
       data: opts.data, out: opts.out, model: configFrom(opts),
       initFrom: opts.initFrom ? await resolveWeights(opts.initFrom, log) : undefined,
@@ -127,7 +130,7 @@ const train = defineCommand({
       sampleEvery: pick(opts.sampleEvery, 'sampleEvery', 0), sampleTokens: pick(opts.maxNewTokens, 'sampleTokens', 64),
       samplesAtEnd: opts.numSamples,
       checkpointEvery: opts.checkpointEvery, seed: opts.seed, resume: opts.resume, peakGflops: opts.peakGflops, parallel,
-      tp: await tensorParallelFromFlags(opts, log),
+      grid, tp: await tensorParallelFromFlags(opts, log, grid),
       pipeline: { pp: opts.pp, ppSchedule: opts.ppSchedule, microBatches: opts.microBatches },
     };
     const lead = root && (!o.tp || o.tp.leads); // only rank 0 of a distributed job prints

@@ -4,7 +4,8 @@
  */
 import type { OptionSpecs } from './args.js';
 import { GradpathError } from '../util/errors.js';
-import { checkLaunched, wantsDataParallel, type DataParallelFlags } from '../dist/ddp.js';
+import { checkLaunched, launchHint, wantsDataParallel, type DataParallelFlags } from '../dist/ddp.js';
+import { inMpiJob } from '../dist/process-group.js';
 import { checkZeroStage } from '../dist/zero.js';
 import { PIPELINE_SCHEDULES } from '../dist/pipeline-schedule.js';
 
@@ -30,12 +31,18 @@ export const tensorParallelFlags = {
 } satisfies OptionSpecs;
 
 /**
- * One parallel mode per run for now: each mode's wrapper takes the whole world. Composing them
- * on the process grid (dp x pp x tp) is the next step; until then the combination is refused.
+ * Which parallel modes one run can combine on the process grid (src/dist/compose.ts): dp, tp and
+ * pp in any mix with plain DDP. What cannot is refused in one line naming it, before MPI starts.
  */
-export function checkOneParallelMode(o: { dp?: number; tp?: number; pp?: number }): void {
-  const asked = (['dp', 'tp', 'pp'] as const).filter((a) => (o[a] ?? 1) > 1);
-  if (asked.length > 1) throw new GradpathError(`${asked.map((a) => `--${a}`).join(' with ')}: combining parallel modes in one run is not supported yet; use one of them`);
+export function checkParallelModes(o: { dp?: number; tp?: number; pp?: number; zero?: number; sequenceParallel?: boolean }): void {
+  const tp = o.tp ?? 1, pp = o.pp ?? 1;
+  if (o.sequenceParallel && pp > 1) throw new GradpathError(`--sequence-parallel with --pp ${pp}: a pipeline sends whole sequences between stages, sequence parallel holds a slice of them; drop --sequence-parallel`);
+  const other = tp > 1 ? `--tp ${tp}` : pp > 1 ? `--pp ${pp}` : null;
+  if ((o.zero ?? 0) > 0 && other) throw new GradpathError(`--zero ${o.zero} with ${other}: ZeRO shards over data parallelism alone for now; use plain DDP (no --zero) with tensor or pipeline parallelism`);
+  const asked = (['dp', 'pp', 'tp'] as const).filter((a) => (o[a] ?? 1) > 1);
+  const ranks = (o.dp ?? 1) * pp * tp;
+  // one mode alone says this itself; a combination needs the product of the sizes
+  if (asked.length > 1 && !inMpiJob()) throw new GradpathError(`${asked.map((a) => `--${a} ${o[a]}`).join(' ')} needs an MPI job of dp x pp x tp = ${ranks} ranks; ${launchHint(ranks)}`);
 }
 
 // --- pipeline parallel: src/dist/pipeline.ts

@@ -25,6 +25,8 @@ import { GradBuckets } from './grad-buckets.js';
 import { initProcessGroup, inMpiJob } from './process-group.js';
 import { optimizerParamNames, replicaState, type ShardedState } from './checkpoint.js';
 import { distributedRun, type DistributedRunHooks } from './run-hooks.js';
+import { batchRows, describeLayout } from './parallel-context.js';
+import type { GridShape } from './grid.js';
 import type { ShardSpec } from './shard-spec.js';
 import { stepTimeline } from './timeline.js';
 import { checkZeroStage, ReplicatedParams, ZeroOptimizer, type ZeroStage } from './zero.js';
@@ -157,18 +159,22 @@ export class DataParallel {
 
   /** This rank's block of rows of a global batch: rows [rank B/N, (rank + 1) B/N) of x and y. */
   rows(batch: { x: Tensor; y: Tensor }): { x: Tensor; y: Tensor } {
-    const b = this.localBatch(batch.x.shape[0]);
-    return { x: batch.x.narrow(0, this.rank * b, b).contiguous(), y: batch.y.narrow(0, this.rank * b, b).contiguous() };
+    return batchRows(batch, this.rank, this.size);
   }
 
-  /** The loop's loss function, told whether its backward is the step's last (only that one communicates). */
-  wrapLoss<A extends { micro: number; accumSteps: number }, R>(loss: (at: A) => R): (at: A) => R {
+  /**
+   * The loop's loss function, told whether its backward is the step's last (only that one
+   * communicates). overlap false: no bucket goes during backward, all go after it (a pipeline
+   * stage runs backward once per micro-batch of its schedule).
+   */
+  wrapLoss<A extends { micro: number; accumSteps: number }, R>(loss: (at: A) => R, overlap = true): (at: A) => R {
     return (at) => {
       if (at.micro === 0) {
         this.grads.resetCounters();
         if (this.zeroOpt?.params instanceof Zero3Params) this.zeroOpt.params.resetCounters();
       }
       this.grads.beginMicroStep(at.micro, at.accumSteps); // ZeRO-2/3: the last micro-step's gradients reduce-scattered and freed first
+      if (!overlap) this.grads.sync = false; // dp x pp: averaged after the pipeline's backward instead (afterBackward)
       return loss(at);
     };
   }
@@ -179,6 +185,7 @@ export class DataParallel {
       optimizer: this.optimizer,
       afterBackward: async () => {
         const t0 = performance.now();
+        this.grads.sync = true; // after a backward that ran without (wrapLoss(fn, false)): the buckets go now
         await this.grads.finish();
         this.exposedGradSeconds.push((performance.now() - t0) / 1000);
       },
@@ -217,9 +224,9 @@ export class DataParallel {
     };
   }
 
-  /** The loop options of a data-parallel run's sharded checkpoints in `dir` and its step timeline (run-hooks.ts); every rank passes them. */
-  runHooks(dir: string, title: string): DistributedRunHooks {
-    return distributedRun({ world: initProcessGroup().world, dir, state: this.shardedState(), layout: { dp: this.size, tp: 1, pp: 1, zero: this.zero }, title: `${title}, dp ${this.size}${this.zero ? ` ZeRO-${this.zero}` : ''}` });
+  /** The loop options of a data-parallel run's sharded checkpoints in `dir` and its step timeline (run-hooks.ts); every rank passes them. `shape`: the grid's, when dp is one of its axes. */
+  runHooks(dir: string, title: string, shape: GridShape = { dp: this.size, pp: 1, tp: 1 }): DistributedRunHooks {
+    return distributedRun({ world: initProcessGroup().world, dir, state: this.shardedState(), layout: { ...shape, zero: this.zero }, title: `${title}, ${describeLayout(shape)}${this.zero ? ` ZeRO-${this.zero}` : ''}` });
   }
 
   /**

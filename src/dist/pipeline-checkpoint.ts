@@ -15,12 +15,16 @@ import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { localState, optimizerParamNames, type ShardedState } from './checkpoint.js';
 import { allGatherText } from './gather-text.js';
+import type { ProcessGrid } from './grid.js';
 import type { Pipeline } from './pipeline.js';
 import { initProcessGroup } from './process-group.js';
 import { distributedRun, type DistributedRunHooks } from './run-hooks.js';
 
-/** What this stage saves and loads (collective over the pp communicator: every stage calls it). */
-export async function pipelineState(pipe: Pipeline, model: Module, optimizer: Optimizer): Promise<ShardedState> {
+/**
+ * What this stage saves and loads (collective over the pp communicator: every stage calls it).
+ * `replicaWrites` false: another data-parallel replica (dp rank 0's) writes the same pieces.
+ */
+export async function pipelineState(pipe: Pipeline, model: Module, optimizer: Optimizer, replicaWrites = true): Promise<ShardedState> {
   const copies = pipe.tiedCopies();
   const names = optimizerParamNames(model, optimizer);
   let at = 0;
@@ -28,15 +32,18 @@ export async function pipelineState(pipe: Pipeline, model: Module, optimizer: Op
   const groups = optimizer.groups.map((g) => names.slice(at, (at += g.params.length)).filter((n) => copies[n] === undefined));
   const stages = (await allGatherText(pipe.comm, JSON.stringify(groups))).map((t) => JSON.parse(t) as string[][]);
   const paramOrder = groups.flatMap((_, k) => stages.flatMap((s) => s[k] ?? []));
-  return localState(model, optimizer, { writes: () => true, copies, paramOrder });
+  return localState(model, optimizer, { writes: () => replicaWrites, copies, paramOrder });
 }
 
 /**
  * The loop options of a pipeline stage's run in `dir`: sharded checkpoints of what it holds and
- * the step timeline; no single-file latest (a stage holds part of the model).
+ * the step timeline; no single-file latest (a stage holds part of the model). With data parallel
+ * too (the grid's dp x pp), every replica holds the same stages and dp rank 0's writes them.
  */
-export async function pipelineRun(pipe: Pipeline, model: Module, optimizer: Optimizer, dir: string, title: string): Promise<DistributedRunHooks & { checkpoints: false }> {
-  const state = await pipelineState(pipe, model, optimizer);
+export async function pipelineRun(pipe: Pipeline, model: Module, optimizer: Optimizer, dir: string, title: string, grid?: ProcessGrid | null): Promise<DistributedRunHooks & { checkpoints: false }> {
+  const dp = grid?.shape.dp ?? 1;
+  const state = await pipelineState(pipe, model, optimizer, (grid?.coords.dp ?? 0) === 0);
   const { world } = initProcessGroup();
-  return { checkpoints: false, ...distributedRun({ world, dir, state, layout: { dp: 1, tp: 1, pp: pipe.stages, zero: 0 }, title: `${title}, pp ${pipe.stages}` }) };
+  const name = dp > 1 ? `dp ${dp} x pp ${pipe.stages}` : `pp ${pipe.stages}`;
+  return { checkpoints: false, ...distributedRun({ world, dir, state, layout: { dp, tp: 1, pp: pipe.stages, zero: 0 }, title: `${title}, ${name}` }) };
 }

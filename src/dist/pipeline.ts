@@ -24,7 +24,7 @@ import { gradNorm } from '../optim/schedule.js';
 import { GradpathError } from '../util/errors.js';
 import { Generator } from '../util/random.js';
 import type { Communicator } from './communicator.js';
-import { processGrid } from './grid.js';
+import { processGrid, type ProcessGrid } from './grid.js';
 import { PipelineLink } from './pipeline-link.js';
 import { stageLayers } from './pipeline-partition.js';
 import { bubbleFraction, checkScheduleName, pipelineSchedule, type PipeAction, type PipelineScheduleName } from './pipeline-schedule.js';
@@ -32,6 +32,8 @@ import { runStage, type StageModel } from './pipeline-stage.js';
 import { initProcessGroup, inMpiJob } from './process-group.js';
 import type { ShardSpec } from './shard-spec.js';
 import { stepTimeline } from './timeline.js';
+import type { TensorParallel } from './tensor-parallel.js';
+import { tensorParallelGradNorm } from './tensor-parallel-training.js';
 
 export interface PipelineFlags {
   pp: number;
@@ -59,6 +61,8 @@ export class Pipeline {
   readonly link: PipelineLink;
   private readonly actions: PipeAction[];
   private model: PipelineModel | null = null;
+  /** The stage's tp group when its model is tensor-parallel too (tp x pp). */
+  private tensorParallel: TensorParallel | null = null;
   private hidden = 0;
   /** This stage's copy of the tied embedding/head weight, when the first and last stage differ. */
   private tiedCopy: { name: string; tensor: Tensor } | null = null;
@@ -106,9 +110,11 @@ export class Pipeline {
    * their own stream (seeded from it and the stage), not from the generator the batches come
    * from: each stage draws only its own layers' masks, and a shared stream would then give each
    * stage another batch. (Masks then differ from a one-process run's; without dropout nothing does.)
+   * tensorParallel: the stage's model is split over this tp group too (tp x pp).
    */
-  attach(model: PipelineModel, opts: { hidden: number; tied: boolean; seed?: number }): void {
+  attach(model: PipelineModel, opts: { hidden: number; tied: boolean; seed?: number; tensorParallel?: TensorParallel | null }): void {
     this.model = model;
+    this.tensorParallel = opts.tensorParallel ?? null;
     this.hidden = opts.hidden;
     const masks = new Generator((opts.seed ?? 0) * 1009 + 7919 * (this.stage + 1));
     for (const layer of modulesOf(model)) {
@@ -163,10 +169,14 @@ export class Pipeline {
     stepTimeline().waitSync('comm', 'tied embedding gradient', () => group.waitAll());
   }
 
-  /** The global gradient norm: squares summed over the stages, the tied copy counted once (on the first stage). */
+  /**
+   * The global gradient norm: squares summed over the stages, the tied copy counted once (on the
+   * first stage); a tensor-parallel stage's own over its tp group first.
+   */
   gradNorm(params: Tensor[]): number {
     const own = this.tiedCopy && this.last ? params.filter((p) => p !== this.tiedCopy!.tensor) : params;
-    const sq = new Float32Array([gradNorm(own) ** 2]);
+    const tp = this.tensorParallel;
+    const sq = new Float32Array([(tp ? tensorParallelGradNorm(own, tp) : gradNorm(own)) ** 2]);
     this.comm.allReduce(sq);
     stepTimeline().waitSync('comm', 'grad norm over stages', () => this.comm.waitAll());
     return Math.sqrt(sq[0]);
@@ -256,18 +266,20 @@ function modulesOf(m: Module): Module[] {
 }
 
 /**
- * The pipeline of this job from the flags: MPI initialised, the process grid (dp and tp 1 here:
- * composing with them needs their helpers' grids), the stage's layers. Refused, with what to
+ * The pipeline of this job from the flags: MPI initialised, the process grid (the run's, from
+ * parallel-context.ts, when given; else dp and tp 1), the stage's layers. Refused, with what to
  * do, outside an MPI job or when the job's size is not pp.
  */
-export async function setupPipeline(flags: PipelineFlags, nLayer: number, batchSize: number): Promise<{ pipe: Pipeline; worldRank: number }> {
+export async function setupPipeline(flags: PipelineFlags, nLayer: number, batchSize: number, runGrid?: ProcessGrid | null): Promise<{ pipe: Pipeline; worldRank: number }> {
   const m = flags.microBatches ?? defaultMicroBatches(flags.pp);
   checkScheduleName(flags.ppSchedule);
   stageLayers(nLayer, flags.pp, 0); // pp <= n_layer, before MPI starts
-  if (batchSize % m !== 0) throw new GradpathError(`--micro-batches ${m} does not divide --batch-size ${batchSize}; pick a divisor of ${batchSize} (or another --batch-size)`);
+  // with data parallel too, each replica's pipeline carries its B/dp rows
+  const dp = runGrid?.shape.dp ?? 1, rows = batchSize / dp;
+  if (!Number.isInteger(rows) || rows % m !== 0) throw new GradpathError(`--micro-batches ${m} does not divide ${dp > 1 ? `the ${batchSize} / ${dp} = ${rows} rows of a dp replica` : `--batch-size ${batchSize}`}; pick a divisor of ${dp > 1 ? 'that' : batchSize} (or another --batch-size)`);
   if (!inMpiJob()) throw new GradpathError(`--pp ${flags.pp} runs one process per stage: start it with \`gradpath launch -n ${flags.pp} -- <command> --pp ${flags.pp} ...\``);
   const { world } = initProcessGroup();
-  if (world.size !== flags.pp) throw new GradpathError(`--pp ${flags.pp} needs a job of ${flags.pp} ranks (one per stage; data and tensor parallel are 1 here), but it has ${world.size}; launch with -n ${flags.pp}`);
-  const grid = await processGrid(world, { dp: 1, pp: flags.pp, tp: 1 });
+  if (!runGrid && world.size !== flags.pp) throw new GradpathError(`--pp ${flags.pp} needs a job of ${flags.pp} ranks (one per stage; data and tensor parallel are 1 here), but it has ${world.size}; launch with -n ${flags.pp}`);
+  const grid = runGrid ?? (await processGrid(world, { dp: 1, pp: flags.pp, tp: 1 }));
   return { pipe: await Pipeline.create(grid.pp, nLayer, flags.ppSchedule, m), worldRank: world.rank };
 }

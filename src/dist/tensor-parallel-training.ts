@@ -22,7 +22,8 @@ import { distributedRun, type DistributedRunHooks } from './run-hooks.js';
 import { TensorParallel } from './tensor-parallel.js';
 import { shardPlace } from './tensor-parallel-layers.js';
 import { initProcessGroup, inMpiJob } from './process-group.js';
-import { describeGrid, processGrid } from './grid.js';
+import { describeGrid, processGrid, type ProcessGrid } from './grid.js';
+import { describeLayout } from './parallel-context.js';
 import { stepTimeline } from './timeline.js';
 
 /** The ShardSpecs of a tensor-parallel model's parameters and, with `moments`, of Adam's state. */
@@ -128,9 +129,10 @@ export function tensorParallelHooks(tp: TensorParallel, model: Module): { afterB
 /**
  * What this rank saves and loads of a tensor-parallel run (sharded checkpoints): its slices of the
  * cut parameters and of their Adam moments; the whole ones, equal on every rank, from tp rank 0.
+ * replicaWrites false: another data-parallel replica (dp rank 0's) writes the same pieces.
  */
-export function tensorParallelState(model: Module, optimizer: Optimizer, tp: TensorParallel): ShardedState {
-  return localState(model, optimizer, { place: shardPlace, writes: (cut) => cut || tp.rank === 0 });
+export function tensorParallelState(model: Module, optimizer: Optimizer, tp: TensorParallel, replicaWrites = true): ShardedState {
+  return localState(model, optimizer, { place: shardPlace, writes: (cut) => replicaWrites && (cut || tp.rank === 0) });
 }
 
 /**
@@ -138,21 +140,24 @@ export function tensorParallelState(model: Module, optimizer: Optimizer, tp: Ten
  * checkpoints in `dir` with the step timeline (every rank passes them), and no single-file
  * checkpoints (best.safetensors would hold rank 0's pieces only).
  */
-export function tensorParallelRun(tp: TensorParallel, model: Module, optimizer: Optimizer, dir: string, title: string): ReturnType<typeof tensorParallelHooks> & DistributedRunHooks & { checkpoints: false } {
+export function tensorParallelRun(tp: TensorParallel, model: Module, optimizer: Optimizer, dir: string, title: string, grid?: ProcessGrid | null): ReturnType<typeof tensorParallelHooks> & DistributedRunHooks & { checkpoints: false } {
   const { world } = initProcessGroup();
-  const layout = { dp: 1, tp: tp.size, pp: 1, zero: 0 };
-  return { ...tensorParallelHooks(tp, model), checkpoints: false, ...distributedRun({ world, dir, state: tensorParallelState(model, optimizer, tp), layout, title: `${title}, tp ${tp.size}${tp.sequenceParallel ? ' + SP' : ''}` }) };
+  // with data parallel too (the grid's dp x tp), dp rank 0's replica writes the pieces
+  const shape = grid?.shape ?? { dp: 1, pp: 1, tp: tp.size };
+  const state = tensorParallelState(model, optimizer, tp, (grid?.coords.dp ?? 0) === 0);
+  return { ...tensorParallelHooks(tp, model), checkpoints: false, ...distributedRun({ world, dir, state, layout: { ...shape, zero: 0 }, title: `${title}, ${describeLayout(shape)}${tp.sequenceParallel ? ' + SP' : ''}` }) };
 }
 
 /**
- * --tp N and --sequence-parallel: the tp group of this rank (the whole job: tp = the number of
- * ranks), or null without --tp. Refuses to start outside an MPI job.
+ * --tp N and --sequence-parallel: the tp group of this rank (of the run's grid when given; else
+ * the whole job: tp = the number of ranks), or null without --tp. Refuses to start outside an MPI job.
  */
-export async function tensorParallelFromFlags(o: { tp?: number; sequenceParallel?: boolean }, log: (m: string) => void = () => {}): Promise<TensorParallel | null> {
+export async function tensorParallelFromFlags(o: { tp?: number; sequenceParallel?: boolean }, log: (m: string) => void = () => {}, runGrid?: ProcessGrid | null): Promise<TensorParallel | null> {
   const size = o.tp ?? 1;
   if (o.sequenceParallel && size < 2) throw new GradpathError('--sequence-parallel splits the sequence over the tensor-parallel ranks: give it with --tp N (N >= 2)');
   if (size < 2) return null;
   if (!inMpiJob()) throw new GradpathError(`--tp ${size} needs ${size} processes: run it as gradpath launch -n ${size} -- <command> (or under mpirun -np ${size})`);
+  if (runGrid) return new TensorParallel(runGrid.tp, o.sequenceParallel ?? false); // the run's grid (parallel-context.ts), which printed itself
   const { world } = initProcessGroup();
   const grid = await processGrid(world, { dp: 1, pp: 1, tp: size });
   if (world.rank === 0) log(describeGrid(grid.shape));

@@ -8,7 +8,7 @@ import { noGrad } from '../engine/autograd.js';
 import { Module } from '../nn/module.js';
 import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
 import { SelfAttention } from '../nn/attention.js';
-import type { TensorParallel } from '../dist/tensor-parallel.js';
+import type { Part, TensorParallel } from '../dist/tensor-parallel.js';
 import { ColumnParallelLinear, VocabParallelEmbedding } from '../dist/tensor-parallel-layers.js';
 import { TensorParallelMLP, TensorParallelSelfAttention, type WholeAttention } from '../dist/tensor-parallel-blocks.js';
 import { vocabParallelCrossEntropy } from '../dist/tensor-parallel-loss.js';
@@ -152,6 +152,8 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
   readonly parallel: TensorParallel | null;
   /** The blocks this model holds: [0, n_layer) unless it is a pipeline stage. */
   readonly layers: [number, number];
+  /** Tensor parallel: the vocabulary rows (wte) and head columns this rank holds; null when whole. */
+  vocabRows: Part | null = null;
 
   /**
    * opts.attention: a factory for each block's attention (see chapters/transformers).
@@ -173,7 +175,6 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
     if (c.init === 'gpt2') this.initGPT2(gen);
     if (c.tieWeights) this.lm_head.weight = this.wte.weight; // one tensor, listed once (as wte.weight)
     this.parallel = opts.parallel ?? null;
-    if (this.parallel && opts.layers) throw new GradpathError('gpt: tensor and pipeline parallel in one model are not supported yet; use one of them');
     if (this.parallel) this.splitForTensorParallel(this.parallel);
     this.layers = opts.layers ?? [0, c.nLayer];
     if (opts.layers) this.keepOnlyStage(...opts.layers);
@@ -187,6 +188,7 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
    */
   private splitForTensorParallel(tp: TensorParallel): void {
     const wte = VocabParallelEmbedding.cut(this.wte as Embedding, tp);
+    this.vocabRows = wte.rows; // the head's columns, also on a last pipeline stage that holds no wte
     this.lm_head = this.config.tieWeights ? new ColumnParallelLinear(tp, wte.weight, null) : ColumnParallelLinear.cut(this.lm_head as Linear, tp, wte.rows);
     this.wte = wte;
     if (tp.sequenceParallel) this.drop = new SequenceParallelDropout(this.drop.p, this.drop.generator, tp);
@@ -233,7 +235,7 @@ export class GPT<A extends AttentionLayer = SelfAttention> extends Module {
   protected head(x: Tensor, targets?: Tensor | null): { logits: Tensor; loss: Tensor | null } {
     const logits = this.lm_head.forward(this.ln_f.forward(x)); // (B, T, vocab); tensor parallel: (B, T, vocab/tp), this rank's columns
     const tp = this.parallel;
-    if (tp) return { logits, loss: vocabParallelCrossEntropy(logits, targets!, tp, { columns: (this.wte as VocabParallelEmbedding).rows, vocabSize: this.lossVocab(), ignoreIndex: -1 }) };
+    if (tp) return { logits, loss: vocabParallelCrossEntropy(logits, targets!, tp, { columns: this.vocabRows!, vocabSize: this.lossVocab(), ignoreIndex: -1 }) };
     const loss = targets ? crossEntropy(logits, targets, { ignoreIndex: -1 }) : null;
     return { logits, loss };
   }

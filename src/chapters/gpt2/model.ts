@@ -1,7 +1,6 @@
 import { totalmem } from 'node:os';
 import { GPT } from '../../models/gpt.js';
 import type { TensorParallel } from '../../dist/tensor-parallel.js';
-import { VocabParallelEmbedding } from '../../dist/tensor-parallel-layers.js';
 import { Tensor } from '../../engine/tensor.js';
 import { Generator, defaultGenerator } from '../../util/random.js';
 import { crossEntropy } from '../../engine/ops/nn.js';
@@ -55,7 +54,7 @@ export class GPT2 extends GPT {
     // padding rows are never looked up as inputs and are cut from the logits: keep them zero
     // (the tied weight: wte's, or the last pipeline stage's copy as the head; a tp rank holds rows from rows.start)
     const tied = (this.wte ?? this.lm_head)?.weight;
-    const firstRow = this.wte instanceof VocabParallelEmbedding ? this.wte.rows.start : 0;
+    const firstRow = this.vocabRows?.start ?? 0;
     (tied?.data as Float32Array | undefined)?.fill(0, Math.max(0, config.vocabSize - firstRow) * config.nEmbd);
   }
 

@@ -22,6 +22,8 @@ import { describeReport } from '../../dist/zero-memory.js';
 import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
 import { pipelineRun } from '../../dist/pipeline-checkpoint.js';
 import { newestCheckpoint } from '../../dist/checkpoint.js';
+import { composeParallel } from '../../dist/compose.js';
+import type { ProcessGrid } from '../../dist/grid.js';
 import { readShardIndex } from '../../io/sharded.js';
 
 /**
@@ -65,6 +67,8 @@ export interface TrainOptions {
   parallel?: DataParallelFlags;
   /** Pipeline parallel (--pp > 1): this rank trains one stage; only rank 0 logs and writes. */
   pipeline?: PipelineFlags;
+  /** The run's process grid (dist/parallel-context.ts) when it combines modes: each takes its group of it. */
+  grid?: ProcessGrid | null;
 }
 
 /** The loop's step report plus GPT-2's throughput figures. */
@@ -115,24 +119,26 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   // a fresh one is checked against memory before its tensors are allocated
   if (!o.initFrom && !resuming) checkMemory(o.model, B, T);
   const pp = o.pipeline && o.pipeline.pp > 1 ? o.pipeline : null;
+  if (pp && o.tp && o.resume) throw new GradpathError('gpt2 train: --resume with --tp and --pp together: such a run writes no checkpoint yet; start without --resume');
   const loaded = !resuming && o.initFrom ? loadGPT2(o.initFrom) : null;
   // a resumed run's own configuration (it may have come from --init-from weights); weights are loaded by the loop
   const saved = resuming ? ((newest === 'sharded' ? readShardIndex(run.dir) : JSON.parse(safetensorsMetadata(ckptPath).gradpath ?? '{}')) as { config?: { model?: GPT2Config } }).config?.model ?? o.model : null;
   // --pp: this rank builds and trains one stage (src/dist/pipeline.ts); only rank 0 logs and writes
-  const par = pp ? await setupPipeline(pp, (saved ?? loaded?.model.gpt2 ?? o.model).nLayer, B) : null;
+  const par = pp ? await setupPipeline(pp, (saved ?? loaded?.model.gpt2 ?? o.model).nLayer, B, o.grid) : null;
   const writer = lead && (!par || par.worldRank === 0); // only rank 0 of a distributed job logs and writes
   if (!writer) (log = () => {}), (hooks = {});
   let model: GPT2;
   if (saved) model = new GPT2(saved, gen, { parallel: tp, layers: par?.pipe.layers });
   else if (loaded) {
     if (tp) {
-      model = new GPT2(loaded.config, new Generator(0), { parallel: tp });
-      loadWholeIntoTensorParallel(model, loaded.model.stateDict()); // each rank cuts its part
+      model = new GPT2(loaded.config, new Generator(0), { parallel: tp, layers: par?.pipe.layers });
+      const state = loaded.model.stateDict();
+      loadWholeIntoTensorParallel(model, { ...state, 'lm_head.weight': state['wte.weight'] }); // each rank cuts its part (a last stage's head: of wte)
     } else model = par ? stageOf(loaded.model, par.pipe.layers) : loaded.model;
     log(`loaded ${loaded.format} weights from ${o.initFrom}`);
   } else model = new GPT2(o.model, gen, { parallel: tp, layers: par?.pipe.layers });
   const config = model.gpt2;
-  par?.pipe.attach(model, { hidden: config.nEmbd, tied: true });
+  par?.pipe.attach(model, { hidden: config.nEmbd, tied: true, tensorParallel: tp });
   if (T > config.blockSize) throw new GradpathError(`gpt2 train: --seq-len ${T} is longer than the model's context ${config.blockSize}`);
   const mem = checkMemory(config, B, T);
   log(`model: ${(model.numParameters() / 1e6).toFixed(2)}M parameters (L ${config.nLayer}, H ${config.nHead}, C ${config.nEmbd}, vocab ${config.vocabSize} padded to ${config.paddedVocabSize}); estimated memory ${describeMemory(mem)}`);
@@ -145,7 +151,7 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   log(`batch: ${B} x ${T} tokens x ${accum} accumulation steps = ${B * T * accum} tokens/step; matmul peak ${peak.toFixed(1)} GFLOP/s${o.peakGflops ? ' (given)' : ' (measured)'}`);
   const throughput = (seconds: number) => ({ tokens_per_s: (B * T * accum) / seconds, gflops: flopsPerStep / seconds / 1e9, utilization: flopsPerStep / seconds / 1e9 / peak });
 
-  const dp = o.parallel ? await dataParallel({ model, optimizer: opt, accumSteps: accum, batchSize: B, layers: model.h }, o.parallel) : null;
+  const dp = o.parallel ? await dataParallel({ model, optimizer: opt, accumSteps: accum, batchSize: B, layers: model.h, comm: o.grid?.dp }, o.parallel) : null;
   // only rank 0 writes the run directory and logs; each rank reads its B/dp rows of every global batch
   const root = writer && (!dp || dp.isRoot);
   const trainRows = dp ? new ShardLoader(o.data, 'train', dp.localBatch(), T, dp.rank, dp.size) : train;
@@ -157,17 +163,19 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   const valLosses: [number, number][] = [];
   const samplesAtEnd = o.samplesAtEnd ?? 1;
   const sampleLog: string[] = []; // samples.txt holds every sample of the run
+  // a pipeline stage's sharded checkpoints (dp rank 0's replica writes); tp x pp keeps none yet
+  const pipeRun = par && !tp ? await pipelineRun(par.pipe, model, opt, run.dir, 'GPT-2', o.grid) : undefined;
   const r = await trainLoop({
     model, optimizer: opt, generator: gen, maxSteps: o.maxSteps, accumSteps: accum, pool: true, gradClip: o.gradClip,
     schedule: cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr ?? o.lr * 0.1, warmupSteps: o.warmupSteps, decaySteps: o.maxSteps }),
-    ...(par ? par.pipe.loopHooks(() => train.nextBatch()) : { loss: dp ? dp.wrapLoss(microLoss) : microLoss }),
+    ...(par ? {} : { loss: dp ? dp.wrapLoss(microLoss) : microLoss }),
     evaluate: val && o.evalEvery > 0 ? ({ pool }) => ({ val: { loss: evaluate(model, val, o.evalSteps, pool, par ? (x, y) => par.pipe.evalLoss(x, y) : undefined) } }) : undefined,
     evalEvery: o.evalEvery,
     onEvaluate: (step, e) => {
       valLosses.push([step - 1, e.val!.loss]);
       hooks.onEval?.(step - 1, e.val!.loss);
     },
-    checkpointEvery: o.checkpointEvery, logEvery: 1, stepMetrics: (s) => ({ ...throughput(s.seconds), ...par?.pipe.stepMetrics() }),
+    checkpointEvery: o.checkpointEvery, logEvery: 1,
     onStep: (s) => {
       const t = throughput(s.seconds);
       // hooks count steps from 0, as llm.c prints them; metrics.jsonl counts steps done
@@ -183,17 +191,16 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
         if (root) hooks.onSample?.(s.step - 1, text);
       }
     },
-    // every rank saves its part of the run (sharded checkpoints, resumable in any layout) and its step timings
-    ...(tp ? tensorParallelRun(tp, model, opt, run.dir, 'GPT-2') : {}),
-    ...dp?.runHooks(run.dir, 'GPT-2'),
-    ...(par ? await pipelineRun(par.pipe, model, opt, run.dir, 'GPT-2') : {}),
     run: root ? run : undefined, kind: 'gpt2', config: runConfig, configKeys: RESUME_KEYS, resume: resuming, force: o.force,
     // the rest of the flags, so `--config RUN/config.json` repeats the run, evaluations and samples included
     configNotes: { data: resolve(o.data), initFrom: o.initFrom, evalEvery: o.evalEvery, evalSteps: o.evalSteps, sampleEvery: o.sampleEvery, maxNewTokens: o.sampleTokens, checkpointEvery: o.checkpointEvery },
     // the loader's position as rank 0 sees it: a checkpoint resumes on any number of ranks
     extraState: { save: () => ({ loader: trainRows.sharedState() }), load: (saved) => trainRows.setSharedState(saved.loader as LoaderState) },
     log,
-    ...dp?.loopOptions(),
+    // the parallel modes on the run's grid (dist/compose.ts); every rank saves its part of the run
+    // (sharded checkpoints, resumable in any layout) and its step timings; each replica's pipeline reads its rows
+    ...composeParallel({ dp, tp: tp ? tensorParallelRun(tp, model, opt, run.dir, 'GPT-2', o.grid) : undefined, pipe: par?.pipe.loopHooks(() => trainRows.nextBatch()), pipeRun, dpRun: () => dp!.runHooks(run.dir, 'GPT-2', o.grid?.shape) }),
+    stepMetrics: (s) => ({ ...throughput(s.seconds), ...par?.pipe.stepMetrics() }),
   });
   if (dp && root) log(describeReport(dp.report()));
   if (par) log(`${par.pipe.summary()}; samples need the whole model: none with --pp`);

@@ -18,6 +18,7 @@ import { launchedRank, type DataParallelFlags } from '../../dist/ddp.js';
 import { setupPipeline, type PipelineFlags } from '../../dist/pipeline.js';
 import { pipelineRun } from '../../dist/pipeline-checkpoint.js';
 import { newestCheckpoint } from '../../dist/checkpoint.js';
+import { batchRows, runGrid } from '../../dist/parallel-context.js';
 
 export const KIND = 'chargpt';
 
@@ -68,8 +69,11 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   if (o.resume && !newest) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')} or ${run.path('latest.index.json')}`);
   checkRunDir(run, o); // a finished run is not replaced by accident
   // --tp: this rank's group; --pp: this rank trains one pipeline stage; only rank 0 logs and writes the run directory (others get no run, no log)
-  const tp = await tensorParallelFromFlags(o, log);
-  const par = o.pp > 1 ? await setupPipeline(o, shape.nLayer, settings.batchSize) : null;
+  if ((o.tp ?? 1) > 1 && o.pp > 1 && o.resume) throw new GradpathError('--resume with --tp and --pp together: such a run writes no checkpoint yet; start without --resume');
+  // the process grid of --dp x --pp x --tp, made once; each mode takes its group of it (dist/parallel-context.ts)
+  const grid = await runGrid({ dp: o.parallel?.dp, tp: o.tp, pp: o.pp }, log);
+  const tp = await tensorParallelFromFlags(o, log, grid);
+  const par = o.pp > 1 ? await setupPipeline(o, shape.nLayer, settings.batchSize, grid) : null;
   const lead = launchedRank() === 0 && (!tp || tp.leads) && (!par || par.worldRank === 0);
   const say = lead ? log : () => {};
 
@@ -79,7 +83,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   data.encode(prompt); // a bad prompt fails now, not after training
   const gen = new Generator(o.seed);
   const { model, config } = buildModel({ ...shape, vocabSize: data.vocabSize }, gen, { parallel: tp, layers: par?.pipe.layers });
-  par?.pipe.attach(model, { hidden: config.nEmbd, tied: model.config.tieWeights ?? true, seed: o.seed });
+  par?.pipe.attach(model, { hidden: config.nEmbd, tied: model.config.tieWeights ?? true, seed: o.seed, tensorParallel: tp });
   const full = { ...config, vocab: data.chars.join(''), preset: o.preset, ...settings, seed: o.seed, input: path };
   if (newest === 'single') {
     // refuse another configuration before anything in the run directory is touched (the loop checks a sharded one's)
@@ -93,20 +97,24 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   const B = settings.batchSize, T = config.blockSize;
   const res: TrainResult = await train({
     model, gen, kind: KIND, config: full, configKeys: CONFIG_KEYS, settings, run: lead ? run : undefined, resume: o.resume, force: o.force, quiet: o.quiet || !lead, log: say,
-    tensorParallel: tp ? (optimizer, dir) => tensorParallelRun(tp, model, optimizer, dir, KIND) : undefined, dir: run.dir,
+    tensorParallel: tp ? (optimizer, dir) => tensorParallelRun(tp, model, optimizer, dir, KIND, grid) : undefined, dir: run.dir, grid,
     trainLoss: (g, rows) => {
       const { x, y } = rows(data.batch('train', B, T, g)); // every rank draws the global batch, keeps its rows (data parallel)
       return model.forward(x, y).loss!; // (B, T) targets -> scalar
     },
     dataParallel: o.parallel && { ...o.parallel, layers: model.h },
     evaluate: (split, g, n) => evalLoss(par ? (x, y) => par.pipe.evalLoss(x, y) : (x, y) => model.forward(x, y).loss!.item(), data, split, g, n, B, T),
-    pipeline: par ? { hooks: par.pipe.loopHooks(() => data.batch('train', B, T, gen)), writer: par.worldRank === 0, checkpoints: (optimizer, dir) => pipelineRun(par.pipe, model, optimizer, dir, KIND) } : undefined,
+    // with data parallel too, each replica's pipeline takes its rows of the global batch
+    pipeline: par ? {
+      hooks: par.pipe.loopHooks(() => batchRows(data.batch('train', B, T, gen), grid?.coords.dp ?? 0, grid?.shape.dp ?? 1)), writer: par.worldRank === 0,
+      checkpoints: tp ? undefined : (optimizer, dir) => pipelineRun(par.pipe, model, optimizer, dir, KIND, grid),
+    } : undefined,
   });
   if (par) say(par.pipe.summary());
   say(`${res.iters} iterations in ${res.seconds.toFixed(1)} s (${res.secondsPerIter.toFixed(3)} s/iter); best val loss ${res.bestValLoss.toFixed(4)}`);
   let tokensPerSecond = 0;
   // a split model samples as the whole one, assembled from every rank's pieces
-  const whole = tp && !res.interrupted && o.numSamples > 0 ? buildModel(config, new Generator(o.seed)).model : model;
+  const whole = tp && !par && !res.interrupted && o.numSamples > 0 ? buildModel(config, new Generator(o.seed)).model : model;
   if (tp && whole !== model) whole.loadStateDict(assembleTensorParallel(model, tp));
   if (par && o.numSamples > 0) say('samples need the whole model: none with --pp');
   if (!lead) return 0;

@@ -8,6 +8,9 @@ import { trainLoop, type LoopOptions } from '../../train/loop.js';
 import type { RunDir } from '../../io/rundir.js';
 import { dataParallel, type DataParallelFlags } from '../../dist/ddp.js';
 import { describeReport } from '../../dist/zero-memory.js';
+import { composeParallel } from '../../dist/compose.js';
+import type { DistributedRunHooks } from '../../dist/run-hooks.js';
+import type { ProcessGrid } from '../../dist/grid.js';
 
 /** nanoGPT's optimisation settings (train.py and config/train_shakespeare_char.py). */
 export interface TrainSettings {
@@ -37,6 +40,8 @@ export interface TrainJob {
   run?: RunDir;
   /** The loss of one training batch drawn from gen; `rows` keeps this rank's rows of it (data parallel). */
   trainLoss: (gen: Generator, rows: <B extends { x: Tensor; y: Tensor }>(batch: B) => { x: Tensor; y: Tensor }) => Tensor;
+  /** The run's process grid (dist/parallel-context.ts), when it combines parallel modes: data parallel takes its dp group. */
+  grid?: ProcessGrid | null;
   /** Data parallelism (--dp, --zero; src/dist/ddp.ts); `layers` are what ZeRO-3 gathers one at a time. */
   dataParallel?: DataParallelFlags & { layers: Module[] };
   /** Tensor parallelism's loop options for this optimizer and run directory (dist/tensor-parallel-training.ts tensorParallelRun). */
@@ -47,11 +52,12 @@ export interface TrainJob {
   evaluate: (split: 'train' | 'val', evalGen: Generator, batches: number) => Record<string, number>;
   resume: boolean;
   /**
-   * Pipeline parallel (src/dist/pipeline.ts): its loop hooks replace trainLoss's step; only the
-   * writer (rank 0) shows progress and writes the run directory; `checkpoints` gives the stage's
-   * sharded checkpoints for this optimizer and run directory (dist/pipeline-checkpoint.ts pipelineRun).
+   * Pipeline parallel (src/dist/pipeline.ts): its loop hooks replace trainLoss's step (their
+   * batches cut to this replica's rows with data parallel too); only the writer (rank 0) shows
+   * progress and writes the run directory; `checkpoints` gives the stage's sharded checkpoints for
+   * this optimizer and run directory (dist/pipeline-checkpoint.ts pipelineRun; none with tp x pp).
    */
-  pipeline?: { hooks: Pick<LoopOptions, 'forwardBackward' | 'afterBackward' | 'gradNorm' | 'stepMetrics'>; writer: boolean; checkpoints: (optimizer: AdamW, dir: string) => Promise<Pick<LoopOptions, 'checkpoints' | 'sharded' | 'timeline'>> };
+  pipeline?: { hooks: Pick<LoopOptions, 'forwardBackward' | 'afterBackward' | 'gradNorm' | 'stepMetrics'>; writer: boolean; checkpoints?: (optimizer: AdamW, dir: string) => Promise<DistributedRunHooks> };
   /** Start over in a run directory that holds a run (else refused). */
   force?: boolean;
   quiet?: boolean;
@@ -83,27 +89,26 @@ export function makeOptimizer(model: Module, s: TrainSettings): AdamW {
 export async function train(job: TrainJob): Promise<TrainResult> {
   const { model, gen, settings: s, pipeline } = job;
   const optimizer = makeOptimizer(model, s);
-  const dp = job.dataParallel ? await dataParallel({ model, optimizer, batchSize: s.batchSize, layers: job.dataParallel.layers }, job.dataParallel) : null;
+  const dp = job.dataParallel ? await dataParallel({ model, optimizer, batchSize: s.batchSize, layers: job.dataParallel.layers, comm: job.grid?.dp }, job.dataParallel) : null;
+  const dir = job.dir ?? job.run!.dir;
   // only rank 0 writes the run directory and prints: the other ranks get neither run nor progress nor log
   const root = (!dp || dp.isRoot) && (!pipeline || pipeline.writer);
   if (dp && root) job.log(dp.describe());
-  const stageRun = pipeline ? await pipeline.checkpoints(optimizer, job.dir ?? job.run!.dir) : undefined;
+  const pipeRun = await pipeline?.checkpoints?.(optimizer, dir);
   const rows = <B extends { x: Tensor; y: Tensor }>(b: B) => (dp ? dp.rows(b) : b);
   const r = await trainLoop({
     model, optimizer, generator: gen, maxSteps: s.maxIters, pool: true,
     schedule: cosineWithWarmup({ maxLr: s.lr, minLr: s.minLr, warmupSteps: s.warmupIters, decaySteps: s.lrDecayIters }),
     gradClip: s.gradClip,
-    ...(pipeline ? pipeline.hooks : { loss: dp ? dp.wrapLoss(() => job.trainLoss(gen, rows)) : () => job.trainLoss(gen, rows) }),
+    ...(pipeline ? {} : { loss: dp ? dp.wrapLoss(() => job.trainLoss(gen, rows)) : () => job.trainLoss(gen, rows) }),
     // fixed eval batches (their own generators): estimates comparable across evaluations and runs
     evaluate: () => ({ train: job.evaluate('train', new Generator(1000), s.evalIters), val: job.evaluate('val', new Generator(2000), s.evalIters) }),
     evalEvery: s.evalInterval,
-    ...job.tensorParallel?.(optimizer, job.dir ?? job.run!.dir),
     run: root ? job.run : undefined, kind: job.kind, config: job.config, configKeys: job.configKeys, resume: job.resume, force: job.force,
-    ...stageRun,
     progress: root ? { label: 'train', quiet: job.quiet } : undefined, log: root ? job.log : undefined,
-    ...dp?.loopOptions(),
-    // every rank saves its part of the run (sharded checkpoints, resumable in any layout) and its step timings
-    ...dp?.runHooks(job.dir ?? job.run!.dir, job.kind),
+    // the parallel modes on the run's grid (dist/compose.ts); every rank saves its part of the run
+    // (sharded checkpoints, resumable in any layout) and its step timings
+    ...composeParallel({ dp, tp: job.tensorParallel?.(optimizer, dir), pipe: pipeline?.hooks, pipeRun, dpRun: () => dp!.runHooks(dir, job.kind, job.grid?.shape) }),
   });
   if (dp && root) job.log(describeReport(dp.report()));
   const val = r.last.val ?? { loss: NaN };
