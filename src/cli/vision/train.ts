@@ -46,6 +46,7 @@ Examples:
     hidden: { type: 'int', min: 1, help: 'width of the fully connected hidden layer (128)' },
     dropout: { type: 'float', min: 0, help: 'dropout before the fully connected layers' },
     depth: { type: 'int', min: 1, help: 'residual blocks per stage (resnet, plain)' },
+    augment: { type: 'boolean', help: 'random shifts (up to 2 pixels) and left-right flips of the training images' },
     'val-size': { type: 'int', min: 0, default: 5000, help: 'training images held out for validation' },
     'eval-every': { ...commonFlags['eval-every'], help: 'validate every N steps' },
     seed: { type: 'int', min: 0, default: 1, help: 'seed of the initialisation, batches and dropout' },
@@ -60,7 +61,7 @@ Examples:
     const config: VisionConfig = {
       model: name, width: o.width ?? m.width, hidden: o.hidden ?? m.hidden, dropout: o.dropout ?? m.dropout, depth: o.depth ?? m.depth,
       steps: o.maxSteps ?? t.steps, batchSize: o.batchSize ?? t.batchSize, lr: o.lr ?? t.lr, weightDecay: o.weightDecay ?? t.weightDecay,
-      warmupSteps: Math.min(t.warmupSteps, Math.floor((o.maxSteps ?? t.steps) / 10)), seed: o.seed, evalEvery: o.evalEvery ?? t.evalEvery, valSize: o.valSize,
+      warmupSteps: Math.min(t.warmupSteps, Math.floor((o.maxSteps ?? t.steps) / 10)), seed: o.seed, evalEvery: o.evalEvery ?? t.evalEvery, valSize: o.valSize, augment: o.augment ?? false,
     };
     const out = o.out ?? join('runs', 'vision', name);
     const say = (l: string) => (o.json ? process.stderr.write(l + '\n') : console.log(l));
