@@ -15,27 +15,10 @@ import { conv2d } from '../../src/engine/ops/conv.js';
 import { avgPool2d, maxPool2d } from '../../src/engine/ops/pool.js';
 import { batchNormChannels } from '../../src/engine/ops/batchnorm.js';
 import { Tensor } from '../../src/engine/tensor.js';
+import { close, rand } from './compare.js';
 
 const skip = nativeBuilt() ? false : `skipped: ${NOT_BUILT}`;
 if (skip) console.log(`# native-window: ${skip}`);
-
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return scale * ((s / 2 ** 32) * 2 - 1);
-  });
-}
-
-function close(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(got.length, want.length, `${what}: length`);
-  let worst = 0, at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i]));
-    if (!(e <= worst)) [worst, at] = [e, i];
-  }
-  assert.ok(worst <= tol, `${what}: worst relative error ${worst} at ${at} (${got[at]} vs ${want[at]})`);
-}
 
 /** A window over (N, C, H, W) with the output size PyTorch's formula gives; null where it does not fit. */
 function geometry(N: number, C: number, H: number, W: number, k: [number, number], s: [number, number], p: [number, number], d: [number, number]): Window2d | null {
