@@ -50,3 +50,20 @@ test('vision: bad input gets one clear line and exit 2', () => {
   refused(['landscape', '--models', 'resnet,vgg', '-o', join(dir, 'e')], /unknown model 'vgg'/);
   assert.ok(['a', 'b', 'c', 'd', 'e'].every((d) => !existsSync(join(dir, d))), 'a refused run leaves no directory behind');
 });
+
+test("vision landscape --models makemore-mlp on a small names file, then --redraw from its landscape.json", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gp-vision-landscape-'));
+  const names = join(dir, 'names.txt');
+  writeFileSync(names, Array.from({ length: 40 }, (_, i) => ['anna', 'bob', 'emma', 'otto', 'liam'][i % 5] + 'xyz'[i % 3]).join('\n') + '\n');
+  const out = join(dir, 'mlp');
+  const r = run(['landscape', '--models', 'makemore-mlp', '--names', names, '--max-steps', '8', '--grid', '3', '--probe', '8', '--seeds', '2', '-o', out, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(summary.models[0].model, 'makemore-mlp');
+  assert.ok(summary.models[0].line_end < summary.models[0].line_start, 'training lowered the loss');
+  assert.equal(summary.seeds.length, 2);
+  for (const f of ['interpolation.svg', 'landscape-contour.svg', 'landscape-surface.svg', 'trajectory.svg', 'landscape.json']) assert.ok(existsSync(join(out, f)), f);
+  const again = run(['landscape', '--redraw', '-o', out]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /redrew the pictures/);
+});

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 #include "kernels.h"
+#include "window.h"
 
 namespace {
 
@@ -219,6 +220,65 @@ void SelfAttentionBackward(const Napi::CallbackInfo &info) {
                             nh, hs, static_cast<float>(num(info, 7)), f32(info, 8, B * T * 3 * C));
 }
 
+// The window kernels (window.h). The geometry comes as its 14 numbers (Window2d's order),
+// checked as far as memory safety needs: positive strides and dilations, and OH/OW no larger
+// than the input allows, so no window reads outside its plane.
+gp::Window2d window(const Napi::CallbackInfo &info, size_t i) {
+  auto v = ints(info, i);
+  if (v.size() != 14) fail(info.Env(), "window: expects 14 numbers");
+  gp::Window2d w{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13]};
+  const bool ok = w.N >= 0 && w.C >= 0 && w.H >= 1 && w.W >= 1 && w.kh >= 1 && w.kw >= 1 && w.sh >= 1 && w.sw >= 1 &&
+                  w.ph >= 0 && w.pw >= 0 && w.dh >= 1 && w.dw >= 1 && w.OH >= 1 && w.OW >= 1 &&
+                  w.OH <= (w.H + 2 * w.ph - w.dh * (w.kh - 1) - 1) / w.sh + 1 &&
+                  w.OW <= (w.W + 2 * w.pw - w.dw * (w.kw - 1) - 1) / w.sw + 1;
+  if (!ok) fail(info.Env(), "window: inconsistent geometry");
+  return w;
+}
+size_t inputSize(const gp::Window2d &w) { return static_cast<size_t>(w.N * w.C * w.H * w.W); }
+size_t outputSize(const gp::Window2d &w) { return static_cast<size_t>(w.N * w.C * w.OH * w.OW); }
+size_t colsSize(const gp::Window2d &w) { return outputSize(w) * static_cast<size_t>(w.kh * w.kw); }
+
+void Im2col(const Napi::CallbackInfo &info) {
+  const gp::Window2d w = window(info, 1);
+  gp::im2col(f32(info, 0, inputSize(w)), w, f32(info, 2, colsSize(w)));
+}
+void Col2im(const Napi::CallbackInfo &info) {
+  const gp::Window2d w = window(info, 1);
+  gp::col2im(f32(info, 0, colsSize(w)), w, f32(info, 2, inputSize(w)));
+}
+void MaxPool2d(const Napi::CallbackInfo &info) {
+  const gp::Window2d w = window(info, 1);
+  gp::maxPool2d(f32(info, 0, inputSize(w)), w, f32(info, 2, outputSize(w)), i32(info, 3, outputSize(w)));
+}
+// maxPool2dBackward(g, idx, window, out): each index is checked to lie in its plane (or be -1)
+void MaxPool2dBackward(const Napi::CallbackInfo &info) {
+  const gp::Window2d w = window(info, 2);
+  const int32_t *idx = i32(info, 1, outputSize(w));
+  for (size_t k = 0, n = outputSize(w); k < n; k++)
+    if (idx[k] < -1 || idx[k] >= w.H * w.W) fail(info.Env(), "maxPool2dBackward: index out of range");
+  gp::maxPool2dBackward(f32(info, 0, outputSize(w)), idx, w, f32(info, 3, inputSize(w)));
+}
+void AvgPool2d(const Napi::CallbackInfo &info) {
+  const gp::Window2d w = window(info, 1);
+  gp::avgPool2d(f32(info, 0, inputSize(w)), w, f32(info, 2, outputSize(w)));
+}
+void AvgPool2dBackward(const Napi::CallbackInfo &info) {
+  const gp::Window2d w = window(info, 1);
+  gp::avgPool2dBackward(f32(info, 0, outputSize(w)), w, f32(info, 2, inputSize(w)));
+}
+// batchNorm(x, N, C, L, weight, bias, eps, batchStats, mean, rstd, out)
+void BatchNorm(const Napi::CallbackInfo &info) {
+  const size_t N = sz(info, 1), C = sz(info, 2), L = sz(info, 3), n = N * C * L;
+  gp::batchNorm(f32(info, 0, n), N, C, L, f32(info, 4, C, true), f32(info, 5, C, true), static_cast<float>(num(info, 6)),
+                info[7].ToBoolean(), f32(info, 8, C), f32(info, 9, C), f32(info, 10, n));
+}
+// batchNormBackward(g, x, N, C, L, weight, batchStats, mean, rstd, dx, dweight, dbias)
+void BatchNormBackward(const Napi::CallbackInfo &info) {
+  const size_t N = sz(info, 2), C = sz(info, 3), L = sz(info, 4), n = N * C * L;
+  gp::batchNormBackward(f32(info, 0, n), f32(info, 1, n), N, C, L, f32(info, 5, C, true), info[6].ToBoolean(),
+                        f32(info, 7, C), f32(info, 8, C), f32(info, 9, n), f32(info, 10, C, true), f32(info, 11, C, true));
+}
+
 void SetThreads(const Napi::CallbackInfo &info) { gp::setThreads(info[0].As<Napi::Number>().Int32Value()); }
 Napi::Value Threads(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), gp::threads()); }
 Napi::Value Blas(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), gp::blasName()); }
@@ -249,6 +309,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("blas", Napi::Function::New(env, Blas));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("im2col", Napi::Function::New(env, Im2col));
+  exports.Set("col2im", Napi::Function::New(env, Col2im));
+  exports.Set("maxPool2d", Napi::Function::New(env, MaxPool2d));
+  exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward));
+  exports.Set("avgPool2d", Napi::Function::New(env, AvgPool2d));
+  exports.Set("avgPool2dBackward", Napi::Function::New(env, AvgPool2dBackward));
+  exports.Set("batchNorm", Napi::Function::New(env, BatchNorm));
+  exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward));
   return exports;
 }
 

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { AdamStep, Backend, BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
+import type { AdamStep, Backend, BinaryOp, ReduceOp, UnaryOp, Window2d, WindowKernels } from '../backend.js';
 import { GradpathError } from '../../util/errors.js';
 import { defaultThreads } from '../wasm/index.js';
 import { betterCoretype, cpuFlags } from './coretype.js';
@@ -46,6 +46,14 @@ interface Addon {
   linear(x: Float32Array, w: Float32Array, bias: Float32Array, out: Float32Array, rows: number, k: number, n: number): void;
   selfAttention(qkv: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, causal: boolean, y: Float32Array, att: Float32Array): void;
   selfAttentionBackward(dy: Float32Array, qkv: Float32Array, att: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, dqkv: Float32Array): void;
+  im2col(x: Float32Array, w: number[], out: Float32Array): void;
+  col2im(cols: Float32Array, w: number[], out: Float32Array): void;
+  maxPool2d(x: Float32Array, w: number[], out: Float32Array, idx: Int32Array): void;
+  maxPool2dBackward(g: Float32Array, idx: Int32Array, w: number[], out: Float32Array): void;
+  avgPool2d(x: Float32Array, w: number[], out: Float32Array): void;
+  avgPool2dBackward(g: Float32Array, w: number[], out: Float32Array): void;
+  batchNorm: WindowKernels['batchNorm'];
+  batchNormBackward: WindowKernels['batchNormBackward'];
   setThreads(n: number): void;
   threads(): number;
   blas(): string;
@@ -56,7 +64,8 @@ interface Addon {
 /** Every function the loader needs: a build from older sources lacks some, and is refused rather than crashing later. */
 const ADDON_FUNCTIONS: (keyof Addon)[] = ['unary', 'binary', 'reduce', 'sumSquares', 'argmax', 'matmul', 'gather', 'scatterAdd',
   'copyStrided', 'softmax', 'scaledSoftmax', 'layerNorm', 'layerNormBackward', 'adam', 'geluForward', 'geluBackward',
-  'crossEntropyRows', 'linear', 'selfAttention', 'selfAttentionBackward', 'setThreads', 'threads', 'blas'];
+  'crossEntropyRows', 'linear', 'selfAttention', 'selfAttentionBackward', 'setThreads', 'threads', 'blas',
+  'im2col', 'col2im', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward', 'batchNorm', 'batchNormBackward'];
 
 // Op numbering shared with the C++ enums in native/backend/src/kernels.h (same order).
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'relu', 'abs'];
@@ -64,6 +73,9 @@ const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'max', 'min', 'eq
 const REDUCE: ReduceOp[] = ['sum', 'max', 'min'];
 const code = <T extends string>(names: T[]) => Object.fromEntries(names.map((n, i) => [n, i])) as Record<T, number>;
 const unaryCode = code(UNARY), binaryCode = code(BINARY), reduceCode = code(REDUCE);
+
+/** A window's geometry as the addon takes it: its 14 numbers in native/backend/src/window.h's order. */
+const geometry = (w: Window2d): number[] => [w.N, w.C, w.H, w.W, w.kh, w.kw, w.sh, w.sw, w.ph, w.pw, w.dh, w.dw, w.OH, w.OW];
 
 /** Where `gradpath native build` puts the addon (the repository's build/native, never committed). */
 export const ADDON_PATH = fileURLToPath(new URL('../../../../build/native/gradpath_native.node', import.meta.url));
@@ -156,5 +168,13 @@ export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: numb
     linear: (x, w, bias, out, rows, k, n) => a.linear(x, w, bias, out, rows, k, n),
     selfAttention: (qkv, B, T, nh, hs, scale, causal, y, att) => a.selfAttention(qkv, B, T, nh, hs, scale, causal, y, att),
     selfAttentionBackward: (dy, qkv, att, B, T, nh, hs, scale, dqkv) => a.selfAttentionBackward(dy, qkv, att, B, T, nh, hs, scale, dqkv),
+    im2col: (x, w, out) => a.im2col(x, geometry(w), out),
+    col2im: (cols, w, out) => a.col2im(cols, geometry(w), out),
+    maxPool2d: (x, w, out, idx) => a.maxPool2d(x, geometry(w), out, idx),
+    maxPool2dBackward: (g, idx, w, out) => a.maxPool2dBackward(g, idx, geometry(w), out),
+    avgPool2d: (x, w, out) => a.avgPool2d(x, geometry(w), out),
+    avgPool2dBackward: (g, w, out) => a.avgPool2dBackward(g, geometry(w), out),
+    batchNorm: (...args) => a.batchNorm(...args),
+    batchNormBackward: (...args) => a.batchNormBackward(...args),
   };
 }

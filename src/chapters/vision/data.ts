@@ -25,10 +25,32 @@ export function batchOf(set: ImageSet, idx: ArrayLike<number>, stats: PixelStats
   return { x: new Tensor(x, [B, 1, set.height, set.width]), y: new Tensor(y, [B]) };
 }
 
-/** A random batch, drawn with replacement from the generator (so a resume, which restores it, draws the same). */
-export function randomBatch(set: ImageSet, size: number, stats: PixelStats, gen: Generator): { x: Tensor; y: Tensor } {
+/** How far (pixels, each way) augmentation shifts an image. */
+export const MAX_SHIFT = 2;
+
+/**
+ * A random batch, drawn with replacement from the generator (so a resume, which restores it, draws
+ * the same). With `augment`, each image is shifted by up to MAX_SHIFT pixels each way (the uncovered
+ * border is background, raw 0) and mirrored left-right half the time: the same garment, seen a
+ * little differently, so the network cannot memorise exact pixel positions.
+ */
+export function randomBatch(set: ImageSet, size: number, stats: PixelStats, gen: Generator, augment = false): { x: Tensor; y: Tensor } {
   const idx = Array.from({ length: size }, () => gen.randint(0, set.count));
-  return batchOf(set, idx, stats);
+  const batch = batchOf(set, idx, stats);
+  if (augment) {
+    const x = batch.x.data as Float32Array, H = set.height, W = set.width, background = -stats.mean / stats.std;
+    const img = new Float32Array(H * W);
+    for (let b = 0; b < size; b++) {
+      const dy = gen.randint(-MAX_SHIFT, MAX_SHIFT + 1), dx = gen.randint(-MAX_SHIFT, MAX_SHIFT + 1), flip = gen.random() < 0.5;
+      const o = b * H * W;
+      img.set(x.subarray(o, o + H * W));
+      for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
+        const sh = h - dy, sw = flip ? W - 1 - (w - dx) : w - dx; // output (h, w) reads source (sh, sw)
+        x[o + h * W + w] = sh >= 0 && sh < H && sw >= 0 && sw < W ? img[sh * W + sw] : background;
+      }
+    }
+  }
+  return batch;
 }
 
 /** The first n images of a set (or all), in order, in batches of `size`. */

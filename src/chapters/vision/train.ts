@@ -21,10 +21,12 @@ export interface VisionConfig extends ModelConfig {
   evalEvery: number;
   /** Training images held out for validation (the last ones of the training set): they pick best.safetensors. */
   valSize: number;
+  /** Random shifts and left-right flips of the training images (data.ts, randomBatch). */
+  augment: boolean;
 }
 
 /** The keys a resume must agree on. */
-export const CONFIG_KEYS = ['model', 'width', 'hidden', 'dropout', 'depth', 'steps', 'batchSize', 'lr', 'weightDecay', 'warmupSteps', 'seed', 'valSize'] as const;
+export const CONFIG_KEYS = ['model', 'width', 'hidden', 'dropout', 'depth', 'steps', 'batchSize', 'lr', 'weightDecay', 'warmupSteps', 'seed', 'valSize', 'augment'] as const;
 
 export const KIND = 'vision-classifier';
 
@@ -91,7 +93,7 @@ export async function trainVision(data: FashionMnist, c: VisionConfig, o: TrainO
   const result = await trainLoop({
     model, optimizer, generator: gen, maxSteps: c.steps, schedule, pool: true,
     loss: () => {
-      const { x, y } = randomBatch(train, c.batchSize, stats, gen);
+      const { x, y } = randomBatch(train, c.batchSize, stats, gen, c.augment);
       return crossEntropy(model.forward(x), y);
     },
     evaluate: ({ step, pool }) => {

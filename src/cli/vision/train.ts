@@ -11,9 +11,9 @@ import { DEFAULT_MODEL, MODELS, type ModelName } from '../../chapters/vision/mod
 import { trainVision, type VisionConfig } from '../../chapters/vision/train.js';
 import { writeRunPictures } from '../../chapters/vision/show.js';
 
-/** Defaults per model: the runs docs/vision.md reports (CNN 90.1%, MLP 88.3% test accuracy). */
+/** Defaults per model: the runs docs/vision.md reports (CNN 91.6% in 3 CPU-minutes, MLP 88.3% test accuracy). */
 const DEFAULT_TRAINING: Record<ModelName, Pick<VisionConfig, 'steps' | 'batchSize' | 'lr' | 'weightDecay' | 'warmupSteps' | 'evalEvery'>> = {
-  cnn: { steps: 1500, batchSize: 128, lr: 2e-3, weightDecay: 0.05, warmupSteps: 100, evalEvery: 500 },
+  cnn: { steps: 3000, batchSize: 128, lr: 2e-3, weightDecay: 0.05, warmupSteps: 100, evalEvery: 1000 },
   mlp: { steps: 3000, batchSize: 128, lr: 1e-3, weightDecay: 0.05, warmupSteps: 100, evalEvery: 500 },
   resnet: { steps: 1000, batchSize: 128, lr: 2e-3, weightDecay: 0.05, warmupSteps: 100, evalEvery: 250 },
   plain: { steps: 1000, batchSize: 128, lr: 2e-3, weightDecay: 0.05, warmupSteps: 100, evalEvery: 250 },
@@ -32,13 +32,13 @@ directory: config.json, metrics.jsonl, curves.svg, best/latest.safetensors, and 
 \`gradpath vision show\` (filters.svg, confusion.svg ...).
 
 Examples:
-  gradpath vision train                       # the CNN, about 90% test accuracy
+  gradpath vision train                       # the CNN, 91.6% test accuracy (3 CPU-minutes)
   gradpath vision train --model mlp           # the baseline
   gradpath vision train --max-steps 200 -o runs/vision/quick`,
   options: {
     model: { type: 'choice', choices: MODELS, default: 'cnn', help: 'cnn (conv blocks, BatchNorm, dropout, FC), mlp, or the landscape nets resnet/plain' },
     input: dataFlag,
-    'max-steps': { ...commonFlags['max-steps'], help: 'training steps (default: 1500 for cnn, 3000 for mlp)' },
+    'max-steps': { ...commonFlags['max-steps'], help: 'training steps (default: 3000 for cnn and mlp, 1000 for resnet and plain)' },
     'batch-size': { type: 'int', min: 1, help: 'images per step (default 128)' },
     lr: { ...commonFlags.lr, help: 'peak learning rate of AdamW (warmup, then cosine decay to lr/100)' },
     'weight-decay': { type: 'float', min: 0, help: 'AdamW weight decay' },
@@ -46,6 +46,7 @@ Examples:
     hidden: { type: 'int', min: 1, help: 'width of the fully connected hidden layer (128)' },
     dropout: { type: 'float', min: 0, help: 'dropout before the fully connected layers' },
     depth: { type: 'int', min: 1, help: 'residual blocks per stage (resnet, plain)' },
+    augment: { type: 'boolean', help: 'random shifts (up to 2 pixels) and left-right flips of the training images' },
     'val-size': { type: 'int', min: 0, default: 5000, help: 'training images held out for validation' },
     'eval-every': { ...commonFlags['eval-every'], help: 'validate every N steps' },
     seed: { type: 'int', min: 0, default: 1, help: 'seed of the initialisation, batches and dropout' },
@@ -60,7 +61,7 @@ Examples:
     const config: VisionConfig = {
       model: name, width: o.width ?? m.width, hidden: o.hidden ?? m.hidden, dropout: o.dropout ?? m.dropout, depth: o.depth ?? m.depth,
       steps: o.maxSteps ?? t.steps, batchSize: o.batchSize ?? t.batchSize, lr: o.lr ?? t.lr, weightDecay: o.weightDecay ?? t.weightDecay,
-      warmupSteps: Math.min(t.warmupSteps, Math.floor((o.maxSteps ?? t.steps) / 10)), seed: o.seed, evalEvery: o.evalEvery ?? t.evalEvery, valSize: o.valSize,
+      warmupSteps: Math.min(t.warmupSteps, Math.floor((o.maxSteps ?? t.steps) / 10)), seed: o.seed, evalEvery: o.evalEvery ?? t.evalEvery, valSize: o.valSize, augment: o.augment ?? false,
     };
     const out = o.out ?? join('runs', 'vision', name);
     const say = (l: string) => (o.json ? process.stderr.write(l + '\n') : console.log(l));

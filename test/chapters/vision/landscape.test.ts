@@ -6,18 +6,20 @@ import { join } from 'node:path';
 import { Generator } from '../../../src/util/random.js';
 import { RunDir } from '../../../src/io/rundir.js';
 import { buildModel, DEFAULT_MODEL } from '../../../src/chapters/vision/model.js';
-import { pixelStats } from '../../../src/chapters/vision/data.js';
-import { filterNormalisedDirection, getFlat, interpolate, linspace, lossProbe, plane, relativeDistance, setFlat, trajectoryPca } from '../../../src/chapters/vision/landscape.js';
-import { runLandscape } from '../../../src/chapters/vision/landscape-run.js';
+import { filterNormalisedDirection, getFlat, interpolate, linspace, plane, relativeDistance, setFlat, trajectoryPca } from '../../../src/train/landscape/weights.js';
+import { runLandscape, seedsTable } from '../../../src/train/landscape/run.js';
+import { visionSubject, type VisionLandscapeConfig } from '../../../src/chapters/vision/landscape-run.js';
+import { makemoreMlpSubject } from '../../../src/chapters/makemore/landscape.js';
+import { splitItems } from '../../../src/chapters/makemore/data.js';
 import { syntheticData } from './fixtures.js';
 
 const data = syntheticData(80, 20);
+const tiny: VisionLandscapeConfig = { width: 2, depth: 1, steps: 6, lr: 5e-3, batchSize: 8, probe: 16, subset: 0 };
 
 test('flat weights round trip, and the loss probe is a function of the weights alone', () => {
-  const model = buildModel({ ...DEFAULT_MODEL.cnn, width: 2, hidden: 8 }, new Generator(1));
+  const { model, loss } = visionSubject(data, { ...tiny, probe: 32 }, 'cnn', 1);
   const theta = getFlat(model);
   assert.equal(theta.length, model.numParameters());
-  const loss = lossProbe(model, data.train, pixelStats(data.train), 32);
   const l1 = loss(theta), l2 = loss(theta); // dropout off: the same value twice
   assert.equal(l1, l2);
   const moved = theta.map((v) => v * 2);
@@ -72,16 +74,35 @@ test('PCA of a trajectory finds the directions it moved along', () => {
   assert.deepEqual(linspace(-1, 1, 3), [-1, 0, 1]);
 });
 
-test('gradpath vision landscape on tiny settings writes its pictures and the seeds table', async () => {
+test('the landscape run on tiny settings writes its pictures and the seeds table', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gp-landscape-'));
   const lines: string[] = [];
-  const r = await runLandscape({ ...data, train: { ...data.train } }, { models: ['resnet', 'plain'], width: 2, depth: 1, steps: 6, lr: 5e-3, batchSize: 8, grid: 3, probe: 16, seeds: 2, seed: 1 }, new RunDir(dir), (l) => lines.push(l));
+  const subjects = (['resnet', 'plain'] as const).map((m) => visionSubject(data, tiny, m, 1));
+  const seedRuns = [2, 3].map((seed) => ({ seed, subject: visionSubject(data, tiny, 'resnet', seed) }));
+  const r = await runLandscape(subjects, seedRuns, new RunDir(dir), { grid: 3, seed: 1, log: (l) => lines.push(l), config: { probe: '16 images' } });
   assert.equal(r.models.length, 2);
+  assert.match(r.models[0].label, /skip connections.*7 layers/);
   for (const m of r.models) {
     assert.equal(m.random.loss.length, 3);
     assert.ok(m.line.every(Number.isFinite));
+    assert.match(m.scores['test acc'], /%$/);
   }
   assert.equal(r.seeds.length, 2);
   assert.ok(r.distances[0][1] > 0);
+  assert.match(seedsTable(r), /val acc.*test acc/);
   for (const f of ['interpolation.svg', 'landscape-contour.svg', 'landscape-surface.svg', 'trajectory.svg']) assert.match(readFileSync(join(dir, f), 'utf8'), /^<svg/);
+});
+
+test("makemore's MLP as a landscape subject: training lowers the probe's loss, and the line ends where training did", async () => {
+  const items = Array.from({ length: 60 }, (_, i) => ['anna', 'bob', 'emma', 'otto', 'ava', 'liam', 'noah', 'mia'][i % 8] + 'abc'[i % 3]);
+  const split = splitItems(items, 1);
+  const s = makemoreMlpSubject(split, { steps: 30, lr: 1e-2, batchSize: 8, probe: 20 }, 4);
+  const theta0 = getFlat(s.model), before = s.loss(theta0);
+  const seen: number[] = [];
+  const scores = await s.train((step) => seen.push(step));
+  assert.equal(seen.length, 30);
+  assert.ok(Number.isFinite(Number(scores['test loss'])));
+  const theta = getFlat(s.model), after = s.loss(theta);
+  assert.ok(after < before, `loss ${before} -> ${after}`);
+  assert.deepEqual(interpolate(s.loss, theta0, theta, [0, 1]), [before, after]);
 });

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { RunDir } from '../../../src/io/rundir.js';
 import { trainVision, type VisionConfig } from '../../../src/chapters/vision/train.js';
 import { DEFAULT_MODEL } from '../../../src/chapters/vision/model.js';
-import { getFlat } from '../../../src/chapters/vision/landscape.js';
+import { getFlat } from '../../../src/train/landscape/weights.js';
 import { writeRunPictures } from '../../../src/chapters/vision/show.js';
 import { syntheticData } from './fixtures.js';
 
 const data = syntheticData();
-const cnn: VisionConfig = { ...DEFAULT_MODEL.cnn, width: 4, hidden: 16, steps: 24, batchSize: 16, lr: 5e-3, weightDecay: 0, warmupSteps: 2, seed: 3, evalEvery: 12, valSize: 20 };
+const cnn: VisionConfig = { ...DEFAULT_MODEL.cnn, width: 4, hidden: 16, steps: 24, batchSize: 16, lr: 5e-3, weightDecay: 0, warmupSteps: 2, seed: 3, evalEvery: 12, valSize: 20, augment: false };
 
 test('the CNN learns the synthetic classes, logs train/val/test, and a resumed run ends bit for bit where an uninterrupted one does', async () => {
   const dirA = mkdtempSync(join(tmpdir(), 'gp-vision-a-'));

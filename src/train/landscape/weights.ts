@@ -1,24 +1,21 @@
 import { noGrad } from '../../engine/autograd.js';
-import { crossEntropy } from '../../engine/ops/nn.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { Module } from '../../nn/module.js';
 import { Dropout } from '../../nn/layers.js';
 import { Generator } from '../../util/random.js';
-import type { ImageSet } from '../../data/fashion-mnist.js';
-import { batchOf, type PixelStats } from './data.js';
-import type { VisionNet } from './model.js';
 
 /**
  * Loss landscapes: the loss of a network as a function of its weights, seen along a line or on
  * a plane through weight space (a network has 10^4..10^8 weights; these are 1-D and 2-D slices).
+ * Any Module: the vision chapter's conv nets and makemore's MLP use the same pieces.
  * - interpolation (Goodfellow, Vinyals and Saxe 2015): theta(a) = (1 - a) theta_init + a theta_trained;
  * - a random plane (Li, Xu, Taylor, Studer and Goldstein 2018): theta* + x d1 + y d2, each direction
  *   Gaussian and "filter-normalised": every filter (row of a weight) rescaled to the norm of the
  *   trained filter it moves, biases and BatchNorm parameters not moved, so planes of networks with
  *   different weight scales compare;
  * - the plane of the training trajectory: its two principal directions (PCA of theta_i - theta_final).
- * Losses are measured on one fixed batch of training images, in training mode (BatchNorm's batch
- * statistics, as during training) with dropout off (so the loss is a function of the weights alone).
+ * Losses are measured on one fixed batch, in training mode (BatchNorm's batch statistics, as
+ * during training) with dropout off (so the loss is a function of the weights alone).
  */
 
 /** All parameters as one flat vector (copied), in namedParameters order. */
@@ -44,14 +41,16 @@ function forEachModule(m: Module, fn: (m: Module) => void): void {
   for (const [, c] of m.namedChildren()) forEachModule(c, fn);
 }
 
-/** A function of the weights: the mean cross-entropy on a fixed batch. */
-export function lossProbe(model: VisionNet, set: ImageSet, stats: PixelStats, size: number): (theta: Float32Array) => number {
-  const { x, y } = batchOf(set, Array.from({ length: Math.min(size, set.count) }, (_, i) => i), stats);
+/**
+ * A function of the weights: writes them into the model and returns lossOf()'s value (the loss
+ * of a fixed batch, built once by the caller), in training mode with dropout off, without a graph.
+ */
+export function weightsLoss(model: Module, lossOf: () => Tensor): (theta: Float32Array) => number {
   return (theta) => {
     setFlat(model, theta);
     model.train();
     forEachModule(model, (m) => { if (m instanceof Dropout) m.training = false; });
-    return noGrad(() => crossEntropy(model.forward(x), y).item());
+    return noGrad(() => lossOf().item());
   };
 }
 

@@ -1,5 +1,5 @@
 import { el, polyline, svgDocument, text, num } from '../../util/svg.js';
-import type { Surface } from './landscape.js';
+import type { Surface } from './weights.js';
 
 /**
  * Drawing a loss surface two ways: a contour map (colour by log loss, iso-lines by marching
