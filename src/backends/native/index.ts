@@ -46,6 +46,12 @@ interface Addon {
   linear(x: Float32Array, w: Float32Array, bias: Float32Array, out: Float32Array, rows: number, k: number, n: number): void;
   selfAttention(qkv: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, causal: boolean, y: Float32Array, att: Float32Array): void;
   selfAttentionBackward(dy: Float32Array, qkv: Float32Array, att: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, dqkv: Float32Array): void;
+  adamMany(p: Float32Array[], g: Float32Array[], m: Float32Array[], v: Float32Array[], steps: Float32Array): void;
+  linearGelu(x: Float32Array, w: Float32Array, bias: Float32Array, pre: Float32Array, out: Float32Array, th: Float32Array,
+    rows: number, k: number, n: number): void;
+  biasGeluBackward(g: Float32Array, pre: Float32Array, th: Float32Array, rows: number, n: number, dpre: Float32Array, dbias: Float32Array | null): void;
+  addLayerNorm(x: Float32Array, y: Float32Array, w: Float32Array | null, b: Float32Array | null, rows: number, cols: number, eps: number,
+    sum: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array): void;
   setThreads(n: number): void;
   threads(): number;
   blas(): string;
@@ -56,7 +62,8 @@ interface Addon {
 /** Every function the loader needs: a build from older sources lacks some, and is refused rather than crashing later. */
 const ADDON_FUNCTIONS: (keyof Addon)[] = ['unary', 'binary', 'reduce', 'sumSquares', 'argmax', 'matmul', 'gather', 'scatterAdd',
   'copyStrided', 'softmax', 'scaledSoftmax', 'layerNorm', 'layerNormBackward', 'adam', 'geluForward', 'geluBackward',
-  'crossEntropyRows', 'linear', 'selfAttention', 'selfAttentionBackward', 'setThreads', 'threads', 'blas'];
+  'crossEntropyRows', 'linear', 'selfAttention', 'selfAttentionBackward', 'adamMany', 'linearGelu', 'biasGeluBackward', 'addLayerNorm',
+  'setThreads', 'threads', 'blas'];
 
 // Op numbering shared with the C++ enums in native/backend/src/kernels.h (same order).
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'relu', 'abs'];
@@ -129,6 +136,13 @@ export interface NativeInfo {
   threads: number;
 }
 
+/** The scalars of each step, 7 per tensor in the order of the C++ AdamStep. */
+function packAdamSteps(steps: AdamStep[]): Float32Array {
+  const out = new Float32Array(7 * steps.length);
+  steps.forEach((s, i) => out.set([s.beta1, s.beta2, s.eps, s.stepSize, s.invSqrtC2, s.decay, s.l2], 7 * i));
+  return out;
+}
+
 /** Loads the addon (once) and returns the native backend; throws a one-line GradpathError when it is not built. */
 export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: number): void } {
   const a = load();
@@ -156,5 +170,9 @@ export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: numb
     linear: (x, w, bias, out, rows, k, n) => a.linear(x, w, bias, out, rows, k, n),
     selfAttention: (qkv, B, T, nh, hs, scale, causal, y, att) => a.selfAttention(qkv, B, T, nh, hs, scale, causal, y, att),
     selfAttentionBackward: (dy, qkv, att, B, T, nh, hs, scale, dqkv) => a.selfAttentionBackward(dy, qkv, att, B, T, nh, hs, scale, dqkv),
+    linearGelu: (x, w, bias, pre, out, th, rows, k, n) => a.linearGelu(x, w, bias, pre, out, th, rows, k, n),
+    biasGeluBackward: (g, pre, th, rows, n, dpre, dbias) => a.biasGeluBackward(g, pre, th, rows, n, dpre, dbias),
+    addLayerNorm: (x, y, w, b, rows, cols, eps, sum, out, mean, rstd) => a.addLayerNorm(x, y, w, b, rows, cols, eps, sum, out, mean, rstd),
+    adamMany: (p, g, m, v, steps) => a.adamMany(p, g, m, v, packAdamSteps(steps)),
   };
 }
