@@ -143,10 +143,32 @@ function packAdamSteps(steps: AdamStep[]): Float32Array {
   return out;
 }
 
+/**
+ * The optional fused primitives, by the name GRADPATH_NATIVE_WITHOUT takes (a comma-separated
+ * list): each one named is left out of the backend, so the engine composes it from the general
+ * kernels as on other backends. For measuring what each fusion gives (run.sh), not for training.
+ */
+const FUSIONS: Record<string, (keyof Backend)[]> = {
+  linear: ['linear'],
+  selfAttention: ['selfAttention', 'selfAttentionBackward'],
+  linearGelu: ['linearGelu', 'biasGeluBackward'],
+  addLayerNorm: ['addLayerNorm'],
+  adamMany: ['adamMany'],
+};
+
+function withoutFusions<B extends Backend>(b: B, list: string | undefined): B {
+  for (const name of (list ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const keys = FUSIONS[name];
+    if (!keys) throw new GradpathError(`GRADPATH_NATIVE_WITHOUT: no fusion '${name}'; the fusions are ${Object.keys(FUSIONS).join(', ')}`);
+    for (const k of keys) delete b[k];
+  }
+  return b;
+}
+
 /** Loads the addon (once) and returns the native backend; throws a one-line GradpathError when it is not built. */
 export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: number): void } {
   const a = load();
-  return {
+  return withoutFusions({
     name: 'native',
     info: () => ({ blas: a.blas(), gemm: a.gemm?.() ?? 'OpenBLAS', blasChosenBy: coretypeChosenBy, threads: a.threads() }),
     setThreads: (n: number) => a.setThreads(n),
@@ -174,5 +196,5 @@ export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: numb
     biasGeluBackward: (g, pre, th, rows, n, dpre, dbias) => a.biasGeluBackward(g, pre, th, rows, n, dpre, dbias),
     addLayerNorm: (x, y, w, b, rows, cols, eps, sum, out, mean, rstd) => a.addLayerNorm(x, y, w, b, rows, cols, eps, sum, out, mean, rstd),
     adamMany: (p, g, m, v, steps) => a.adamMany(p, g, m, v, packAdamSteps(steps)),
-  };
+  }, process.env.GRADPATH_NATIVE_WITHOUT);
 }
