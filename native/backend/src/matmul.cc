@@ -24,13 +24,14 @@ namespace gp {
 namespace {
 int nThreads = 1;
 
-// One GEMM, row-major: C = alpha op(A) op(B) + beta C. OpenBLAS; oneDNN's sgemm only when asked
-// (GRADPATH_GEMM=onednn, in a build that found it): its JIT kernels use the CPU's widest vectors
-// whatever OpenBLAS was told to use. Both are row-major, on the same OpenMP pool.
+// One GEMM, row-major: C = alpha op(A) op(B) + beta C. oneDNN's sgemm in a build that found it,
+// unless GRADPATH_GEMM=openblas: its JIT kernels use the CPU's widest vectors whatever OpenBLAS
+// was told to use (docs/engine.md, "Choosing the BLAS"); else OpenBLAS. Both are row-major, on
+// the same OpenMP pool.
 #ifdef GP_DNNL
 const bool useDnnl = [] {
   const char *g = std::getenv("GRADPATH_GEMM");
-  return g && std::strcmp(g, "onednn") == 0;
+  return !(g && std::strcmp(g, "openblas") == 0);
 }();
 
 // oneDNN up to 3.11 (Debian has 2.6.3) points its JIT GEMM kernels' stack pointer into a heap

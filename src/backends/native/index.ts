@@ -129,7 +129,7 @@ function load(): Addon {
 export interface NativeInfo {
   /** The OpenBLAS kernel set in use (e.g. SkylakeX). */
   blas: string;
-  /** The library the matmuls run on: oneDNN (where built with it) or OpenBLAS. */
+  /** The library the matmuls run on: oneDNN (where built with it, unless GRADPATH_GEMM=openblas) or OpenBLAS. */
   gemm: string;
   /** environment: OPENBLAS_CORETYPE was set by the user; gradpath: set from the CPU's flags; openblas: its own choice. */
   blasChosenBy: 'environment' | 'gradpath' | 'openblas';
