@@ -209,11 +209,11 @@ export interface Backend extends Partial<WindowKernels> {
     scale: number, dqkv: Float32Array): void;
 
   /**
-   * Optional, the MLP's first linear layer and its GELU in one call: pre (rows, n) = x (rows, k) @ w^T + bias,
+   * Optional, the MLP's first linear layer and its GELU in one call: pre (rows, n) = x (rows, k) @ w^T (+ bias, when not null),
    * out = gelu(pre) with th its tanh values, as geluForward writes them (kept with pre for the backward).
    * Backends without it use linear (or matmul and add) and geluForward: backends/reference/fused.ts, its oracle.
    */
-  linearGelu?(x: Float32Array, w: Float32Array, bias: Float32Array, pre: Float32Array, out: Float32Array, th: Float32Array,
+  linearGelu?(x: Float32Array, w: Float32Array, bias: Float32Array | null, pre: Float32Array, out: Float32Array, th: Float32Array,
     rows: number, k: number, n: number): void;
 
   /**

@@ -146,7 +146,7 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
   // fused: dpre = g * gelu'(pre) and db = its row sum in one pass, then linear's dx and dW from dpre
   linearGelu: (g, [x, w, b], _out, { pre, th, rows, n }) => {
     const be = getBackend();
-    const dpre = floatsUninit(rows * n), db = b.requiresGrad ? floatsUninit(n) : null;
+    const dpre = floatsUninit(rows * n), db = b?.requiresGrad ? floatsUninit(n) : null; // b: absent without a bias
     if (be.biasGeluBackward) be.biasGeluBackward(g.floatValues(), pre, th, rows, n, dpre, db);
     else composed.biasGeluBackward(be, g.floatValues(), pre, th, rows, n, dpre, db);
     return [...linearGrads(new Tensor(dpre, [rows, n]), x, w), db && new Tensor(db, [n])];

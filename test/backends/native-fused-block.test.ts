@@ -65,6 +65,12 @@ test('native linearGelu and biasGeluBackward match their composition on the refe
       const d1 = nan(rows * n);
       N.biasGeluBackward!(g, pre0, th0, rows, n, d1, null); // without the bias gradient
       close(d1, d0, 1e-5, `dpre without dbias ${what}`);
+      // without a bias (nanoGPT's bias = False)
+      const [p1, o1, t1, p2, o2, t2] = [0, 1, 2, 3, 4, 5].map(() => nan(rows * n));
+      N.linearGelu!(x, w, null, p1, o1, t1, rows, k, n);
+      composed.linearGelu(referenceBackend, x, w, null, p2, o2, t2, rows, k, n);
+      close(p1, p2, 1e-5, `pre without bias ${what}`);
+      close(o1, o2, 1e-5, `out without bias ${what}`);
     }
   }
 });
@@ -117,12 +123,22 @@ test('linearGelu: the fused op (native) gives the composed path\'s output and gr
   });
   const got = run(true), want = run(false);
   ['y', 'dx', 'dW', 'db'].forEach((name, i) => close(got[i], want[i], i < 2 ? 1e-5 : 1e-4, `linearGelu ${name}`));
+  const noBias = (native: boolean) => withBackend(native ? loadBackend('native') : referenceBackend, () => {
+    const x = new Tensor(rand(T * k, 4, 2), [T, k]).setRequiresGrad(), w = new Tensor(rand(n * k, 8), [n, k]).setRequiresGrad();
+    const y = native ? linearGelu(x, w, null) : linear(x, w, null).gelu();
+    y.mul(new Tensor(rand(T * n, 9), [T, n])).sum().backward();
+    return [y, x.grad!, w.grad!].map((t) => t.floatValues());
+  });
+  const gotNb = noBias(true), wantNb = noBias(false);
+  ['y', 'dx', 'dW'].forEach((name, i) => close(gotNb[i], wantNb[i], i < 2 ? 1e-5 : 1e-4, `linearGelu without bias ${name}`));
   withBackend(loadBackend('native'), () => {
     const x = new Tensor(rand(2 * 3 * 5, 1), [2, 3, 5]).setRequiresGrad();
     const w = new Tensor(rand(4 * 5, 2), [4, 5]).setRequiresGrad();
     const b = new Tensor(rand(4, 3), [4]).setRequiresGrad();
     const { maxError, worst } = gradcheck((xx, ww, bb) => linearGelu(xx, ww, bb), [x, w, b]);
     assert.ok(maxError < 2e-2, worst);
+    const nb = gradcheck((xx, ww) => linearGelu(xx, ww, null), [x, w]);
+    assert.ok(nb.maxError < 2e-2, nb.worst);
   });
 });
 

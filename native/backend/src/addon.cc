@@ -239,10 +239,10 @@ void Linear(const Napi::CallbackInfo &info) {
   gp::linear(f32(info, 0, rows * k), f32(info, 1, n * k), f32(info, 2, n), f32(info, 3, rows * n), rows, k, n);
 }
 
-// linearGelu(x, w, bias, pre, out, th, rows, k, n)
+// linearGelu(x, w, bias | null, pre, out, th, rows, k, n)
 void LinearGelu(const Napi::CallbackInfo &info) {
   const size_t rows = sz(info, 6), k = sz(info, 7), n = sz(info, 8);
-  gp::linearGelu(f32(info, 0, rows * k), f32(info, 1, n * k), f32(info, 2, n), f32(info, 3, rows * n),
+  gp::linearGelu(f32(info, 0, rows * k), f32(info, 1, n * k), f32(info, 2, n, true), f32(info, 3, rows * n),
                  f32(info, 4, rows * n), f32(info, 5, rows * n), rows, k, n);
 }
 

@@ -55,9 +55,9 @@ void geluForward(const float *x, float *out, float *th, size_t n);
 void geluBackward(const float *g, const float *x, const float *th, float *dx, size_t n);
 void crossEntropyRows(const float *x, size_t rows, size_t cols, const int32_t *t, int32_t ignore, double *lse,
                       float *probs, double *pm1);
-// out (rows, n) = x (rows, k) @ w^T + bias for w (n, k): a linear layer's forward in one GEMM.
+// out (rows, n) = x (rows, k) @ w^T + bias for w (n, k): a linear layer's forward in one GEMM (bias may be null).
 void linear(const float *x, const float *w, const float *bias, float *out, size_t rows, size_t k, size_t n);
-// The MLP's first layer and its GELU: pre (rows, n) = x (rows, k) @ w^T + bias, out = gelu(pre),
+// The MLP's first layer and its GELU: pre (rows, n) = x (rows, k) @ w^T + bias (may be null), out = gelu(pre),
 // th its tanh values (for the backward).
 void linearGelu(const float *x, const float *w, const float *bias, float *pre, float *out, float *th, size_t rows,
                 size_t k, size_t n);

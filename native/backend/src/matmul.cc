@@ -120,11 +120,20 @@ void matmul(const float *a, const float *b, float *out, size_t batch, size_t m, 
 
 // out (rows, n) = x (rows, k) @ w^T + bias, w (n, k): the bias is written first and the product
 // added onto it by the GEMM (beta = 1), so the bias costs no pass of its own (PyTorch's addmm).
+// A null bias is none (beta = 0).
 void linear(const float *x, const float *w, const float *bias, float *out, size_t rows, size_t k, size_t n) {
   if (rows == 0 || n == 0) return;
+  if (!bias || k == 0) {
+    if (k == 0) std::memset(out, 0, rows * n * sizeof(float));
+    if (bias) {
+#pragma omp parallel for schedule(static) num_threads(threadsFor(rows * n))
+      for (size_t r = 0; r < rows; r++) std::memcpy(out + r * n, bias, n * sizeof(float));
+    }
+    if (k > 0) gemm(false, true, rows, n, k, 1.0f, x, k, w, k, 0.0f, out, n);
+    return;
+  }
 #pragma omp parallel for schedule(static) num_threads(threadsFor(rows * n))
   for (size_t r = 0; r < rows; r++) std::memcpy(out + r * n, bias, n * sizeof(float));
-  if (k == 0) return;
   gemm(false, true, rows, n, k, 1.0f, x, k, w, k, 1.0f, out, n);
 }
 

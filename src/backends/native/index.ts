@@ -47,7 +47,7 @@ interface Addon {
   selfAttention(qkv: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, causal: boolean, y: Float32Array, att: Float32Array): void;
   selfAttentionBackward(dy: Float32Array, qkv: Float32Array, att: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, dqkv: Float32Array): void;
   adamMany(p: Float32Array[], g: Float32Array[], m: Float32Array[], v: Float32Array[], steps: Float32Array): void;
-  linearGelu(x: Float32Array, w: Float32Array, bias: Float32Array, pre: Float32Array, out: Float32Array, th: Float32Array,
+  linearGelu(x: Float32Array, w: Float32Array, bias: Float32Array | null, pre: Float32Array, out: Float32Array, th: Float32Array,
     rows: number, k: number, n: number): void;
   biasGeluBackward(g: Float32Array, pre: Float32Array, th: Float32Array, rows: number, n: number, dpre: Float32Array, dbias: Float32Array | null): void;
   addLayerNorm(x: Float32Array, y: Float32Array, w: Float32Array | null, b: Float32Array | null, rows: number, cols: number, eps: number,

@@ -6,10 +6,11 @@
  */
 import type { AdamStep, Backend } from '../backend.js';
 
-/** pre = x w^T + bias (rows, n), out = gelu(pre), th its tanh values. */
-export function linearGelu(be: Backend, x: Float32Array, w: Float32Array, bias: Float32Array, pre: Float32Array, out: Float32Array,
+/** pre = x w^T (+ bias) (rows, n), out = gelu(pre), th its tanh values. */
+export function linearGelu(be: Backend, x: Float32Array, w: Float32Array, bias: Float32Array | null, pre: Float32Array, out: Float32Array,
   th: Float32Array, rows: number, k: number, n: number): void {
-  if (be.linear) be.linear(x, w, bias, pre, rows, k, n);
+  if (!bias) be.matmul(x, w, pre, 1, rows, k, n, false, true, 0, 0);
+  else if (be.linear) be.linear(x, w, bias, pre, rows, k, n);
   else {
     const xw = new Float32Array(rows * n);
     be.matmul(x, w, xw, 1, rows, k, n, false, true, 0, 0);

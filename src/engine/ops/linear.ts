@@ -42,10 +42,10 @@ function checkLinear(what: string, x: Tensor, weight: Tensor, bias: Tensor | nul
 export function linearGelu(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const backend = getBackend();
   const [n, k] = checkLinear('linear_gelu', x, weight, bias);
-  if (!bias || !backend.linearGelu || x.dtype !== 'float32') return linear(x, weight, bias).gelu();
+  if (!backend.linearGelu || x.dtype !== 'float32') return linear(x, weight, bias).gelu();
   const rows = x.numel() / k;
   const pre = floatsUninit(rows * n), th = floatsUninit(rows * n);
   const out = new Tensor(floatsUninit(rows * n), [...x.shape.slice(0, -1), n]); // (..., n)
-  backend.linearGelu(x.floatValues(), weight.floatValues(), bias.floatValues(), pre, out.data as Float32Array, th, rows, k, n);
-  return record(out, 'linearGelu', [x, weight, bias], { pre, th, rows, n });
+  backend.linearGelu(x.floatValues(), weight.floatValues(), bias ? bias.floatValues() : null, pre, out.data as Float32Array, th, rows, k, n);
+  return record(out, 'linearGelu', bias ? [x, weight, bias] : [x, weight], { pre, th, rows, n });
 }
