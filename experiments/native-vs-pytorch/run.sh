@@ -23,13 +23,11 @@ for r in $(seq "$rounds"); do
   node bin/gradpath.js bench matmul --json | last | sed 's/^{/{"round":'"$r"',"what":"matmul","backend":"gradpath",/' >> "$out"
   $py "$here/torch_bench.py" train --model small --steps 10 --threads "$threads" | sed 's/^{/{"round":'"$r"',"what":"train",/' >> "$out"
   node bin/gradpath.js bench train --model small --backends native,wasm --steps 10 --reference-steps 0 --json | last | sed 's/^{/{"round":'"$r"',"what":"train",/' >> "$out"
-  # what each fusion gives: the small step with it left out (GRADPATH_NATIVE_WITHOUT), beside all in
-  for without in none linearGelu addLayerNorm adamMany linearGelu,addLayerNorm,adamMany; do
-    GRADPATH_NATIVE_WITHOUT=${without#none} node bin/gradpath.js bench train --model small --backends native --steps 10 --reference-steps 0 --json | last |
-      sed 's/^{/{"round":'"$r"',"what":"fusion","without":"'"$without"'",/' >> "$out"
-  done
   $py "$here/torch_bench.py" train --model gpt2 --steps "$gpt2steps" --threads "$threads" | sed 's/^{/{"round":'"$r"',"what":"train",/' >> "$out"
   node bin/gradpath.js bench train --model gpt2 --backends native --steps "$gpt2steps" --json | last | sed 's/^{/{"round":'"$r"',"what":"train",/' >> "$out"
   note "round $r done"
 done
+# what each native fusion gives the small step: every variant in one process, taking turns (fusions.mjs)
+node "$here/fusions.mjs" "$((rounds * 3))" 10 --json >> "$out"
+note "fusions done"
 node "$here/summarize.mjs" "$out"

@@ -49,20 +49,10 @@ for (const [key, r] of rows) {
   console.log(`| ${key} | ${cell(r.torch)} | ${cell(r.native)} | ${cell(r.wasm)} | ${ratio ? `${ratio} (${how})` : ''} |`);
 }
 
-// The small step with each fusion left out (run.sh's "fusion" lines), against all fusions in.
-const fusion = new Map();
-for (const l of lines.filter((l) => l.what === 'fusion')) {
-  const f = fusion.get(l.without) ?? { ms: [], cpu: [] };
-  f.ms.push(l.ms_per_step);
-  f.cpu.push(l.cpu_ms_per_step);
-  fusion.set(l.without, f);
-}
-if (fusion.size) {
-  const all = fusion.get('none');
-  const ratio = (xs, base) => (base ? (median(xs) / median(base)).toFixed(3) : '');
-  console.log('\n| small step, native | ms/step | time / all fusions in | CPU ms/step (all threads) | CPU time / all fusions in |');
+// The small step with each fusion left out (fusions.mjs's lines), against all fusions in, from the same process.
+const fusion = lines.filter((l) => l.what === 'fusion');
+if (fusion.length) {
+  console.log(`\n| small step, native (${fusion[0].gemm}, ${fusion[0].rounds} rounds x ${fusion[0].steps} steps in turns; load ${fusion[0].load}) | ms/step | time / all fusions in | CPU ms/step | CPU time / all fusions in |`);
   console.log('| --- | --- | --- | --- | --- |');
-  for (const [without, f] of fusion) {
-    console.log(`| ${without === 'none' ? 'all fusions in' : `without ${without}`} | ${median(f.ms).toFixed(1)} (${range(f.ms)}, n=${f.ms.length}) | ${ratio(f.ms, all?.ms)} | ${median(f.cpu).toFixed(1)} (${range(f.cpu)}) | ${ratio(f.cpu, all?.cpu)} |`);
-  }
+  for (const f of fusion) console.log(`| ${f.variant} | ${f.ms_per_step.toFixed(1)} | ${f.wall_ratio.toFixed(3)} | ${f.cpu_ms_per_step.toFixed(1)} | ${f.cpu_ratio.toFixed(3)} |`);
 }
