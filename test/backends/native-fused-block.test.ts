@@ -17,30 +17,13 @@ import { linear, linearGelu } from '../../src/engine/ops/linear.js';
 import { addLayerNorm, layerNorm } from '../../src/engine/ops/nn.js';
 import { gradcheck } from '../../src/engine/gradcheck.js';
 import { Tensor } from '../../src/engine/tensor.js';
+import { close, rand } from './fused-helpers.js';
 import { AdamW } from '../../src/optim/adam.js';
 
 const skip = nativeBuilt() ? false : `skipped: ${NOT_BUILT}`;
 if (skip) console.log(`# native-fused-block: ${skip}`);
 
 const ROWS = [1, 3, 17, 65, 127, 1025];
-
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return scale * ((s / 2 ** 32) * 2 - 1);
-  });
-}
-
-function close(got: Float32Array, want: Float32Array, tol: number, what: string): void {
-  assert.equal(got.length, want.length, `${what}: length`);
-  let worst = 0, at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i]));
-    if (!(e <= worst)) [worst, at] = [e, i];
-  }
-  assert.ok(worst <= tol, `${what}: worst relative error ${worst} at ${at} (${got[at]} vs ${want[at]})`);
-}
 
 const nan = (n: number) => new Float32Array(n).fill(NaN);
 

@@ -17,29 +17,12 @@ import { selfAttention } from '../../src/engine/ops/attention.js';
 import { linear } from '../../src/engine/ops/linear.js';
 import { gradcheck } from '../../src/engine/gradcheck.js';
 import { Tensor } from '../../src/engine/tensor.js';
+import { close, rand } from './fused-helpers.js';
 import { SelfAttention } from '../../src/nn/attention.js';
 import { Generator } from '../../src/util/random.js';
 
 const skip = nativeBuilt() ? false : `skipped: ${NOT_BUILT}`;
 if (skip) console.log(`# native-fused: ${skip}`);
-
-function rand(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return scale * ((s / 2 ** 32) * 2 - 1);
-  });
-}
-
-function close(got: Float32Array, want: Float32Array, tol: number, what: string): void {
-  assert.equal(got.length, want.length, `${what}: length`);
-  let worst = 0, at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i]));
-    if (!(e <= worst)) [worst, at] = [e, i];
-  }
-  assert.ok(worst <= tol, `${what}: worst relative error ${worst} at ${at} (${got[at]} vs ${want[at]})`);
-}
 
 // (B, T, nh, hs): T over the awkward sizes, 1025 with one small head so the oracle stays quick
 const SHAPES: [number, number, number, number][] = [[1, 1, 1, 1], [2, 3, 3, 5], [3, 17, 2, 16], [1, 65, 4, 8], [2, 127, 1, 3], [1, 1025, 1, 2]];
