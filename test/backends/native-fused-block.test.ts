@@ -9,7 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadBackend, withBackend } from '../../src/engine/device.js';
-import { nativeBuilt, NOT_BUILT } from '../../src/backends/native/index.js';
+import { loadNative, nativeBuilt, NOT_BUILT } from '../../src/backends/native/index.js';
+import { GradpathError } from '../../src/util/errors.js';
 import { referenceBackend } from '../../src/backends/reference/index.js';
 import * as composed from '../../src/backends/reference/fused.js';
 import type { AdamStep } from '../../src/backends/backend.js';
@@ -166,4 +167,21 @@ test('AdamW with decay groups updates every parameter in one adamMany call on na
   });
   const got = run(true), want = run(false);
   got.forEach((g, i) => close(g, want[i], 1e-6, `parameter ${i}`));
+});
+
+test('GRADPATH_NATIVE_WITHOUT leaves the named fusions out of the backend, and refuses an unknown name in one line', { skip }, () => {
+  const before = process.env.GRADPATH_NATIVE_WITHOUT;
+  try {
+    process.env.GRADPATH_NATIVE_WITHOUT = 'adamMany, linearGelu';
+    const b = loadNative();
+    assert.equal(b.adamMany, undefined);
+    assert.equal(b.linearGelu, undefined);
+    assert.equal(b.biasGeluBackward, undefined);
+    assert.equal(typeof b.addLayerNorm, 'function');
+    process.env.GRADPATH_NATIVE_WITHOUT = 'adamMany,fast';
+    assert.throws(() => loadNative(), (e: Error) => e instanceof GradpathError && /no fusion 'fast'/.test(e.message) && !e.message.includes('\n'));
+  } finally {
+    if (before === undefined) delete process.env.GRADPATH_NATIVE_WITHOUT;
+    else process.env.GRADPATH_NATIVE_WITHOUT = before;
+  }
 });
