@@ -49,8 +49,8 @@ function findOpenBlas() {
 
 /**
  * oneDNN (optional: `apt-get install libdnnl-dev`): where found, it is compiled in, and the
- * matmuls run on its sgemm when GRADPATH_GEMM=onednn (measured faster than OpenBLAS on a training
- * step's shapes, but not the default yet: docs/engine.md). GRADPATH_DNNL=0 builds without it.
+ * matmuls run on its sgemm (measured faster than OpenBLAS on a training step's shapes:
+ * docs/engine.md) unless GRADPATH_GEMM=openblas. GRADPATH_DNNL=0 builds without it.
  */
 function findDnnl() {
   if (process.env.GRADPATH_DNNL === '0') return null;
@@ -96,7 +96,7 @@ export async function buildNative({ log = (line) => console.log(line) } = {}) {
     '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-fexceptions', `-I${napiInc}`, `-I${nodeInc}`, `-I${blas.inc}`,
     ...(dnnl ? ['-DGP_DNNL', `-I${dnnl.inc}`] : [])];
   const sources = readdirSync(src).filter((f) => f.endsWith('.cc'));
-  log(`native: compiling ${sources.length} files with ${cxx} (OpenBLAS ${blas.openmp ? 'OpenMP' : 'pthreads'} build: ${blas.lib}; ${dnnl ? `oneDNN for GRADPATH_GEMM=onednn: ${dnnl.lib}` : 'no oneDNN'})`);
+  log(`native: compiling ${sources.length} files with ${cxx} (OpenBLAS ${blas.openmp ? 'OpenMP' : 'pthreads'} build: ${blas.lib}; ${dnnl ? `oneDNN for the matmuls: ${dnnl.lib}` : 'no oneDNN'})`);
   // two at a time: enough on small machines, and the files are small
   const queue = [...sources];
   const worker = async () => {

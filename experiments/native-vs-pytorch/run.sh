@@ -27,4 +27,7 @@ for r in $(seq "$rounds"); do
   node bin/gradpath.js bench train --model gpt2 --backends native --steps "$gpt2steps" --json | last | sed 's/^{/{"round":'"$r"',"what":"train",/' >> "$out"
   note "round $r done"
 done
+# what each native fusion gives the small step: every variant in one process, taking turns (fusions.mjs)
+node "$here/fusions.mjs" "$((rounds * 3))" 10 --json >> "$out"
+note "fusions done"
 node "$here/summarize.mjs" "$out"

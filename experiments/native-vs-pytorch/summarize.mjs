@@ -48,3 +48,11 @@ for (const [key, r] of rows) {
   const how = r.unit === 'GFLOP/s' ? 'rate ratio' : r.unit === 'MB' ? 'memory ratio' : 'time ratio';
   console.log(`| ${key} | ${cell(r.torch)} | ${cell(r.native)} | ${cell(r.wasm)} | ${ratio ? `${ratio} (${how})` : ''} |`);
 }
+
+// The small step with each fusion left out (fusions.mjs's lines), against all fusions in, from the same process.
+const fusion = lines.filter((l) => l.what === 'fusion');
+if (fusion.length) {
+  console.log(`\n| small step, native (${fusion[0].gemm}, ${fusion[0].rounds} rounds x ${fusion[0].steps} steps in turns; load ${fusion[0].load}) | ms/step | time / all fusions in | CPU ms/step | CPU time / all fusions in |`);
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const f of fusion) console.log(`| ${f.variant} | ${f.ms_per_step.toFixed(1)} | ${f.wall_ratio.toFixed(3)} | ${f.cpu_ms_per_step.toFixed(1)} | ${f.cpu_ratio.toFixed(3)} |`);
+}

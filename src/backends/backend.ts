@@ -207,4 +207,32 @@ export interface Backend extends Partial<WindowKernels> {
   /** The backward of selfAttention: writes every element of dqkv (B, T, 3C) from dy (B, T, C), qkv and att. */
   selfAttentionBackward?(dy: Float32Array, qkv: Float32Array, att: Float32Array, B: number, T: number, nh: number, hs: number,
     scale: number, dqkv: Float32Array): void;
+
+  /**
+   * Optional, the MLP's first linear layer and its GELU in one call: pre (rows, n) = x (rows, k) @ w^T (+ bias, when not null),
+   * out = gelu(pre) with th its tanh values, as geluForward writes them (kept with pre for the backward).
+   * Backends without it use linear (or matmul and add) and geluForward: backends/reference/fused.ts, its oracle.
+   */
+  linearGelu?(x: Float32Array, w: Float32Array, bias: Float32Array | null, pre: Float32Array, out: Float32Array, th: Float32Array,
+    rows: number, k: number, n: number): void;
+
+  /**
+   * Optional, the backward of GELU and of the bias before it, in one pass: dpre = g * gelu'(pre) (rows, n)
+   * and, when dbias is not null, dbias (n) = the sum of dpre's rows (written, not added).
+   */
+  biasGeluBackward?(g: Float32Array, pre: Float32Array, th: Float32Array, rows: number, n: number, dpre: Float32Array,
+    dbias: Float32Array | null): void;
+
+  /**
+   * Optional, the residual add and the layer norm after it in one pass: sum = x + y and out = layerNorm(sum)
+   * over (rows, cols), mean and rstd as layerNorm writes them. Neither output aliases an input.
+   */
+  addLayerNorm?(x: Float32Array, y: Float32Array, weight: Float32Array | null, bias: Float32Array | null, rows: number,
+    cols: number, eps: number, sum: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+
+  /**
+   * Optional, one Adam(W) step over many parameters at once (the same update as adam on each
+   * tensor i with steps[i]): one call per optimizer step instead of one per tensor.
+   */
+  adamMany?(p: Float32Array[], g: Float32Array[], m: Float32Array[], v: Float32Array[], steps: AdamStep[]): void;
 }

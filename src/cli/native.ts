@@ -20,14 +20,14 @@ async function describe(): Promise<string> {
   const { loadNative } = await import('../backends/native/index.js');
   const { blas, gemm, blasChosenBy, threads } = loadNative().info();
   const by = { environment: 'set by OPENBLAS_CORETYPE in the environment', gradpath: 'chosen by gradpath from the CPU\'s flags', openblas: 'chosen by OpenBLAS' }[blasChosenBy];
-  return `native backend: matmul on ${gemm === 'oneDNN' ? 'oneDNN (GRADPATH_GEMM=onednn)' : 'OpenBLAS'}, OpenBLAS ${blas} kernels (${by}), ${threads} thread${threads > 1 ? 's' : ''} (GRADPATH_THREADS); the default backend (--backend or GRADPATH_BACKEND choose another)`;
+  return `native backend: matmul on ${gemm === 'oneDNN' ? 'oneDNN (GRADPATH_GEMM=openblas for OpenBLAS)' : 'OpenBLAS'}, OpenBLAS ${blas} kernels (${by}), ${threads} thread${threads > 1 ? 's' : ''} (GRADPATH_THREADS); the default backend (--backend or GRADPATH_BACKEND choose another)`;
 }
 
 const build = defineCommand({
   name: 'build',
   summary: 'Compile the native backend (needs a C++ compiler and OpenBLAS; oneDNN optional) into build/native/',
   description: `Compiles native/backend/src with -O3 -march=native against OpenBLAS (the OpenMP build where
-installed) and, where installed, oneDNN (its sgemm runs the matmuls with GRADPATH_GEMM=onednn) into
+installed) and, where installed, oneDNN (its sgemm then runs the matmuls, unless GRADPATH_GEMM=openblas) into
 build/native/gradpath_native.node, then loads it once to check it. Needs
 \`apt-get install build-essential libopenblas-dev libopenblas0-openmp\` (Debian/Ubuntu), and
 \`libdnnl-dev\` for the oneDNN option. Once built, it is the default backend.`,

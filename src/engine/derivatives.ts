@@ -5,6 +5,7 @@ import { binaryRaw } from './ops/elementwise.js';
 import { softmaxBackward } from './ops/nn.js';
 import { floats, floatsUninit } from './pool.js';
 import type { Window2d } from '../backends/backend.js';
+import * as composed from '../backends/reference/fused.js';
 import { conv2dBackward } from './ops/conv.js';
 import { windowKernels } from './ops/window.js';
 
@@ -32,6 +33,8 @@ export interface Saved {
   /** the scale applied before the softmax */
   attentionSoftmax: number;
   linear: null;
+  /** the pre-activation x W^T + b (rows, n) and GELU's tanh values of it */
+  linearGelu: { pre: Float32Array; th: Float32Array; rows: number; n: number };
   /** qkv's values, the attention weights (B, nh, T, T) and the sizes */
   selfAttention: { qv: Float32Array; att: Float32Array; B: number; T: number; nh: number; hs: number; scale: number };
   logSoftmax: null;
@@ -73,6 +76,12 @@ export type OpName = keyof Saved;
  * crossEntropy, layerNorm) say so.
  */
 export type Rule<K extends OpName> = (g: Tensor, inputs: Tensor[], out: Tensor, saved: Saved[K]) => (Tensor | null)[];
+
+// dx = g W and dW = g^T x of a linear layer out = x W^T (+ b), from g viewed as (rows, out)
+const linearGrads = (g2: Tensor, x: Tensor, w: Tensor): [Tensor | null, Tensor | null] => [
+  x.requiresGrad ? g2.matmul(w).reshape(...x.shape) : null,
+  w.requiresGrad ? g2.transpose(0, 1).matmul(x.reshape(-1, w.shape[1])) : null,
+];
 
 // fused: uses the tanh values the forward saved
 const gelugrad = (g: Tensor, xv: Float32Array, th: Float32Array): Tensor => {
@@ -131,13 +140,16 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
   attentionSoftmax: (g, _inputs, y, scale) => [softmaxBackward(g, y, scale)],
   // out = x W^T + b (ops/linear.ts): dx = g W, dW = g^T x in W's own (out, in) layout, db = the sum of g's rows
   linear: (g, [x, w, b]) => {
-    const n = w.shape[0], k = w.shape[1];
-    const g2 = g.reshape(-1, n), x2 = x.reshape(-1, k); // (rows, out), (rows, in)
-    return [
-      x.requiresGrad ? g2.matmul(w).reshape(...x.shape) : null,
-      w.requiresGrad ? g2.transpose(0, 1).matmul(x2) : null,
-      b.requiresGrad ? g2.sum(0) : null,
-    ];
+    const g2 = g.reshape(-1, w.shape[0]); // (rows, out)
+    return [...linearGrads(g2, x, w), b.requiresGrad ? g2.sum(0) : null];
+  },
+  // fused: dpre = g * gelu'(pre) and db = its row sum in one pass, then linear's dx and dW from dpre
+  linearGelu: (g, [x, w, b], _out, { pre, th, rows, n }) => {
+    const be = getBackend();
+    const dpre = floatsUninit(rows * n), db = b?.requiresGrad ? floatsUninit(n) : null; // b: absent without a bias
+    if (be.biasGeluBackward) be.biasGeluBackward(g.floatValues(), pre, th, rows, n, dpre, db);
+    else composed.biasGeluBackward(be, g.floatValues(), pre, th, rows, n, dpre, db);
+    return [...linearGrads(new Tensor(dpre, [rows, n]), x, w), db && new Tensor(db, [n])];
   },
   // fused: per head dV = P^T dY, dS = softmax' of dY V^T, dQ = dS K, dK = dS^T Q (ops/attention.ts)
   selfAttention: (g, [qkv], _out, { qv, att, B, T, nh, hs, scale }) => {

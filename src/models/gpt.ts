@@ -3,7 +3,8 @@ import { Tensor } from '../engine/tensor.js';
 import { Generator, defaultGenerator } from '../util/random.js';
 import { arange } from '../engine/ops/create.js';
 import { cat } from '../engine/ops/view.js';
-import { crossEntropy, multinomial, topk } from '../engine/ops/nn.js';
+import { addLayerNorm, crossEntropy, multinomial, topk } from '../engine/ops/nn.js';
+import { linearGelu } from '../engine/ops/linear.js';
 import { noGrad } from '../engine/autograd.js';
 import { Module } from '../nn/module.js';
 import { Dropout, Embedding, LayerNorm, Linear } from '../nn/layers.js';
@@ -107,7 +108,7 @@ export class MLP extends Module {
     this.dropout = new Dropout(opts.dropout ?? 0, opts.generator);
   }
   forward(x: Tensor): Tensor {
-    return this.dropout.forward(this.c_proj.forward(this.c_fc.forward(x).gelu())); // (B, T, C)
+    return this.dropout.forward(this.c_proj.forward(linearGelu(x, this.c_fc.weight, this.c_fc.bias))); // (B, T, C)
   }
 }
 
@@ -128,8 +129,9 @@ export class Block<A extends AttentionLayer = SelfAttention> extends Module {
     this.mlp = new MLP(c.nEmbd, opts);
   }
   forward(x: Tensor, ctx?: AttentionContext): Tensor {
-    x = x.add(this.attn.forward(this.ln_1.forward(x), ctx)); // (B, T, C)
-    return x.add(this.mlp.forward(this.ln_2.forward(x)));
+    // x + attn, and ln_2 of it, in one pass where the backend fuses them
+    const { sum, out } = addLayerNorm(x, this.attn.forward(this.ln_1.forward(x), ctx), this.ln_2.weight, this.ln_2.bias, this.ln_2.eps); // (B, T, C)
+    return sum.add(this.mlp.forward(out));
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Tensor } from '../engine/tensor.js';
 import { Optimizer, type ParamGroup } from './optimizer.js';
 import { getBackend } from '../engine/device.js';
+import type { AdamStep } from '../backends/backend.js';
 
 export interface AdamOptions { lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number }
 
@@ -22,11 +23,33 @@ export class Adam extends Optimizer {
     return ['exp_avg', 'exp_avg_sq'];
   }
   protected update(p: Float32Array, g: Float32Array, s: Record<string, Float32Array>, lr: number, wd: number): void {
+    getBackend().adam(p, g, s.exp_avg, s.exp_avg_sq, this.scalars(lr, wd));
+  }
+
+  /** Where the backend updates many tensors in one call (native: adamMany), every parameter at once. */
+  override step(): void {
+    const be = getBackend();
+    if (!be.adamMany) return super.step();
+    this.stepCount++;
+    const p: Float32Array[] = [], g: Float32Array[] = [], m: Float32Array[] = [], v: Float32Array[] = [], steps: AdamStep[] = [];
+    for (const group of this.groups) {
+      const s = this.scalars(group.lr, group.weightDecay);
+      for (const t of group.params) {
+        if (!t.grad) continue;
+        const b = this.buffers(t);
+        p.push(t.data as Float32Array); g.push(t.grad.data as Float32Array); m.push(b.exp_avg); v.push(b.exp_avg_sq); steps.push(s);
+      }
+    }
+    be.adamMany(p, g, m, v, steps);
+  }
+
+  /** This step's scalars for a group with learning rate lr and weight decay wd (bias corrections folded in). */
+  private scalars(lr: number, wd: number): AdamStep {
     const c1 = 1 - Math.pow(this.beta1, this.stepCount), c2 = 1 - Math.pow(this.beta2, this.stepCount);
-    getBackend().adam(p, g, s.exp_avg, s.exp_avg_sq, {
+    return {
       beta1: this.beta1, beta2: this.beta2, eps: this.eps, stepSize: lr / c1, invSqrtC2: 1 / Math.sqrt(c2),
       decay: this.decoupled ? 1 - lr * wd : 1, l2: this.decoupled ? 0 : wd,
-    });
+    };
   }
 }
 

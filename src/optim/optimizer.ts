@@ -62,7 +62,7 @@ export abstract class Optimizer {
   /** Names of the per-parameter buffers this optimizer keeps (for state dicts). */
   protected abstract bufferNames(): string[];
 
-  private buffers(p: Tensor): Record<string, Float32Array> {
+  protected buffers(p: Tensor): Record<string, Float32Array> {
     let s = this.state.get(p);
     if (!s) {
       s = Object.fromEntries(this.bufferNames().map((n) => [n, residentFloats(p.numel())]));

@@ -178,6 +178,40 @@ void Adam(const Napi::CallbackInfo &info) {
   gp::adam(f32(info, 0, n), f32(info, 1, n), f32(info, 2, n), f32(info, 3, n), n, s);
 }
 
+// adamMany(params, grads, exp_avgs, exp_avg_sqs, steps): four arrays of Float32Arrays (one entry per
+// tensor) and steps, a Float32Array of 7 scalars per tensor in AdamStep's order.
+void AdamMany(const Napi::CallbackInfo &info) {
+  Napi::Array arrays[4];
+  for (size_t a = 0; a < 4; a++) {
+    if (!info[a].IsArray()) fail(info.Env(), "adamMany: argument " + std::to_string(a) + " must be an array of Float32Arrays");
+    arrays[a] = info[a].As<Napi::Array>();
+  }
+  const size_t count = arrays[0].Length();
+  for (size_t a = 1; a < 4; a++)
+    if (arrays[a].Length() != count) fail(info.Env(), "adamMany: the four arrays of tensors differ in length");
+  const float *steps = f32(info, 4, 7 * count);
+  std::vector<gp::AdamTensor> ts(count);
+  for (uint32_t i = 0; i < count; i++) {
+    float *ptr[4];
+    size_t n = 0;
+    for (size_t a = 0; a < 4; a++) {
+      Napi::Value v = arrays[a].Get(i);
+      napi_typedarray_type type;
+      size_t len;
+      void *data;
+      if (!v.IsTypedArray() || napi_get_typedarray_info(info.Env(), v, &type, &len, &data, nullptr, nullptr) != napi_ok ||
+          type != napi_float32_array)
+        fail(info.Env(), "adamMany: tensor " + std::to_string(i) + " is not a Float32Array");
+      if (a == 0) n = len;
+      else if (len < n) fail(info.Env(), "adamMany: tensor " + std::to_string(i) + "'s gradient or moments are shorter than it");
+      ptr[a] = static_cast<float *>(data);
+    }
+    const float *s = steps + 7 * i;
+    ts[i] = gp::AdamTensor{ptr[0], ptr[1], ptr[2], ptr[3], n, gp::AdamStep{s[0], s[1], s[2], s[3], s[4], s[5], s[6]}};
+  }
+  gp::adamMany(ts.data(), count);
+}
+
 void GeluForward(const Napi::CallbackInfo &info) {
   const size_t n = length(info, 0);
   gp::geluForward(f32(info, 0, n), f32(info, 1, n), f32(info, 2, n), n);
@@ -204,6 +238,28 @@ void CrossEntropyRows(const Napi::CallbackInfo &info) {
 void Linear(const Napi::CallbackInfo &info) {
   const size_t rows = sz(info, 4), k = sz(info, 5), n = sz(info, 6);
   gp::linear(f32(info, 0, rows * k), f32(info, 1, n * k), f32(info, 2, n), f32(info, 3, rows * n), rows, k, n);
+}
+
+// linearGelu(x, w, bias | null, pre, out, th, rows, k, n)
+void LinearGelu(const Napi::CallbackInfo &info) {
+  const size_t rows = sz(info, 6), k = sz(info, 7), n = sz(info, 8);
+  gp::linearGelu(f32(info, 0, rows * k), f32(info, 1, n * k), f32(info, 2, n, true), f32(info, 3, rows * n),
+                 f32(info, 4, rows * n), f32(info, 5, rows * n), rows, k, n);
+}
+
+// biasGeluBackward(g, pre, th, rows, n, dpre, dbias | null)
+void BiasGeluBackward(const Napi::CallbackInfo &info) {
+  const size_t rows = sz(info, 3), n = sz(info, 4);
+  gp::biasGeluBackward(f32(info, 0, rows * n), f32(info, 1, rows * n), f32(info, 2, rows * n), rows, n,
+                       f32(info, 5, rows * n), f32(info, 6, n, true));
+}
+
+// addLayerNorm(x, y, w | null, b | null, rows, cols, eps, sum, out, mean, rstd)
+void AddLayerNorm(const Napi::CallbackInfo &info) {
+  const size_t rows = sz(info, 4), cols = sz(info, 5);
+  gp::addLayerNorm(f32(info, 0, rows * cols), f32(info, 1, rows * cols), f32(info, 2, cols, true), f32(info, 3, cols, true),
+                   rows, cols, static_cast<float>(num(info, 6)), f32(info, 7, rows * cols), f32(info, 8, rows * cols),
+                   f32(info, 9, rows), f32(info, 10, rows));
 }
 
 // selfAttention(qkv, B, T, nh, hs, scale, causal, y, att)
@@ -304,6 +360,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropyRows", Napi::Function::New(env, CrossEntropyRows));
   exports.Set("linear", Napi::Function::New(env, Linear));
   exports.Set("selfAttention", Napi::Function::New(env, SelfAttention));
+  exports.Set("adamMany", Napi::Function::New(env, AdamMany));
+  exports.Set("linearGelu", Napi::Function::New(env, LinearGelu));
+  exports.Set("biasGeluBackward", Napi::Function::New(env, BiasGeluBackward));
+  exports.Set("addLayerNorm", Napi::Function::New(env, AddLayerNorm));
   exports.Set("selfAttentionBackward", Napi::Function::New(env, SelfAttentionBackward));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));

@@ -67,4 +67,9 @@ inline float gelu(float v, float *th) {
   return 0.5f * v * (near0 ? 1.0f + small : g);
 }
 
+// d gelu(v) / dv, from v and the tanh value gelu() wrote.
+inline float geluGrad(float v, float t) {
+  return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * v * v);
+}
+
 }  // namespace gp

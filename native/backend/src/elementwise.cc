@@ -133,9 +133,7 @@ void geluForward(const float *x, float *out, float *th, size_t n) {
 void geluBackward(const float *g, const float *x, const float *th, float *dx, size_t n) {
 #pragma omp parallel for simd schedule(static) num_threads(threadsFor(n))
   for (size_t i = 0; i < n; i++) {
-    const float v = x[i], t = th[i];
-    const float d = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * v * v);
-    dx[i] = g[i] * d;
+    dx[i] = g[i] * geluGrad(x[i], th[i]);
   }
 }
 

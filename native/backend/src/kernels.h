@@ -14,6 +14,15 @@ struct AdamStep {
   float beta1, beta2, eps, stepSize, invSqrtC2, decay, l2;
 };
 
+// One parameter's share of a multi-tensor Adam step: its arrays (n floats each) and scalars.
+struct AdamTensor {
+  float *p;
+  const float *g;
+  float *m, *v;
+  size_t n;
+  AdamStep step;
+};
+
 // Threads for our loops and BLAS together (both on one OpenMP pool, so they never compete).
 void setThreads(int n);
 int threads();
@@ -40,12 +49,23 @@ void layerNorm(const float *x, const float *w, const float *b, size_t rows, size
 void layerNormBackward(const float *g, const float *x, const float *w, const float *mean, const float *rstd,
                        size_t rows, size_t cols, float *dx, float *dw, float *db);
 void adam(float *p, const float *g, float *m, float *v, size_t n, const AdamStep &s);
+// One Adam(W) step over every tensor, the elements of all of them split evenly over the threads.
+void adamMany(const AdamTensor *ts, size_t count);
 void geluForward(const float *x, float *out, float *th, size_t n);
 void geluBackward(const float *g, const float *x, const float *th, float *dx, size_t n);
 void crossEntropyRows(const float *x, size_t rows, size_t cols, const int32_t *t, int32_t ignore, double *lse,
                       float *probs, double *pm1);
-// out (rows, n) = x (rows, k) @ w^T + bias for w (n, k): a linear layer's forward in one GEMM.
+// out (rows, n) = x (rows, k) @ w^T + bias for w (n, k): a linear layer's forward in one GEMM (bias may be null).
 void linear(const float *x, const float *w, const float *bias, float *out, size_t rows, size_t k, size_t n);
+// The MLP's first layer and its GELU: pre (rows, n) = x (rows, k) @ w^T + bias (may be null), out = gelu(pre),
+// th its tanh values (for the backward).
+void linearGelu(const float *x, const float *w, const float *bias, float *pre, float *out, float *th, size_t rows,
+                size_t k, size_t n);
+// Backward of the GELU and the bias in one pass: dpre = g * gelu'(pre); dbias (when not null) = the sum of dpre's rows.
+void biasGeluBackward(const float *g, const float *pre, const float *th, size_t rows, size_t n, float *dpre, float *dbias);
+// sum = x + y and out = layerNorm(sum) (rows, cols), writing mean and rstd as layerNorm does.
+void addLayerNorm(const float *x, const float *y, const float *w, const float *b, size_t rows, size_t cols, float eps,
+                  float *sum, float *out, float *mean, float *rstd);
 // Multi-head self-attention on qkv (B, T, 3C) = [q | k | v] per token, C = nh * hs: y (B, T, C)
 // gets the heads side by side, att (B, nh, T, T) the softmax weights (kept for the backward).
 void selfAttention(const float *qkv, size_t B, size_t T, size_t nh, size_t hs, float scale, bool causal, float *y,

@@ -1,38 +1,58 @@
-// Layer norm forward/backward and the Adam(W) step.
+// Layer norm forward/backward, and the residual add fused with the layer norm after it.
 #include <vector>
 #include "common.h"
 #include "kernels.h"
 
 namespace gp {
 
+namespace {
+
+// One row of layer norm: two passes in double, as the reference (the mean, then the variance
+// about it); writes the row's mean and rstd.
+inline void normalizeRow(const float *xr, const float *w, const float *b, size_t cols, float eps, float *o, float *mean,
+                         float *rstd) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (size_t j = 0; j < cols; j++) s += xr[j];
+  const double mu = s / cols;
+  double v = 0;
+#pragma omp simd reduction(+ : v)
+  for (size_t j = 0; j < cols; j++) {
+    const double d = xr[j] - mu;
+    v += d * d;
+  }
+  const float rs = static_cast<float>(1.0 / std::sqrt(v / cols + eps));
+  const float muf = static_cast<float>(mu);
+  *mean = muf;
+  *rstd = rs;
+  if (w && b) {
+#pragma omp simd
+    for (size_t j = 0; j < cols; j++) o[j] = (xr[j] - muf) * rs * w[j] + b[j];
+  } else {
+#pragma omp simd
+    for (size_t j = 0; j < cols; j++) o[j] = (xr[j] - muf) * rs * (w ? w[j] : 1.0f) + (b ? b[j] : 0.0f);
+  }
+}
+
+}  // namespace
+
 void layerNorm(const float *x, const float *w, const float *b, size_t rows, size_t cols, float eps, float *out,
                float *mean, float *rstd) {
 #pragma omp parallel for schedule(static) num_threads(threadsFor(rows * cols))
+  for (size_t r = 0; r < rows; r++) normalizeRow(x + r * cols, w, b, cols, eps, out + r * cols, mean + r, rstd + r);
+}
+
+// The residual stream's add and the next layer norm in one pass over each row: the sum is
+// written and normalized while it is still in L1 (PyTorch's eager mode runs two kernels).
+void addLayerNorm(const float *x, const float *y, const float *w, const float *b, size_t rows, size_t cols, float eps,
+                  float *sum, float *out, float *mean, float *rstd) {
+#pragma omp parallel for schedule(static) num_threads(threadsFor(rows * cols))
   for (size_t r = 0; r < rows; r++) {
-    const float *xr = x + r * cols;
-    float *o = out + r * cols;
-    // two passes in double, as the reference: the mean, then the variance about it
-    double s = 0;
-#pragma omp simd reduction(+ : s)
-    for (size_t j = 0; j < cols; j++) s += xr[j];
-    const double mu = s / cols;
-    double v = 0;
-#pragma omp simd reduction(+ : v)
-    for (size_t j = 0; j < cols; j++) {
-      const double d = xr[j] - mu;
-      v += d * d;
-    }
-    const float rs = static_cast<float>(1.0 / std::sqrt(v / cols + eps));
-    const float muf = static_cast<float>(mu);
-    mean[r] = muf;
-    rstd[r] = rs;
-    if (w && b) {
+    const float *xr = x + r * cols, *yr = y + r * cols;
+    float *sr = sum + r * cols;
 #pragma omp simd
-      for (size_t j = 0; j < cols; j++) o[j] = (xr[j] - muf) * rs * w[j] + b[j];
-    } else {
-#pragma omp simd
-      for (size_t j = 0; j < cols; j++) o[j] = (xr[j] - muf) * rs * (w ? w[j] : 1.0f) + (b ? b[j] : 0.0f);
-    }
+    for (size_t j = 0; j < cols; j++) sr[j] = xr[j] + yr[j];
+    normalizeRow(sr, w, b, cols, eps, out + r * cols, mean + r, rstd + r);
   }
 }
 
@@ -81,19 +101,6 @@ void layerNormBackward(const float *g, const float *x, const float *w, const flo
       for (size_t j = 0; j < cols; j++) dw[j] += partW[t * cols + j];
     if (db)
       for (size_t j = 0; j < cols; j++) db[j] += partB[t * cols + j];
-  }
-}
-
-void adam(float *p, const float *g, float *m, float *v, size_t n, const AdamStep &s) {
-  const float b1 = s.beta1, b2 = s.beta2, ob1 = 1 - s.beta1, ob2 = 1 - s.beta2;
-#pragma omp parallel for simd schedule(static) num_threads(threadsFor(n))
-  for (size_t i = 0; i < n; i++) {
-    const float gi = g[i] + s.l2 * p[i];
-    const float mi = b1 * m[i] + ob1 * gi;
-    const float vi = b2 * v[i] + ob2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = p[i] * s.decay - (s.stepSize * mi) / (std::sqrt(vi) * s.invSqrtC2 + s.eps);
   }
 }
 

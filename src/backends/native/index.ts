@@ -54,6 +54,12 @@ interface Addon {
   avgPool2dBackward(g: Float32Array, w: number[], out: Float32Array): void;
   batchNorm: WindowKernels['batchNorm'];
   batchNormBackward: WindowKernels['batchNormBackward'];
+  adamMany(p: Float32Array[], g: Float32Array[], m: Float32Array[], v: Float32Array[], steps: Float32Array): void;
+  linearGelu(x: Float32Array, w: Float32Array, bias: Float32Array | null, pre: Float32Array, out: Float32Array, th: Float32Array,
+    rows: number, k: number, n: number): void;
+  biasGeluBackward(g: Float32Array, pre: Float32Array, th: Float32Array, rows: number, n: number, dpre: Float32Array, dbias: Float32Array | null): void;
+  addLayerNorm(x: Float32Array, y: Float32Array, w: Float32Array | null, b: Float32Array | null, rows: number, cols: number, eps: number,
+    sum: Float32Array, out: Float32Array, mean: Float32Array, rstd: Float32Array): void;
   setThreads(n: number): void;
   threads(): number;
   blas(): string;
@@ -64,8 +70,9 @@ interface Addon {
 /** Every function the loader needs: a build from older sources lacks some, and is refused rather than crashing later. */
 const ADDON_FUNCTIONS: (keyof Addon)[] = ['unary', 'binary', 'reduce', 'sumSquares', 'argmax', 'matmul', 'gather', 'scatterAdd',
   'copyStrided', 'softmax', 'scaledSoftmax', 'layerNorm', 'layerNormBackward', 'adam', 'geluForward', 'geluBackward',
-  'crossEntropyRows', 'linear', 'selfAttention', 'selfAttentionBackward', 'setThreads', 'threads', 'blas',
-  'im2col', 'col2im', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward', 'batchNorm', 'batchNormBackward'];
+  'crossEntropyRows', 'linear', 'selfAttention', 'selfAttentionBackward', 'adamMany', 'linearGelu', 'biasGeluBackward', 'addLayerNorm',
+  'im2col', 'col2im', 'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward', 'batchNorm', 'batchNormBackward',
+  'setThreads', 'threads', 'blas'];
 
 // Op numbering shared with the C++ enums in native/backend/src/kernels.h (same order).
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'relu', 'abs'];
@@ -134,17 +141,46 @@ function load(): Addon {
 export interface NativeInfo {
   /** The OpenBLAS kernel set in use (e.g. SkylakeX). */
   blas: string;
-  /** The library the matmuls run on: oneDNN (where built with it) or OpenBLAS. */
+  /** The library the matmuls run on: oneDNN (where built with it, unless GRADPATH_GEMM=openblas) or OpenBLAS. */
   gemm: string;
   /** environment: OPENBLAS_CORETYPE was set by the user; gradpath: set from the CPU's flags; openblas: its own choice. */
   blasChosenBy: 'environment' | 'gradpath' | 'openblas';
   threads: number;
 }
 
+/** The scalars of each step, 7 per tensor in the order of the C++ AdamStep. */
+function packAdamSteps(steps: AdamStep[]): Float32Array {
+  const out = new Float32Array(7 * steps.length);
+  steps.forEach((s, i) => out.set([s.beta1, s.beta2, s.eps, s.stepSize, s.invSqrtC2, s.decay, s.l2], 7 * i));
+  return out;
+}
+
+/**
+ * The optional fused primitives, by the name GRADPATH_NATIVE_WITHOUT takes (a comma-separated
+ * list): each one named is left out of the backend, so the engine composes it from the general
+ * kernels as on other backends. For measuring what each fusion gives (run.sh), not for training.
+ */
+const FUSIONS: Record<string, (keyof Backend)[]> = {
+  linear: ['linear'],
+  selfAttention: ['selfAttention', 'selfAttentionBackward'],
+  linearGelu: ['linearGelu', 'biasGeluBackward'],
+  addLayerNorm: ['addLayerNorm'],
+  adamMany: ['adamMany'],
+};
+
+function withoutFusions<B extends Backend>(b: B, list: string | undefined): B {
+  for (const name of (list ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const keys = FUSIONS[name];
+    if (!keys) throw new GradpathError(`GRADPATH_NATIVE_WITHOUT: no fusion '${name}'; the fusions are ${Object.keys(FUSIONS).join(', ')}`);
+    for (const k of keys) delete b[k];
+  }
+  return b;
+}
+
 /** Loads the addon (once) and returns the native backend; throws a one-line GradpathError when it is not built. */
 export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: number): void } {
   const a = load();
-  return {
+  return withoutFusions({
     name: 'native',
     info: () => ({ blas: a.blas(), gemm: a.gemm?.() ?? 'OpenBLAS', blasChosenBy: coretypeChosenBy, threads: a.threads() }),
     setThreads: (n: number) => a.setThreads(n),
@@ -176,5 +212,9 @@ export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: numb
     avgPool2dBackward: (g, w, out) => a.avgPool2dBackward(g, geometry(w), out),
     batchNorm: (...args) => a.batchNorm(...args),
     batchNormBackward: (...args) => a.batchNormBackward(...args),
-  };
+    linearGelu: (x, w, bias, pre, out, th, rows, k, n) => a.linearGelu(x, w, bias, pre, out, th, rows, k, n),
+    biasGeluBackward: (g, pre, th, rows, n, dpre, dbias) => a.biasGeluBackward(g, pre, th, rows, n, dpre, dbias),
+    addLayerNorm: (x, y, w, b, rows, cols, eps, sum, out, mean, rstd) => a.addLayerNorm(x, y, w, b, rows, cols, eps, sum, out, mean, rstd),
+    adamMany: (p, g, m, v, steps) => a.adamMany(p, g, m, v, packAdamSteps(steps)),
+  }, process.env.GRADPATH_NATIVE_WITHOUT);
 }

@@ -76,17 +76,50 @@ export function softmaxBackward(g: Tensor, y: Tensor, scale: number): Tensor {
 
 /** layer_norm over the last dim, with optional affine weight and bias of shape (C). */
 export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
-  const C = x.shape[x.ndim - 1];
-  for (const [name, p] of [['weight', weight], ['bias', bias]] as const) {
-    if (p && (p.ndim !== 1 || p.shape[0] !== C)) throw new GradpathError(`layer_norm: ${name} ${shapeStr(p.shape)} does not match the last dim ${C} of ${shapeStr(x.shape)}`);
-  }
+  const C = checkLayerNorm(x, weight, bias);
   const rows = x.numel() / C;
   const out = emptyUninit([...x.shape]);
   const mean = new Float32Array(rows), rstd = new Float32Array(rows);
   const xv = x.floatValues();
   getBackend().layerNorm(xv, weight ? weight.floatValues() : null, bias ? bias.floatValues() : null, rows, C, eps, out.data as Float32Array, mean, rstd);
+  return recordLayerNorm(out, x, xv, weight, bias, mean, rstd, C);
+}
+
+/** The last dim C of x, after checking that weight and bias (when given) are (C). */
+function checkLayerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null): number {
+  const C = x.shape[x.ndim - 1];
+  for (const [name, p] of [['weight', weight], ['bias', bias]] as const) {
+    if (p && (p.ndim !== 1 || p.shape[0] !== C)) throw new GradpathError(`layer_norm: ${name} ${shapeStr(p.shape)} does not match the last dim ${C} of ${shapeStr(x.shape)}`);
+  }
+  return C;
+}
+
+function recordLayerNorm(out: Tensor, x: Tensor, xv: Float32Array, weight: Tensor | null, bias: Tensor | null, mean: Float32Array, rstd: Float32Array, C: number): Tensor {
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  return record(out, 'layerNorm', inputs, { xv, mean, rstd, rows, C, hasWeight: !!weight, hasBias: !!bias });
+  return record(out, 'layerNorm', inputs, { xv, mean, rstd, rows: mean.length, C, hasWeight: !!weight, hasBias: !!bias });
+}
+
+/**
+ * A transformer block's residual add and the layer norm after it: sum = x + y, out =
+ * layer_norm(sum). Where the backend fuses them (native: addLayerNorm) one pass writes both;
+ * otherwise an add then layerNorm. Either way the graph holds the same two nodes (an add, a
+ * layer norm of the sum), so the backward is theirs.
+ */
+export function addLayerNorm(x: Tensor, y: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): { sum: Tensor; out: Tensor } {
+  const be = getBackend();
+  const same = x.ndim === y.ndim && x.shape.every((d, i) => d === y.shape[i]);
+  if (!be.addLayerNorm || !same || x.dtype !== 'float32' || y.dtype !== 'float32' || x.numel() === 0) {
+    const sum = x.add(y);
+    return { sum, out: layerNorm(sum, weight, bias, eps) };
+  }
+  const C = checkLayerNorm(x, weight, bias), rows = x.numel() / C;
+  const sum = emptyUninit([...x.shape]), out = emptyUninit([...x.shape]);
+  const mean = new Float32Array(rows), rstd = new Float32Array(rows);
+  const sv = sum.data as Float32Array;
+  be.addLayerNorm(x.floatValues(), y.floatValues(), weight ? weight.floatValues() : null, bias ? bias.floatValues() : null, rows, C, eps,
+    sv, out.data as Float32Array, mean, rstd);
+  record(sum, 'add', [x, y]);
+  return { sum, out: recordLayerNorm(out, sum, sv, weight, bias, mean, rstd, C) };
 }
 
 /**
