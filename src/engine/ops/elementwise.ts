@@ -29,13 +29,13 @@ export function asTensor(x: TensorLike): Tensor {
 export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   const xf = asTensor(x);
   const out = emptyUninit([...xf.shape]);
-  getBackend().unary(op, xf.floatValues(), out.data as Float32Array);
+  getBackend().unary(op, xf.kernelFloats(), out.data as Float32Array);
   return record(out, op, [xf]);
 }
 
 /** GELU (tanh approximation), fused: the forward keeps its tanh values for the backward. */
 export function gelu(x: Tensor): Tensor {
-  const xv = asTensor(x).floatValues();
+  const xv = asTensor(x).kernelFloats();
   const out = emptyUninit([...x.shape]);
   const th = floatsUninit(xv.length);
   getBackend().geluForward(xv, out.data as Float32Array, th);

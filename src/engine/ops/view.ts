@@ -3,13 +3,13 @@ import { record } from '../autograd.js';
 import { contiguousStrides, inferShape, normDim, numel, sameShape, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { floats } from '../pool.js';
-import { getBackend } from '../device.js';
+import { getBackend, syncHost } from '../device.js';
 
 /** Shape ops. Most are views: same storage, new shape/strides/offset, no copy. */
 
 export function contiguous(x: Tensor): Tensor {
   if (x.isContiguous()) return x;
-  const out = new Tensor(x.values(), [...x.shape]);
+  const out = new Tensor(x.kernelValues(), [...x.shape]);
   return record(out, 'contiguous', [x]);
 }
 
@@ -89,6 +89,7 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 export function copyInto(dst: Tensor, src: Tensor): void {
   const v = src.values();
   const data = dst.data, sl = dst.strides[dst.ndim - 1];
+  syncHost(data);
   if (dst.isContiguous()) { data.set(v as any, dst.offset); return; }
   forEachRow(dst, (p, i, last) => { for (let j = 0; j < last; j++) data[p + j * sl] = v[i + j]; });
 }
@@ -116,12 +117,15 @@ function forEachRow(dst: Tensor, row: (p: number, i: number, last: number) => vo
  * backend pass over contiguous storage (in place on a pooled step's buffers), else a strided loop.
  */
 export function addInto(dst: Tensor, src: Tensor): void {
-  const v = src.floatValues(), data = dst.data as Float32Array;
+  const data = dst.data as Float32Array;
   if (dst.isContiguous()) {
+    const v = src.kernelFloats();
     const region = data.subarray(dst.offset, dst.offset + v.length);
     getBackend().binary('add', region, [1], v, [1], region, [v.length]);
     return;
   }
+  const v = src.floatValues();
+  syncHost(data);
   const sl = dst.strides[dst.ndim - 1];
   forEachRow(dst, (p, i, last) => { for (let j = 0; j < last; j++) data[p + j * sl] += v[i + j]; });
 }

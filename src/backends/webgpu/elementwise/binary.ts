@@ -28,7 +28,8 @@ fn powf(a: f32, b: f32) -> f32 {
   if (b == 2.0) { return a * a; }
   let m = pow(abs(a), b);
   if (a >= 0.0) { return m; }
-  if (b != floor(b)) { return bitcast<f32>(0x7fc00000u); }
+  var nan = 0x7fc00000u; // a var: WGSL rejects NaN as a constant
+  if (b != floor(b)) { return bitcast<f32>(nan); }
   return select(m, -m, abs(b % 2.0) == 1.0);
 }`;
 
