@@ -2,7 +2,6 @@ import { GradpathError } from '../util/errors.js';
 import type { Tensor } from './tensor.js';
 import { derivatives, intoRules, type IntoRule, type OpName, type Rule, type Saved } from './derivatives.js';
 import { PendingGrads } from './pending-grads.js';
-import { syncHost } from './device.js';
 
 /**
  * Reverse-mode autograd. Each op that takes a tensor requiring grad records a Node on its
@@ -42,7 +41,6 @@ export function setAnomalyDetection(on: boolean): void {
 
 function checkFinite(what: string, t: Tensor): void {
   const d = t.data;
-  syncHost(d);
   for (let i = 0; i < d.length; i++) {
     if (!Number.isFinite(d[i])) {
       throw new GradpathError(`anomaly: ${what} produced ${Number.isNaN(d[i]) ? 'NaN' : 'Inf'} (shape [${t.shape.join(', ')}])`);

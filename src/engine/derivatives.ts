@@ -244,11 +244,11 @@ export type IntoRule<K extends OpName> = (g: Tensor, inputs: Tensor[], out: Tens
 
 export const intoRules: { [K in OpName]?: IntoRule<K> } = {
   indexSelect: (g, _inputs, _out, { idx, outer, n, inner }, _i, acc) => {
-    getBackend().scatterAdd(g.kernelFloats(), outer, n, inner, idx, acc.data as Float32Array);
+    getBackend().scatterAdd(g.kernelFloats(), outer, n, inner, idx, acc.storage as Float32Array);
   },
   // attention's q, k and v are narrowed from one tensor: the second and third add into the first's padded gradient
   narrow: (g, _inputs, _out, { dim, start }, _i, acc) => {
-    addInto(new Tensor(acc.data, g.shape, acc.strides, start * acc.strides[dim]), g);
+    addInto(new Tensor(acc.storage, g.shape, acc.strides, start * acc.strides[dim]), g);
   },
 };
 

@@ -21,8 +21,12 @@ export type TensorLike = Tensor | number;
  * only in shape, strides and offset.
  */
 export class Tensor {
-  /** The storage; a view reads it through shape, strides and offset. */
-  data: Float32Array | Int32Array;
+  /**
+   * The storage as kernels see it; a view reads it through shape, strides and offset. On a
+   * device backend (webgpu) its host values may be stale: pass it to backend kernels, identify
+   * it, make views of it, but read or write elements only through `data`.
+   */
+  storage: Float32Array | Int32Array;
   readonly shape: number[];
   readonly strides: number[];
   readonly offset: number;
@@ -37,11 +41,25 @@ export class Tensor {
   postAccumulateGradHooks: ((leaf: Tensor) => void)[] | null = null;
 
   constructor(data: Float32Array | Int32Array, shape: number[], strides?: number[], offset = 0) {
-    this.data = data;
+    this.storage = data;
     this.shape = shape;
     this.strides = strides ?? contiguousStrides(shape);
     this.offset = offset;
     this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
+  }
+
+  /**
+   * The storage, current on the host: on a device backend its values are read back first, and
+   * the host owns it from then on (the next kernel that reads it uploads it). So every host read
+   * or write of tensor elements, anywhere, sees current values; kernel arguments use `storage`.
+   */
+  get data(): Float32Array | Int32Array {
+    syncHost(this.storage);
+    return this.storage;
+  }
+
+  set data(data: Float32Array | Int32Array) {
+    this.storage = data;
   }
 
   get ndim(): number {
@@ -96,10 +114,10 @@ export class Tensor {
   kernelValues(): Float32Array | Int32Array {
     const n = this.numel();
     if (this.isContiguous()) {
-      return this.offset === 0 && this.data.length === n ? this.data : this.data.subarray(this.offset, this.offset + n);
+      return this.offset === 0 && this.storage.length === n ? this.storage : this.storage.subarray(this.offset, this.offset + n);
     }
     const out = this.dtype === 'int32' ? new Int32Array(n) : floatsUninit(n);
-    getBackend().copyStrided(this.data, this.shape, this.strides, this.offset, out);
+    getBackend().copyStrided(this.storage, this.shape, this.strides, this.offset, out);
     return out;
   }
 
@@ -117,7 +135,6 @@ export class Tensor {
 
   item(): number {
     if (this.numel() !== 1) throw new GradpathError(`item: only a one-element tensor converts to a number; got shape ${shapeStr(this.shape)}`);
-    syncHost(this.data);
     return this.data[this.offset];
   }
 
@@ -177,7 +194,7 @@ export class Tensor {
 
   /** A tensor sharing storage but cut off from the graph. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, this.strides, this.offset);
+    return new Tensor(this.storage, this.shape, this.strides, this.offset);
   }
 
   /**
@@ -187,7 +204,7 @@ export class Tensor {
   accumulateGrad(g: Tensor, adopt = false): void {
     // backend passes, so on a device backend gradients stay on the device
     const gv = g.kernelFloats();
-    if (!this.grad && adopt && gv === g.data && g.dtype === 'float32') {
+    if (!this.grad && adopt && gv === g.storage && g.dtype === 'float32') {
       this.grad = new Tensor(gv, [...this.shape]);
       return;
     }
@@ -198,13 +215,13 @@ export class Tensor {
       keepBuffer(copy);
       return;
     }
-    const acc = this.grad.data as Float32Array;
+    const acc = this.grad.storage as Float32Array;
     getBackend().binary('add', acc, [1], gv, [1], acc, [acc.length]);
   }
 
   /** Drops .grad; inside an active BufferPool its storage is recycled (do not keep using it). */
   zeroGrad(): void {
-    if (this.grad) recycle(this.grad.data);
+    if (this.grad) recycle(this.grad.storage);
     this.grad = null;
   }
 

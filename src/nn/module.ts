@@ -1,7 +1,6 @@
 import { GradpathError } from '../util/errors.js';
 import { Tensor } from '../engine/tensor.js';
 import { shapeStr } from '../engine/shape.js';
-import { syncHost } from '../engine/device.js';
 
 /**
  * Base class of every layer, as torch.nn.Module. Parameters (tensors with requiresGrad) and
@@ -78,7 +77,6 @@ export class Module {
       if (src.shape.length !== t.shape.length || src.shape.some((d, i) => d !== t.shape[i])) {
         throw new GradpathError(`load_state_dict: tensor '${name}' has shape ${shapeStr(src.shape)} in the checkpoint but ${shapeStr(t.shape)} in the model`);
       }
-      syncHost(t.data);
       (t.data as Float32Array).set(src.data as Float32Array);
     }
     if (strict) {

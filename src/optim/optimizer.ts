@@ -52,7 +52,7 @@ export abstract class Optimizer {
     for (const g of this.groups) {
       for (const p of g.params) {
         if (!p.grad) continue;
-        this.update(p.data as Float32Array, p.grad.data as Float32Array, this.buffers(p), g.lr, g.weightDecay);
+        this.update(p.storage as Float32Array, p.grad.storage as Float32Array, this.buffers(p), g.lr, g.weightDecay);
       }
     }
   }

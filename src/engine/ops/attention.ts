@@ -31,6 +31,6 @@ export function selfAttention(qkv: Tensor, nHead: number, causal: boolean, scale
   const qv = qkv.kernelFloats(); // (B, T, 3C) contiguous
   const y = new Tensor(floatsUninit(B * T * C), [B, T, C]);
   const att = floatsUninit(B * nHead * T * T);
-  backend.selfAttention(qv, B, T, nHead, hs, s, causal, y.data as Float32Array, att);
+  backend.selfAttention(qv, B, T, nHead, hs, s, causal, y.storage as Float32Array, att);
   return { y: record(y, 'selfAttention', [qkv], { qv, att, B, T, nh: nHead, hs, scale: s }), att: new Tensor(att, [B, nHead, T, T]) };
 }

@@ -1,6 +1,5 @@
 import { GradpathError } from '../../util/errors.js';
 import { record } from '../autograd.js';
-import { syncHost } from '../device.js';
 import { numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { floatsUninit } from '../pool.js';
@@ -35,8 +34,6 @@ export function batchNormChannels(x: Tensor, runningMean: Tensor | null, running
   windowKernels().batchNorm(xv, N, C, L, weight?.floatValues() ?? null, bias?.floatValues() ?? null, eps, training, mean, rstd, out);
   if (training && runningMean && runningVar) {
     const n = N * L, rm = runningMean.data, rv = runningVar.data;
-    syncHost(rm);
-    syncHost(rv);
     for (let c = 0; c < C; c++) {
       const biasedVar = 1 / (rstd[c] * rstd[c]) - eps;
       rm[c] = (1 - momentum) * rm[c] + momentum * mean[c];

@@ -1,6 +1,6 @@
 import { GradpathError } from '../../util/errors.js';
 import { isGradEnabled, record } from '../autograd.js';
-import { getBackend, syncHost } from '../device.js';
+import { getBackend } from '../device.js';
 import { defaultGenerator, type Generator } from '../../util/random.js';
 import { normDim, numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -53,7 +53,7 @@ export function attentionSoftmax(scores: Tensor, scale: number, causal: boolean)
   const S = scores.shape[scores.ndim - 1], T = scores.shape[scores.ndim - 2];
   if (causal && T > S) throw new GradpathError(`attention: ${T} queries cannot attend causally to only ${S} keys`);
   const out = emptyUninit([...scores.shape]);
-  getBackend().scaledSoftmax(scores.kernelFloats(), scores.numel() / S, S, scale, causal ? T : 0, out.data as Float32Array);
+  getBackend().scaledSoftmax(scores.kernelFloats(), scores.numel() / S, S, scale, causal ? T : 0, out.storage as Float32Array);
   return record(out, 'attentionSoftmax', [scores], scale);
 }
 
@@ -84,7 +84,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const out = emptyUninit([...x.shape]);
   const mean = new Float32Array(rows), rstd = new Float32Array(rows);
   const xv = x.kernelFloats();
-  getBackend().layerNorm(xv, weight ? weight.kernelFloats() : null, bias ? bias.kernelFloats() : null, rows, C, eps, out.data as Float32Array, mean, rstd);
+  getBackend().layerNorm(xv, weight ? weight.kernelFloats() : null, bias ? bias.kernelFloats() : null, rows, C, eps, out.storage as Float32Array, mean, rstd);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(out, 'layerNorm', inputs, { xv, mean, rstd, rows, C, hasWeight: !!weight, hasBias: !!bias });
 }
@@ -108,8 +108,6 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
     if (runningMean && runningVar) {
       // running stats use the unbiased variance, as in PyTorch
       const m = mean.floatValues(), v = varT.floatValues(), rm = runningMean.data, rv = runningVar.data;
-      syncHost(rm);
-      syncHost(rv);
       for (let c = 0; c < C; c++) {
         rm[c] = (1 - momentum) * rm[c] + momentum * m[c];
         rv[c] = (1 - momentum) * rv[c] + momentum * v[c] * (n / (n - 1));

@@ -93,6 +93,6 @@ export function softmax(x: Tensor, dim = -1, log = false): Tensor {
   if (d !== last) return softmax(x.transpose(d, last), last, log).transpose(d, last);
   const cols = x.shape[last] ?? 1;
   const out = empty([...x.shape]);
-  getBackend().softmax(x.kernelFloats(), x.numel() / Math.max(cols, 1), cols, out.data as Float32Array, log);
+  getBackend().softmax(x.kernelFloats(), x.numel() / Math.max(cols, 1), cols, out.storage as Float32Array, log);
   return record(out, log ? 'logSoftmax' : 'softmax', [x]);
 }
