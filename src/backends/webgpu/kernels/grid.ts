@@ -1,4 +1,4 @@
-import type { KernelLimits } from '../kernel-context.js';
+import type { KernelLimits, Word } from '../kernel-context.js';
 
 /**
  * Shared pieces of the kernels: how a count of rows or elements becomes a dispatch geometry
@@ -70,3 +70,14 @@ fn reduceMax(v: f32, lid: u32) -> f32 {
   return r;
 }`;
 }
+
+/** Uniform words from unsigned integers (offsets, sizes, flags). */
+export function u32s(...values: number[]): Word[] {
+  return values.map((u32) => ({ u32 }));
+}
+
+/** Invocations per workgroup of the row and element kernels: the least every WebGPU device allows. */
+export const WG = 256;
+
+/** The most negative finite f32: a max's starting value (WGSL constants cannot be infinite). */
+export const F32_LOWEST = '-0x1.fffffep+127f';

@@ -4,3 +4,8 @@
  * returns a number). They only record work; see kernel-context.ts.
  */
 export { matmul, linear, setLargeTilesFrom } from './matmul.js';
+export { softmax, scaledSoftmax } from './softmax.js';
+export { layerNorm, layerNormBackward } from './layernorm.js';
+export { geluForward, geluBackward } from './gelu.js';
+export { crossEntropyRows } from './cross-entropy.js';
+export { adam } from './adam.js';
