@@ -9,3 +9,5 @@ export { layerNorm, layerNormBackward } from './layernorm.js';
 export { geluForward, geluBackward } from './gelu.js';
 export { crossEntropyRows } from './cross-entropy.js';
 export { adam } from './adam.js';
+export { im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './window.js';
+export { batchNorm, batchNormBackward } from './batchnorm.js';

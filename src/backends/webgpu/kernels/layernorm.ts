@@ -1,4 +1,5 @@
 import type { GpuArray, KernelContext } from '../kernel-context.js';
+import { sumChunks } from './column-sums.js';
 import { GRID_GROUP, GRID_PARAMS, WG, ceilDiv, grid, u32s, workgroupReduce } from './grid.js';
 
 /**
@@ -6,7 +7,7 @@ import { GRID_GROUP, GRID_PARAMS, WG, ceilDiv, grid, u32s, workgroupReduce } fro
  * per row, the row's sums as workgroup reductions (mean first, then the variance around it: two
  * passes, as exact as the reference's). dweight and dbias are sums over rows, i.e. down columns:
  * the backward writes per-chunk column sums of CHUNK rows into scratch (one invocation per column,
- * neighbours on neighbouring columns), and a second kernel adds the chunks into dweight / dbias,
+ * neighbours on neighbouring columns), and sumChunks adds the chunks into dweight / dbias,
  * so no invocation loops over all rows and nothing needs atomics.
  * A missing weight or bias is a flag in the uniforms; x stands in for its binding.
  */
@@ -94,7 +95,7 @@ const CHUNK = 64;
 
 // partial (2, chunks, cols): [0] = sum of g * xhat, [1] = sum of g, over each chunk's rows
 const BACKWARD_PARTIAL = /* wgsl */ `
-struct U { rows: u32, cols: u32, gOff: u32, xOff: u32, meanOff: u32, rstdOff: u32, chunks: u32 }
+struct U { rows: u32, cols: u32, gOff: u32, xOff: u32, meanOff: u32, rstdOff: u32, chunks: u32, partOff: u32 }
 @group(0) @binding(0) var<storage, read> g: array<f32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> mean: array<f32>;
@@ -116,25 +117,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     sgx += gi * (x[u.xOff + r * u.cols + j] - mean[u.meanOff + r]) * rstd[u.rstdOff + r];
     sg += gi;
   }
-  partial[chunk * u.cols + j] = sgx;
-  partial[(u.chunks + chunk) * u.cols + j] = sg;
-}`;
-
-// dst[j] += sum over chunks c of partial[src + c * cols + j]
-const ADD_CHUNKS = /* wgsl */ `
-struct U { cols: u32, chunks: u32, src: u32, dstOff: u32 }
-@group(0) @binding(0) var<storage, read> partial: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(2) var<uniform> u: U;
-
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
-  let j = group * ${WG}u + lid;
-  if (j >= u.cols) { return; }
-  var s = 0.0;
-  for (var c = 0u; c < u.chunks; c++) { s += partial[u.src + c * u.cols + j]; }
-  dst[u.dstOff + j] += s;
+  partial[u.partOff + chunk * u.cols + j] = sgx;
+  partial[u.partOff + (u.chunks + chunk) * u.cols + j] = sg;
 }`;
 
 /** Backend.layerNorm: out = (x - mean) * rstd * weight + bias per row; writes mean and rstd. */
@@ -159,8 +143,7 @@ export function layerNormBackward(ctx: KernelContext, g: GpuArray, x: GpuArray, 
   if (chunks > ctx.limits.maxComputeWorkgroupsPerDimension) throw new Error(`webgpu layerNormBackward: ${rows} rows are more than a dispatch covers`);
   const partial = ctx.scratch(2 * chunks * cols);
   ctx.dispatch(BACKWARD_PARTIAL, [g, x, mean, rstd, partial],
-    u32s(rows, cols, g.offset, x.offset, mean.offset, rstd.offset, chunks), [ceilDiv(cols, WG), chunks]);
-  const [gx, gy] = grid(ceilDiv(cols, WG), ctx.limits);
-  if (dweight) ctx.dispatch(ADD_CHUNKS, [partial, dweight], u32s(cols, chunks, 0, dweight.offset), [gx, gy]);
-  if (dbias) ctx.dispatch(ADD_CHUNKS, [partial, dbias], u32s(cols, chunks, chunks * cols, dbias.offset), [gx, gy]);
+    u32s(rows, cols, g.offset, x.offset, mean.offset, rstd.offset, chunks, partial.offset), [ceilDiv(cols, WG), chunks]);
+  if (dweight) sumChunks(ctx, partial, chunks, cols, dweight, true);
+  if (dbias) sumChunks(ctx, { ...partial, offset: partial.offset + chunks * cols }, chunks, cols, dbias, true);
 }
