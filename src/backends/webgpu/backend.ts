@@ -4,8 +4,8 @@
  * living on the device: storage.ts) and records kernels; nothing is read back until the engine
  * syncs an array to read it on the host.
  */
-import type { AdamStep, Backend, BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
-import { referenceBackend } from '../reference/index.js';
+import type { AdamStep, Backend, BinaryOp, ReduceOp, UnaryOp, Window2d } from '../backend.js';
+import * as K from './kernels/index.js';
 import type { DeviceBridge } from './bridge.js';
 import type { GpuArray } from './kernel-context.js';
 import { Residency } from './storage.js';
@@ -35,16 +35,6 @@ export function webgpuBackend(bridge: DeviceBridge): WebGpuBackend {
     return tmp;
   };
   const inputs = (arrays: (Float32Array | Int32Array)[], outputs: GpuArray[]): GpuArray[] => arrays.map((a) => apart(res.input(a), outputs));
-
-  /**
-   * A primitive whose GPU kernel is not here: the reference kernel on host arrays (each array
-   * argument synced to the host first, so its results are host-current). Every use is listed in
-   * docs/engine.md's WebGPU section.
-   */
-  const onHost = <F extends (...args: any[]) => any>(fn: F): F => ((...args: unknown[]) => {
-    for (const a of args) if (a instanceof Float32Array || a instanceof Int32Array || a instanceof Float64Array) res.sync(a);
-    return fn(...args);
-  }) as F;
 
   return {
     name: 'webgpu',
@@ -107,24 +97,130 @@ export function webgpuBackend(bridge: DeviceBridge): WebGpuBackend {
       copyStrided(bridge, xi, shape, strides, offset, o);
     },
 
-    // TODO(wgsl): host fallbacks until the WGSL kernels of src/backends/webgpu/kernels/ are merged
-    matmul: onHost(referenceBackend.matmul),
-    softmax: onHost(referenceBackend.softmax),
-    scaledSoftmax: onHost(referenceBackend.scaledSoftmax),
-    layerNorm: onHost(referenceBackend.layerNorm),
-    layerNormBackward: onHost(referenceBackend.layerNormBackward),
-    adam: onHost((p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, s: AdamStep) => referenceBackend.adam(p, g, m, v, s)),
-    geluForward: onHost(referenceBackend.geluForward),
-    geluBackward: onHost(referenceBackend.geluBackward),
-    crossEntropyRows: onHost(referenceBackend.crossEntropyRows),
-    im2col: onHost(referenceBackend.im2col),
-    col2im: onHost(referenceBackend.col2im),
-    maxPool2d: onHost(referenceBackend.maxPool2d),
-    maxPool2dBackward: onHost(referenceBackend.maxPool2dBackward),
-    avgPool2d: onHost(referenceBackend.avgPool2d),
-    avgPool2dBackward: onHost(referenceBackend.avgPool2dBackward),
-    batchNorm: onHost(referenceBackend.batchNorm),
-    batchNormBackward: onHost(referenceBackend.batchNormBackward),
+    matmul(a: Float32Array, b: Float32Array, out: Float32Array, batch: number, m: number, k: number, n: number,
+      transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number): void {
+      const o = res.output(out);
+      const [ai, bi] = inputs([a, b], [o]);
+      K.matmul(bridge, ai, bi, o, batch, m, k, n, transA, transB, aBatchStride, bBatchStride);
+    },
+
+    linear(x: Float32Array, w: Float32Array, bias: Float32Array, out: Float32Array, rows: number, k: number, n: number): void {
+      const o = res.output(out);
+      const [xi, wi, bi] = inputs([x, w, bias], [o]);
+      K.linear(bridge, xi, wi, bi, o, rows, k, n);
+    },
+
+    softmax(x: Float32Array, rows: number, cols: number, out: Float32Array, log: boolean): void {
+      const o = res.output(out);
+      K.softmax(bridge, inputs([x], [o])[0], rows, cols, o, log);
+    },
+
+    scaledSoftmax(x: Float32Array, rows: number, cols: number, scale: number, queries: number, out: Float32Array): void {
+      const o = res.output(out);
+      K.scaledSoftmax(bridge, inputs([x], [o])[0], rows, cols, scale, queries, o);
+    },
+
+    layerNorm(x: Float32Array, weight: Float32Array | null, bias: Float32Array | null, rows: number, cols: number, eps: number,
+      out: Float32Array, mean: Float32Array, rstd: Float32Array): void {
+      const outs = [res.output(out), res.output(mean), res.output(rstd)];
+      const [xi] = inputs([x], outs);
+      const [wi, bi] = [weight, bias].map((a) => (a ? inputs([a], outs)[0] : null));
+      K.layerNorm(bridge, xi, wi, bi, rows, cols, eps, outs[0], outs[1], outs[2]);
+    },
+
+    layerNormBackward(g: Float32Array, x: Float32Array, weight: Float32Array | null, mean: Float32Array, rstd: Float32Array,
+      rows: number, cols: number, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null): void {
+      const dxo = res.output(dx);
+      const [dwo, dbo] = [dweight, dbias].map((a) => (a ? res.output(a, true) : null)); // accumulated into
+      const outs = [dxo, dwo, dbo].filter((o): o is GpuArray => o !== null);
+      const [gi, xi, mi, ri] = inputs([g, x, mean, rstd], outs);
+      const wi = weight ? inputs([weight], outs)[0] : null;
+      K.layerNormBackward(bridge, gi, xi, wi, mi, ri, rows, cols, dxo, dwo, dbo);
+    },
+
+    adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, s: AdamStep): void {
+      const outs = [res.output(p, true), res.output(m, true), res.output(v, true)];
+      K.adam(bridge, outs[0], inputs([g], outs)[0], outs[1], outs[2], s);
+    },
+
+    geluForward(x: Float32Array, out: Float32Array, th: Float32Array): void {
+      const outs = [res.output(out), res.output(th)];
+      K.geluForward(bridge, inputs([x], outs)[0], outs[0], outs[1]);
+    },
+
+    geluBackward(g: Float32Array, x: Float32Array, th: Float32Array, dx: Float32Array): void {
+      const o = res.output(dx);
+      const [gi, xi, ti] = inputs([g, x, th], [o]);
+      K.geluBackward(bridge, gi, xi, ti, o);
+    },
+
+    crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
+      lse: Float64Array, probs: Float32Array | null, pm1: Float64Array | null): void {
+      // the kernel writes f32; the float64 results the interface promises are read back here (N values each)
+      const lse32 = new Float32Array(rows), pm132 = pm1 ? new Float32Array(rows) : null;
+      const outs = [res.output(lse32), ...(probs ? [res.output(probs, true)] : []), ...(pm132 ? [res.output(pm132)] : [])];
+      const [xi, ti] = inputs([x, t], outs);
+      K.crossEntropyRows(bridge, xi, rows, cols, ti, ignore, outs[0], probs ? outs[1] : null, pm132 ? outs[2] : null);
+      res.sync(lse32);
+      if (pm132) res.sync(pm132);
+      res.sync(t);
+      for (let i = 0; i < rows; i++) {
+        if (t[i] === ignore) continue; // left as they were, as the interface says
+        lse[i] = lse32[i];
+        if (pm1) pm1[i] = pm132![i];
+      }
+    },
+
+    im2col(x: Float32Array, w: Window2d, out: Float32Array): void {
+      const o = res.output(out);
+      K.im2col(bridge, inputs([x], [o])[0], w, o);
+    },
+
+    col2im(cols: Float32Array, w: Window2d, out: Float32Array): void {
+      const o = res.output(out);
+      K.col2im(bridge, inputs([cols], [o])[0], w, o);
+    },
+
+    maxPool2d(x: Float32Array, w: Window2d, out: Float32Array, idx: Int32Array): void {
+      const outs = [res.output(out), res.output(idx)];
+      K.maxPool2d(bridge, inputs([x], outs)[0], w, outs[0], outs[1]);
+    },
+
+    maxPool2dBackward(g: Float32Array, idx: Int32Array, w: Window2d, out: Float32Array): void {
+      const o = res.output(out);
+      const [gi, ii] = inputs([g, idx], [o]);
+      K.maxPool2dBackward(bridge, gi, ii, w, o);
+    },
+
+    avgPool2d(x: Float32Array, w: Window2d, out: Float32Array): void {
+      const o = res.output(out);
+      K.avgPool2d(bridge, inputs([x], [o])[0], w, o);
+    },
+
+    avgPool2dBackward(g: Float32Array, w: Window2d, out: Float32Array): void {
+      const o = res.output(out);
+      K.avgPool2dBackward(bridge, inputs([g], [o])[0], w, o);
+    },
+
+    batchNorm(x: Float32Array, N: number, C: number, L: number, weight: Float32Array | null, bias: Float32Array | null,
+      eps: number, batchStats: boolean, mean: Float32Array, rstd: Float32Array, out: Float32Array): void {
+      // with batchStats the statistics are written, else read (eval mode's running statistics)
+      const outs = [res.output(out), ...(batchStats ? [res.output(mean), res.output(rstd)] : [])];
+      const [xi] = inputs([x], outs);
+      const [mi, ri] = batchStats ? [outs[1], outs[2]] : inputs([mean, rstd], outs);
+      const [wi, bi] = [weight, bias].map((a) => (a ? inputs([a], outs)[0] : null));
+      K.batchNorm(bridge, xi, N, C, L, wi, bi, eps, batchStats, mi, ri, outs[0]);
+    },
+
+    batchNormBackward(g: Float32Array, x: Float32Array, N: number, C: number, L: number, weight: Float32Array | null,
+      batchStats: boolean, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null): void {
+      const dxo = res.output(dx);
+      const [dwo, dbo] = [dweight, dbias].map((a) => (a ? res.output(a) : null));
+      const outs = [dxo, dwo, dbo].filter((o): o is GpuArray => o !== null);
+      const [gi, xi, mi, ri] = inputs([g, x, mean, rstd], outs);
+      const wi = weight ? inputs([weight], outs)[0] : null;
+      K.batchNormBackward(bridge, gi, xi, N, C, L, wi, batchStats, mi, ri, dxo, dwo, dbo);
+    },
   };
 }
 
