@@ -35,6 +35,7 @@ export class DeviceBridge implements KernelContext {
   private batchUploadBytes = 0;
   private nextId = 1;
   private scratchIds: number[] = [];
+  private olderScratch: number[] = [];
   private readonly ctrl: Int32Array;
   private data: Uint8Array;
 
@@ -80,9 +81,13 @@ export class DeviceBridge implements KernelContext {
     return { buffer: id, offset: 0, length: n };
   }
 
-  /** Posts what is recorded; scratch arrays are freed after it. */
+  /**
+   * Posts what is recorded. Scratch arrays are freed one flush later: a batch can end inside a
+   * primitive (at BATCH_COMMANDS), between the scratch it made and the dispatches that use it.
+   */
   flush(): void {
-    for (const id of this.scratchIds) this.batch.push({ op: 'free', id });
+    for (const id of this.olderScratch) this.batch.push({ op: 'free', id });
+    this.olderScratch = this.scratchIds;
     this.scratchIds = [];
     if (this.batch.length === 0) return;
     const batch = this.batch;
