@@ -28,7 +28,7 @@ export const BACKEND_NAMES = ['native', 'wasm', 'webgpu', 'reference'] as const;
 export function loadBackend(name: string): Backend {
   if (name === 'reference') return referenceBackend;
   if (name === 'native') return { ...referenceBackend, ...loadNative() };
-  if (name === 'webgpu') return (deviceMemory = startWebGpu());
+  if (name === 'webgpu') return noteDeviceMemory(startWebGpu());
   if (name !== 'wasm') throw new GradpathError(`unknown backend '${name}': use ${BACKEND_NAMES.join(', ')}`);
   try {
     const { threads: _threads, relaxedSimd: _relaxed, ...kernels } = startWasm();
@@ -94,7 +94,7 @@ export function getBackend(): Backend {
 }
 
 export function setBackend(backend: Backend): void {
-  active = backend;
+  active = noteDeviceMemory(backend);
 }
 
 /**
@@ -107,13 +107,18 @@ export function syncHost(a: Float32Array | Int32Array | Float64Array, overwrite 
   deviceMemory?.sync?.(a, overwrite);
 }
 
-/** The backend with device memory, once started: its arrays stay synced even while another backend is active (withBackend in tests). */
+/** The backend with device memory, once used: its arrays stay synced even while another backend is active (withBackend in tests). */
 let deviceMemory: Backend | null = null;
+
+function noteDeviceMemory<B extends Backend>(backend: B): B {
+  if (backend.sync) deviceMemory = backend;
+  return backend;
+}
 
 /** Runs fn with `backend` active, then restores the previous one (the default, started lazily, if none was set). */
 export function withBackend<T>(backend: Backend, fn: () => T): T {
   const prev = active;
-  active = backend;
+  active = noteDeviceMemory(backend);
   try {
     return fn();
   } finally {
