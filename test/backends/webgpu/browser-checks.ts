@@ -1,0 +1,109 @@
+/**
+ * Kernel checks that run inside a browser page (browser.test.ts loads this module there): each
+ * kernel on the page's WebGPU device (navigator.gpu) against the reference backend on awkward
+ * shapes, returning the largest error per check. Imports nothing of Node.
+ */
+import { requestGpuDevice } from '../../../src/backends/webgpu/adapter.js';
+import { GpuExecutor } from '../../../src/backends/webgpu/executor.js';
+import type { GpuArray } from '../../../src/backends/webgpu/kernel-context.js';
+import { referenceBackend as ref } from '../../../src/backends/reference/index.js';
+import { unary } from '../../../src/backends/webgpu/elementwise/unary.js';
+import { binary } from '../../../src/backends/webgpu/elementwise/binary.js';
+import { argmax, reduce, sumSquares } from '../../../src/backends/webgpu/elementwise/reduce.js';
+import { copyStrided, gather, groupRows, scatterAdd } from '../../../src/backends/webgpu/elementwise/indexing.js';
+import * as K from '../../../src/backends/webgpu/kernels/index.js';
+
+export interface Check { name: string; error: number; tolerance: number }
+
+export async function runKernelChecks(): Promise<{ adapter: string; checks: Check[] } | { skip: string }> {
+  const got = await requestGpuDevice();
+  if (!got.device) return { skip: got.reason };
+  const ex = new GpuExecutor(got.device);
+  let nextId = 1;
+  let seed = 12345;
+  const rand = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return ((seed / 2 ** 32) * 2 - 1) * scale;
+  });
+  /** `data` 3 elements into a fresh buffer, so a kernel that ignores offsets fails. */
+  const up = (data: Float32Array | Int32Array): GpuArray => {
+    const id = nextId++;
+    ex.createBuffer(id, data.length + 6);
+    ex.write(id, 3, data);
+    return { buffer: id, offset: 3, length: data.length };
+  };
+  const out = (n: number): GpuArray => up(new Float32Array(n).fill(NaN));
+  const maxErr = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+    let e = 0;
+    for (let i = 0; i < b.length; i++) e = Math.max(e, Number.isNaN(a[i]) !== Number.isNaN(b[i]) ? Infinity : Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+    return e;
+  };
+  const checks: Check[] = [];
+  const check = async (name: string, o: GpuArray, want: ArrayLike<number>, tolerance = 1e-5, ints = false): Promise<void> => {
+    const v = ints ? await ex.read(o, new Int32Array(o.length)) : await ex.read(o);
+    checks.push({ name, error: maxErr(v, want), tolerance });
+  };
+
+  for (const n of [1, 17, 127]) {
+    const x = rand(n, 3);
+    const w = new Float32Array(n); ref.unary('tanh', x, w);
+    const o = out(n); unary(ex, 'tanh', up(x), o);
+    await check(`unary tanh n=${n}`, o, w);
+  }
+  {
+    const a = rand(3 * 65), b = rand(65), w = new Float32Array(3 * 65);
+    ref.binary('mul', a, [65, 1], b, [0, 1], w, [3, 65]);
+    const o = out(3 * 65); binary(ex, 'mul', up(a), [65, 1], up(b), [0, 1], o, [3, 65], false);
+    await check('binary mul broadcast (3, 65) x (65)', o, w);
+  }
+  {
+    const x = rand(5 * 17 * 3), w = new Float32Array(15), wi = new Int32Array(15);
+    ref.reduce('sum', x, 5, 17, 3, w); ref.argmax(x, 5, 17, 3, wi);
+    const o = out(15); reduce(ex, 'sum', up(x), 5, 17, 3, o);
+    await check('reduce sum (5, 17, 3)', o, w);
+    const oi = up(new Int32Array(15).fill(-1)); argmax(ex, up(x), 5, 17, 3, oi);
+    await check('argmax (5, 17, 3)', oi, wi, 0, true);
+    const s = out(1); sumSquares(ex, up(x), s);
+    await check('sumSquares n=255', s, [ref.sumSquares(x)]);
+  }
+  {
+    const x = rand(2 * 5 * 3), idx = Int32Array.from([4, 0, 4, 2, 1, 4, 3]);
+    const w = new Float32Array(2 * 7 * 3); ref.gather(x, 2, 5, 3, idx, w);
+    const o = out(w.length); gather(ex, up(x), 2, 5, 3, up(idx), o);
+    await check('gather (2, 5, 3) by 7 indices', o, w, 0);
+    const src = rand(2 * 7 * 3), base = rand(2 * 5 * 3), ws = base.slice();
+    ref.scatterAdd(src, 2, 5, 3, idx, ws);
+    const { rows, starts } = groupRows(idx, 5);
+    const os = up(base); scatterAdd(ex, up(src), 2, 5, 3, up(rows), up(starts), os);
+    await check('scatterAdd (2, 5, 3), repeated indices', os, ws);
+  }
+  {
+    const x = rand(40), w = new Float32Array(15);
+    ref.copyStrided(x, [3, 5], [1, 3], 2, w);
+    const o = out(15); copyStrided(ex, up(x), [3, 5], [1, 3], 2, o);
+    await check('copyStrided transpose at offset 2', o, w, 0);
+  }
+  {
+    const [m, k, n] = [17, 33, 65];
+    const a = rand(m * k), b = rand(k * n), w = new Float32Array(m * n);
+    ref.matmul(a, b, w, 1, m, k, n, false, false, 0, 0);
+    const o = out(m * n); K.matmul(ex, up(a), up(b), o, 1, m, k, n, false, false, 0, 0);
+    await check('matmul 17 x 33 x 65', o, w, 1e-4);
+  }
+  {
+    const x = rand(3 * 17, 4), w = new Float32Array(51);
+    ref.softmax(x, 3, 17, w, false);
+    const o = out(51); K.softmax(ex, up(x), 3, 17, o, false);
+    await check('softmax (3, 17)', o, w);
+    const wl = new Float32Array(51), ol = out(51);
+    ref.layerNorm(x, null, null, 3, 17, 1e-5, wl, new Float32Array(3), new Float32Array(3));
+    K.layerNorm(ex, up(x), null, null, 3, 17, 1e-5, ol, out(3), out(3));
+    await check('layerNorm (3, 17)', ol, wl, 1e-4);
+    const wg = new Float32Array(51), th = new Float32Array(51), og = out(51);
+    ref.geluForward(x, wg, th);
+    K.geluForward(ex, up(x), og, out(51));
+    await check('gelu (3, 17)', og, wg, 1e-5);
+  }
+  ex.destroy();
+  return { adapter: got.description, checks };
+}
