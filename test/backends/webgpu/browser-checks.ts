@@ -38,72 +38,74 @@ export async function runKernelChecks(): Promise<{ adapter: string; checks: Chec
     for (let i = 0; i < b.length; i++) e = Math.max(e, Number.isNaN(a[i]) !== Number.isNaN(b[i]) ? Infinity : Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
     return e;
   };
-  const checks: Check[] = [];
-  const check = async (name: string, o: GpuArray, want: ArrayLike<number>, tolerance = 1e-5, ints = false): Promise<void> => {
-    const v = ints ? await ex.read(o, new Int32Array(o.length)) : await ex.read(o);
-    checks.push({ name, error: maxErr(v, want), tolerance });
+  // every kernel is recorded first and all outputs are read back together at the end (one wait, not one per check)
+  const pending: Promise<Check>[] = [];
+  const check = (name: string, o: GpuArray, want: ArrayLike<number>, tolerance = 1e-5, ints = false): void => {
+    const read: Promise<ArrayLike<number>> = ints ? ex.read(o, new Int32Array(o.length)) : ex.read(o);
+    pending.push(read.then((v) => ({ name, error: maxErr(v, want), tolerance })));
   };
 
   for (const n of [1, 17, 127]) {
     const x = rand(n, 3);
     const w = new Float32Array(n); ref.unary('tanh', x, w);
     const o = out(n); unary(ex, 'tanh', up(x), o);
-    await check(`unary tanh n=${n}`, o, w);
+    check(`unary tanh n=${n}`, o, w);
   }
   {
     const a = rand(3 * 65), b = rand(65), w = new Float32Array(3 * 65);
     ref.binary('mul', a, [65, 1], b, [0, 1], w, [3, 65]);
     const o = out(3 * 65); binary(ex, 'mul', up(a), [65, 1], up(b), [0, 1], o, [3, 65], false);
-    await check('binary mul broadcast (3, 65) x (65)', o, w);
+    check('binary mul broadcast (3, 65) x (65)', o, w);
   }
   {
     const x = rand(5 * 17 * 3), w = new Float32Array(15), wi = new Int32Array(15);
     ref.reduce('sum', x, 5, 17, 3, w); ref.argmax(x, 5, 17, 3, wi);
     const o = out(15); reduce(ex, 'sum', up(x), 5, 17, 3, o);
-    await check('reduce sum (5, 17, 3)', o, w);
+    check('reduce sum (5, 17, 3)', o, w);
     const oi = up(new Int32Array(15).fill(-1)); argmax(ex, up(x), 5, 17, 3, oi);
-    await check('argmax (5, 17, 3)', oi, wi, 0, true);
+    check('argmax (5, 17, 3)', oi, wi, 0, true);
     const s = out(1); sumSquares(ex, up(x), s);
-    await check('sumSquares n=255', s, [ref.sumSquares(x)]);
+    check('sumSquares n=255', s, [ref.sumSquares(x)]);
   }
   {
     const x = rand(2 * 5 * 3), idx = Int32Array.from([4, 0, 4, 2, 1, 4, 3]);
     const w = new Float32Array(2 * 7 * 3); ref.gather(x, 2, 5, 3, idx, w);
     const o = out(w.length); gather(ex, up(x), 2, 5, 3, up(idx), o);
-    await check('gather (2, 5, 3) by 7 indices', o, w, 0);
+    check('gather (2, 5, 3) by 7 indices', o, w, 0);
     const src = rand(2 * 7 * 3), base = rand(2 * 5 * 3), ws = base.slice();
     ref.scatterAdd(src, 2, 5, 3, idx, ws);
     const { rows, starts } = groupRows(idx, 5);
     const os = up(base); scatterAdd(ex, up(src), 2, 5, 3, up(rows), up(starts), os);
-    await check('scatterAdd (2, 5, 3), repeated indices', os, ws);
+    check('scatterAdd (2, 5, 3), repeated indices', os, ws);
   }
   {
     const x = rand(40), w = new Float32Array(15);
     ref.copyStrided(x, [3, 5], [1, 3], 2, w);
     const o = out(15); copyStrided(ex, up(x), [3, 5], [1, 3], 2, o);
-    await check('copyStrided transpose at offset 2', o, w, 0);
+    check('copyStrided transpose at offset 2', o, w, 0);
   }
   {
     const [m, k, n] = [17, 33, 65];
     const a = rand(m * k), b = rand(k * n), w = new Float32Array(m * n);
     ref.matmul(a, b, w, 1, m, k, n, false, false, 0, 0);
     const o = out(m * n); K.matmul(ex, up(a), up(b), o, 1, m, k, n, false, false, 0, 0);
-    await check('matmul 17 x 33 x 65', o, w, 1e-4);
+    check('matmul 17 x 33 x 65', o, w, 1e-4);
   }
   {
     const x = rand(3 * 17, 4), w = new Float32Array(51);
     ref.softmax(x, 3, 17, w, false);
     const o = out(51); K.softmax(ex, up(x), 3, 17, o, false);
-    await check('softmax (3, 17)', o, w);
+    check('softmax (3, 17)', o, w);
     const wl = new Float32Array(51), ol = out(51);
     ref.layerNorm(x, null, null, 3, 17, 1e-5, wl, new Float32Array(3), new Float32Array(3));
     K.layerNorm(ex, up(x), null, null, 3, 17, 1e-5, ol, out(3), out(3));
-    await check('layerNorm (3, 17)', ol, wl, 1e-4);
+    check('layerNorm (3, 17)', ol, wl, 1e-4);
     const wg = new Float32Array(51), th = new Float32Array(51), og = out(51);
     ref.geluForward(x, wg, th);
     K.geluForward(ex, up(x), og, out(51));
-    await check('gelu (3, 17)', og, wg, 1e-5);
+    check('gelu (3, 17)', og, wg, 1e-5);
   }
+  const checks = await Promise.all(pending);
   ex.destroy();
   return { adapter: got.description, checks };
 }
