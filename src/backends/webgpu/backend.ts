@@ -35,6 +35,11 @@ export function webgpuBackend(bridge: DeviceBridge): WebGpuBackend {
     return tmp;
   };
   const inputs = (arrays: (Float32Array | Int32Array)[], outputs: GpuArray[]): GpuArray[] => arrays.map((a) => apart(res.input(a), outputs));
+  /** A window kernel with one input and one output (im2col, col2im, average pooling and its backward). */
+  const windowPass = (kernel: (ctx: DeviceBridge, x: GpuArray, w: Window2d, out: GpuArray) => void) => (x: Float32Array, w: Window2d, out: Float32Array): void => {
+    const o = res.output(out);
+    kernel(bridge, inputs([x], [o])[0], w, o);
+  };
 
   return {
     name: 'webgpu',
@@ -171,15 +176,8 @@ export function webgpuBackend(bridge: DeviceBridge): WebGpuBackend {
       }
     },
 
-    im2col(x: Float32Array, w: Window2d, out: Float32Array): void {
-      const o = res.output(out);
-      K.im2col(bridge, inputs([x], [o])[0], w, o);
-    },
-
-    col2im(cols: Float32Array, w: Window2d, out: Float32Array): void {
-      const o = res.output(out);
-      K.col2im(bridge, inputs([cols], [o])[0], w, o);
-    },
+    im2col: windowPass(K.im2col),
+    col2im: windowPass(K.col2im),
 
     maxPool2d(x: Float32Array, w: Window2d, out: Float32Array, idx: Int32Array): void {
       const outs = [res.output(out), res.output(idx)];
@@ -192,15 +190,8 @@ export function webgpuBackend(bridge: DeviceBridge): WebGpuBackend {
       K.maxPool2dBackward(bridge, gi, ii, w, o);
     },
 
-    avgPool2d(x: Float32Array, w: Window2d, out: Float32Array): void {
-      const o = res.output(out);
-      K.avgPool2d(bridge, inputs([x], [o])[0], w, o);
-    },
-
-    avgPool2dBackward(g: Float32Array, w: Window2d, out: Float32Array): void {
-      const o = res.output(out);
-      K.avgPool2dBackward(bridge, inputs([g], [o])[0], w, o);
-    },
+    avgPool2d: windowPass(K.avgPool2d),
+    avgPool2dBackward: windowPass(K.avgPool2dBackward),
 
     batchNorm(x: Float32Array, N: number, C: number, L: number, weight: Float32Array | null, bias: Float32Array | null,
       eps: number, batchStats: boolean, mean: Float32Array, rstd: Float32Array, out: Float32Array): void {

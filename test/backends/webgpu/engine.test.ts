@@ -7,12 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Tensor, randn, rand, gradcheck, attentionSoftmax, crossEntropy, layerNorm, embedding, cat, where, maskedFill, tril, tensor, Generator, gather,
+  Tensor, randn, rand, randperm, gradcheck, attentionSoftmax, crossEntropy, layerNorm, embedding, cat, where, maskedFill, tril, tensor, Generator, gather,
 } from '../../../src/engine/index.js';
 import { referenceBackend } from '../../../src/backends/reference/index.js';
 import type { Backend } from '../../../src/backends/backend.js';
 import { withBackend } from '../../../src/engine/device.js';
 import { GPT } from '../../../src/models/gpt.js';
+import { conv2d } from '../../../src/engine/ops/conv.js';
+import { avgPool2d, maxPool2d } from '../../../src/engine/ops/pool.js';
+import { batchNormChannels } from '../../../src/engine/ops/batchnorm.js';
 import { AdamW, clipGradNorm } from '../../../src/optim/index.js';
 import { BufferPool } from '../../../src/engine/pool.js';
 import { gpuBackendOrSkip } from './backend-harness.js';
@@ -37,6 +40,11 @@ test('gradient checks on the webgpu backend', (t) => {
     ['embedding (repeated rows)', (w) => embedding(w, tensor([1, 3, 1, 0], { dtype: 'int32' })), () => [param([4, 3])]],
     ['gather', (a) => gather(a, 1, tensor([[0, 2], [1, 1]], { dtype: 'int32' })), () => [param([2, 3])]],
     ['cat, narrow, permute', (a, b) => cat([a, b], 1).narrow(1, 1, 3).permute(1, 0).contiguous(), () => [param([2, 2]), param([2, 3])]],
+    ['conv2d (padding, stride), the window kernels', (x, w, b) => conv2d(x, w, b, { padding: 1, stride: 2 }), () => [param([1, 2, 5, 5]), param([3, 2, 3, 3]), param([3])]],
+    // distinct values 0.1 apart: no window's max is within the finite difference of a tie
+    ['max and average pooling', (x) => maxPool2d(x, 2).add(avgPool2d(x, 2, { padding: 1 }).narrow(2, 0, 2).narrow(3, 0, 2)),
+      () => [randperm(32, { generator: gen }).float().mul(0.1).reshape([1, 2, 4, 4]).detach().setRequiresGrad()]],
+    ['batch norm over channels', (x, w, b) => batchNormChannels(x, null, null, w, b, true, 0.1, 1e-5), () => [param([2, 3, 2, 2]), param([3]), param([3])]],
     ['where, masked_fill', (a) => maskedFill(where(a.gt(0), a.mul(2), a), tril(tensor([[1, 1], [1, 1]])).eq(0), 0), () => [param([3, 2, 2])]],
   ];
   withBackend(gpu, () => {
