@@ -14,6 +14,7 @@ export function grid(count: number, limits: KernelLimits): [number, number] {
   const max = limits.maxComputeWorkgroupsPerDimension;
   if (count <= max) return [count, 1];
   const y = ceilDiv(count, max);
+  if (y > max) throw new Error(`webgpu: ${count} workgroups are more than a dispatch of ${max} x ${max} covers`);
   return [ceilDiv(count, y), y];
 }
 
