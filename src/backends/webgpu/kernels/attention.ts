@@ -1,7 +1,7 @@
 import type { GpuArray, KernelContext } from '../kernel-context.js';
 import { gemm, type Operand } from './matmul.js';
 import { scaledSoftmax } from './softmax.js';
-import { GRID_GROUP, GRID_PARAMS, WG, grid, u32s, workgroupReduce } from './grid.js';
+import { WG, grid, kernel, u32s } from './grid.js';
 
 /**
  * Multi-head self-attention over qkv (B, T, 3C) as tiled matmuls that read each head in place
@@ -13,16 +13,11 @@ import { GRID_GROUP, GRID_PARAMS, WG, grid, u32s, workgroupReduce } from './grid
  */
 
 // dS = scale * att * (dP - rowsum(dP * att)), in place over dP, one workgroup per row
-const SOFTMAX_BACKWARD = /* wgsl */ `
-struct U { rows: u32, cols: u32, attOff: u32, dOff: u32, scale: f32 }
-@group(0) @binding(0) var<storage, read> att: array<f32>;
-@group(0) @binding(1) var<storage, read_write> d: array<f32>;
-@group(0) @binding(2) var<uniform> u: U;
-${workgroupReduce(WG)}
-
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+const SOFTMAX_BACKWARD = kernel({
+  uniforms: 'rows: u32, cols: u32, attOff: u32, dOff: u32, scale: f32',
+  arrays: ['att', 'd rw'],
+  reduce: true,
+  body: /* wgsl */ `
   let row = group;
   if (row >= u.rows) { return; }
   let ab = u.attOff + row * u.cols;
@@ -30,8 +25,8 @@ fn main(${GRID_PARAMS}) {
   var s = 0.0;
   for (var j = lid; j < u.cols; j += ${WG}u) { s += d[db + j] * att[ab + j]; }
   let dot = reduceSum(s, lid);
-  for (var j = lid; j < u.cols; j += ${WG}u) { d[db + j] = u.scale * att[ab + j] * (d[db + j] - dot); }
-}`;
+  for (var j = lid; j < u.cols; j += ${WG}u) { d[db + j] = u.scale * att[ab + j] * (d[db + j] - dot); }`,
+});
 
 /** The operands of one attention problem: batch z = b * nh + h. */
 function layout(B: number, T: number, nh: number, hs: number) {
