@@ -176,6 +176,18 @@ export function webgpuBackend(bridge: DeviceBridge): WebGpuBackend {
       }
     },
 
+    selfAttention(qkv: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, causal: boolean, y: Float32Array, att: Float32Array): void {
+      const outs = [res.output(y), res.output(att)];
+      K.selfAttention(bridge, inputs([qkv], outs)[0], B, T, nh, hs, scale, causal, outs[0], outs[1]);
+    },
+
+    selfAttentionBackward(dy: Float32Array, qkv: Float32Array, att: Float32Array, B: number, T: number, nh: number, hs: number,
+      scale: number, dqkv: Float32Array): void {
+      const o = res.output(dqkv);
+      const [dyi, qi, ai] = inputs([dy, qkv, att], [o]);
+      K.selfAttentionBackward(bridge, dyi, qi, ai, B, T, nh, hs, scale, o);
+    },
+
     im2col: windowPass(K.im2col),
     col2im: windowPass(K.col2im),
 

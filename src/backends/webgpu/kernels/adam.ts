@@ -1,22 +1,16 @@
 import type { AdamStep } from '../../backend.js';
 import type { GpuArray, KernelContext } from '../kernel-context.js';
-import { GRID_GROUP, GRID_PARAMS, WG, elementGrid, u32s } from './grid.js';
+import { WG, elementGrid, kernel, u32s } from './grid.js';
 
 /**
  * One Adam(W) step in place, one invocation per parameter. 1 - beta1 and 1 - beta2 are formed on
  * the host in float64 and passed as f32, so beta2 = 0.999 does not lose digits to cancellation.
  */
-const SOURCE = /* wgsl */ `
-struct U { n: u32, pOff: u32, gOff: u32, mOff: u32, vOff: u32,
-  b1: f32, ob1: f32, b2: f32, ob2: f32, eps: f32, stepSize: f32, invSqrtC2: f32, decay: f32, l2: f32 }
-@group(0) @binding(0) var<storage, read_write> p: array<f32>;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read_write> m: array<f32>;
-@group(0) @binding(3) var<storage, read_write> v: array<f32>;
-@group(0) @binding(4) var<uniform> u: U;
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+const SOURCE = kernel({
+  uniforms: 'n: u32, pOff: u32, gOff: u32, mOff: u32, vOff: u32, b1: f32, ob1: f32, '
+    + 'b2: f32, ob2: f32, eps: f32, stepSize: f32, invSqrtC2: f32, decay: f32, l2: f32',
+  arrays: ['p rw', 'g', 'm rw', 'v rw'],
+  body: /* wgsl */ `
   let i = group * ${WG}u + lid;
   if (i >= u.n) { return; }
   let pi = p[u.pOff + i];
@@ -25,8 +19,8 @@ fn main(${GRID_PARAMS}) {
   let vi = u.b2 * v[u.vOff + i] + u.ob2 * gi * gi;
   m[u.mOff + i] = mi;
   v[u.vOff + i] = vi;
-  p[u.pOff + i] = pi * u.decay - (u.stepSize * mi) / (sqrt(vi) * u.invSqrtC2 + u.eps);
-}`;
+  p[u.pOff + i] = pi * u.decay - (u.stepSize * mi) / (sqrt(vi) * u.invSqrtC2 + u.eps);`,
+});
 
 /** Backend.adam: p, m and v updated in place from g. */
 export function adam(ctx: KernelContext, p: GpuArray, g: GpuArray, m: GpuArray, v: GpuArray, s: AdamStep): void {

@@ -1,6 +1,6 @@
 import type { GpuArray, KernelContext } from '../kernel-context.js';
 import { sumChunks } from './column-sums.js';
-import { GRID_GROUP, GRID_PARAMS, WG, elementGrid, grid, u32s, workgroupReduce } from './grid.js';
+import { WG, elementGrid, grid, kernel, u32s } from './grid.js';
 
 /**
  * Batch norm over channels of x viewed as (N, C, L). A channel's statistics are sums over N * L
@@ -10,49 +10,30 @@ import { GRID_GROUP, GRID_PARAMS, WG, elementGrid, grid, u32s, workgroupReduce }
  * dweight and dbias are those sums, copied out.
  */
 
-const CHANNEL_HEAD = /* wgsl */ `
-struct U { N: u32, C: u32, L: u32, xOff: u32, gOff: u32, meanOff: u32, rstdOff: u32, sumsOff: u32, eps: f32 }
-${workgroupReduce(WG)}
+const CHANNEL_UNIFORMS = 'N: u32, C: u32, L: u32, xOff: u32, gOff: u32, meanOff: u32, rstdOff: u32, sumsOff: u32, eps: f32';
 // element e of channel c's N * L values (image e / L, position e % L)
-fn at(e: u32, c: u32) -> u32 { return ((e / u.L) * u.C + c) * u.L + e % u.L; }`;
+const AT = /* wgsl */ `fn at(e: u32, c: u32) -> u32 { return ((e / u.L) * u.C + c) * u.L + e % u.L; }`;
 
-// the batch statistics: mean and rstd of each channel
-const STATS = /* wgsl */ `${CHANNEL_HEAD}
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> mean: array<f32>;
-@group(0) @binding(2) var<storage, read_write> rstd: array<f32>;
-@group(0) @binding(3) var<uniform> u: U;
-
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+/** A kernel with one workgroup per channel c, whose `count` = N * L values `body` reduces. */
+function channelKernel(arrays: string[], body: string): string {
+  return kernel({ uniforms: CHANNEL_UNIFORMS, arrays, reduce: true, prelude: AT, body: /* wgsl */ `
   let c = group;
   if (c >= u.C) { return; }
-  let count = u.N * u.L;
+  let count = u.N * u.L;${body}` });
+}
+
+// the batch statistics: mean and rstd of each channel
+const STATS = channelKernel(['x', 'mean rw', 'rstd rw'], /* wgsl */ `
   var s = 0.0;
   for (var e = lid; e < count; e += ${WG}u) { s += x[u.xOff + at(e, c)]; }
   let mu = reduceSum(s, lid) / f32(count);
   var q = 0.0;
   for (var e = lid; e < count; e += ${WG}u) { let d = x[u.xOff + at(e, c)] - mu; q += d * d; }
   let rs = 1.0 / sqrt(reduceSum(q, lid) / f32(count) + u.eps);
-  if (lid == 0u) { mean[u.meanOff + c] = mu; rstd[u.rstdOff + c] = rs; }
-}`;
+  if (lid == 0u) { mean[u.meanOff + c] = mu; rstd[u.rstdOff + c] = rs; }`);
 
 // sums[c] = sum(g), sums[C + c] = sum(g * xhat) over channel c
-const GRAD_SUMS = /* wgsl */ `${CHANNEL_HEAD}
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> mean: array<f32>;
-@group(0) @binding(3) var<storage, read> rstd: array<f32>;
-@group(0) @binding(4) var<storage, read_write> sums: array<f32>;
-@group(0) @binding(5) var<uniform> u: U;
-
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
-  let c = group;
-  if (c >= u.C) { return; }
-  let count = u.N * u.L;
+const GRAD_SUMS = channelKernel(['x', 'g', 'mean', 'rstd', 'sums rw'], /* wgsl */ `
   let mu = mean[u.meanOff + c];
   var sg = 0.0;
   var sgx = 0.0;
@@ -64,26 +45,14 @@ fn main(${GRID_PARAMS}) {
   }
   sg = reduceSum(sg, lid);
   sgx = reduceSum(sgx, lid) * rstd[u.rstdOff + c];
-  if (lid == 0u) { sums[u.sumsOff + c] = sg; sums[u.sumsOff + u.C + c] = sgx; }
-}`;
+  if (lid == 0u) { sums[u.sumsOff + c] = sg; sums[u.sumsOff + u.C + c] = sgx; }`);
 
 // out = x * scale + shift per channel (grad = 0); dx from g and the channel sums (grad = 1)
-const ELEMENTS = /* wgsl */ `
-struct U { total: u32, C: u32, L: u32, xOff: u32, gOff: u32, wOff: u32, bOff: u32, meanOff: u32, rstdOff: u32, sumsOff: u32, outOff: u32,
-  hasW: u32, hasB: u32, grad: u32, batchStats: u32, count: f32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read> mean: array<f32>;
-@group(0) @binding(5) var<storage, read> rstd: array<f32>;
-@group(0) @binding(6) var<storage, read> sums: array<f32>;
-@group(0) @binding(7) var<storage, read_write> out: array<f32>;
-@group(0) @binding(8) var<uniform> u: U;
-
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+const ELEMENTS = kernel({
+  uniforms: 'total: u32, C: u32, L: u32, xOff: u32, gOff: u32, wOff: u32, bOff: u32, meanOff: u32, '
+    + 'rstdOff: u32, sumsOff: u32, outOff: u32, hasW: u32, hasB: u32, grad: u32, batchStats: u32, count: f32',
+  arrays: ['x', 'g', 'weight', 'bias', 'mean', 'rstd', 'sums', 'out rw'],
+  body: /* wgsl */ `
   let e = group * ${WG}u + lid;
   if (e >= u.total) { return; }
   let c = (e / u.L) % u.C;
@@ -104,8 +73,8 @@ fn main(${GRID_PARAMS}) {
   // dx = rstd * w * (g - mean(g) - xhat * mean(g * xhat))
   let mg = sums[u.sumsOff + c] / u.count;
   let mgx = sums[u.sumsOff + u.C + c] / u.count;
-  out[u.outOff + e] = k * (gi - mg - (x[u.xOff + e] - mu) * rs * mgx);
-}`;
+  out[u.outOff + e] = k * (gi - mg - (x[u.xOff + e] - mu) * rs * mgx);`,
+});
 
 function elements(ctx: KernelContext, x: GpuArray, g: GpuArray, w: GpuArray | null, b: GpuArray | null, mean: GpuArray, rstd: GpuArray,
   sums: GpuArray, out: GpuArray, N: number, C: number, L: number, grad: boolean, batchStats: boolean): void {

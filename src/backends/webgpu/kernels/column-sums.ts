@@ -1,5 +1,5 @@
 import type { GpuArray, KernelContext } from '../kernel-context.js';
-import { GRID_GROUP, GRID_PARAMS, WG, ceilDiv, grid, u32s } from './grid.js';
+import { WG, ceilDiv, grid, kernel, u32s } from './grid.js';
 
 /**
  * dst[j] = (or +=) the sum over c < chunks of src[c * cols + j], one invocation per column:
@@ -7,22 +7,17 @@ import { GRID_GROUP, GRID_PARAMS, WG, ceilDiv, grid, u32s } from './grid.js';
  * norm's per-channel sums), done as partial sums per chunk of rows first so no invocation walks
  * every row. With chunks = 1 it is a copy.
  */
-const SOURCE = /* wgsl */ `
-struct U { cols: u32, chunks: u32, srcOff: u32, dstOff: u32, accumulate: u32 }
-@group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(2) var<uniform> u: U;
-
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+const SOURCE = kernel({
+  uniforms: 'cols: u32, chunks: u32, srcOff: u32, dstOff: u32, accumulate: u32',
+  arrays: ['src', 'dst rw'],
+  body: /* wgsl */ `
   let j = group * ${WG}u + lid;
   if (j >= u.cols) { return; }
   var s = 0.0;
   for (var c = 0u; c < u.chunks; c++) { s += src[u.srcOff + c * u.cols + j]; }
   if (u.accumulate == 1u) { s += dst[u.dstOff + j]; }
-  dst[u.dstOff + j] = s;
-}`;
+  dst[u.dstOff + j] = s;`,
+});
 
 /** Sums `chunks` rows of `cols` starting at src.offset into dst (dst.length = cols), adding to it with `accumulate`. */
 export function sumChunks(ctx: KernelContext, src: GpuArray, chunks: number, cols: number, dst: GpuArray, accumulate: boolean): void {

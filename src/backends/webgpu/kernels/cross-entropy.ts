@@ -1,5 +1,5 @@
 import type { GpuArray, KernelContext } from '../kernel-context.js';
-import { F32_LOWEST, GRID_GROUP, GRID_PARAMS, WG, grid, u32s, workgroupReduce } from './grid.js';
+import { F32_LOWEST, WG, grid, kernel, u32s } from './grid.js';
 
 /**
  * Cross-entropy rows: one workgroup of 256 per row (a GPT-2 row is 50257 logits). The target's
@@ -8,19 +8,11 @@ import { F32_LOWEST, GRID_GROUP, GRID_PARAMS, WG, grid, u32s, workgroupReduce } 
  * must be reached by the whole workgroup) but write nothing. Without probs, `x` and a one-element
  * scratch stand in for the probs and pm1 bindings.
  */
-const SOURCE = /* wgsl */ `
-struct U { rows: u32, cols: u32, xOff: u32, tOff: u32, ignore: i32, lseOff: u32, probsOff: u32, pm1Off: u32, hasProbs: u32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> t: array<i32>;
-@group(0) @binding(2) var<storage, read_write> lse: array<f32>;
-@group(0) @binding(3) var<storage, read_write> probs: array<f32>;
-@group(0) @binding(4) var<storage, read_write> pm1: array<f32>;
-@group(0) @binding(5) var<uniform> u: U;
-${workgroupReduce(WG)}
-
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+const SOURCE = kernel({
+  uniforms: 'rows: u32, cols: u32, xOff: u32, tOff: u32, ignore: i32, lseOff: u32, probsOff: u32, pm1Off: u32, hasProbs: u32',
+  arrays: ['x', 't i32', 'lse rw', 'probs rw', 'pm1 rw'],
+  reduce: true,
+  body: /* wgsl */ `
   let row = group;
   if (row >= u.rows) { return; }
   let tgt = t[u.tOff + row];
@@ -45,8 +37,8 @@ fn main(${GRID_PARAMS}) {
     let inv = 1.0 / sum;
     let pb = u.probsOff + row * u.cols;
     for (var j = lid; j < u.cols; j += ${WG}u) { probs[pb + j] = exp(x[xb + j] - mx) * inv; }
-  }
-}`;
+  }`,
+});
 
 /**
  * Backend.crossEntropyRows: lse per row and, when probs is given, the row's softmax and

@@ -1,5 +1,5 @@
 import type { GpuArray, KernelContext } from '../kernel-context.js';
-import { GRID_GROUP, GRID_PARAMS, WG, elementGrid, u32s } from './grid.js';
+import { WG, elementGrid, kernel, u32s } from './grid.js';
 
 /**
  * GELU (tanh approximation) forward and backward, one invocation per element. tanh is computed
@@ -10,42 +10,31 @@ const HEAD = /* wgsl */ `
 const K = 0.7978845608028654; // sqrt(2 / pi)
 fn tanhSafe(z: f32) -> f32 { return 1.0 - 2.0 / (exp(2.0 * z) + 1.0); }`;
 
-const FORWARD = /* wgsl */ `
-struct U { n: u32, xOff: u32, outOff: u32, thOff: u32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read_write> th: array<f32>;
-@group(0) @binding(3) var<uniform> u: U;
-${HEAD}
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+const FORWARD = kernel({
+  uniforms: 'n: u32, xOff: u32, outOff: u32, thOff: u32',
+  arrays: ['x', 'out rw', 'th rw'],
+  prelude: HEAD,
+  body: /* wgsl */ `
   let i = group * ${WG}u + lid;
   if (i >= u.n) { return; }
   let v = x[u.xOff + i];
   let t = tanhSafe(K * (v + 0.044715 * v * v * v));
   th[u.thOff + i] = t;
-  out[u.outOff + i] = 0.5 * v * (1.0 + t);
-}`;
+  out[u.outOff + i] = 0.5 * v * (1.0 + t);`,
+});
 
-const BACKWARD = /* wgsl */ `
-struct U { n: u32, gOff: u32, xOff: u32, thOff: u32, dxOff: u32 }
-@group(0) @binding(0) var<storage, read> g: array<f32>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> th: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(4) var<uniform> u: U;
-${HEAD}
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+const BACKWARD = kernel({
+  uniforms: 'n: u32, gOff: u32, xOff: u32, thOff: u32, dxOff: u32',
+  arrays: ['g', 'x', 'th', 'dx rw'],
+  prelude: HEAD,
+  body: /* wgsl */ `
   let i = group * ${WG}u + lid;
   if (i >= u.n) { return; }
   let v = x[u.xOff + i];
   let t = th[u.thOff + i];
   let d = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * K * (1.0 + 3.0 * 0.044715 * v * v);
-  dx[u.dxOff + i] = g[u.gOff + i] * d;
-}`;
+  dx[u.dxOff + i] = g[u.gOff + i] * d;`,
+});
 
 /** Backend.geluForward: out = gelu(x), th = the tanh it computed (for the backward). */
 export function geluForward(ctx: KernelContext, x: GpuArray, out: GpuArray, th: GpuArray): void {

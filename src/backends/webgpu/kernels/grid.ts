@@ -14,6 +14,7 @@ export function grid(count: number, limits: KernelLimits): [number, number] {
   const max = limits.maxComputeWorkgroupsPerDimension;
   if (count <= max) return [count, 1];
   const y = ceilDiv(count, max);
+  if (y > max) throw new Error(`webgpu: ${count} workgroups are more than a dispatch of ${max} x ${max} covers`);
   return [ceilDiv(count, y), y];
 }
 
@@ -81,3 +82,38 @@ export const WG = 256;
 
 /** The most negative finite f32: a max's starting value (WGSL constants cannot be infinite). */
 export const F32_LOWEST = '-0x1.fffffep+127f';
+
+/** What kernel() assembles: the uniform struct's fields, the arrays in binding order, the entry point's body. */
+export interface KernelSpec {
+  /** Fields of the uniform struct `u`, e.g. 'rows: u32, cols: u32, scale: f32' (omit for none). */
+  uniforms?: string;
+  /** Storage arrays in binding order: 'name', then 'rw' for read_write and 'i32' for indices ('idx rw i32'). */
+  arrays: string[];
+  /** Include reduceSum / reduceMax over the workgroup. */
+  reduce?: boolean;
+  /** WGSL before the entry point (helper functions, constants). */
+  prelude?: string;
+  /** The body of `main`, where `group` (the workgroup's index on a grid()) and `lid` are defined. */
+  body: string;
+}
+
+/**
+ * The WGSL of a kernel of WG invocations per workgroup on a grid() of workgroups: the bindings
+ * in the order the KernelContext binds them (arrays, then the uniforms), the optional workgroup
+ * reductions, and the entry point around `body`.
+ */
+export function kernel(spec: KernelSpec): string {
+  const bindings = spec.arrays.map((a, i) => {
+    const [name, ...flags] = a.split(' ');
+    const access = flags.includes('rw') ? 'read_write' : 'read';
+    return `@group(0) @binding(${i}) var<storage, ${access}> ${name}: array<${flags.includes('i32') ? 'i32' : 'f32'}>;`;
+  });
+  if (spec.uniforms) bindings.unshift(`struct U { ${spec.uniforms} }`), bindings.push(`@group(0) @binding(${spec.arrays.length}) var<uniform> u: U;`);
+  return `${bindings.join('\n')}
+${spec.reduce ? workgroupReduce(WG) : ''}
+${spec.prelude ?? ''}
+@compute @workgroup_size(${WG})
+fn main(${GRID_PARAMS}) {
+  ${GRID_GROUP}${spec.body}
+}`;
+}

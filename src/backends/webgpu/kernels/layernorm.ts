@@ -1,6 +1,6 @@
 import type { GpuArray, KernelContext } from '../kernel-context.js';
 import { sumChunks } from './column-sums.js';
-import { GRID_GROUP, GRID_PARAMS, WG, ceilDiv, grid, u32s, workgroupReduce } from './grid.js';
+import { WG, ceilDiv, grid, kernel, u32s } from './grid.js';
 
 /**
  * Layer norm over the last dim, forward and backward. Rows are independent: one workgroup of 256
@@ -12,21 +12,12 @@ import { GRID_GROUP, GRID_PARAMS, WG, ceilDiv, grid, u32s, workgroupReduce } fro
  * A missing weight or bias is a flag in the uniforms; x stands in for its binding.
  */
 
-const FORWARD = /* wgsl */ `
-struct U { rows: u32, cols: u32, xOff: u32, wOff: u32, bOff: u32, outOff: u32, meanOff: u32, rstdOff: u32,
-  hasW: u32, hasB: u32, eps: f32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> weight: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<storage, read_write> mean: array<f32>;
-@group(0) @binding(5) var<storage, read_write> rstd: array<f32>;
-@group(0) @binding(6) var<uniform> u: U;
-${workgroupReduce(WG)}
-
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+const FORWARD = kernel({
+  uniforms: 'rows: u32, cols: u32, xOff: u32, wOff: u32, bOff: u32, '
+    + 'outOff: u32, meanOff: u32, rstdOff: u32, hasW: u32, hasB: u32, eps: f32',
+  arrays: ['x', 'weight', 'bias', 'out rw', 'mean rw', 'rstd rw'],
+  reduce: true,
+  body: /* wgsl */ `
   let row = group;
   if (row >= u.rows) { return; }
   let xb = u.xOff + row * u.cols;
@@ -44,28 +35,19 @@ fn main(${GRID_PARAMS}) {
     if (u.hasW == 1u) { y *= weight[u.wOff + j]; }
     if (u.hasB == 1u) { y += bias[u.bOff + j]; }
     out[ob + j] = y;
-  }
-}`;
+  }`,
+});
 
-const BACKWARD_DX = /* wgsl */ `
-struct U { rows: u32, cols: u32, gOff: u32, xOff: u32, wOff: u32, meanOff: u32, rstdOff: u32, dxOff: u32, hasW: u32 }
-@group(0) @binding(0) var<storage, read> g: array<f32>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> mean: array<f32>;
-@group(0) @binding(4) var<storage, read> rstd: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(6) var<uniform> u: U;
-${workgroupReduce(WG)}
-
+const BACKWARD_DX = kernel({
+  uniforms: 'rows: u32, cols: u32, gOff: u32, xOff: u32, wOff: u32, meanOff: u32, rstdOff: u32, dxOff: u32, hasW: u32',
+  arrays: ['g', 'x', 'weight', 'mean', 'rstd', 'dx rw'],
+  reduce: true,
+  prelude: /* wgsl */ `
 fn w(j: u32) -> f32 {
   if (u.hasW == 1u) { return weight[u.wOff + j]; }
   return 1.0;
-}
-
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+}`,
+  body: /* wgsl */ `
   let row = group;
   if (row >= u.rows) { return; }
   let b = row * u.cols;
@@ -87,8 +69,8 @@ fn main(${GRID_PARAMS}) {
     let xhat = (x[u.xOff + b + j] - mu) * rs;
     let d = g[u.gOff + b + j] * w(j);
     dx[u.dxOff + b + j] = rs * (d - md - xhat * mdx);
-  }
-}`;
+  }`,
+});
 
 /** Rows per partial column sum of dweight / dbias. */
 const CHUNK = 64;

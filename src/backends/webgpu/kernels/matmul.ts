@@ -1,5 +1,5 @@
 import type { GpuArray, KernelContext } from '../kernel-context.js';
-import { ceilDiv, memo } from './grid.js';
+import { ceilDiv, memo, u32s } from './grid.js';
 
 /**
  * Batched matmul (and linear: the same kernel with a bias added as the tile is stored).
@@ -52,13 +52,18 @@ function source({ tm, tn, bk }: Shape): string {
     store.push(`  { let gi = row0 + ly + ${16 * r}u;`);
     store.push(`    if (gi < u.m) {`);
     for (let c = 0; c < tn; c++) {
-      store.push(`      { let gj = col0 + lx + ${16 * c}u; if (gj < u.n) { C[cBase + gi * u.n + gj] = acc${r}_${c} + biasOf(gj); } }`);
+      store.push(`      { let gj = col0 + lx + ${16 * c}u; if (gj < u.n) { C[cBase + gi * u.ldc + gj] = acc${r}_${c} + biasOf(gj); } }`);
     }
     store.push('    } }');
   }
   return /* wgsl */ `
 // transA / transB / hasBias: 0 or 1
-struct U { m: u32, k: u32, n: u32, aOff: u32, bOff: u32, cOff: u32, aStride: u32, bStride: u32, zBase: u32,
+// batch z = wid.z + zBase reads operand X at xOff + (z / inner) * xOuter + (z % inner) * xStride;
+// rows of A, B and C are lda, ldb, ldc elements apart
+struct U { m: u32, k: u32, n: u32, zBase: u32, inner: u32,
+  aOff: u32, lda: u32, aStride: u32, aOuter: u32,
+  bOff: u32, ldb: u32, bStride: u32, bOuter: u32,
+  cOff: u32, ldc: u32, cStride: u32, cOuter: u32,
   transA: u32, transB: u32, hasBias: u32, biasOff: u32 }
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
@@ -76,16 +81,17 @@ fn biasOf(j: u32) -> f32 {
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l: vec3u, @builtin(local_invocation_index) tid: u32) {
   let lx = l.x; let ly = l.y;
-  let batch = wid.z + u.zBase;
+  let z = wid.z + u.zBase;
+  let zo = z / u.inner; let zi = z % u.inner;
   let row0 = wid.y * ${bm}u; let col0 = wid.x * ${bn}u;
-  let aBase = u.aOff + batch * u.aStride;
-  let bBase = u.bOff + batch * u.bStride;
-  let cBase = u.cOff + batch * u.m * u.n;
+  let aBase = u.aOff + zo * u.aOuter + zi * u.aStride;
+  let bBase = u.bOff + zo * u.bOuter + zi * u.bStride;
+  let cBase = u.cOff + zo * u.cOuter + zi * u.cStride;
   // element strides of A[i, p] and B[p, j] in memory
-  var aRow = u.k; var aCol = 1u;
-  if (u.transA == 1u) { aRow = 1u; aCol = u.m; }
-  var bRow = u.n; var bCol = 1u;
-  if (u.transB == 1u) { bRow = 1u; bCol = u.k; }
+  var aRow = u.lda; var aCol = 1u;
+  if (u.transA == 1u) { aRow = 1u; aCol = u.lda; }
+  var bRow = u.ldb; var bCol = 1u;
+  if (u.transB == 1u) { bRow = 1u; bCol = u.ldb; }
 ${decl.join('\n')}
   for (var p0 = 0u; p0 < u.k; p0 += ${bk}u) {
     for (var q = 0u; q < ${aLoads}u; q++) {
@@ -119,12 +125,16 @@ ${store.join('\n')}
 
 const kernel = memo(source);
 
-/** The shared body of matmul and linear; bias (n) is added to every output row when given. */
-function matmulInto(
-  ctx: KernelContext, a: GpuArray, b: GpuArray, bias: GpuArray | null, out: GpuArray,
-  batch: number, m: number, k: number, n: number,
-  transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number,
-): void {
+/** One operand of gemm: element `at` of `array` onwards, rows `ld` apart, batch z at (z / inner) * outer + (z % inner) * stride. */
+export interface Operand { array: GpuArray; at: number; ld: number; stride: number; outer: number }
+
+/**
+ * C[z] (m, n) = op(A[z]) (m, k) @ op(B[z]) (k, n) (+ bias) for z < batch, where op transposes
+ * (A stored (k, m), B stored (n, k)) when asked. The strided form serves matmul, linear and the
+ * attention kernels, whose operands are heads inside qkv rows.
+ */
+export function gemm(ctx: KernelContext, batch: number, inner: number, m: number, k: number, n: number,
+  a: Operand, transA: boolean, b: Operand, transB: boolean, c: Operand, bias: GpuArray | null = null): void {
   if (batch === 0 || m === 0 || n === 0) return;
   const large = ceilDiv(m, 128) * ceilDiv(n, 128) * batch >= largeTilesFrom;
   const shape = large ? LARGE : SMALL;
@@ -134,12 +144,18 @@ function matmulInto(
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (gx > max || gy > max) throw new Error(`webgpu matmul: (${m} x ${n}) has more tiles than a dispatch allows`);
   // without a bias, A stands in for its binding (bound read-only twice, never read through it)
-  const arrays = [a, b, bias ?? a, out];
+  const arrays = [a.array, b.array, bias ?? a.array, c.array];
+  const operand = (o: Operand): number[] => [o.array.offset + o.at, o.ld, o.stride, o.outer];
   for (let z0 = 0; z0 < batch; z0 += max) {
-    const uniforms = [m, k, n, a.offset, b.offset, out.offset, aBatchStride, bBatchStride, z0,
-      +transA, +transB, bias ? 1 : 0, bias ? bias.offset : 0].map((u32) => ({ u32 }));
+    const uniforms = u32s(m, k, n, z0, inner, ...operand(a), ...operand(b), ...operand(c),
+      +transA, +transB, bias ? 1 : 0, bias ? bias.offset : 0);
     ctx.dispatch(wgsl, arrays, uniforms, [gx, gy, Math.min(max, batch - z0)]);
   }
+}
+
+/** A dense operand: rows ld apart, batch b at b * stride. */
+function dense(array: GpuArray, ld: number, stride: number): Operand {
+  return { array, at: 0, ld, stride, outer: 0 };
 }
 
 /** Backend.matmul: out (batch, m, n) = A[b] @ B[b], with the transposes and batch strides of the Backend. */
@@ -148,10 +164,11 @@ export function matmul(
   batch: number, m: number, k: number, n: number,
   transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number,
 ): void {
-  matmulInto(ctx, a, b, null, out, batch, m, k, n, transA, transB, aBatchStride, bBatchStride);
+  gemm(ctx, batch, batch, m, k, n, dense(a, transA ? m : k, aBatchStride), transA, dense(b, transB ? k : n, bBatchStride), transB,
+    dense(out, n, m * n));
 }
 
 /** Backend.linear: out (rows, n) = x (rows, k) @ w^T + bias, w (n, k). */
 export function linear(ctx: KernelContext, x: GpuArray, w: GpuArray, bias: GpuArray, out: GpuArray, rows: number, k: number, n: number): void {
-  matmulInto(ctx, x, w, bias, out, 1, rows, k, n, false, true, 0, 0);
+  gemm(ctx, 1, 1, rows, k, n, dense(x, k, 0), false, dense(w, k, 0), true, dense(out, n, 0), bias);
 }

@@ -1,5 +1,5 @@
 import type { GpuArray, KernelContext } from '../kernel-context.js';
-import { F32_LOWEST, GRID_GROUP, GRID_PARAMS, WG, grid, u32s, workgroupReduce } from './grid.js';
+import { F32_LOWEST, WG, grid, kernel, u32s } from './grid.js';
 
 /**
  * Row softmax, log-softmax and attention's scaled causal softmax: one kernel, one workgroup of
@@ -7,16 +7,11 @@ import { F32_LOWEST, GRID_GROUP, GRID_PARAMS, WG, grid, u32s, workgroupReduce } 
  * the row with stride 256, so reads coalesce). Plain softmax is scale 1 without a mask; the mode
  * is a uniform so all three share one pipeline.
  */
-const SOURCE = /* wgsl */ `
-struct U { rows: u32, cols: u32, xOff: u32, outOff: u32, queries: u32, logOut: u32, scale: f32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<uniform> u: U;
-${workgroupReduce(WG)}
-
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+const SOURCE = kernel({
+  uniforms: 'rows: u32, cols: u32, xOff: u32, outOff: u32, queries: u32, logOut: u32, scale: f32',
+  arrays: ['x', 'out rw'],
+  reduce: true,
+  body: /* wgsl */ `
   let row = group;
   if (row >= u.rows) { return; }
   let xb = u.xOff + row * u.cols;
@@ -37,8 +32,8 @@ fn main(${GRID_PARAMS}) {
     let inv = 1.0 / s;
     for (var j = lid; j < limit; j += ${WG}u) { out[ob + j] = exp((x[xb + j] - mx) * u.scale) * inv; }
   }
-  for (var j = limit + lid; j < u.cols; j += ${WG}u) { out[ob + j] = 0.0; }
-}`;
+  for (var j = limit + lid; j < u.cols; j += ${WG}u) { out[ob + j] = 0.0; }`,
+});
 
 function rowSoftmax(ctx: KernelContext, x: GpuArray, rows: number, cols: number, scale: number, queries: number, log: boolean, out: GpuArray): void {
   if (rows === 0 || cols === 0) return;

@@ -1,6 +1,6 @@
 import type { Window2d } from '../../backend.js';
 import type { GpuArray, KernelContext, Word } from '../kernel-context.js';
-import { F32_LOWEST, GRID_GROUP, GRID_PARAMS, WG, elementGrid, u32s } from './grid.js';
+import { F32_LOWEST, WG, elementGrid, kernel, u32s } from './grid.js';
 
 /**
  * The sliding-window kernels of conv nets: im2col, col2im, max and average pooling and their
@@ -10,9 +10,11 @@ import { F32_LOWEST, GRID_GROUP, GRID_PARAMS, WG, elementGrid, u32s } from './gr
  * need no atomics and every element is written exactly once.
  */
 
-const WINDOW = /* wgsl */ `
-struct U { N: u32, C: u32, H: u32, W: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32, dh: u32, dw: u32, OH: u32, OW: u32,
-  total: u32, aOff: u32, bOff: u32, cOff: u32, avg: u32 }
+// the Window2d, then how many elements are written, the offsets of the arrays a, b, c and the pooling mode
+const WINDOW_UNIFORMS = 'N: u32, C: u32, H: u32, W: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32, dh: u32, dw: u32, '
+  + 'OH: u32, OW: u32, total: u32, aOff: u32, bOff: u32, cOff: u32, avg: u32';
+
+const TAPS = /* wgsl */ `
 // the output position along one axis whose window's tap k reads input position p, or -1
 fn tapOut(p: u32, k: u32, stride: u32, pad: u32, dil: u32, outSize: u32) -> i32 {
   let q = i32(p) + i32(pad) - i32(k * dil);
@@ -28,19 +30,34 @@ fn tapIn(o: u32, k: u32, stride: u32, pad: u32, dil: u32, inSize: u32) -> i32 {
   return p;
 }`;
 
-const ENTRY = /* wgsl */ `
-@compute @workgroup_size(${WG})
-fn main(${GRID_PARAMS}) {
-  ${GRID_GROUP}
+/**
+ * WGSL running `statement` for every window tap (i, j) that reads input position (h, w), with
+ * that window's output position (oh, ow): the gather behind the adjoints.
+ */
+function eachTapReading(statement: string): string {
+  return `
+  for (var i = 0u; i < u.kh; i++) {
+    let oh = tapOut(h, i, u.sh, u.ph, u.dh, u.OH);
+    if (oh < 0) { continue; }
+    for (var j = 0u; j < u.kw; j++) {
+      let ow = tapOut(w, j, u.sw, u.pw, u.dw, u.OW);
+      if (ow < 0) { continue; }
+      ${statement}
+    }
+  }`;
+}
+
+// every window kernel: one invocation per element written, e < total
+const ELEMENT = /* wgsl */ `
   let e = group * ${WG}u + lid;
   if (e >= u.total) { return; }`;
 
 // a: x, c: out (N, C*kh*kw, OH*OW)
-const IM2COL = /* wgsl */ `${WINDOW}
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<uniform> u: U;
-${ENTRY}
+const IM2COL = kernel({
+  uniforms: WINDOW_UNIFORMS,
+  arrays: ['x', 'out rw'],
+  prelude: TAPS,
+  body: ELEMENT + /* wgsl */ `
   let L = u.OH * u.OW;
   let ow = e % u.OW; let oh = (e / u.OW) % u.OH;
   let row = e / L; // ((n * C + c) * kh + i) * kw + j
@@ -49,37 +66,28 @@ ${ENTRY}
   let w = tapIn(ow, j, u.sw, u.pw, u.dw, u.W);
   var v = 0.0;
   if (h >= 0 && w >= 0) { v = x[u.aOff + plane * u.H * u.W + u32(h) * u.W + u32(w)]; }
-  out[u.cOff + e] = v;
-}`;
+  out[u.cOff + e] = v;`,
+});
 
 // a: cols, c: out (N, C, H, W)
-const COL2IM = /* wgsl */ `${WINDOW}
-@group(0) @binding(0) var<storage, read> cols: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<uniform> u: U;
-${ENTRY}
+const COL2IM = kernel({
+  uniforms: WINDOW_UNIFORMS,
+  arrays: ['cols', 'out rw'],
+  prelude: TAPS,
+  body: ELEMENT + /* wgsl */ `
   let w = e % u.W; let h = (e / u.W) % u.H; let plane = e / (u.H * u.W);
   let L = u.OH * u.OW;
   var s = 0.0;
-  for (var i = 0u; i < u.kh; i++) {
-    let oh = tapOut(h, i, u.sh, u.ph, u.dh, u.OH);
-    if (oh < 0) { continue; }
-    for (var j = 0u; j < u.kw; j++) {
-      let ow = tapOut(w, j, u.sw, u.pw, u.dw, u.OW);
-      if (ow < 0) { continue; }
-      s += cols[u.aOff + ((plane * u.kh + i) * u.kw + j) * L + u32(oh) * u.OW + u32(ow)];
-    }
-  }
-  out[u.cOff + e] = s;
-}`;
+${eachTapReading(`s += cols[u.aOff + ((plane * u.kh + i) * u.kw + j) * L + u32(oh) * u.OW + u32(ow)];`)}
+  out[u.cOff + e] = s;`,
+});
 
 // a: x, c: out (N, C, OH, OW), b: idx; avg = 1 computes the mean instead (idx unused but bound)
-const POOL = /* wgsl */ `${WINDOW}
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<storage, read_write> idx: array<i32>;
-@group(0) @binding(3) var<uniform> u: U;
-${ENTRY}
+const POOL = kernel({
+  uniforms: WINDOW_UNIFORMS,
+  arrays: ['x', 'out rw', 'idx rw i32'],
+  prelude: TAPS,
+  body: ELEMENT + /* wgsl */ `
   let ow = e % u.OW; let oh = (e / u.OW) % u.OH; let plane = e / (u.OH * u.OW);
   let xb = u.aOff + plane * u.H * u.W;
   var best = ${F32_LOWEST};
@@ -102,34 +110,26 @@ ${ENTRY}
   } else {
     out[u.cOff + e] = best;
     idx[u.bOff + e] = at;
-  }
-}`;
+  }`,
+});
 
 // a: g (N, C, OH, OW), b: idx, c: out (N, C, H, W); avg = 1 spreads g / (kh * kw) over each window instead
-const POOL_BACKWARD = /* wgsl */ `${WINDOW}
-@group(0) @binding(0) var<storage, read> g: array<f32>;
-@group(0) @binding(1) var<storage, read> idx: array<i32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> u: U;
-${ENTRY}
+const POOL_BACKWARD = kernel({
+  uniforms: WINDOW_UNIFORMS,
+  arrays: ['g', 'idx i32', 'out rw'],
+  prelude: TAPS,
+  body: ELEMENT + /* wgsl */ `
   let w = e % u.W; let h = (e / u.W) % u.H; let plane = e / (u.H * u.W);
   let here = i32(h * u.W + w);
   let gb = plane * u.OH * u.OW;
   var s = 0.0;
-  for (var i = 0u; i < u.kh; i++) {
-    let oh = tapOut(h, i, u.sh, u.ph, u.dh, u.OH);
-    if (oh < 0) { continue; }
-    for (var j = 0u; j < u.kw; j++) {
-      let ow = tapOut(w, j, u.sw, u.pw, u.dw, u.OW);
-      if (ow < 0) { continue; }
+${eachTapReading(`
       let o = gb + u32(oh) * u.OW + u32(ow);
       if (u.avg == 1u) { s += g[u.aOff + o]; }
-      else if (idx[u.bOff + o] == here) { s += g[u.aOff + o]; }
-    }
-  }
+      else if (idx[u.bOff + o] == here) { s += g[u.aOff + o]; }`)}
   if (u.avg == 1u) { s /= f32(u.kh * u.kw); }
-  out[u.cOff + e] = s;
-}`;
+  out[u.cOff + e] = s;`,
+});
 
 /** One dispatch over `total` elements; a, b, c are the arrays whose offsets the kernel reads as aOff, bOff, cOff. */
 function run(ctx: KernelContext, wgsl: string, arrays: GpuArray[], w: Window2d, total: number,
