@@ -3,8 +3,10 @@
  * optional `webgpu` package, Dawn), this thread talks to it through the bridge. Started on first
  * use, once per process; where there is no adapter, a GradpathError saying why.
  */
-import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { GradpathError } from '../../util/errors.js';
+import { SWIFTSHADER_ICD } from './adapter.js';
 import { DeviceBridge, awaitHello, sharedBlocks } from './bridge.js';
 import { webgpuBackend, type WebGpuBackend } from './backend.js';
 
@@ -34,8 +36,10 @@ export function webGpuAvailable(): { ok: true } | { ok: false; reason: string } 
 
 function start(): WebGpuBackend | GradpathError {
   const { ctrl, data } = sharedBlocks();
-  // SHARE_ENV: the device thread may point the Vulkan loader at SwiftShader (adapter.ts), which must reach the real environment
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { ctrl, data }, env: SHARE_ENV, execArgv: [] });
+  // Chromium's software Vulkan driver where nothing else is configured (as adapter.ts does); set
+  // here, since a worker's process.env is a copy that the Vulkan loader would not see
+  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { ctrl, data }, execArgv: [] });
   worker.unref();
   const hello = awaitHello(ctrl, data, START_TIMEOUT_MS);
   if (!hello.ok) {
