@@ -189,6 +189,15 @@ export interface Backend extends Partial<WindowKernels> {
   allocFloats?(n: number): Float32Array | null;
 
   /**
+   * Optional, for a backend whose kernels write device memory (webgpu): makes an array's host
+   * copy current before the host reads or writes it (reading the device's copy back unless
+   * `overwrite`: the caller writes every element of a, which is its whole buffer). The engine calls
+   * it, through syncHost (engine/device.ts), before every host access to storage a kernel may have
+   * written; backends whose kernels work on the host arrays leave it out.
+   */
+  sync?(a: Float32Array | Int32Array | Float64Array, overwrite?: boolean): void;
+
+  /**
    * Optional, a linear layer's forward in one pass: out (rows, n) = x (rows, k) @ w^T + bias,
    * w (n, k) row-major, bias (n). Backends without it use matmul and a broadcast add.
    */

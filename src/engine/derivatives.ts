@@ -1,4 +1,4 @@
-import { getBackend } from './device.js';
+import { getBackend, syncHost } from './device.js';
 import { Tensor } from './tensor.js';
 import { addInto, unbroadcast, padNarrow, reshape } from './ops/view.js';
 import { binaryRaw } from './ops/elementwise.js';
@@ -85,7 +85,7 @@ const linearGrads = (g2: Tensor, x: Tensor, w: Tensor): [Tensor | null, Tensor |
 
 // fused: uses the tanh values the forward saved
 const gelugrad = (g: Tensor, xv: Float32Array, th: Float32Array): Tensor => {
-  const gv = g.floatValues();
+  const gv = g.kernelFloats();
   const out = floatsUninit(xv.length);
   getBackend().geluBackward(gv, xv, th, out);
   return new Tensor(out, [...g.shape]);
@@ -154,7 +154,7 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
   // fused: per head dV = P^T dY, dS = softmax' of dY V^T, dQ = dS K, dK = dS^T Q (ops/attention.ts)
   selfAttention: (g, [qkv], _out, { qv, att, B, T, nh, hs, scale }) => {
     const dqkv = floatsUninit(qv.length);
-    getBackend().selfAttentionBackward!(g.floatValues(), qv, att, B, T, nh, hs, scale, dqkv);
+    getBackend().selfAttentionBackward!(g.kernelFloats(), qv, att, B, T, nh, hs, scale, dqkv);
     return [new Tensor(dqkv, [...qkv.shape])];
   },
   // fused: log_softmax' = g - softmax * sum(g)
@@ -181,7 +181,7 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
   // indexing: the backward of a gather is a scatter-add
   indexSelect: (g, [x], _out, { idx, outer, n, inner }) => {
     const dx = floats(x.numel());
-    getBackend().scatterAdd(g.floatValues(), outer, n, inner, idx, dx);
+    getBackend().scatterAdd(g.kernelFloats(), outer, n, inner, idx, dx);
     return [new Tensor(dx, [...x.shape])];
   },
   gather: (g, [x], _out, pos) => {
@@ -198,6 +198,7 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
     const d = floatsUninit(N * C);
     // the scaling is one backend pass (GPT-2's logits are 12.9M floats); then targets and ignored rows
     getBackend().binary('mul', probs!, [1], Float32Array.of(scale), [0], d, [N * C]);
+    syncHost(d);
     for (let i = 0; i < N; i++) {
       if (t[i] === ignore) d.fill(0, i * C, (i + 1) * C);
       else d[i * C + t[i]] = pm1![i] * scale;
@@ -210,7 +211,7 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
     const dx = floatsUninit(rows * C);
     const dw = hasWeight ? new Float32Array(C) : null;
     const db = hasBias ? new Float32Array(C) : null;
-    getBackend().layerNormBackward(g.floatValues(), xv, weight ? weight.floatValues() : null, mean, rstd, rows, C, dx, dw, db);
+    getBackend().layerNormBackward(g.kernelFloats(), xv, weight ? weight.kernelFloats() : null, mean, rstd, rows, C, dx, dw, db);
     const grads: Tensor[] = [new Tensor(dx, [...inputs[0].shape])];
     if (dw) grads.push(new Tensor(dw, [C]));
     if (db) grads.push(new Tensor(db, [C]));
@@ -255,11 +256,11 @@ export type IntoRule<K extends OpName> = (g: Tensor, inputs: Tensor[], out: Tens
 
 export const intoRules: { [K in OpName]?: IntoRule<K> } = {
   indexSelect: (g, _inputs, _out, { idx, outer, n, inner }, _i, acc) => {
-    getBackend().scatterAdd(g.floatValues(), outer, n, inner, idx, acc.data as Float32Array);
+    getBackend().scatterAdd(g.kernelFloats(), outer, n, inner, idx, acc.storage as Float32Array);
   },
   // attention's q, k and v are narrowed from one tensor: the second and third add into the first's padded gradient
   narrow: (g, _inputs, _out, { dim, start }, _i, acc) => {
-    addInto(new Tensor(acc.data, g.shape, acc.strides, start * acc.strides[dim]), g);
+    addInto(new Tensor(acc.storage, g.shape, acc.strides, start * acc.strides[dim]), g);
   },
 };
 

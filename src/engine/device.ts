@@ -2,6 +2,7 @@ import type { Backend } from '../backends/backend.js';
 import { referenceBackend } from '../backends/reference/index.js';
 import { startWasm } from '../backends/wasm/index.js';
 import { loadNative, nativeBuilt } from '../backends/native/index.js';
+import { startWebGpu } from '../backends/webgpu/index.js';
 import { GradpathError } from '../util/errors.js';
 
 /**
@@ -16,16 +17,18 @@ import { GradpathError } from '../util/errors.js';
  * a run's parameters and moments) the memory-bound passes too (src/backends/wasm/passes.ts).
  * A default native build that fails to load (built for another Node, older than its sources)
  * falls back to wasm with a one-line note. GRADPATH_BACKEND or a command's --backend (which
- * wins) choose explicitly: native, wasm or reference; a wrong name, or native when it is not
- * built, is a one-line error. If the wasm kernels are not built, the reference is used with a
- * one-line warning.
+ * wins) choose explicitly: native, wasm, webgpu or reference; a wrong name, native when it is not
+ * built, or webgpu where no WebGPU adapter can be had, is a one-line error. If the wasm kernels
+ * are not built, the reference is used with a one-line warning. webgpu (src/backends/webgpu/) is
+ * never the default: on machines without a GPU its only adapter is a slow software one.
  */
-export const BACKEND_NAMES = ['native', 'wasm', 'reference'] as const;
+export const BACKEND_NAMES = ['native', 'wasm', 'webgpu', 'reference'] as const;
 
 /** The backend called `name`, started if need be; a GradpathError (one line) for a wrong name or an unbuilt native backend. */
 export function loadBackend(name: string): Backend {
   if (name === 'reference') return referenceBackend;
   if (name === 'native') return { ...referenceBackend, ...loadNative() };
+  if (name === 'webgpu') return noteDeviceMemory(startWebGpu());
   if (name !== 'wasm') throw new GradpathError(`unknown backend '${name}': use ${BACKEND_NAMES.join(', ')}`);
   try {
     const { threads: _threads, relaxedSimd: _relaxed, ...kernels } = startWasm();
@@ -91,13 +94,31 @@ export function getBackend(): Backend {
 }
 
 export function setBackend(backend: Backend): void {
-  active = backend;
+  active = noteDeviceMemory(backend);
+}
+
+/**
+ * Before the host reads (or, with `overwrite`, overwrites all of) storage that a kernel may have
+ * written: a backend whose kernels work on device memory (webgpu) makes the host copy current.
+ * Every host access to tensor storage goes through here (Tensor.values, item, accumulateGrad, the
+ * engine's host loops), so no path reads stale values; on the CPU backends it does nothing.
+ */
+export function syncHost(a: Float32Array | Int32Array | Float64Array, overwrite = false): void {
+  deviceMemory?.sync?.(a, overwrite);
+}
+
+/** The backend with device memory, once used: its arrays stay synced even while another backend is active (withBackend in tests). */
+let deviceMemory: Backend | null = null;
+
+function noteDeviceMemory<B extends Backend>(backend: B): B {
+  if (backend.sync) deviceMemory = backend;
+  return backend;
 }
 
 /** Runs fn with `backend` active, then restores the previous one (the default, started lazily, if none was set). */
 export function withBackend<T>(backend: Backend, fn: () => T): T {
   const prev = active;
-  active = backend;
+  active = noteDeviceMemory(backend);
   try {
     return fn();
   } finally {

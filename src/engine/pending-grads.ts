@@ -39,7 +39,7 @@ export class PendingGrads {
    */
   writable(x: Tensor, g: Tensor): Tensor | undefined {
     const prev = this.grads.get(x);
-    return prev !== undefined && prev.data !== g.data && this.holders.get(prev.data) === 1 && wholeStorage(prev) ? prev : undefined;
+    return prev !== undefined && prev.storage !== g.storage && this.holders.get(prev.storage) === 1 && wholeStorage(prev) ? prev : undefined;
   }
 
   /** Accumulates gx into x's pending gradient: the first is kept, later ones added (in place where possible). */
@@ -50,11 +50,11 @@ export class PendingGrads {
       this.hold(gx, 1);
     } else if (this.writable(x, g)) {
       addInto(prev, gx);
-      this.dead.push(gx.data);
+      this.dead.push(gx.storage);
     } else {
       const sum = prev.add(gx);
       this.hold(prev, -1);
-      this.dead.push(prev.data, gx.data);
+      this.dead.push(prev.storage, gx.storage);
       this.grads.set(x, sum);
       this.hold(sum, 1);
     }
@@ -62,23 +62,23 @@ export class PendingGrads {
 
   /** Adds a taken gradient into leaf t's .grad, handing over its storage when nothing else holds it. */
   intoLeaf(t: Tensor, g: Tensor): void {
-    const adopt = this.holders.get(g.data) === 0;
+    const adopt = this.holders.get(g.storage) === 0;
     t.accumulateGrad(g, adopt);
-    if (adopt && t.grad!.data === g.data) {
-      this.holders.set(g.data, 1); // now .grad's: never recycled by this backward
-      keepBuffer(g.data);
-    } else this.dead.push(g.data);
+    if (adopt && t.grad!.storage === g.storage) {
+      this.holders.set(g.storage, 1); // now .grad's: never recycled by this backward
+      keepBuffer(g.storage);
+    } else this.dead.push(g.storage);
     this.sweep();
   }
 
   /** Done with a taken gradient: its storage, and any dropped on the way, go back where unheld. */
   release(g: Tensor): void {
-    this.dead.push(g.data);
+    this.dead.push(g.storage);
     this.sweep();
   }
 
   private hold(t: Tensor, delta: number): void {
-    this.holders.set(t.data, (this.holders.get(t.data) ?? 0) + delta);
+    this.holders.set(t.storage, (this.holders.get(t.storage) ?? 0) + delta);
   }
 
   private sweep(): void {
@@ -94,5 +94,5 @@ export class PendingGrads {
 
 /** True when t is a contiguous float tensor covering its whole storage (safe to add into). */
 function wholeStorage(t: Tensor): boolean {
-  return t.dtype === 'float32' && t.offset === 0 && t.data.length === t.numel() && t.isContiguous();
+  return t.dtype === 'float32' && t.offset === 0 && t.storage.length === t.numel() && t.isContiguous();
 }

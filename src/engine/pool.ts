@@ -16,6 +16,7 @@
  */
 
 import { residentFloats } from './resident.js';
+import { syncHost } from './device.js';
 
 /** Smaller arrays come from V8 as usual (cheap, and not worth the bookkeeping). */
 export const MIN_POOLED = 4096;
@@ -46,6 +47,8 @@ export class BufferPool {
     let buf = list?.pop();
     if (buf) {
       this.freeSet.delete(buf);
+      // whatever its holder wrote on a device is void: the new holder starts from the host array
+      syncHost(buf, true);
       if (zero) buf.fill(0);
     } else {
       // in the backend's memory where it has one: kernels then use the buffer in place

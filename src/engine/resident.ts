@@ -37,7 +37,7 @@ export function makeResident(params: Tensor[]): void {
   if (!alloc) return;
   let bytes = 0;
   for (const t of params) {
-    if (moved.has(t.data) || t.dtype !== 'float32' || t.offset !== 0 || t.data.length !== t.numel() || t.numel() < MIN_RESIDENT) continue;
+    if (moved.has(t.storage) || t.dtype !== 'float32' || t.offset !== 0 || t.data.length !== t.numel() || t.numel() < MIN_RESIDENT) continue;
     const r = alloc(t.numel());
     if (!r) return;
     r.set(t.data);

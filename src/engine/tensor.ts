@@ -1,6 +1,6 @@
 import { GradpathError } from '../util/errors.js';
 import { backward as runBackward, type Node } from './autograd.js';
-import { getBackend } from './device.js';
+import { getBackend, syncHost } from './device.js';
 import { contiguousStrides, numel, shapeStr } from './shape.js';
 import * as E from './ops/elementwise.js';
 import * as R from './ops/reduce.js';
@@ -21,8 +21,12 @@ export type TensorLike = Tensor | number;
  * only in shape, strides and offset.
  */
 export class Tensor {
-  /** The storage; a view reads it through shape, strides and offset. */
-  data: Float32Array | Int32Array;
+  /**
+   * The storage as kernels see it; a view reads it through shape, strides and offset. On a
+   * device backend (webgpu) its host values may be stale: pass it to backend kernels, identify
+   * it, make views of it, but read or write elements only through `data`.
+   */
+  storage: Float32Array | Int32Array;
   readonly shape: number[];
   readonly strides: number[];
   readonly offset: number;
@@ -37,11 +41,25 @@ export class Tensor {
   postAccumulateGradHooks: ((leaf: Tensor) => void)[] | null = null;
 
   constructor(data: Float32Array | Int32Array, shape: number[], strides?: number[], offset = 0) {
-    this.data = data;
+    this.storage = data;
     this.shape = shape;
     this.strides = strides ?? contiguousStrides(shape);
     this.offset = offset;
     this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
+  }
+
+  /**
+   * The storage, current on the host: on a device backend its values are read back first, and
+   * the host owns it from then on (the next kernel that reads it uploads it). So every host read
+   * or write of tensor elements, anywhere, sees current values; kernel arguments use `storage`.
+   */
+  get data(): Float32Array | Int32Array {
+    syncHost(this.storage);
+    return this.storage;
+  }
+
+  set data(data: Float32Array | Int32Array) {
+    this.storage = data;
   }
 
   get ndim(): number {
@@ -67,17 +85,14 @@ export class Tensor {
   }
 
   /**
-   * The elements in row-major order as a typed array of length numel(). Shares storage when
-   * the tensor is already contiguous (do not write to it unless you own the tensor).
+   * The elements in row-major order as a typed array of length numel(), current on the host (a
+   * device backend reads them back). Shares storage when the tensor is already contiguous (do not
+   * write to it unless you own the tensor).
    */
   values(): Float32Array | Int32Array {
-    const n = this.numel();
-    if (this.isContiguous()) {
-      return this.offset === 0 && this.data.length === n ? this.data : this.data.subarray(this.offset, this.offset + n);
-    }
-    const out = this.dtype === 'int32' ? new Int32Array(n) : floatsUninit(n);
-    getBackend().copyStrided(this.data, this.shape, this.strides, this.offset, out);
-    return out;
+    const v = this.kernelValues();
+    syncHost(v);
+    return v;
   }
 
   /** Float32 elements in row-major order (ints are converted). */
@@ -90,6 +105,32 @@ export class Tensor {
   intValues(): Int32Array {
     const v = this.values();
     return v instanceof Int32Array ? v : Int32Array.from(v, (x) => Math.trunc(x));
+  }
+
+  /**
+   * The elements in row-major order as an argument for a backend kernel: like values(), but not
+   * synced to the host, so on a device backend they stay where they are. Never read them on the host.
+   */
+  kernelValues(): Float32Array | Int32Array {
+    const n = this.numel();
+    if (this.isContiguous()) {
+      return this.offset === 0 && this.storage.length === n ? this.storage : this.storage.subarray(this.offset, this.offset + n);
+    }
+    const out = this.dtype === 'int32' ? new Int32Array(n) : floatsUninit(n);
+    getBackend().copyStrided(this.storage, this.shape, this.strides, this.offset, out);
+    return out;
+  }
+
+  /** kernelValues() as float32 (ints converted, on the host). */
+  kernelFloats(): Float32Array {
+    if (this.dtype === 'int32') return this.floatValues();
+    return this.kernelValues() as Float32Array;
+  }
+
+  /** kernelValues() as int32 (floats truncated, on the host). */
+  kernelInts(): Int32Array {
+    if (this.dtype === 'float32') return this.intValues();
+    return this.kernelValues() as Int32Array;
   }
 
   item(): number {
@@ -153,7 +194,7 @@ export class Tensor {
 
   /** A tensor sharing storage but cut off from the graph. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, this.strides, this.offset);
+    return new Tensor(this.storage, this.shape, this.strides, this.offset);
   }
 
   /**
@@ -161,25 +202,26 @@ export class Tensor {
    * g's storage is used by nothing else, so a first gradient is kept as it is instead of copied.
    */
   accumulateGrad(g: Tensor, adopt = false): void {
-    const gv = g.floatValues();
-    if (!this.grad && adopt && gv === g.data && g.dtype === 'float32') {
+    // backend passes, so on a device backend gradients stay on the device
+    const gv = g.kernelFloats();
+    if (!this.grad && adopt && gv === g.storage && g.dtype === 'float32') {
       this.grad = new Tensor(gv, [...this.shape]);
       return;
     }
     if (!this.grad) {
       const copy = floatsUninit(gv.length);
-      copy.set(gv);
+      getBackend().copyStrided(gv, [gv.length], [1], 0, copy);
       this.grad = new Tensor(copy, [...this.shape]);
       keepBuffer(copy);
       return;
     }
-    const acc = this.grad.data;
-    for (let i = 0; i < acc.length; i++) acc[i] += gv[i];
+    const acc = this.grad.storage as Float32Array;
+    getBackend().binary('add', acc, [1], gv, [1], acc, [acc.length]);
   }
 
   /** Drops .grad; inside an active BufferPool its storage is recycled (do not keep using it). */
   zeroGrad(): void {
-    if (this.grad) recycle(this.grad.data);
+    if (this.grad) recycle(this.grad.storage);
     this.grad = null;
   }
 

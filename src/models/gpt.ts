@@ -77,7 +77,7 @@ export class KVCache {
   /** Bytes of every tensor held (float32: 4 per element). */
   bytes(): number {
     let n = 0;
-    for (const l of this.layers) for (const t of Object.values(l)) n += t.numel() * t.data.BYTES_PER_ELEMENT;
+    for (const l of this.layers) for (const t of Object.values(l)) n += t.numel() * t.storage.BYTES_PER_ELEMENT;
     return n;
   }
 }

@@ -2,6 +2,7 @@ import { GradpathError } from '../util/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { StateDict } from '../io/checkpoint.js';
 import { makeResident, residentFloats } from '../engine/resident.js';
+import { syncHost } from '../engine/device.js';
 
 /** A group of parameters sharing hyperparameters (e.g. no weight decay for biases and norms). */
 export interface ParamGroup {
@@ -51,7 +52,7 @@ export abstract class Optimizer {
     for (const g of this.groups) {
       for (const p of g.params) {
         if (!p.grad) continue;
-        this.update(p.data as Float32Array, p.grad.data as Float32Array, this.buffers(p), g.lr, g.weightDecay);
+        this.update(p.storage as Float32Array, p.grad.storage as Float32Array, this.buffers(p), g.lr, g.weightDecay);
       }
     }
   }
@@ -79,7 +80,12 @@ export abstract class Optimizer {
     const out: StateDict = { step: { shape: [], data: Float32Array.of(this.stepCount) } };
     this.allParams().forEach((p, i) => {
       const s = this.state.get(p);
-      if (s) for (const [name, buf] of Object.entries(s)) out[`${name}.${i}`] = { shape: [...p.shape], data: buf };
+      if (s) {
+        for (const [name, buf] of Object.entries(s)) {
+          syncHost(buf); // the moments may live on a device
+          out[`${name}.${i}`] = { shape: [...p.shape], data: buf };
+        }
+      }
     });
     return out;
   }
@@ -91,7 +97,9 @@ export abstract class Optimizer {
         const src = sd[`${name}.${i}`];
         if (!src) continue;
         if (src.data.length !== p.numel()) throw new GradpathError(`optimizer state '${name}.${i}' has ${src.data.length} values but the parameter has ${p.numel()}`);
-        this.buffers(p)[name].set(src.data as Float32Array);
+        const buf = this.buffers(p)[name];
+        syncHost(buf, true);
+        buf.set(src.data as Float32Array);
       }
     });
   }

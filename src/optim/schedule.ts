@@ -34,7 +34,7 @@ export function linearLR(from: number, to: number, steps: number): Schedule {
 export function gradNorm(params: Tensor[]): number {
   const backend = getBackend();
   let sq = 0;
-  for (const p of params) if (p.grad) sq += backend.sumSquares(p.grad.data as Float32Array);
+  for (const p of params) if (p.grad) sq += backend.sumSquares(p.grad.storage as Float32Array);
   return Math.sqrt(sq);
 }
 
@@ -52,7 +52,7 @@ export function scaleGrads(params: Tensor[], factor: number): void {
   const scale = Float32Array.of(factor);
   for (const p of params) {
     if (!p.grad) continue;
-    const g = p.grad.data as Float32Array;
+    const g = p.grad.storage as Float32Array;
     backend.binary('mul', g, [1], scale, [0], g, [g.length]);
   }
 }

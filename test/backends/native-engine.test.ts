@@ -40,5 +40,5 @@ test('GRADPATH_BACKEND with a wrong name: one line on stderr, non-zero exit, no 
   assert.notEqual(r.status, 0);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], /GRADPATH_BACKEND='gpu' is not a backend: use native, wasm, reference/);
+  assert.match(lines[0], /GRADPATH_BACKEND='gpu' is not a backend: use native, wasm, webgpu, reference/);
 });

@@ -121,8 +121,8 @@ const CASES: Case[] = [
   { kind: 'corrupt checkpoint', argv: ['grokking', '--preset', 'quick', '--resume', '-o', corruptGrok], says: /latest\.safetensors/ },
   // a wrong --backend, on every command that takes one; native where it is not built
   ...[['makemore'], ['chargpt'], ['encoder'], ['grokking'], ['gpt2', 'train'], ['gpt2', 'sample'], ['gpt2', 'hellaswag'], ['bench', 'matmul'], ['bench', 'train'], ['bench', 'makemore']]
-    .map((a): Case => ({ kind: 'wrong backend', argv: [...a, '--backend', 'cuda'], says: /--backend must be one of native, wasm, reference; got 'cuda'/ })),
-  { kind: 'wrong backend', argv: ['bench', 'train', '--backends', 'wasm,gpu'], says: /--backends 'wasm,gpu': use a comma-separated list of native, wasm, reference/ },
+    .map((a): Case => ({ kind: 'wrong backend', argv: [...a, '--backend', 'cuda'], says: /--backend must be one of native, wasm, webgpu, reference; got 'cuda'/ })),
+  { kind: 'wrong backend', argv: ['bench', 'train', '--backends', 'wasm,gpu'], says: /--backends 'wasm,gpu': use a comma-separated list of native, wasm, webgpu, reference/ },
   ...(nativeBuilt() ? [] : [['chargpt', '-i', text, ...tinyChar, '-o', out('nb')], ['bench', 'train']]
     .map((a): Case => ({ kind: 'native not built', argv: [...a, '--backend', 'native'], says: /the native backend is not built: run `apt-get install/ }))),
   { kind: 'corrupt shards', argv: ['gpt2', 'train', '--data', badShards, ...tinyGpt2, '-o', out('g2')], says: /token shard .*(bad magic|shorter)/ },

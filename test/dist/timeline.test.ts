@@ -26,8 +26,9 @@ test('timeline: waits add up to comm and idle; compute is the rest', async () =>
   await tl.wait('idle', 'recv from stage 0', new Promise((r) => setTimeout(r, 15)));
   const s = tl.endStep();
   assert.equal(s.spans.length, 2);
-  assert.ok(s.comm >= 0.009 && s.comm < 0.1, `comm ${s.comm}`);
-  assert.ok(s.idle >= 0.014 && s.idle < 0.2, `idle ${s.idle}`);
+  // lower bounds only: on a loaded machine a 10 ms busy loop can take far longer (preempted)
+  assert.ok(s.comm >= 0.009 && s.comm <= s.seconds, `comm ${s.comm}`);
+  assert.ok(s.idle >= 0.014 && s.idle <= s.seconds - s.comm, `idle ${s.idle}`);
   assert.ok(Math.abs(s.compute + s.comm + s.idle - s.seconds) < 1e-9);
   assert.ok(s.spans[0].start >= 0.004 && s.spans[1].start >= s.spans[0].end);
   // outside a step (evaluation, a wrapper used without the loop's timeline) nothing is kept

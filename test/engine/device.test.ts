@@ -62,7 +62,7 @@ test('GRADPATH_BACKEND picks the backend at first use; an unknown name is a one-
     g.tensor([1, 2]).add(1); console.log(g.getBackend().name, s.wasmState() === null ? 'idle' : 'started');`;
   assert.equal(runNode(['--input-type=module', '-e', script], { GRADPATH_BACKEND: 'reference' }).stdout.trim(), 'reference idle');
   const odd = runNode(['--input-type=module', '-e', script], { GRADPATH_BACKEND: 'cuda' }, 1);
-  assert.match(odd.stderr, /GRADPATH_BACKEND='cuda' is not a backend: use native, wasm, reference/);
+  assert.match(odd.stderr, /GRADPATH_BACKEND='cuda' is not a backend: use native, wasm, webgpu, reference/);
 });
 
 test('without built kernels the default falls back to the reference backend with a one-line warning', () => {

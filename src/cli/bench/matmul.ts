@@ -6,6 +6,8 @@ import { matmul as referenceMatmul } from '../../backends/reference/matmul.js';
 import { loadNative, nativeBuilt } from '../../backends/native/index.js';
 import type { Backend } from '../../backends/backend.js';
 import { commonFlags } from '../flags.js';
+import { startWebGpu } from '../../backends/webgpu/index.js';
+import { softwareAdapter, timeWebGpuMatmul } from './matmul-webgpu.js';
 
 /**
  * `gradpath bench matmul`: GFLOP/s of the wasm matmul (all threads, one thread, and the
@@ -64,11 +66,12 @@ With --json, the last stdout line is a JSON summary.`,
     json: { type: 'boolean', help: 'Print a JSON summary as the last line' },
     reps: { type: 'int', default: 5, min: 1, help: 'Timed repetitions per measurement (median reported)' },
     'ref-rows': { type: 'int', default: 64, min: 1, help: 'Rows of A the reference runs on' },
-    backend: { ...commonFlags.backend, help: 'Time only this backend, beside the reference (default: native where built, wasm and the reference)' },
+    backend: { ...commonFlags.backend, help: 'Time only this backend, beside the reference (default: native where built, wasm and the reference; webgpu only when named)' },
   },
   async run(opts) {
     const threads = defaultThreads();
     const only = opts.backend;
+    if (only === 'webgpu') return benchWebGpu(opts.reps, opts.refRows, opts.json ?? false);
     const shapes = SHAPES.map(([m, k, n]) => ({ m, k, n, multi: 0, single: 0, plain: 0, ref: 0, native: 0, nativeSingle: 0 }));
     const native = nativeBuilt() && (!only || only === 'native') ? loadNative() : null;
     const wasm = !only || only === 'wasm';
@@ -141,3 +144,29 @@ With --json, the last stdout line is a JSON summary.`,
     return 0;
   },
 });
+
+/**
+ * --backend webgpu: the device's matmul against the reference loop, same run. On a software
+ * adapter (SwiftShader, where there is no GPU) only a 256^3 product is timed, and the rates say
+ * nothing about GPUs: the line under the table says so.
+ */
+function benchWebGpu(reps: number, refRows: number, json: boolean): number {
+  const gpu = startWebGpu();
+  const software = softwareAdapter(gpu);
+  const shapes = software ? [[256, 256, 256] as [number, number, number]] : SHAPES;
+  const results = shapes.map(([m, k, n]) => ({ m, k, n, gflops: timeWebGpuMatmul(gpu, m, k, n, reps, software ? 1 : 10), ref: timeReference(m, k, n, Math.min(m, refRows)) }));
+  console.log(`webgpu matmul on ${gpu.bridge.description}: operands on the device, batches of matmuls timed to the device's fence; median of ${reps} runs after a warm-up.`);
+  console.log(`reference: one run on the first ${refRows} rows of A, rate scaled to the full product.`);
+  if (software) console.log('note: a software adapter (no GPU here): correct results, but these rates say nothing about a GPU\'s speed.');
+  console.log('');
+  console.log(formatTable(['M x K x N', 'webgpu GFLOP/s', 'reference GFLOP/s', 'webgpu / reference'],
+    results.map((r) => [`${r.m} x ${r.k} x ${r.n}`, r.gflops.toFixed(2), r.ref.toFixed(2), `${(r.gflops / r.ref).toFixed(2)}x`])));
+  if (json) {
+    const round = (x: number) => Math.round(x * 100) / 100;
+    console.log(JSON.stringify({
+      backends: ['webgpu', 'reference'], adapter: gpu.bridge.description, software_adapter: software, gflops: round(results[0].gflops),
+      results: results.map((r) => ({ m: r.m, k: r.k, n: r.n, backend: 'webgpu', gflops: round(r.gflops), reference_gflops: round(r.ref), ratio: round(r.gflops / r.ref) })),
+    }));
+  }
+  return 0;
+}

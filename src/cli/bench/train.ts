@@ -59,6 +59,8 @@ function timeStepsHere(t: Trainer, batch: number, seqLen: number, steps: number,
       opt.zeroGrad();
       loss!.backward();
       opt.step();
+      // the loss a progress line reads: on a device backend (webgpu) this waits until the step has run
+      loss!.item();
     });
     pool.reset();
     if (i > 0) {
@@ -98,8 +100,8 @@ The small model is also timed on the reference backend in the same run, for a sp
 Peak RSS is the whole process's: for a backend's own peak memory, time one backend per run.`,
   options: {
     model: { type: 'choice', choices: ['small', 'gpt2'], default: 'small', help: 'Which model to train' },
-    backends: { type: 'string', default: 'all', help: 'Comma-separated backends to time (native, wasm, reference), or all' },
-    backend: { ...commonFlags.backend, help: 'Time only this backend (native, wasm or reference; --backends for several)' },
+    backends: { type: 'string', default: 'all', help: 'Comma-separated backends to time (native, wasm, webgpu, reference), or all (native and wasm)' },
+    backend: { ...commonFlags.backend, help: 'Time only this backend (native, wasm, webgpu or reference; --backends for several)' },
     'batch-size': { type: 'int', min: 1, help: 'Batch size (default: the model\'s)' },
     'seq-len': { type: 'int', min: 1, help: 'Sequence length (default: 64)' },
     steps: { type: 'int', min: 1, help: 'Timed steps per round (default: 10 small, 3 gpt2)' },

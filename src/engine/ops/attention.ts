@@ -28,9 +28,9 @@ export function selfAttention(qkv: Tensor, nHead: number, causal: boolean, scale
   const [B, T, C3] = qkv.shape;
   const C = C3 / 3, hs = C / nHead;
   const s = scale ?? 1 / Math.sqrt(hs);
-  const qv = qkv.floatValues(); // (B, T, 3C) contiguous
+  const qv = qkv.kernelFloats(); // (B, T, 3C) contiguous
   const y = new Tensor(floatsUninit(B * T * C), [B, T, C]);
   const att = floatsUninit(B * nHead * T * T);
-  backend.selfAttention(qv, B, T, nHead, hs, s, causal, y.data as Float32Array, att);
+  backend.selfAttention(qv, B, T, nHead, hs, s, causal, y.storage as Float32Array, att);
   return { y: record(y, 'selfAttention', [qkv], { qv, att, B, T, nh: nHead, hs, scale: s }), att: new Tensor(att, [B, nHead, T, T]) };
 }

@@ -1,5 +1,6 @@
 import { GradpathError } from '../../util/errors.js';
 import { record } from '../autograd.js';
+import { syncHost } from '../device.js';
 import { numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { floatsUninit } from '../pool.js';
@@ -33,6 +34,8 @@ export function batchNormChannels(x: Tensor, runningMean: Tensor | null, running
   const out = floatsUninit(xv.length);
   windowKernels().batchNorm(xv, N, C, L, weight?.floatValues() ?? null, bias?.floatValues() ?? null, eps, training, mean, rstd, out);
   if (training && runningMean && runningVar) {
+    syncHost(mean); // the kernel wrote them (on a device backend, on the device)
+    syncHost(rstd);
     const n = N * L, rm = runningMean.data, rv = runningVar.data;
     for (let c = 0; c < C; c++) {
       const biasedVar = 1 / (rstd[c] * rstd[c]) - eps;

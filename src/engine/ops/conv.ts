@@ -34,15 +34,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const cols = floatsUninit(N * win.C * kh * kw * L);
   windowKernels().im2col(x.floatValues(), win, cols);
   const out = new Tensor(floatsUninit(N * O * L), [N, O, OH, OW]);
-  const od = out.data as Float32Array;
-  groupedMatmul(weight.floatValues(), cols, od, { N, groups, m: O / groups, k: K, n: L }, 'forward');
-  if (bias) {
-    const b = bias.floatValues();
-    for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
-      const base = (n * O + o) * L, v = b[o];
-      for (let l = 0; l < L; l++) od[base + l] += v;
-    }
-  }
+  const od = out.storage as Float32Array;
+  groupedMatmul(weight.kernelFloats(), cols, od, { N, groups, m: O / groups, k: K, n: L }, 'forward');
+  // the bias as one broadcast add in place (on a device backend od stays on the device)
+  if (bias) getBackend().binary('add', od, [O * L, L, 1], bias.kernelFloats(), [0, 1, 0], od, [N, O, L]);
   const keepCols = weight.requiresGrad && isGradEnabled();
   return record(out, 'conv2d', bias ? [x, weight, bias] : [x, weight], { win, groups, cols: keepCols ? cols : null });
 }
@@ -70,7 +65,7 @@ function groupedMatmul(w: Float32Array, a: Float32Array, out: Float32Array, d: G
   const scratch = floatsUninit(N * rows * n);
   for (let g = 0; g < groups; g++) {
     bk.matmul(w.subarray(g * m * k), a.subarray(g * inner * n), scratch, N, rows, inner, n, what === 'dcols', false, 0, groups * inner * n);
-    for (let b = 0; b < N; b++) out.set(scratch.subarray(b * rows * n, (b + 1) * rows * n), (b * groups + g) * rows * n);
+    for (let b = 0; b < N; b++) bk.copyStrided(scratch, [rows * n], [1], b * rows * n, out.subarray((b * groups + g) * rows * n, (b * groups + g + 1) * rows * n));
   }
 }
 

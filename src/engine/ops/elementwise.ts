@@ -29,16 +29,16 @@ export function asTensor(x: TensorLike): Tensor {
 export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   const xf = asTensor(x);
   const out = emptyUninit([...xf.shape]);
-  getBackend().unary(op, xf.floatValues(), out.data as Float32Array);
+  getBackend().unary(op, xf.kernelFloats(), out.storage as Float32Array);
   return record(out, op, [xf]);
 }
 
 /** GELU (tanh approximation), fused: the forward keeps its tanh values for the backward. */
 export function gelu(x: Tensor): Tensor {
-  const xv = asTensor(x).floatValues();
+  const xv = asTensor(x).kernelFloats();
   const out = emptyUninit([...x.shape]);
   const th = floatsUninit(xv.length);
-  getBackend().geluForward(xv, out.data as Float32Array, th);
+  getBackend().geluForward(xv, out.storage as Float32Array, th);
   return record(out, 'gelu', [x], { xv, th });
 }
 
@@ -46,9 +46,9 @@ export function gelu(x: Tensor): Tensor {
 export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, name: string = op): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
   const out = emptyUninit(shape);
-  const aData = a.offset ? a.data.subarray(a.offset) : a.data;
-  const bData = b.offset ? b.data.subarray(b.offset) : b.data;
-  getBackend().binary(op, aData as Float32Array, broadcastStrides(a.shape, a.strides, shape), bData as Float32Array, broadcastStrides(b.shape, b.strides, shape), out.data as Float32Array, shape);
+  const aData = a.offset ? a.storage.subarray(a.offset) : a.storage;
+  const bData = b.offset ? b.storage.subarray(b.offset) : b.storage;
+  getBackend().binary(op, aData as Float32Array, broadcastStrides(a.shape, a.strides, shape), bData as Float32Array, broadcastStrides(b.shape, b.strides, shape), out.storage as Float32Array, shape);
   return out;
 }
 

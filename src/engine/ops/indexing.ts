@@ -23,7 +23,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor, op = 'index_s
   const idx = indexData(op, index, x.shape[d]);
   const [outer, n, inner] = splitAt(x.shape, d);
   const out = new Tensor(floatsUninit(outer * idx.length * inner), [...x.shape.slice(0, d), ...index.shape, ...x.shape.slice(d + 1)]);
-  getBackend().gather(x.floatValues(), outer, n, inner, idx, out.data as Float32Array);
+  getBackend().gather(x.kernelFloats(), outer, n, inner, idx, out.storage as Float32Array);
   return record(out, 'indexSelect', [x], { dim: d, idx, outer, n, inner });
 }
 

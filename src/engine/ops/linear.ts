@@ -20,7 +20,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   }
   const rows = x.numel() / k;
   const out = new Tensor(floatsUninit(rows * n), [...x.shape.slice(0, -1), n]);
-  backend.linear(x.floatValues(), weight.floatValues(), bias.floatValues(), out.data as Float32Array, rows, k, n);
+  backend.linear(x.kernelFloats(), weight.kernelFloats(), bias.kernelFloats(), out.storage as Float32Array, rows, k, n);
   return record(out, 'linear', [x, weight, bias]);
 }
 

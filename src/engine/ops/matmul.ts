@@ -34,10 +34,10 @@ function operand(x: Tensor, batch: number[]): Operand {
   const rowMajor = (sc === 1 || c === 1) && (sr === c || r === 1);
   const colMajor = (sr === 1 || r === 1) && (sc === r || c === 1) && !rowMajor;
   if (batchOk && (rowMajor || colMajor)) {
-    return { data: x.data.subarray(x.offset) as Float32Array, trans: colMajor, batchStride: broadcastBatch ? 0 : mat };
+    return { data: x.storage.subarray(x.offset) as Float32Array, trans: colMajor, batchStride: broadcastBatch ? 0 : mat };
   }
   const full = contiguous(x.expand([...batch, r, c]));
-  return { data: full.data as Float32Array, trans: false, batchStride: mat };
+  return { data: full.storage as Float32Array, trans: false, batchStride: mat };
 }
 
 /**
@@ -72,6 +72,6 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const nb = numel(batch);
   const A = operand(a, batch), B = operand(b, batch);
   const out = new Tensor(floatsUninit(nb * m * n), [...batch, m, n]);
-  getBackend().matmul(A.data, B.data, out.data as Float32Array, nb, m, k, n, A.trans, B.trans, A.batchStride, B.batchStride);
+  getBackend().matmul(A.data, B.data, out.storage as Float32Array, nb, m, k, n, A.trans, B.trans, A.batchStride, B.batchStride);
   return record(out, 'matmul', [a, b]);
 }

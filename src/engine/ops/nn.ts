@@ -1,6 +1,6 @@
 import { GradpathError } from '../../util/errors.js';
 import { isGradEnabled, record } from '../autograd.js';
-import { getBackend } from '../device.js';
+import { getBackend, syncHost } from '../device.js';
 import { defaultGenerator, type Generator } from '../../util/random.js';
 import { normDim, numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -31,12 +31,18 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreInde
   for (let i = 0; i < N; i++) {
     if (t[i] !== ignore && (t[i] < 0 || t[i] >= C)) throw new GradpathError(`cross_entropy: target ${t[i]} is out of range for ${C} classes`);
   }
-  const x = logits.floatValues();
-  getBackend().crossEntropyRows(x, N, C, t, ignore, lse, probs, pm1);
+  const backend = getBackend();
+  const x = logits.kernelFloats();
+  backend.crossEntropyRows(x, N, C, t, ignore, lse, probs, pm1);
+  // each row's target logit by one gather (x viewed as (1, N*C, 1)), so a device backend reads back N values, not the logits
+  const at = Int32Array.from(t, (ti, i) => i * C + (ti === ignore ? 0 : ti));
+  const picked = new Float32Array(N);
+  backend.gather(x, 1, N * C, 1, at, picked);
+  syncHost(picked);
   let loss = 0, count = 0;
   for (let i = 0; i < N; i++) {
     if (t[i] === ignore) continue;
-    loss += lse[i] - x[i * C + t[i]];
+    loss += lse[i] - picked[i];
     count++;
   }
   const out = new Tensor(Float32Array.of(count ? loss / count : NaN), []);
@@ -53,7 +59,7 @@ export function attentionSoftmax(scores: Tensor, scale: number, causal: boolean)
   const S = scores.shape[scores.ndim - 1], T = scores.shape[scores.ndim - 2];
   if (causal && T > S) throw new GradpathError(`attention: ${T} queries cannot attend causally to only ${S} keys`);
   const out = emptyUninit([...scores.shape]);
-  getBackend().scaledSoftmax(scores.floatValues(), scores.numel() / S, S, scale, causal ? T : 0, out.data as Float32Array);
+  getBackend().scaledSoftmax(scores.kernelFloats(), scores.numel() / S, S, scale, causal ? T : 0, out.storage as Float32Array);
   return record(out, 'attentionSoftmax', [scores], scale);
 }
 
@@ -80,8 +86,8 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const rows = x.numel() / C;
   const out = emptyUninit([...x.shape]);
   const mean = new Float32Array(rows), rstd = new Float32Array(rows);
-  const xv = x.floatValues();
-  getBackend().layerNorm(xv, weight ? weight.floatValues() : null, bias ? bias.floatValues() : null, rows, C, eps, out.data as Float32Array, mean, rstd);
+  const xv = x.kernelFloats();
+  getBackend().layerNorm(xv, weight ? weight.kernelFloats() : null, bias ? bias.kernelFloats() : null, rows, C, eps, out.storage as Float32Array, mean, rstd);
   return recordLayerNorm(out, x, xv, weight, bias, mean, rstd, C);
 }
 

@@ -46,7 +46,7 @@ function finish(x: Tensor, data: Float32Array, dims: number[], keepdim: boolean)
 
 export function sum(x: Tensor, dim?: number | number[], keepdim = false): Tensor {
   const dims = normDims('sum', x, dim);
-  const out = finish(x, reduceData('sum', x.floatValues(), x.shape, dims), dims, keepdim);
+  const out = finish(x, reduceData('sum', x.kernelFloats(), x.shape, dims), dims, keepdim);
   return record(out, 'sum', [x], { kept: keptShape(x.shape, dims) });
 }
 
@@ -66,7 +66,7 @@ export function variance(x: Tensor, dim?: number | number[], keepdim = false, un
 function extreme(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
   if (x.numel() === 0) throw new GradpathError(`${op}: cannot reduce an empty tensor ${shapeStr(x.shape)}`);
   const dims = normDims(op, x, dim);
-  const out = finish(x, reduceData(op, x.floatValues(), x.shape, dims), dims, keepdim);
+  const out = finish(x, reduceData(op, x.kernelFloats(), x.shape, dims), dims, keepdim);
   return record(out, 'extreme', [x], { kept: keptShape(x.shape, dims), op });
 }
 
@@ -82,7 +82,7 @@ export function argmax(x: Tensor, dim = -1, keepdim = false): Tensor {
   const d = normDim('argmax', dim, x.ndim);
   const [outer, n, inner] = splitAt(x.shape, d);
   const out = new Int32Array(outer * inner);
-  getBackend().argmax(x.floatValues(), outer, n, inner, out);
+  getBackend().argmax(x.kernelFloats(), outer, n, inner, out);
   return new Tensor(out, keepdim ? keptShape(x.shape, [d]) : x.shape.filter((_, i) => i !== d));
 }
 
@@ -93,6 +93,6 @@ export function softmax(x: Tensor, dim = -1, log = false): Tensor {
   if (d !== last) return softmax(x.transpose(d, last), last, log).transpose(d, last);
   const cols = x.shape[last] ?? 1;
   const out = empty([...x.shape]);
-  getBackend().softmax(x.floatValues(), x.numel() / Math.max(cols, 1), cols, out.data as Float32Array, log);
+  getBackend().softmax(x.kernelFloats(), x.numel() / Math.max(cols, 1), cols, out.storage as Float32Array, log);
   return record(out, log ? 'logSoftmax' : 'softmax', [x]);
 }

@@ -9,14 +9,14 @@ import { getBackend } from '../device.js';
 
 export function contiguous(x: Tensor): Tensor {
   if (x.isContiguous()) return x;
-  const out = new Tensor(x.values(), [...x.shape]);
+  const out = new Tensor(x.kernelValues(), [...x.shape]);
   return record(out, 'contiguous', [x]);
 }
 
 export function reshape(x: Tensor, requested: number[]): Tensor {
   const shape = inferShape('reshape', requested, x.numel(), x.shape);
   const src = x.isContiguous() ? x : contiguous(x);
-  const out = new Tensor(src.data, shape, contiguousStrides(shape), src.offset);
+  const out = new Tensor(src.storage, shape, contiguousStrides(shape), src.offset);
   return record(out, 'reshape', [src], [...x.shape]);
 }
 
@@ -31,7 +31,7 @@ export function permute(x: Tensor, dims: number[]): Tensor {
   if (nd.length !== x.ndim || new Set(nd).size !== nd.length) {
     throw new GradpathError(`permute: dims [${dims.join(', ')}] are not a permutation of the ${x.ndim} dims of ${shapeStr(x.shape)}`);
   }
-  const out = new Tensor(x.data, nd.map((d) => x.shape[d]), nd.map((d) => x.strides[d]), x.offset);
+  const out = new Tensor(x.storage, nd.map((d) => x.shape[d]), nd.map((d) => x.strides[d]), x.offset);
   return record(out, 'permute', [x], nd);
 }
 
@@ -55,7 +55,7 @@ export function expand(x: Tensor, shape: number[]): Tensor {
     if (x.shape[j] === 1) return 0;
     throw new GradpathError(`expand: cannot expand ${shapeStr(x.shape)} to ${shapeStr(shape)}: dim ${i} is ${x.shape[j]}, not 1`);
   });
-  const out = new Tensor(x.data, target, strides, x.offset);
+  const out = new Tensor(x.storage, target, strides, x.offset);
   return record(out, 'expand', [x], [...x.shape]);
 }
 
@@ -67,7 +67,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   }
   const shape = [...x.shape];
   shape[d] = length;
-  const out = new Tensor(x.data, shape, [...x.strides], x.offset + start * x.strides[d]);
+  const out = new Tensor(x.storage, shape, [...x.strides], x.offset + start * x.strides[d]);
   return record(out, 'narrow', [x], { dim: d, start });
 }
 
@@ -116,12 +116,14 @@ function forEachRow(dst: Tensor, row: (p: number, i: number, last: number) => vo
  * backend pass over contiguous storage (in place on a pooled step's buffers), else a strided loop.
  */
 export function addInto(dst: Tensor, src: Tensor): void {
-  const v = src.floatValues(), data = dst.data as Float32Array;
   if (dst.isContiguous()) {
-    const region = data.subarray(dst.offset, dst.offset + v.length);
+    const v = src.kernelFloats();
+    const region = (dst.storage as Float32Array).subarray(dst.offset, dst.offset + v.length);
     getBackend().binary('add', region, [1], v, [1], region, [v.length]);
     return;
   }
+  const v = src.floatValues();
+  const data = dst.data as Float32Array;
   const sl = dst.strides[dst.ndim - 1];
   forEachRow(dst, (p, i, last) => { for (let j = 0; j < last; j++) data[p + j * sl] += v[i + j]; });
 }
@@ -142,7 +144,7 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
   const out = new Tensor(data, shape);
   let start = 0;
   for (const t of tensors) {
-    const region = new Tensor(out.data, t.shape, out.strides, start * out.strides[d]);
+    const region = new Tensor(out.storage, t.shape, out.strides, start * out.strides[d]);
     copyInto(region, int ? t : t.float());
     start += t.shape[d];
   }
@@ -196,7 +198,7 @@ export function unbroadcast(g: Tensor, shape: number[]): Tensor {
 /** Zeros of `shape` with g written into the narrowed region: the backward of narrow. */
 export function padNarrow(g: Tensor, shape: number[], dim: number, start: number): Tensor {
   const out = new Tensor(floats(numel(shape)), [...shape]);
-  const region = new Tensor(out.data, g.shape, out.strides, start * out.strides[dim]);
+  const region = new Tensor(out.storage, g.shape, out.strides, start * out.strides[dim]);
   copyInto(region, g);
   return out;
 }
