@@ -78,6 +78,8 @@ export class GpuExecutor implements KernelContext {
   private readonly uniformChunks: UniformChunk[] = [];
   private readonly scratchIds: number[] = [];
   private nextScratchId = -1;
+  /** Ids for buffers the executor's own users make (benchmarks), counting down from the top, far from callers' ids. */
+  private nextOwnId = 0x7fffffff;
   private recorded = 0;
 
   private error: string | null = null;
@@ -120,6 +122,12 @@ export class GpuExecutor implements KernelContext {
     this.buffers.set(id, this.storage.take(Math.max(1, length) * 4));
   }
 
+  /** A positive id no buffer has, for a caller that shares this executor with one that numbers its own buffers. */
+  unusedId(): number {
+    while (this.buffers.has(this.nextOwnId)) this.nextOwnId--;
+    return this.nextOwnId--;
+  }
+
   /** Releases buffer `id` to the pool; commands already recorded that use it still see its contents. */
   destroyBuffer(id: number): void {
     const buf = this.buffers.get(id);
@@ -136,7 +144,7 @@ export class GpuExecutor implements KernelContext {
     this.device.queue.writeBuffer(buf, offset * 4, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** Copies src into dst (same length, distinct buffers or disjoint ranges), in order with the dispatches. */
+  /** Copies src into dst (same length; distinct buffers: WebGPU copies between two), in order with the dispatches. */
   copy(src: GpuArray, dst: GpuArray): void {
     if (src.length === 0) return;
     const enc = this.openEncoder();

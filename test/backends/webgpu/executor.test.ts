@@ -76,3 +76,15 @@ test('executor: a kernel that does not compile is reported on the next read', { 
   await assert.rejects(ex.read({ buffer: 1, offset: 0, length: 4 }), /failed to compile[\s\S]*undefined_name/);
   ex.destroy();
 });
+
+test('executor: unusedId gives distinct positive ids that no buffer has', { skip }, async () => {
+  if (typeof gpu === 'string') return;
+  const a = gpu.unusedId();
+  gpu.createBuffer(a, 4);
+  const b = gpu.unusedId();
+  assert.ok(a > 0 && b > 0 && a !== b);
+  gpu.createBuffer(b, 4);
+  gpu.destroyBuffer(a);
+  gpu.destroyBuffer(b);
+  assert.throws(() => gpu.createBuffer(-3, 4), /not a free positive id/);
+});

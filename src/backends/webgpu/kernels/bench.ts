@@ -14,7 +14,7 @@ export interface MatmulRate { size: number; tiles: TileChoice; transB: boolean; 
 /** Times size^3 matmuls (A (size, size) @ B or B^T); inputs are filled once with small values. */
 export async function benchMatmul(ex: GpuExecutor, size: number, tiles: TileChoice = 'auto', transB = false, minSeconds = 0.5): Promise<MatmulRate> {
   const n = size * size;
-  const ids = [1_000_001, 1_000_002, 1_000_003];
+  const ids = [ex.unusedId(), ex.unusedId(), ex.unusedId()];
   for (const id of ids) ex.createBuffer(id, n);
   const fill = new Float32Array(n);
   for (let i = 0; i < n; i++) fill[i] = ((i * 7919) % 1000) / 1000 - 0.5;
