@@ -39,8 +39,9 @@ Examples:
     'qa-fraction': { type: 'float', placeholder: 'P', help: 'fraction of the people whose questions are trained on, in (0, 1)' },
     'max-steps': { ...commonFlags['max-steps'], help: 'pretraining (or mixed training) steps' },
     'finetune-steps': { type: 'int', min: 1, help: 'QA finetuning steps' },
+    'lora-rank': { type: 'int', min: 0, placeholder: 'R', help: 'rank of the LoRA adapters of the second, low-rank QA finetune (0: none)' },
     'batch-size': { type: 'int', min: 1, help: 'rows per step (biographies or questions)' },
-    lr: { ...commonFlags.lr, help: 'peak learning rate of pretraining (finetuning uses a third of it)' },
+    lr: { ...commonFlags.lr, help: 'peak learning rate of pretraining and of the LoRA finetune (the full finetune uses a third of it)' },
     'eval-every': { ...commonFlags['eval-every'], help: 'measure memorisation and QA every N steps' },
     seed: { type: 'int', min: 0, help: 'seed of the world, the split, the model and the batches' },
     compare: { type: 'boolean', help: `run the variants ${COMPARE_VARIANTS.map(runLabel).join(', ')} and compare them` },
@@ -62,6 +63,8 @@ Examples:
       mixedQaShare: o.qaShare ?? base.mixedQaShare,
       pretrain: { ...base.pretrain, steps: o.maxSteps ?? base.pretrain.steps, batchSize: o.batchSize ?? base.pretrain.batchSize, lr: o.lr ?? base.pretrain.lr, evalEvery: o.evalEvery ?? base.pretrain.evalEvery },
       finetune: { ...base.finetune, steps: o.finetuneSteps ?? base.finetune.steps, batchSize: o.batchSize ?? base.finetune.batchSize, lr: o.lr !== undefined ? o.lr / 3 : base.finetune.lr, evalEvery: o.evalEvery ?? base.finetune.evalEvery },
+      loraRank: o.loraRank ?? base.loraRank,
+      loraFinetune: { ...base.loraFinetune, steps: o.finetuneSteps ?? base.loraFinetune.steps, batchSize: o.batchSize ?? base.loraFinetune.batchSize, lr: o.lr ?? base.loraFinetune.lr, evalEvery: o.evalEvery ?? base.loraFinetune.evalEvery },
     };
     if (!(config.qaFraction > 0 && config.qaFraction < 1)) throw new GradpathError(`gradpath physics knowledge: --qa-fraction must be in (0, 1); got ${config.qaFraction}`);
     if (!(config.mixedQaShare > 0 && config.mixedQaShare < 1)) throw new GradpathError(`gradpath physics knowledge: --qa-share must be in (0, 1); got ${config.mixedQaShare}`);
@@ -80,7 +83,8 @@ Examples:
         const r = await runKnowledge(v, dir, { resume: o.resume, force: o.force, log: (l) => process.stderr.write(l + '\n'), stopRequested: interruptRequested });
         results.push(r);
         if (r.interrupted) break;
-        say(`${r.label}: QA on unseen people ${(100 * r.qaTest).toFixed(1)}%, trained people ${(100 * r.qaTrain).toFixed(1)}%, biographies memorised ${(100 * r.bioAcc).toFixed(1)}%`);
+        const lora = r.lora ? `; LoRA finetune: unseen ${(100 * r.lora.qaTest).toFixed(1)}%, trained ${(100 * r.lora.qaTrain).toFixed(1)}%` : '';
+        say(`${r.label}: QA on unseen people ${(100 * r.qaTest).toFixed(1)}%, trained people ${(100 * r.qaTrain).toFixed(1)}%${lora}, biographies memorised ${(100 * r.bioAcc).toFixed(1)}%`);
       }
     });
     const done = results.filter((r) => !r.interrupted);
@@ -98,6 +102,7 @@ Examples:
     if (o.json) {
       const brief = (r: KnowledgeResult) => ({
         variant: r.label, bio_acc: r.bioAcc, qa_train_acc: r.qaTrain, qa_test_acc: r.qaTest,
+        ...(r.lora && { lora_qa_train_acc: r.lora.qaTrain, lora_qa_test_acc: r.lora.qaTest }),
         q_probe: meanProbe(r.probes.q[bestLayer(r.probes.q)]), p_probe: meanProbe(r.probes.p[bestLayer(r.probes.p)]), seconds: Number(r.seconds.toFixed(1)),
       });
       console.log(JSON.stringify(o.compare ? { people: config.people, model: config.model, runs: done.map(brief) } : { people: config.people, model: config.model, ...brief(done[0] ?? results[0]) }));

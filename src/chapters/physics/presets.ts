@@ -14,10 +14,12 @@ export const PRESET_CONFIGS: Record<Preset, KnowledgeConfig> = {
   quick: {
     people: 40, augment: 'single', mixed: false, model: 'tiny', seed: 1, qaFraction: 0.5,
     pretrain: stage(60, 16, 3e-3, 30), finetune: stage(30, 16, 1e-3, 15), mixedQaShare: 0.3, probeSteps: 100,
+    loraRank: 2, loraFinetune: { ...stage(30, 16, 3e-3, 15), weightDecay: 0 },
   },
   default: {
-    people: 200, augment: 'single', mixed: false, model: 'small', seed: 1, qaFraction: 0.5,
-    pretrain: stage(800, 32, 3e-3, 200), finetune: stage(300, 32, 1e-3, 100), mixedQaShare: 0.3, probeSteps: 300,
+    people: 500, augment: 'single', mixed: false, model: 'small', seed: 1, qaFraction: 0.5,
+    pretrain: stage(1000, 64, 3e-3, 500), finetune: stage(300, 64, 1e-3, 500), mixedQaShare: 0.3, probeSteps: 300,
+    loraRank: 4, loraFinetune: { ...stage(300, 64, 3e-3, 500), weightDecay: 0 },
   },
 };
 
@@ -27,6 +29,6 @@ export const COMPARE_VARIANTS: { augment: string; mixed: boolean }[] = [
   { augment: 'permute', mixed: false },
   { augment: 'fullname', mixed: false },
   { augment: 'multi5', mixed: false },
-  { augment: 'multi5+permute', mixed: false },
+  { augment: 'multi5+permute+fullname', mixed: false },
   { augment: 'single', mixed: true },
 ];
