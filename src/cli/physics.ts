@@ -78,8 +78,9 @@ Examples:
     say(`physics knowledge: ${config.people} people, model ${config.model}, ${config.pretrain.steps} pretraining + ${config.finetune.steps} finetune steps, QA on ${Math.round(config.qaFraction * 100)}% -> ${out}`);
     const results: KnowledgeResult[] = [];
     await leaveNoTrace(out, async () => {
-      for (const v of variants) {
+      for (const [i, v] of variants.entries()) {
         const dir = o.compare ? join(out, slug(v)) : out;
+        if (o.compare) say(`[${i + 1}/${variants.length}] ${runLabel(v)} -> ${dir}${o.resume ? ' (finished stages are read back)' : ''}`);
         const r = await runKnowledge(v, dir, { resume: o.resume, force: o.force, log: (l) => process.stderr.write(l + '\n'), stopRequested: interruptRequested });
         results.push(r);
         if (r.interrupted) break;
