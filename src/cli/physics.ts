@@ -45,6 +45,7 @@ Examples:
     'eval-every': { ...commonFlags['eval-every'], help: 'measure memorisation and QA every N steps' },
     seed: { type: 'int', min: 0, help: 'seed of the world, the split, the model and the batches' },
     compare: { type: 'boolean', help: `run the variants ${COMPARE_VARIANTS.map(runLabel).join(', ')} and compare them` },
+    variants: { type: 'string', placeholder: 'LIST', help: "with --compare: the variants, comma-separated augmentations, '+mixed' for mixed training (e.g. single,multi5+permute,single+mixed)" },
     out: { ...commonFlags.out, help: 'run directory (default runs/physics/<preset>-<variant>, or .../compare)' },
     resume: { ...commonFlags.resume, help: 'continue the interrupted run (or comparison) in --out' },
     force: commonFlags.force,
@@ -74,7 +75,8 @@ Examples:
     const out = o.out ?? join('runs', 'physics', `${o.preset}-${o.compare ? 'compare' : slug(config)}`);
     watchInterrupt();
     const say = (l: string) => (o.json ? process.stderr.write(l + '\n') : console.log(l));
-    const variants = o.compare ? COMPARE_VARIANTS.map((v) => ({ ...config, ...v })) : [config];
+    if (o.variants !== undefined && !o.compare) throw new GradpathError('gradpath physics knowledge: --variants chooses what --compare runs; add --compare');
+    const variants = o.compare ? (o.variants === undefined ? COMPARE_VARIANTS : parseVariants(o.variants)).map((v) => ({ ...config, ...v })) : [config];
     say(`physics knowledge: ${config.people} people, model ${config.model}, ${config.pretrain.steps} pretraining + ${config.finetune.steps} finetune steps, QA on ${Math.round(config.qaFraction * 100)}% -> ${out}`);
     const results: KnowledgeResult[] = [];
     await leaveNoTrace(out, async () => {
@@ -111,6 +113,19 @@ Examples:
     return results.some((r) => r.interrupted) ? 130 : 0;
   },
 });
+
+/** 'single,multi5+permute,single+mixed' -> the variants, each augmentation in its canonical spelling. */
+function parseVariants(list: string): { augment: string; mixed: boolean }[] {
+  const out = list.split(',').map((item) => {
+    const parts = item.trim().split('+');
+    const mixed = parts.includes('mixed');
+    return { augment: augmentName(parseAugment(parts.filter((p) => p !== 'mixed').join('+') || 'single')), mixed };
+  });
+  const labels = out.map(runLabel);
+  const twice = labels.find((l, i) => labels.indexOf(l) !== i);
+  if (twice) throw new GradpathError(`gradpath physics knowledge: --variants names '${twice}' twice`);
+  return out;
+}
 
 /** `gradpath physics`: the physics-of-language-models chapter's experiments. */
 export const command = defineCommand({
