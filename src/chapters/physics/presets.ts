@@ -17,9 +17,9 @@ export const PRESET_CONFIGS: Record<Preset, KnowledgeConfig> = {
     loraRank: 2, loraFinetune: { ...stage(30, 16, 3e-3, 15), weightDecay: 0 },
   },
   default: {
-    people: 500, augment: 'single', mixed: false, model: 'small', seed: 1, qaFraction: 0.5,
-    pretrain: stage(1000, 64, 3e-3, 500), finetune: stage(300, 64, 1e-3, 500), mixedQaShare: 0.3, probeSteps: 300,
-    loraRank: 4, loraFinetune: { ...stage(300, 64, 3e-3, 500), weightDecay: 0 },
+    people: 200, augment: 'single', mixed: false, model: 'small', seed: 1, qaFraction: 0.5,
+    pretrain: { ...stage(800, 32, 3e-3, 200), warmupSteps: 100 }, finetune: stage(300, 32, 1e-3, 200), mixedQaShare: 0.3, probeSteps: 300,
+    loraRank: 4, loraFinetune: { ...stage(300, 32, 3e-3, 200), weightDecay: 0 },
   },
 };
 
