@@ -44,8 +44,8 @@ test('physics knowledge --compare --json: every variant, a table, a picture, one
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 1, 'stdout holds only the summary');
   const s = JSON.parse(lines[0]) as { runs: { variant: string; qa_test_acc: number; lora_qa_test_acc?: number }[] };
-  assert.deepEqual(s.runs.map((x) => x.variant), ['single', 'permute', 'fullname', 'multi5', 'multi5+permute+fullname', 'single mixed']);
-  assert.deepEqual(s.runs.map((x) => typeof x.lora_qa_test_acc), [...Array(5).fill('number'), 'undefined'], 'a LoRA finetune beside every full one; none after mixed training');
+  assert.deepEqual(s.runs.map((x) => x.variant), ['single', 'permute', 'fullname', 'multi5', 'multi5+permute+fullname', 'single mixed', 'multi5+permute+fullname mixed']);
+  assert.deepEqual(s.runs.map((x) => typeof x.lora_qa_test_acc), [...Array(5).fill('number'), 'undefined', 'undefined'], 'a LoRA finetune beside every full one; none after mixed training');
   assert.match(readFileSync(join(dir, 'cmp', 'table.txt'), 'utf8'), /QA unseen people.*LoRA: unseen/);
   assert.match(readFileSync(join(dir, 'cmp', 'compare.svg'), 'utf8'), /^<svg/);
   const again = await gradpath(['physics', 'knowledge', ...tiny, '--compare', '-o', 'cmp', '--json', '--resume']);

@@ -23,7 +23,7 @@ export const PRESET_CONFIGS: Record<Preset, KnowledgeConfig> = {
   },
 };
 
-/** The variants `--compare` runs: the paper's augmentations, and mixed training on single biographies. */
+/** The variants `--compare` runs: the paper's augmentations, and mixed training on single and on fully augmented biographies. */
 export const COMPARE_VARIANTS: { augment: string; mixed: boolean }[] = [
   { augment: 'single', mixed: false },
   { augment: 'permute', mixed: false },
@@ -31,4 +31,5 @@ export const COMPARE_VARIANTS: { augment: string; mixed: boolean }[] = [
   { augment: 'multi5', mixed: false },
   { augment: 'multi5+permute+fullname', mixed: false },
   { augment: 'single', mixed: true },
+  { augment: 'multi5+permute+fullname', mixed: true },
 ];
