@@ -49,9 +49,14 @@ export function attributeTable(results: readonly KnowledgeResult[]): string {
   return formatTable(['variant', ...ATTRIBUTES], results.flatMap((r) => [row(r.label, r.qaTestByAttribute), ...(r.lora ? [row(`${r.label} (LoRA)`, r.lora.qaTestByAttribute)] : [])]));
 }
 
-/** The picture: per variant, OOD QA accuracy next to the Q- and P-probes' mean accuracy. */
+/** A bar's label: long combinations abbreviated (m5+perm+full mixed), so seven fit side by side. */
+function barLabel(label: string): string {
+  return label.length <= 14 ? label : label.replace(/multi(\d+)/, 'm$1').replace('permute', 'perm').replace('fullname', 'full');
+}
+
+/** The picture: per variant, OOD QA accuracy (full and LoRA finetune) next to the Q- and P-probes' mean accuracy. */
 export function comparisonSvg(results: readonly KnowledgeResult[], title: string): string {
-  const labels = results.map((r) => r.label);
+  const labels = results.map((r) => barLabel(r.label));
   const colors = results.map((_, i) => PALETTE[i % PALETTE.length]);
   const panel = (name: string, values: number[]) => ({
     title: name, labels, values: values.map((v) => (Number.isFinite(v) ? 100 * v : 0)), colors,
@@ -62,5 +67,5 @@ export function comparisonSvg(results: readonly KnowledgeResult[], title: string
     panel('QA exact match on unseen people, LoRA finetune of the pretrained model', results.map((r) => r.lora?.qaTest ?? NaN)),
     panel('Q-probe at the last name token (mean over 8 fields, best layer)', results.map((r) => meanProbe(r.probes.q[bestLayer(r.probes.q)]))),
     panel('P-probe before the first value of a biography (mean, best layer)', results.map((r) => meanProbe(r.probes.p[bestLayer(r.probes.p)]))),
-  ], { title, panelWidth: 640, panelHeight: 200, caption: `probe chance ${pct(meanProbe(results[0]?.probes.majority))}; in fixed order the P-probe reads the next token (birth month)` });
+  ], { title, panelWidth: 760, panelHeight: 200, caption: `m5 = multi5, perm = permute, full = fullname; probe chance ${pct(meanProbe(results[0]?.probes.majority))}; in fixed order the P-probe reads the next token (birth month)` });
 }
