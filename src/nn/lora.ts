@@ -47,7 +47,11 @@ export class LoRALinear extends Module {
   }
 }
 
-/** Stops training every parameter of a module (requiresGrad off), as `p.requires_grad_(False)` over `parameters()`. */
+/**
+ * Stops training every parameter of a module (requiresGrad off), as `p.requires_grad_(False)` over
+ * `parameters()`. Unlike PyTorch, a frozen tensor then also leaves this Module's state dict (it lists
+ * parameters by requiresGrad): keep what must be saved as a buffer, as LoRALinear does.
+ */
 export function freeze(module: Module): void {
   for (const p of module.parameters()) p.requiresGrad = false;
 }
