@@ -39,11 +39,13 @@ Examples:
     'qa-fraction': { type: 'float', placeholder: 'P', help: 'fraction of the people whose questions are trained on, in (0, 1)' },
     'max-steps': { ...commonFlags['max-steps'], help: 'pretraining (or mixed training) steps' },
     'finetune-steps': { type: 'int', min: 1, help: 'QA finetuning steps' },
+    'lora-rank': { type: 'int', min: 0, placeholder: 'R', help: 'rank of the LoRA adapters of the second, low-rank QA finetune (0: none)' },
     'batch-size': { type: 'int', min: 1, help: 'rows per step (biographies or questions)' },
-    lr: { ...commonFlags.lr, help: 'peak learning rate of pretraining (finetuning uses a third of it)' },
+    lr: { ...commonFlags.lr, help: 'peak learning rate of pretraining and of the LoRA finetune (the full finetune uses a third of it)' },
     'eval-every': { ...commonFlags['eval-every'], help: 'measure memorisation and QA every N steps' },
     seed: { type: 'int', min: 0, help: 'seed of the world, the split, the model and the batches' },
     compare: { type: 'boolean', help: `run the variants ${COMPARE_VARIANTS.map(runLabel).join(', ')} and compare them` },
+    variants: { type: 'string', placeholder: 'LIST', help: "with --compare: the variants, comma-separated augmentations, '+mixed' for mixed training (e.g. single,multi5+permute,single+mixed)" },
     out: { ...commonFlags.out, help: 'run directory (default runs/physics/<preset>-<variant>, or .../compare)' },
     resume: { ...commonFlags.resume, help: 'continue the interrupted run (or comparison) in --out' },
     force: commonFlags.force,
@@ -62,6 +64,8 @@ Examples:
       mixedQaShare: o.qaShare ?? base.mixedQaShare,
       pretrain: { ...base.pretrain, steps: o.maxSteps ?? base.pretrain.steps, batchSize: o.batchSize ?? base.pretrain.batchSize, lr: o.lr ?? base.pretrain.lr, evalEvery: o.evalEvery ?? base.pretrain.evalEvery },
       finetune: { ...base.finetune, steps: o.finetuneSteps ?? base.finetune.steps, batchSize: o.batchSize ?? base.finetune.batchSize, lr: o.lr !== undefined ? o.lr / 3 : base.finetune.lr, evalEvery: o.evalEvery ?? base.finetune.evalEvery },
+      loraRank: o.loraRank ?? base.loraRank,
+      loraFinetune: { ...base.loraFinetune, steps: o.finetuneSteps ?? base.loraFinetune.steps, batchSize: o.batchSize ?? base.loraFinetune.batchSize, lr: o.lr ?? base.loraFinetune.lr, evalEvery: o.evalEvery ?? base.loraFinetune.evalEvery },
     };
     if (!(config.qaFraction > 0 && config.qaFraction < 1)) throw new GradpathError(`gradpath physics knowledge: --qa-fraction must be in (0, 1); got ${config.qaFraction}`);
     if (!(config.mixedQaShare > 0 && config.mixedQaShare < 1)) throw new GradpathError(`gradpath physics knowledge: --qa-share must be in (0, 1); got ${config.mixedQaShare}`);
@@ -71,16 +75,19 @@ Examples:
     const out = o.out ?? join('runs', 'physics', `${o.preset}-${o.compare ? 'compare' : slug(config)}`);
     watchInterrupt();
     const say = (l: string) => (o.json ? process.stderr.write(l + '\n') : console.log(l));
-    const variants = o.compare ? COMPARE_VARIANTS.map((v) => ({ ...config, ...v })) : [config];
+    if (o.variants !== undefined && !o.compare) throw new GradpathError('gradpath physics knowledge: --variants chooses what --compare runs; add --compare');
+    const variants = o.compare ? (o.variants === undefined ? COMPARE_VARIANTS : parseVariants(o.variants)).map((v) => ({ ...config, ...v })) : [config];
     say(`physics knowledge: ${config.people} people, model ${config.model}, ${config.pretrain.steps} pretraining + ${config.finetune.steps} finetune steps, QA on ${Math.round(config.qaFraction * 100)}% -> ${out}`);
     const results: KnowledgeResult[] = [];
     await leaveNoTrace(out, async () => {
-      for (const v of variants) {
+      for (const [i, v] of variants.entries()) {
         const dir = o.compare ? join(out, slug(v)) : out;
+        if (o.compare) say(`[${i + 1}/${variants.length}] ${runLabel(v)} -> ${dir}${o.resume ? ' (finished stages are read back)' : ''}`);
         const r = await runKnowledge(v, dir, { resume: o.resume, force: o.force, log: (l) => process.stderr.write(l + '\n'), stopRequested: interruptRequested });
         results.push(r);
         if (r.interrupted) break;
-        say(`${r.label}: QA on unseen people ${(100 * r.qaTest).toFixed(1)}%, trained people ${(100 * r.qaTrain).toFixed(1)}%, biographies memorised ${(100 * r.bioAcc).toFixed(1)}%`);
+        const lora = r.lora ? `; LoRA finetune: unseen ${(100 * r.lora.qaTest).toFixed(1)}%, trained ${(100 * r.lora.qaTrain).toFixed(1)}%` : '';
+        say(`${r.label}: QA on unseen people ${(100 * r.qaTest).toFixed(1)}%, trained people ${(100 * r.qaTrain).toFixed(1)}%${lora}, biographies memorised ${(100 * r.bioAcc).toFixed(1)}%`);
       }
     });
     const done = results.filter((r) => !r.interrupted);
@@ -98,6 +105,7 @@ Examples:
     if (o.json) {
       const brief = (r: KnowledgeResult) => ({
         variant: r.label, bio_acc: r.bioAcc, qa_train_acc: r.qaTrain, qa_test_acc: r.qaTest,
+        ...(r.lora && { lora_qa_train_acc: r.lora.qaTrain, lora_qa_test_acc: r.lora.qaTest }),
         q_probe: meanProbe(r.probes.q[bestLayer(r.probes.q)]), p_probe: meanProbe(r.probes.p[bestLayer(r.probes.p)]), seconds: Number(r.seconds.toFixed(1)),
       });
       console.log(JSON.stringify(o.compare ? { people: config.people, model: config.model, runs: done.map(brief) } : { people: config.people, model: config.model, ...brief(done[0] ?? results[0]) }));
@@ -105,6 +113,19 @@ Examples:
     return results.some((r) => r.interrupted) ? 130 : 0;
   },
 });
+
+/** 'single,multi5+permute,single+mixed' -> the variants, each augmentation in its canonical spelling. */
+function parseVariants(list: string): { augment: string; mixed: boolean }[] {
+  const out = list.split(',').map((item) => {
+    const parts = item.trim().split('+');
+    const mixed = parts.includes('mixed');
+    return { augment: augmentName(parseAugment(parts.filter((p) => p !== 'mixed').join('+') || 'single')), mixed };
+  });
+  const labels = out.map(runLabel);
+  const twice = labels.find((l, i) => labels.indexOf(l) !== i);
+  if (twice) throw new GradpathError(`gradpath physics knowledge: --variants names '${twice}' twice`);
+  return out;
+}
 
 /** `gradpath physics`: the physics-of-language-models chapter's experiments. */
 export const command = defineCommand({

@@ -27,6 +27,8 @@ test('physics knowledge: bad input is one line and exit 2, nothing written', asy
     [['physics', 'knowledge', '--people', '1', '-o', 'bad2'], /--people/],
     [['physics', 'knowledge', '--qa-fraction', '1', '-o', 'bad3'], /qa-fraction/],
     [['physics', 'knowledge', '--compare', '--augment', 'multi5', '-o', 'bad4'], /--compare runs its own set/],
+    [['physics', 'knowledge', '--variants', 'single', '-o', 'bad5'], /add --compare/],
+    [['physics', 'knowledge', '--compare', '--variants', 'single,single', '-o', 'bad6'], /'single' twice/],
   ] as const) {
     const r = await gradpath([...argv]);
     assert.equal(r.code, 2, r.stderr);
@@ -41,13 +43,17 @@ test('physics knowledge --compare --json: every variant, a table, a picture, one
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 1, 'stdout holds only the summary');
-  const s = JSON.parse(lines[0]) as { runs: { variant: string; qa_test_acc: number }[] };
-  assert.deepEqual(s.runs.map((x) => x.variant), ['single', 'permute', 'fullname', 'multi5', 'multi5+permute', 'single mixed']);
-  assert.match(readFileSync(join(dir, 'cmp', 'table.txt'), 'utf8'), /QA unseen people/);
+  const s = JSON.parse(lines[0]) as { runs: { variant: string; qa_test_acc: number; lora_qa_test_acc?: number }[] };
+  assert.deepEqual(s.runs.map((x) => x.variant), ['single', 'permute', 'fullname', 'multi5', 'multi5+permute+fullname', 'single mixed', 'multi5+permute+fullname mixed']);
+  assert.deepEqual(s.runs.map((x) => typeof x.lora_qa_test_acc), [...Array(5).fill('number'), 'undefined', 'undefined'], 'a LoRA finetune beside every full one; none after mixed training');
+  assert.match(readFileSync(join(dir, 'cmp', 'table.txt'), 'utf8'), /QA unseen people.*LoRA: unseen/);
   assert.match(readFileSync(join(dir, 'cmp', 'compare.svg'), 'utf8'), /^<svg/);
   const again = await gradpath(['physics', 'knowledge', ...tiny, '--compare', '-o', 'cmp', '--json', '--resume']);
   assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(JSON.parse(again.stdout.trim()), s, 'finished variants are read back, not retrained');
+  const some = await gradpath(['physics', 'knowledge', ...tiny, '--compare', '--variants', 'single, single+mixed', '-o', 'cmp', '--json', '--resume']);
+  assert.equal(some.code, 0, some.stderr);
+  assert.deepEqual(JSON.parse(some.stdout.trim()).runs, [s.runs[0], s.runs[5]], '--variants picks from the same run directories');
   const refused = await gradpath(['physics', 'knowledge', ...tiny, '--compare', '-o', 'cmp']);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /--resume.*--force/);

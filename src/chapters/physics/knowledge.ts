@@ -10,7 +10,7 @@ import type { Evaluation } from '../../train/loop.js';
 import { augmentName, makeBiographies, makeQA, parseAugment, splitPeople, type Biography } from './bios.js';
 import { biographyRow, qaRow } from './data.js';
 import { biographyAccuracy, qaAccuracy } from './evaluate.js';
-import { buildModel, type ModelSize } from './model.js';
+import { addLoRA, buildModel, type ModelSize } from './model.js';
 import { makePeople, type Attribute } from './people.js';
 import { probeKnowledge, type ProbeTable } from './probing.js';
 import { trainStage, type StageSettings } from './train.js';
@@ -30,10 +30,25 @@ export interface KnowledgeConfig {
   /** In mixed training, the share of each batch's rows that are questions. */
   mixedQaShare: number;
   probeSteps: number;
+  /** A second QA finetune from the pretrained weights with LoRA adapters (this rank) on the attention's q, k, v; 0: none. */
+  loraRank: number;
+  loraFinetune: StageSettings;
 }
 
 export const KIND = 'physics-knowledge';
-const STAGE_KEYS = ['people', 'augment', 'mixed', 'model', 'seed', 'qaFraction', 'pretrain', 'finetune', 'mixedQaShare'] as const;
+/** What each stage depends on (checked on --resume): a finished pretraining serves any finetune settings. */
+const FIRST_KEYS = ['people', 'augment', 'mixed', 'model', 'seed', 'qaFraction', 'pretrain', 'mixedQaShare'] as const;
+const FINETUNE_KEYS = [...FIRST_KEYS, 'finetune'] as const;
+const LORA_KEYS = [...FIRST_KEYS, 'loraRank', 'loraFinetune'] as const;
+const ALL_KEYS = [...FINETUNE_KEYS, 'loraRank', 'loraFinetune'] as const;
+
+/** Exact match after a finetune: on the finetuned people, on the others, and on the others per attribute. */
+export interface QAResult {
+  qaTrain: number;
+  qaTest: number;
+  qaTestByAttribute: Record<Attribute, number>;
+  steps: number;
+}
 
 export interface KnowledgeResult {
   label: string;
@@ -44,6 +59,8 @@ export interface KnowledgeResult {
   qaTrain: number;
   qaTest: number;
   qaTestByAttribute: Record<Attribute, number>;
+  /** The same, after a LoRA finetune from the pretrained weights instead of the full one (when loraRank > 0). */
+  lora?: QAResult;
   probes: ProbeTable;
   pretrainSteps: number;
   finetuneSteps: number;
@@ -93,16 +110,19 @@ export async function runKnowledge(c: KnowledgeConfig, dirPath: string, hooks: R
   const root = new RunDir(dirPath);
   if (hooks.resume && root.exists('summary.json')) {
     const s = JSON.parse(readFileSync(root.path('summary.json'), 'utf8')) as KnowledgeResult;
-    const diff = compareConfig(s.config as unknown as Record<string, unknown>, c as unknown as Record<string, unknown>, STAGE_KEYS);
-    if (diff) throw new GradpathError(`${root.dir} holds a finished run with another configuration (${diff}); use another --out, or --force to replace it`);
-    if (!s.interrupted) return s;
+    // a summary without the LoRA finetune (written before it was asked for) is continued stage by stage
+    if (!s.interrupted && (c.mixed || c.loraRank === 0 || s.lora)) {
+      const diff = compareConfig(s.config as unknown as Record<string, unknown>, c as unknown as Record<string, unknown>, ALL_KEYS);
+      if (diff) throw new GradpathError(`${root.dir} holds a finished run with another configuration (${diff}); use another --out, or --force to replace it`);
+      return s;
+    }
   }
   if (!hooks.resume && !hooks.force && (root.exists('summary.json') || existsSync(join(dirPath, 'pretrain')) || existsSync(join(dirPath, 'mixed')))) {
     checkRunDir(new RunDir(join(dirPath, c.mixed ? 'mixed' : 'pretrain')), {});
   }
   if (hooks.force && !hooks.resume) {
     // a replaced run leaves nothing a later --resume could mistake for its own
-    for (const name of ['pretrain', 'mixed', 'finetune']) rmSync(join(dirPath, name), { recursive: true, force: true });
+    for (const name of ['pretrain', 'mixed', 'finetune', 'finetune-lora']) rmSync(join(dirPath, name), { recursive: true, force: true });
     for (const name of ['summary.json', 'probes.json']) rmSync(root.path(name), { force: true });
   }
   const w = buildWorld(c);
@@ -116,7 +136,7 @@ export async function runKnowledge(c: KnowledgeConfig, dirPath: string, hooks: R
 
   // stage 1: pretraining on every biography (mixed: and the training people's questions)
   const first = c.mixed ? 'mixed' : 'pretrain';
-  const firstRun = await stage(first, {
+  const firstRun = await stage(first, FIRST_KEYS, {
     model, settings: c.pretrain, rows: w.bios.map((b) => biographyRow(w.vocab, b)), padId, seed: c.seed + 4,
     second: c.mixed ? w.qaTrain.map((q) => qaRow(w.vocab, q)) : undefined, secondShare: c.mixedQaShare,
     evaluate: (): Evaluation => {
@@ -136,24 +156,44 @@ export async function runKnowledge(c: KnowledgeConfig, dirPath: string, hooks: R
   const bioAcc = biographyAccuracy(model, w.vocab, evalBios);
 
   // stage 2: QA finetune on the training people (not in mixed training: its questions were in stage 1)
-  let finetuneSteps = 0, seconds = firstRun.seconds;
-  if (!c.mixed) {
-    const ft = await stage('finetune', {
-      model, settings: c.finetune, rows: w.qaTrain.map((q) => qaRow(w.vocab, q)), padId, seed: c.seed + 6,
-      evaluate: () => ({ train: { qa_acc: qaAccuracy(model, w.vocab, evalQaTrain).acc }, test: { qa_acc: qaAccuracy(model, w.vocab, evalQaTest).acc } }),
-      best: { split: 'train', metric: 'qa_acc', mode: 'max' },
-    });
+  let seconds = firstRun.seconds, full: QAResult, lora: QAResult | undefined;
+  if (c.mixed) full = { ...measureQA(), steps: 0 };
+  else {
+    const ft = await finetune('finetune', FINETUNE_KEYS, c.finetune, c.seed + 6);
     if (ft.interrupted) return interrupted();
-    finetuneSteps = ft.steps;
+    full = { ...measureQA(), steps: ft.steps };
     seconds += ft.seconds;
   }
-  const qaTest = qaAccuracy(model, w.vocab, w.qaTest);
+  // stage 3: the same questions through LoRA adapters on the pretrained model (full finetuning's changes undone):
+  // a finetune with too few parameters to memorise the answers, which can only learn to extract them
+  if (!c.mixed && c.loraRank > 0) {
+    loadTrainingState(join(dirPath, first, 'latest.safetensors'), { model, kind: `${KIND}-${first}` });
+    addLoRA(model, c.loraRank, c.seed + 7);
+    const lf = await finetune('finetune-lora', LORA_KEYS, c.loraFinetune, c.seed + 8);
+    if (lf.interrupted) return interrupted();
+    lora = { ...measureQA(), steps: lf.steps };
+    seconds += lf.seconds;
+  }
   const result: KnowledgeResult = {
-    label, config: c, bioAcc, qaTrain: qaAccuracy(model, w.vocab, w.qaTrain).acc, qaTest: qaTest.acc, qaTestByAttribute: qaTest.byAttribute,
-    probes, pretrainSteps: firstRun.steps, finetuneSteps, seconds, interrupted: false,
+    label, config: c, bioAcc, qaTrain: full.qaTrain, qaTest: full.qaTest, qaTestByAttribute: full.qaTestByAttribute, ...(lora && { lora }),
+    probes, pretrainSteps: firstRun.steps, finetuneSteps: full.steps, seconds, interrupted: false,
   };
   root.writeText('summary.json', JSON.stringify(result, null, 1) + '\n');
   return result;
+
+  function measureQA(): Omit<QAResult, 'steps'> {
+    const test = qaAccuracy(model, w.vocab, w.qaTest);
+    return { qaTrain: qaAccuracy(model, w.vocab, w.qaTrain).acc, qaTest: test.acc, qaTestByAttribute: test.byAttribute };
+  }
+
+  /** A QA finetune stage on the training people's questions, measured on both halves. */
+  function finetune(name: string, keys: readonly string[], settings: StageSettings, seed: number) {
+    return stage(name, keys, {
+      model, settings, rows: w.qaTrain.map((q) => qaRow(w.vocab, q)), padId, seed,
+      evaluate: () => ({ train: { qa_acc: qaAccuracy(model, w.vocab, evalQaTrain).acc }, test: { qa_acc: qaAccuracy(model, w.vocab, evalQaTest).acc } }),
+      best: { split: 'train', metric: 'qa_acc', mode: 'max' },
+    });
+  }
 
   function interrupted(): KnowledgeResult {
     log(`${label}: interrupted; state saved (continue with --resume --out ${dirPath})`);
@@ -161,16 +201,16 @@ export async function runKnowledge(c: KnowledgeConfig, dirPath: string, hooks: R
   }
 
   /** A stage: trained (or resumed), or, when finished before, its final weights loaded. */
-  async function stage(name: string, job: Omit<Parameters<typeof trainStage>[0], 'run' | 'kind' | 'config' | 'configKeys' | 'resume' | 'label' | 'log'>): Promise<{ steps: number; interrupted: boolean; seconds: number }> {
+  async function stage(name: string, configKeys: readonly string[], job: Omit<Parameters<typeof trainStage>[0], 'run' | 'kind' | 'config' | 'configKeys' | 'resume' | 'label' | 'log'>): Promise<{ steps: number; interrupted: boolean; seconds: number }> {
     const run = new RunDir(join(dirPath, name));
     const kind = `${KIND}-${name}`;
     if (hooks.resume && run.exists('result.json')) {
-      loadTrainingState(run.path('latest.safetensors'), { model: model as GPT, kind, config, configKeys: STAGE_KEYS });
+      loadTrainingState(run.path('latest.safetensors'), { model: model as GPT, kind, config, configKeys });
       return JSON.parse(readFileSync(run.path('result.json'), 'utf8')) as { steps: number; interrupted: boolean; seconds: number };
     }
     const resume = Boolean(hooks.resume && run.exists('latest.safetensors'));
     if (hooks.resume && !resume) log(`${label} ${name}: nothing to resume in ${run.dir}; starting afresh`);
-    const r = await trainStage({ ...job, run, kind, config, configKeys: STAGE_KEYS, resume, force: hooks.force, label: `${label} ${name}`, quiet: hooks.quiet, log, stopRequested: hooks.stopRequested });
+    const r = await trainStage({ ...job, run, kind, config, configKeys, resume, force: hooks.force, label: `${label} ${name}`, quiet: hooks.quiet, log, stopRequested: hooks.stopRequested });
     const out = { steps: r.steps, interrupted: r.interrupted, seconds: r.seconds, last: r.last };
     if (!r.interrupted) run.writeText('result.json', JSON.stringify(out) + '\n');
     return out;

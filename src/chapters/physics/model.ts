@@ -4,6 +4,8 @@ import { arange } from '../../engine/ops/create.js';
 import { noGrad } from '../../engine/autograd.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { GPT } from '../../models/gpt.js';
+import { LoRALinear, freeze } from '../../nn/lora.js';
+import { Linear } from '../../nn/layers.js';
 
 /** Model sizes, picked by measurement on a loaded 2-core machine (docs/physics.md, "Compute"). */
 export const MODEL_SIZES = {
@@ -37,4 +39,19 @@ export function hiddenStates(model: GPT, idx: Tensor): Tensor[] {
     }
     return out;
   });
+}
+
+/**
+ * Freezes the model and puts LoRA adapters of rank r on every block's attention input
+ * projection (q, k and v, packed in c_attn), as the paper's low-rank QA finetune: only the
+ * adapters train. Adapter parameters are named h.<i>.attn.c_attn.lora_A / lora_B.
+ */
+export function addLoRA(model: GPT, rank: number, seed: number): void {
+  const gen = new Generator(seed);
+  freeze(model);
+  for (const block of model.h) {
+    const attn = block.attn as unknown as { c_attn: { forward(x: Tensor): Tensor } };
+    if (!(attn.c_attn instanceof Linear)) throw new GradpathError('physics: LoRA adapters are already in place (addLoRA twice)');
+    attn.c_attn = new LoRALinear(attn.c_attn, rank, { alpha: rank, generator: gen });
+  }
 }

@@ -14,19 +14,22 @@ export const PRESET_CONFIGS: Record<Preset, KnowledgeConfig> = {
   quick: {
     people: 40, augment: 'single', mixed: false, model: 'tiny', seed: 1, qaFraction: 0.5,
     pretrain: stage(60, 16, 3e-3, 30), finetune: stage(30, 16, 1e-3, 15), mixedQaShare: 0.3, probeSteps: 100,
+    loraRank: 2, loraFinetune: { ...stage(30, 16, 3e-3, 15), weightDecay: 0 },
   },
   default: {
     people: 200, augment: 'single', mixed: false, model: 'small', seed: 1, qaFraction: 0.5,
-    pretrain: stage(800, 32, 3e-3, 200), finetune: stage(300, 32, 1e-3, 100), mixedQaShare: 0.3, probeSteps: 300,
+    pretrain: { ...stage(800, 32, 3e-3, 200), warmupSteps: 100 }, finetune: stage(300, 32, 1e-3, 200), mixedQaShare: 0.3, probeSteps: 300,
+    loraRank: 4, loraFinetune: { ...stage(300, 32, 3e-3, 200), weightDecay: 0 },
   },
 };
 
-/** The variants `--compare` runs: the paper's augmentations, and mixed training on single biographies. */
+/** The variants `--compare` runs: the paper's augmentations, and mixed training on single and on fully augmented biographies. */
 export const COMPARE_VARIANTS: { augment: string; mixed: boolean }[] = [
   { augment: 'single', mixed: false },
   { augment: 'permute', mixed: false },
   { augment: 'fullname', mixed: false },
   { augment: 'multi5', mixed: false },
-  { augment: 'multi5+permute', mixed: false },
+  { augment: 'multi5+permute+fullname', mixed: false },
   { augment: 'single', mixed: true },
+  { augment: 'multi5+permute+fullname', mixed: true },
 ];

@@ -25,11 +25,12 @@ export function bestLayer(layers: ProbeTable['q']): number {
 /** One row per run: memorisation, QA on trained and unseen people, and the probes' mean accuracy. */
 export function resultsTable(results: readonly KnowledgeResult[]): string {
   return formatTable(
-    ['variant', 'bio memorised', 'QA trained people', 'QA unseen people (OOD)', 'Q-probe (best layer)', 'P-probe (best layer)', 'probe chance', 'steps', 'time'],
+    ['variant', 'bio memorised', 'QA trained people', 'QA unseen people (OOD)', 'LoRA: trained', 'LoRA: unseen (OOD)', 'Q-probe (best layer)', 'P-probe (best layer)', 'probe chance', 'steps', 'time'],
     results.map((r) => {
       const q = bestLayer(r.probes.q), p = bestLayer(r.probes.p);
-      return [r.label, pct(r.bioAcc), pct(r.qaTrain), pct(r.qaTest), `${pct(meanProbe(r.probes.q[q]))} (L${q})`, `${pct(meanProbe(r.probes.p[p]))} (L${p})`,
-        pct(meanProbe(r.probes.majority)), `${r.pretrainSteps}+${r.finetuneSteps}`, `${Math.round(r.seconds)} s`];
+      return [r.label, pct(r.bioAcc), pct(r.qaTrain), pct(r.qaTest), pct(r.lora?.qaTrain ?? NaN), pct(r.lora?.qaTest ?? NaN),
+        `${pct(meanProbe(r.probes.q[q]))} (L${q})`, `${pct(meanProbe(r.probes.p[p]))} (L${p})`,
+        pct(meanProbe(r.probes.majority)), `${r.pretrainSteps}+${r.finetuneSteps}${r.lora ? `/${r.lora.steps}` : ''}`, `${Math.round(r.seconds)} s`];
     }),
   );
 }
@@ -42,22 +43,29 @@ export function probeTable(results: readonly KnowledgeResult[], which: 'q' | 'p'
   }));
 }
 
-/** Out-of-distribution exact match per attribute, one row per run. */
+/** Out-of-distribution exact match per attribute, one row per run (and one per LoRA finetune). */
 export function attributeTable(results: readonly KnowledgeResult[]): string {
-  return formatTable(['variant', ...ATTRIBUTES], results.map((r) => [r.label, ...ATTRIBUTES.map((a) => pct(r.qaTestByAttribute[a] ?? NaN))]));
+  const row = (label: string, by: Record<string, number>) => [label, ...ATTRIBUTES.map((a) => pct(by[a] ?? NaN))];
+  return formatTable(['variant', ...ATTRIBUTES], results.flatMap((r) => [row(r.label, r.qaTestByAttribute), ...(r.lora ? [row(`${r.label} (LoRA)`, r.lora.qaTestByAttribute)] : [])]));
 }
 
-/** The picture: per variant, OOD QA accuracy next to the Q- and P-probes' mean accuracy. */
+/** A bar's label: long combinations abbreviated (m5+perm+full mixed), so seven fit side by side. */
+function barLabel(label: string): string {
+  return label.length <= 14 ? label : label.replace(/multi(\d+)/, 'm$1').replace('permute', 'perm').replace('fullname', 'full');
+}
+
+/** The picture: per variant, OOD QA accuracy (full and LoRA finetune) next to the Q- and P-probes' mean accuracy. */
 export function comparisonSvg(results: readonly KnowledgeResult[], title: string): string {
-  const labels = results.map((r) => r.label);
+  const labels = results.map((r) => barLabel(r.label));
   const colors = results.map((_, i) => PALETTE[i % PALETTE.length]);
   const panel = (name: string, values: number[]) => ({
     title: name, labels, values: values.map((v) => (Number.isFinite(v) ? 100 * v : 0)), colors,
     annotations: values.map((v) => pct(v)), labelEvery: 1, y: { label: '%', min: 0, max: 100 },
   });
   return barChart([
-    panel('QA exact match on unseen (out-of-distribution) people', results.map((r) => r.qaTest)),
+    panel('QA exact match on unseen (out-of-distribution) people, full finetune (mixed: after mixed training)', results.map((r) => r.qaTest)),
+    panel('QA exact match on unseen people, LoRA finetune of the pretrained model', results.map((r) => r.lora?.qaTest ?? NaN)),
     panel('Q-probe at the last name token (mean over 8 fields, best layer)', results.map((r) => meanProbe(r.probes.q[bestLayer(r.probes.q)]))),
     panel('P-probe before the first value of a biography (mean, best layer)', results.map((r) => meanProbe(r.probes.p[bestLayer(r.probes.p)]))),
-  ], { title, panelWidth: 640, panelHeight: 200, caption: `probe chance ${pct(meanProbe(results[0]?.probes.majority))}; in fixed order the P-probe reads the next token (birth month)` });
+  ], { title, panelWidth: 760, panelHeight: 200, caption: `m5 = multi5, perm = permute, full = fullname; probe chance ${pct(meanProbe(results[0]?.probes.majority))}; in fixed order the P-probe reads the next token (birth month)` });
 }

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Generator } from '../../../src/util/random.js';
 import { buildModel, hiddenStates, linearProbe, PRESET_CONFIGS, runKnowledge, majorityBaseline } from '../../../src/chapters/physics/index.js';
 import { tensor } from '../../../src/engine/ops/create.js';
+import { loadCheckpoint } from '../../../src/io/checkpoint.js';
+import { addLoRA } from '../../../src/chapters/physics/model.js';
 
 test('linear probe: finds a planted linear signal, and not one that is absent', () => {
   const gen = new Generator(3);
@@ -34,15 +36,22 @@ test('linear probe: finds a planted linear signal, and not one that is absent', 
 
 test('a tiny knowledge run end to end: stages, probes, summary; --resume finds it finished', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gp-physics-'));
-  const c = { ...PRESET_CONFIGS.quick, people: 16, pretrain: { ...PRESET_CONFIGS.quick.pretrain, steps: 6, evalEvery: 3 }, finetune: { ...PRESET_CONFIGS.quick.finetune, steps: 4, evalEvery: 2 }, probeSteps: 20 };
+  const q = PRESET_CONFIGS.quick;
+  const c = { ...q, people: 16, pretrain: { ...q.pretrain, steps: 6, evalEvery: 3 }, finetune: { ...q.finetune, steps: 4, evalEvery: 2 }, loraFinetune: { ...q.loraFinetune, steps: 3, evalEvery: 3 }, probeSteps: 20 };
   const quiet = { quiet: true, log: () => {} };
   const r = await runKnowledge(c, dir, quiet);
   assert.equal(r.interrupted, false);
   assert.equal(r.pretrainSteps, 6);
   assert.equal(r.finetuneSteps, 4);
-  for (const x of [r.bioAcc, r.qaTrain, r.qaTest]) assert.ok(x >= 0 && x <= 1);
+  assert.equal(r.lora?.steps, 3);
+  for (const x of [r.bioAcc, r.qaTrain, r.qaTest, r.lora!.qaTrain, r.lora!.qaTest]) assert.ok(x >= 0 && x <= 1);
   assert.equal(r.probes.q.length, 3, 'embeddings and two blocks');
   assert.ok(existsSync(join(dir, 'pretrain', 'latest.safetensors')) && existsSync(join(dir, 'finetune', 'best.safetensors')) && existsSync(join(dir, 'summary.json')));
+  // the LoRA stage's checkpoint holds the adapters beside the frozen weights it started from
+  const lora = loadCheckpoint(join(dir, 'finetune-lora', 'latest.safetensors'), { kind: 'physics-knowledge-finetune-lora' }).model;
+  const pre = loadCheckpoint(join(dir, 'pretrain', 'latest.safetensors'), { kind: 'physics-knowledge-pretrain' }).model;
+  assert.deepEqual(Object.keys(lora).filter((k) => k.includes('lora_')).sort(), ['h.0.attn.c_attn.lora_A', 'h.0.attn.c_attn.lora_B', 'h.1.attn.c_attn.lora_A', 'h.1.attn.c_attn.lora_B']);
+  assert.deepEqual(Array.from(lora['h.1.attn.c_attn.weight'].data), Array.from(pre['h.1.attn.c_attn.weight'].data), 'LoRA starts from the pretrained weights and leaves them');
   const again = await runKnowledge(c, dir, { ...quiet, resume: true });
   assert.deepEqual(again, JSON.parse(JSON.stringify(r)), 'a finished run is read back, not trained again');
   await assert.rejects(runKnowledge(c, dir, quiet), /already holds a run/);
@@ -53,8 +62,15 @@ test('a tiny knowledge run end to end: stages, probes, summary; --resume finds i
   assert.ok(!existsSync(join(dir, 'summary.json')) && !existsSync(join(dir, 'finetune')), '--force leaves nothing of the replaced run');
   const resumed = await runKnowledge(c, dir, { ...quiet, resume: true });
   assert.deepEqual({ ...resumed, seconds: 0 }, { ...r, seconds: 0 }, 'interrupted and resumed: the same result as one go');
+  // a run made without the LoRA finetune is continued by one that asks for it: only that stage trains
+  const older = join(dir, 'older');
+  await runKnowledge({ ...c, loraRank: 0 }, older, quiet);
+  const pretrainLog = readFileSync(join(older, 'pretrain', 'metrics.jsonl'), 'utf8');
+  assert.deepEqual({ ...(await runKnowledge(c, older, { ...quiet, resume: true })), seconds: 0 }, { ...r, seconds: 0 });
+  assert.equal(readFileSync(join(older, 'pretrain', 'metrics.jsonl'), 'utf8'), pretrainLog);
   const mixed = await runKnowledge({ ...c, mixed: true }, join(dir, 'mixed'), quiet);
   assert.equal(mixed.finetuneSteps, 0);
+  assert.equal(mixed.lora, undefined, 'mixed training has no finetune, full or LoRA');
   assert.ok(existsSync(join(dir, 'mixed', 'mixed', 'latest.safetensors')));
 });
 
@@ -76,4 +92,14 @@ test('hiddenStates are the residual stream GPT.forward computes: its last one gi
   const viaStates = model.lm_head.forward(model.ln_f.forward(states[2])).floatValues();
   const direct = model.forward(idx).logits.floatValues();
   for (let i = 0; i < direct.length; i++) assert.ok(Math.abs(viaStates[i] - direct[i]) < 1e-5, `logit ${i}`);
+});
+
+test('addLoRA: the model computes the same at first, and trains only the adapters on q, k, v', () => {
+  const model = buildModel('tiny', 50, 9, 4);
+  const idx = tensor(Int32Array.from({ length: 2 * 9 }, (_, i) => (i * 5) % 50), [2, 9]);
+  const before = model.forward(idx).logits.floatValues();
+  addLoRA(model, 2, 1);
+  assert.deepEqual(Array.from(model.forward(idx).logits.floatValues()), Array.from(before));
+  assert.deepEqual(model.namedParameters().map(([n]) => n), ['h.0.attn.c_attn.lora_A', 'h.0.attn.c_attn.lora_B', 'h.1.attn.c_attn.lora_A', 'h.1.attn.c_attn.lora_B']);
+  assert.throws(() => addLoRA(model, 2, 1), /already in place/);
 });
