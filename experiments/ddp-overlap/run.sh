@@ -12,7 +12,7 @@ DATA=${1:?usage: run.sh DATA_DIR [model flags]}; shift
 ROUNDS=${ROUNDS:-2}
 OUT=$(mktemp -d)
 G="node $(dirname "$0")/../../bin/gradpath.js"
-A="--data $DATA $* --batch-size 4 --seq-len 64 --max-steps 5 --eval-every 0 --max-new-tokens 1 --peak-gflops 10 --warmup-steps 0 --force"
+A="--data $DATA $* --batch-size 4 --seq-len 64 --max-steps 5 --eval-every 0 --num-samples 0 --peak-gflops 10 --warmup-steps 0 --force"
 for i in $(seq "$ROUNDS"); do
   echo "== round $i: $(uptime)"
   echo "-- 1 rank x 2 threads"
