@@ -12,13 +12,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, mpiSkip, runLaunch } from './mpi.js';
 import { readShardIndex } from '../../src/io/sharded.js';
-import { writeShard } from '../../src/chapters/gpt2/data.js';
-import { flags, gradpath, LOSS_TOL, losses, maxLossDiff, maxParamDiff, modelOf, PARAM_TOL, textFile } from './resume-helpers.js';
+import { flags, gradpath, LOSS_TOL, losses, maxLossDiff, maxParamDiff, modelOf, PARAM_TOL, textFile, tinyGpt2Run } from './resume-helpers.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the composed-layout command runs: ${skip}`);
@@ -78,13 +77,7 @@ test('chargpt --dp 2 --tp 2 (4 ranks) saves; --resume on 1 process ends where on
 test('gpt2 train --dp 2 --tp 2 (4 ranks) logs the losses one process logs, each dp replica reading its own rows of the token shard', { skip, timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gp-compose-gpt2-'));
   try {
-    const data = join(dir, 'data');
-    mkdirSync(data);
-    const stream = Uint16Array.from({ length: 2000 }, (_, i) => (i * 7 + Math.floor(i / 13)) % 32);
-    writeShard(join(data, 'train_000000.bin'), stream);
-    writeShard(join(data, 'val_000000.bin'), stream.subarray(0, 500));
-    const g = ['gpt2', 'train', '--data', data, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--vocab-size', '32', '--batch-size', '4', '--seq-len', '16',
-      '--lr', '3e-3', '--warmup-steps', '2', '--eval-every', '4', '--eval-steps', '2', '--max-new-tokens', '4', '--peak-gflops', '1', '--seed', '7', '--max-steps', '4'];
+    const g = [...tinyGpt2Run(dir), '--max-steps', '4'];
     gradpath([...g, '-o', join(dir, 'one')]);
     const r = await runLaunch(['-n', '4', '--', ...g, '-o', join(dir, 'dt'), '--dp', '2', '--tp', '2'], {}, 100);
     assert.equal(r.code, 0, r.stdout + r.stderr);

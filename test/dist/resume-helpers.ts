@@ -1,11 +1,12 @@
 /** Shared by the sharded --resume tests: running the commands, a tiny chargpt, and comparing runs. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runLaunch } from './mpi.js';
 import { Generator } from '../../src/util/random.js';
 import { loadCheckpoint } from '../../src/io/checkpoint.js';
+import { writeShard } from '../../src/chapters/gpt2/data.js';
 
 export const PARAM_TOL = 5e-5;
 export const LOSS_TOL = 1e-5;
@@ -68,4 +69,18 @@ export function maxLossDiff(got: Map<string, number>, want: Map<string, number>,
     d = Math.max(d, Math.abs(got.get(k)! - want.get(k)!));
   }
   return d;
+}
+
+/**
+ * A token shard pair (train, val) in dir/data whose rows differ (each rank must read its own rows
+ * of the global batch), and the flags of a tiny GPT-2 run on it (2 layers of 32, vocab 32).
+ */
+export function tinyGpt2Run(dir: string): string[] {
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  const stream = Uint16Array.from({ length: 2000 }, (_, i) => (i * 7 + Math.floor(i / 13)) % 32);
+  writeShard(join(data, 'train_000000.bin'), stream);
+  writeShard(join(data, 'val_000000.bin'), stream.subarray(0, 500));
+  return ['gpt2', 'train', '--data', data, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--vocab-size', '32', '--batch-size', '4', '--seq-len', '16',
+    '--lr', '3e-3', '--warmup-steps', '2', '--eval-every', '4', '--eval-steps', '2', '--max-new-tokens', '4', '--peak-gflops', '1', '--seed', '7'];
 }

@@ -13,14 +13,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mpiSkip } from './mpi.js';
-import { LOSS_TOL, PARAM_TOL, flags, gradpath, launch, losses, maxLossDiff, maxParamDiff, modelOf, textFile } from './resume-helpers.js';
+import { LOSS_TOL, PARAM_TOL, flags, gradpath, launch, losses, maxLossDiff, maxParamDiff, modelOf, textFile, tinyGpt2Run } from './resume-helpers.js';
 import { loadCheckpoint } from '../../src/io/checkpoint.js';
 import { readShardIndex } from '../../src/io/sharded.js';
-import { writeShard } from '../../src/chapters/gpt2/data.js';
 
 const skip = mpiSkip();
 if (skip) console.log(`# skipping the sharded --resume runs: ${skip}`);
@@ -115,13 +114,7 @@ test('gpt2 train --dp 2 --zero 2: 4 steps, then --resume on 2 ranks ends where o
   const dir = mkdtempSync(join(tmpdir(), 'gp-resume-gpt2-'));
   try {
     // a token shard: every rank must continue from its own rows of the global batch (the loader's saved position)
-    const data = join(dir, 'data');
-    mkdirSync(data);
-    const stream = Uint16Array.from({ length: 2000 }, (_, i) => (i * 7 + Math.floor(i / 13)) % 32);
-    writeShard(join(data, 'train_000000.bin'), stream);
-    writeShard(join(data, 'val_000000.bin'), stream.subarray(0, 500));
-    const g = ['gpt2', 'train', '--data', data, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--vocab-size', '32', '--batch-size', '4', '--seq-len', '16',
-      '--lr', '3e-3', '--warmup-steps', '2', '--eval-every', '4', '--eval-steps', '2', '--max-new-tokens', '4', '--peak-gflops', '1', '--seed', '7'];
+    const g = tinyGpt2Run(dir);
     gradpath([...g, '--max-steps', '4', '-o', join(dir, 'one')]);
     gradpath([...g, '--max-steps', '8', '-o', join(dir, 'one'), '--resume']);
     await launch(2, [...g, '--max-steps', '4', '-o', join(dir, 'z'), '--dp', '2', '--zero', '2']);
