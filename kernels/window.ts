@@ -6,10 +6,10 @@
 // lanes at a time. Pointers are byte offsets into the shared memory; sizes are elements.
 // Every geometry argument list is (N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW).
 
-// The first output position o whose input o*stride - pad + offset is >= 0.
-@inline function lowValid(stride: i32, pad: i32, offset: i32): i32 {
+// The first output position o whose input o*stride - pad + offset is >= 0 (outSize when none is).
+@inline function lowValid(outSize: i32, stride: i32, pad: i32, offset: i32): i32 {
   const a = pad - offset;
-  return a <= 0 ? 0 : (a + stride - 1) / stride;
+  return a <= 0 ? 0 : min(outSize, (a + stride - 1) / stride);
 }
 
 // One past the last output position whose input is <= inSize - 1 (never below lo).
@@ -39,9 +39,9 @@ export function im2col(x: usize, N: i32, C: i32, H: i32, W: i32, kh: i32, kw: i3
   for (let p = 0; p < N * C; p++) {
     const xBase = x + (<usize>(p * plane) << 2);
     for (let i = 0; i < kh; i++) {
-      const ohLo = lowValid(sh, ph, i * dh), ohHi = highValid(OH, H, sh, ph, i * dh, ohLo);
+      const ohLo = lowValid(OH, sh, ph, i * dh), ohHi = highValid(OH, H, sh, ph, i * dh, ohLo);
       for (let j = 0; j < kw; j++) {
-        const owLo = lowValid(sw, pw, j * dw), owHi = highValid(OW, W, sw, pw, j * dw, owLo);
+        const owLo = lowValid(OW, sw, pw, j * dw), owHi = highValid(OW, W, sw, pw, j * dw, owLo);
         const o = out + (<usize>((p * kh + i) * kw + j) * <usize>L << 2);
         memory.fill(o, 0, <usize>(ohLo * OW) << 2);
         for (let oh = ohLo; oh < ohHi; oh++) {
@@ -67,9 +67,9 @@ export function col2im(cols: usize, N: i32, C: i32, H: i32, W: i32, kh: i32, kw:
   for (let p = 0; p < N * C; p++) {
     const xBase = out + (<usize>(p * plane) << 2);
     for (let i = 0; i < kh; i++) {
-      const ohLo = lowValid(sh, ph, i * dh), ohHi = highValid(OH, H, sh, ph, i * dh, ohLo);
+      const ohLo = lowValid(OH, sh, ph, i * dh), ohHi = highValid(OH, H, sh, ph, i * dh, ohLo);
       for (let j = 0; j < kw; j++) {
-        const owLo = lowValid(sw, pw, j * dw), owHi = highValid(OW, W, sw, pw, j * dw, owLo);
+        const owLo = lowValid(OW, sw, pw, j * dw), owHi = highValid(OW, W, sw, pw, j * dw, owLo);
         const o = cols + (<usize>((p * kh + i) * kw + j) * <usize>L << 2);
         for (let oh = ohLo; oh < ohHi; oh++) {
           const r = o + (<usize>(oh * OW) << 2);
