@@ -19,9 +19,31 @@
   return max(lo, hi);
 }
 
-// n floats from src to dst (any alignment).
+// lowValid and highValid over a window's k taps (tap t reads at + t*dilation - pad), without
+// their divisions for the usual window that lies inside the image.
+@inline function windowLow(k: i32, size: i32, dilation: i32, pad: i32, at: i32): i32 {
+  const first = at - pad;
+  return first >= 0 ? 0 : lowValid(k, dilation, pad, at);
+}
+@inline function windowHigh(k: i32, size: i32, dilation: i32, pad: i32, at: i32, lo: i32): i32 {
+  return at - pad + (k - 1) * dilation < size ? k : highValid(k, size, dilation, pad, at, lo);
+}
+
+// n floats from src to dst (any alignment). Runs are short (an image row), so an inline loop
+// beats memory.copy's call.
 @inline function copyFloats(dst: usize, src: usize, n: i32): void {
-  memory.copy(dst, src, <usize>n << 2);
+  const end = <usize>n << 2, end4 = <usize>(n & ~3) << 2;
+  let o: usize = 0;
+  for (; o < end4; o += 16) v128.store(dst + o, v128.load(src + o));
+  for (; o < end; o += 4) store<f32>(dst + o, load<f32>(src + o));
+}
+
+// n zeros at dst (n may be 0).
+@inline function zeroFloats(dst: usize, n: i32): void {
+  const end = <usize>n << 2, end4 = <usize>(n & ~3) << 2, z = f32x4.splat(0);
+  let o: usize = 0;
+  for (; o < end4; o += 16) v128.store(dst + o, z);
+  for (; o < end; o += 4) store<f32>(dst + o, 0);
 }
 
 // dst[k] += src[k] for n floats (the sums round as JS's float32 += does).
@@ -48,10 +70,10 @@ export function im2col(x: usize, N: i32, C: i32, H: i32, W: i32, kh: i32, kw: i3
           const r = o + (<usize>(oh * OW) << 2);
           // the input element of output column 0 (may lie left of the row: only columns >= owLo are read)
           const src = <isize>xBase + (<isize>((oh * sh - ph + i * dh) * W - pw + j * dw) << 2);
-          memory.fill(r, 0, <usize>owLo << 2);
+          zeroFloats(r, owLo);
           if (sw == 1) copyFloats(r + (<usize>owLo << 2), <usize>(src + (<isize>owLo << 2)), owHi - owLo);
           else for (let ow = owLo; ow < owHi; ow++) store<f32>(r + (<usize>ow << 2), load<f32>(<usize>(src + (<isize>(ow * sw) << 2))));
-          memory.fill(r + (<usize>owHi << 2), 0, <usize>(OW - owHi) << 2);
+          zeroFloats(r + (<usize>owHi << 2), OW - owHi);
         }
         memory.fill(o + (<usize>(ohHi * OW) << 2), 0, <usize>((OH - ohHi) * OW) << 2);
       }
@@ -93,19 +115,20 @@ export function maxPool2d(x: usize, N: i32, C: i32, H: i32, W: i32, kh: i32, kw:
   for (let p = 0; p < N * C; p++) {
     const xBase = x + (<usize>(p * plane) << 2), oBase = <usize>(p * L) << 2;
     for (let oh = 0; oh < OH; oh++) {
+      // the kernel rows (then columns) whose input lies inside the image
+      const iLo = windowLow(kh, H, dh, ph, oh * sh), iHi = windowHigh(kh, H, dh, ph, oh * sh, iLo);
       for (let ow = 0; ow < OW; ow++) {
+        const jLo = windowLow(kw, W, dw, pw, ow * sw), jHi = windowHigh(kw, W, dw, pw, ow * sw, jLo);
         let best = -Infinity as f32, at = -1;
-        for (let i = 0; i < kh; i++) {
+        for (let i = iLo; i < iHi; i++) {
           const h = oh * sh - ph + i * dh;
-          if (h < 0 || h >= H) continue;
-          for (let j = 0; j < kw; j++) {
+          for (let j = jLo; j < jHi; j++) {
             const ww = ow * sw - pw + j * dw;
-            if (ww < 0 || ww >= W) continue;
             const v = load<f32>(xBase + (<usize>(h * W + ww) << 2));
-            if (at < 0 || v > best || (isNaN(v) && !isNaN(best))) {
-              best = v;
-              at = h * W + ww;
-            }
+            // branch-free (random data mispredicts): take v if first, larger, or the first NaN
+            const take = <i32>(at < 0) | <i32>(v > best) | (<i32>(v != v) & <i32>(best == best));
+            best = select<f32>(v, best, take != 0);
+            at = select<i32>(h * W + ww, at, take != 0);
           }
         }
         const k = oBase + (<usize>(oh * OW + ow) << 2);
@@ -142,15 +165,14 @@ export function avgPool2d(x: usize, N: i32, C: i32, H: i32, W: i32, kh: i32, kw:
   for (let p = 0; p < N * C; p++) {
     const xBase = x + (<usize>(p * plane) << 2), oBase = out + (<usize>(p * L) << 2);
     for (let oh = 0; oh < OH; oh++) {
+      // the kernel rows (then columns) whose input lies inside the image
+      const iLo = windowLow(kh, H, dh, ph, oh * sh), iHi = windowHigh(kh, H, dh, ph, oh * sh, iLo);
       for (let ow = 0; ow < OW; ow++) {
+        const jLo = windowLow(kw, W, dw, pw, ow * sw), jHi = windowHigh(kw, W, dw, pw, ow * sw, jLo);
         let s: f64 = 0;
-        for (let i = 0; i < kh; i++) {
+        for (let i = iLo; i < iHi; i++) {
           const h = oh * sh - ph + i * dh;
-          if (h < 0 || h >= H) continue;
-          for (let j = 0; j < kw; j++) {
-            const ww = ow * sw - pw + j * dw;
-            if (ww >= 0 && ww < W) s += <f64>load<f32>(xBase + (<usize>(h * W + ww) << 2));
-          }
+          for (let j = jLo; j < jHi; j++) s += <f64>load<f32>(xBase + (<usize>(h * W + ow * sw - pw + j * dw) << 2));
         }
         store<f32>(oBase + (<usize>(oh * OW + ow) << 2), <f32>(s * inv));
       }
@@ -166,17 +188,16 @@ export function avgPool2dBackward(g: usize, N: i32, C: i32, H: i32, W: i32, kh: 
   for (let p = 0; p < N * C; p++) {
     const xBase = out + (<usize>(p * plane) << 2), gBase = g + (<usize>(p * L) << 2);
     for (let oh = 0; oh < OH; oh++) {
+      // the kernel rows (then columns) whose input lies inside the image
+      const iLo = windowLow(kh, H, dh, ph, oh * sh), iHi = windowHigh(kh, H, dh, ph, oh * sh, iLo);
       for (let ow = 0; ow < OW; ow++) {
+        const jLo = windowLow(kw, W, dw, pw, ow * sw), jHi = windowHigh(kw, W, dw, pw, ow * sw, jLo);
         const v = <f64>load<f32>(gBase + (<usize>(oh * OW + ow) << 2)) * inv;
-        for (let i = 0; i < kh; i++) {
+        for (let i = iLo; i < iHi; i++) {
           const h = oh * sh - ph + i * dh;
-          if (h < 0 || h >= H) continue;
-          for (let j = 0; j < kw; j++) {
-            const ww = ow * sw - pw + j * dw;
-            if (ww >= 0 && ww < W) {
-              const d = xBase + (<usize>(h * W + ww) << 2);
-              store<f32>(d, <f32>(<f64>load<f32>(d) + v));
-            }
+          for (let j = jLo; j < jHi; j++) {
+            const d = xBase + (<usize>(h * W + ow * sw - pw + j * dw) << 2);
+            store<f32>(d, <f32>(<f64>load<f32>(d) + v));
           }
         }
       }
