@@ -74,55 +74,47 @@ function check(op: string, w: Window2d, image: Floats, windows: Floats): void {
 
 const kernels = () => needState().window;
 
+/** Runs kernel on the addresses of inputs then outputs (copied results back after it), or fallback where they cannot be placed. */
+function onOperands(inputs: (Floats | null)[], outputs: (Floats | null)[], kernel: (at: number[]) => void, fallback: () => void): void {
+  const p = operands(inputs, outputs);
+  if (!p) return fallback();
+  kernel(p.at);
+  p.finish();
+}
+
 export function im2col(x: Float32Array, w: Window2d, out: Float32Array): void {
   check('im2col', w, x, out);
-  const p = operands([x], [out]);
-  if (!p) return ref.im2col(x, w, out);
-  kernels().im2col(p.at[0], ...geometry(w), p.at[1]);
-  p.finish();
+  onOperands([x], [out], (at) => kernels().im2col(at[0], ...geometry(w), at[1]), () => ref.im2col(x, w, out));
 }
 
 export function col2im(cols: Float32Array, w: Window2d, out: Float32Array): void {
   check('col2im', w, out, cols);
-  const p = operands([cols], [out]);
-  if (!p) return ref.col2im(cols, w, out);
-  kernels().col2im(p.at[0], ...geometry(w), p.at[1]);
-  p.finish();
+  onOperands([cols], [out], (at) => kernels().col2im(at[0], ...geometry(w), at[1]), () => ref.col2im(cols, w, out));
 }
 
 export function maxPool2d(x: Float32Array, w: Window2d, out: Float32Array, idx: Int32Array): void {
   check('maxPool2d', w, x, out);
   check('maxPool2d', w, x, idx);
-  const p = operands([x], [out, idx]);
-  if (!p) return ref.maxPool2d(x, w, out, idx);
-  kernels().maxPool2d(p.at[0], ...geometry(w), p.at[1], p.at[2]);
-  p.finish();
+  onOperands([x], [out, idx], (at) => kernels().maxPool2d(at[0], ...geometry(w), at[1], at[2]), () => ref.maxPool2d(x, w, out, idx));
 }
 
 export function maxPool2dBackward(g: Float32Array, idx: Int32Array, w: Window2d, out: Float32Array): void {
   check('maxPool2dBackward', w, out, g);
   check('maxPool2dBackward', w, out, idx);
-  const p = operands([g, idx], [out]);
-  if (!p) return ref.maxPool2dBackward(g, idx, w, out);
-  const bad = kernels().maxPool2dBackward(p.at[0], p.at[1], w.N, w.C, w.H, w.W, w.OH, w.OW, p.at[2]);
-  if (bad) throw new GradpathError(`wasm maxPool2dBackward: an index out of range (the planes are ${w.H}x${w.W}); pass the indices maxPool2d wrote`);
-  p.finish();
+  onOperands([g, idx], [out], (at) => {
+    const bad = kernels().maxPool2dBackward(at[0], at[1], w.N, w.C, w.H, w.W, w.OH, w.OW, at[2]);
+    if (bad) throw new GradpathError(`wasm maxPool2dBackward: an index out of range (the planes are ${w.H}x${w.W}); pass the indices maxPool2d wrote`);
+  }, () => ref.maxPool2dBackward(g, idx, w, out));
 }
 
 export function avgPool2d(x: Float32Array, w: Window2d, out: Float32Array): void {
   check('avgPool2d', w, x, out);
-  const p = operands([x], [out]);
-  if (!p) return ref.avgPool2d(x, w, out);
-  kernels().avgPool2d(p.at[0], ...geometry(w), p.at[1]);
-  p.finish();
+  onOperands([x], [out], (at) => kernels().avgPool2d(at[0], ...geometry(w), at[1]), () => ref.avgPool2d(x, w, out));
 }
 
 export function avgPool2dBackward(g: Float32Array, w: Window2d, out: Float32Array): void {
   check('avgPool2dBackward', w, out, g);
-  const p = operands([g], [out]);
-  if (!p) return ref.avgPool2dBackward(g, w, out);
-  kernels().avgPool2dBackward(p.at[0], ...geometry(w), p.at[1]);
-  p.finish();
+  onOperands([g], [out], (at) => kernels().avgPool2dBackward(at[0], ...geometry(w), at[1]), () => ref.avgPool2dBackward(g, w, out));
 }
 
 /** Refuses, in one line, arrays shorter than (N, C, L) and C statistics need. */
@@ -135,19 +127,17 @@ function checkChannels(op: string, N: number, C: number, L: number, big: Floats[
 export function batchNorm(x: Float32Array, N: number, C: number, L: number, weight: Float32Array | null, bias: Float32Array | null,
   eps: number, batchStats: boolean, mean: Float32Array, rstd: Float32Array, out: Float32Array): void {
   checkChannels('batchNorm', N, C, L, [x, out], [weight, bias, mean, rstd]);
-  const p = batchStats ? operands([x, weight, bias], [mean, rstd, out]) : operands([x, weight, bias, mean, rstd], [out]);
-  if (!p) return ref.batchNorm(x, N, C, L, weight, bias, eps, batchStats, mean, rstd, out);
-  const [xAt, wAt, bAt, mAt, rAt, oAt] = p.at; // the same order either way
-  kernels().batchNorm(xAt, N, C, L, wAt, bAt, eps, batchStats ? 1 : 0, mAt, rAt, oAt);
-  p.finish();
+  // the statistics are outputs or inputs; their addresses come in the same order either way
+  const [ins, outs] = batchStats ? [[x, weight, bias], [mean, rstd, out]] : [[x, weight, bias, mean, rstd], [out]];
+  onOperands(ins, outs, ([xAt, wAt, bAt, mAt, rAt, oAt]) => kernels().batchNorm(xAt, N, C, L, wAt, bAt, eps, batchStats ? 1 : 0, mAt, rAt, oAt),
+    () => ref.batchNorm(x, N, C, L, weight, bias, eps, batchStats, mean, rstd, out));
 }
 
 export function batchNormBackward(g: Float32Array, x: Float32Array, N: number, C: number, L: number, weight: Float32Array | null,
   batchStats: boolean, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null): void {
   checkChannels('batchNormBackward', N, C, L, [g, x, dx], [weight, mean, rstd, dweight, dbias]);
-  const p = operands([g, x, weight, mean, rstd], [dx, dweight, dbias]);
-  if (!p) return ref.batchNormBackward(g, x, N, C, L, weight, batchStats, mean, rstd, dx, dweight, dbias);
-  const [gAt, xAt, wAt, mAt, rAt, dxAt, dwAt, dbAt] = p.at;
-  kernels().batchNormBackward(gAt, xAt, N, C, L, wAt, batchStats ? 1 : 0, mAt, rAt, dxAt, dwAt, dbAt);
-  p.finish();
+  onOperands([g, x, weight, mean, rstd], [dx, dweight, dbias], (at) => {
+    const [gAt, xAt, wAt, mAt, rAt, dxAt, dwAt, dbAt] = at;
+    kernels().batchNormBackward(gAt, xAt, N, C, L, wAt, batchStats ? 1 : 0, mAt, rAt, dxAt, dwAt, dbAt);
+  }, () => ref.batchNormBackward(g, x, N, C, L, weight, batchStats, mean, rstd, dx, dweight, dbias));
 }
