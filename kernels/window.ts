@@ -111,6 +111,10 @@ export function col2im(cols: usize, N: i32, C: i32, H: i32, W: i32, kh: i32, kw:
 // out (N, C, OH, OW) and idx (the winner's offset h*W + w in its plane, -1 for an all-padding window).
 export function maxPool2d(x: usize, N: i32, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32,
   OH: i32, OW: i32, out: usize, idx: usize): void {
+  if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1) {
+    maxPool2x2(x, N * C, H, W, OH, OW, out, idx);
+    return;
+  }
   const plane = H * W, L = OH * OW;
   for (let p = 0; p < N * C; p++) {
     const xBase = x + (<usize>(p * plane) << 2), oBase = <usize>(p * L) << 2;
@@ -134,6 +138,52 @@ export function maxPool2d(x: usize, N: i32, C: i32, H: i32, W: i32, kh: i32, kw:
         const k = oBase + (<usize>(oh * OW + ow) << 2);
         store<f32>(out + k, best);
         store<i32>(idx + k, at);
+      }
+    }
+  }
+}
+
+// The take rule of max pooling for four windows at once: t wins where larger, or the first NaN.
+@inline function takeMask(t: v128, best: v128): v128 {
+  return v128.or(f32x4.gt(t, best), v128.and(f32x4.ne(t, t), f32x4.eq(best, best)));
+}
+
+// maxPool2d for the CNN's pool (2x2 windows, stride 2, no padding or dilation: every window lies
+// inside its plane), four output columns at a time; the taps in the general loop's order, so
+// ties and NaN resolve the same way.
+function maxPool2x2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, out: usize, idx: usize): void {
+  const plane = H * W, L = OH * OW, OW4 = OW & ~3;
+  const lanes = i32x4(0, 2, 4, 6), one = i32x4.splat(1), down = i32x4.splat(W);
+  for (let p = 0; p < planes; p++) {
+    const xBase = x + (<usize>(p * plane) << 2), oBase = <usize>(p * L) << 2;
+    for (let oh = 0; oh < OH; oh++) {
+      const r0 = xBase + (<usize>(2 * oh * W) << 2), r1 = r0 + (<usize>W << 2);
+      const o = oBase + (<usize>(oh * OW) << 2);
+      let ow = 0;
+      for (; ow < OW4; ow += 4) {
+        const at = <usize>ow << 3;
+        const a0 = v128.load(r0 + at), a1 = v128.load(r0 + at + 16), b0 = v128.load(r1 + at), b1 = v128.load(r1 + at + 16);
+        const p0 = i32x4.add(i32x4.splat(2 * oh * W + 2 * ow), lanes), p2 = i32x4.add(p0, down);
+        let best = i32x4.shuffle(a0, a1, 0, 2, 4, 6), pos = p0;
+        let t = i32x4.shuffle(a0, a1, 1, 3, 5, 7), m = takeMask(t, best);
+        best = v128.bitselect(t, best, m); pos = v128.bitselect(i32x4.add(p0, one), pos, m);
+        t = i32x4.shuffle(b0, b1, 0, 2, 4, 6); m = takeMask(t, best);
+        best = v128.bitselect(t, best, m); pos = v128.bitselect(p2, pos, m);
+        t = i32x4.shuffle(b0, b1, 1, 3, 5, 7); m = takeMask(t, best);
+        best = v128.bitselect(t, best, m); pos = v128.bitselect(i32x4.add(p2, one), pos, m);
+        v128.store(out + o + (<usize>ow << 2), best);
+        v128.store(idx + o + (<usize>ow << 2), pos);
+      }
+      for (; ow < OW; ow++) {
+        let best = -Infinity as f32, at = -1;
+        for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
+          const q = (2 * oh + i) * W + 2 * ow + j, v = load<f32>(xBase + (<usize>q << 2));
+          const take = <i32>(at < 0) | <i32>(v > best) | (<i32>(v != v) & <i32>(best == best));
+          best = select<f32>(v, best, take != 0);
+          at = select<i32>(q, at, take != 0);
+        }
+        store<f32>(out + o + (<usize>ow << 2), best);
+        store<i32>(idx + o + (<usize>ow << 2), at);
       }
     }
   }
