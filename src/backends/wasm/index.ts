@@ -4,7 +4,8 @@
  * synchronously (engine/device.ts calls it on the first op, so importing the library starts
  * nothing); after that the kernels below have Backend's signatures and are synchronous: matmul,
  * the Adam step, GELU and its backward, cross-entropy rows, attention's softmax, and the passes
- * (broadcast arithmetic, sums, strided copies, layer norm) for operands in the shared memory.
+ * (broadcast arithmetic, sums, strided copies, layer norm) for operands in the shared memory, and
+ * the window kernels of convolutional networks (im2col, col2im, pooling, batch norm).
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -19,11 +20,13 @@ import { adam } from './adam.js';
 import { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from './elementwise.js';
 import { binary, copyStrided, layerNorm, layerNormBackward, reduce, sumSquares, type PassKernels } from './passes.js';
 import { WA, type WasmGlobal } from './wasm-api.js';
+import { avgPool2d, avgPool2dBackward, batchNorm, batchNormBackward, col2im, im2col, maxPool2d, maxPool2dBackward, type WindowKernelExports } from './window.js';
 
 export { matmul, setCutoffs } from './matmul.js';
 export { adam } from './adam.js';
 export { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from './elementwise.js';
 export { binary, copyStrided, layerNorm, layerNormBackward, reduce, sumSquares } from './passes.js';
+export { avgPool2d, avgPool2dBackward, batchNorm, batchNormBackward, col2im, im2col, maxPool2d, maxPool2dBackward } from './window.js';
 export { addressOf } from './state.js';
 
 /** n zero floats in the kernels' memory (used there in place, no copies), or null when it is full. */
@@ -52,6 +55,14 @@ export interface WasmInfo {
   layerNorm: typeof layerNorm;
   layerNormBackward: typeof layerNormBackward;
   allocFloats: typeof allocFloats;
+  im2col: typeof im2col;
+  col2im: typeof col2im;
+  maxPool2d: typeof maxPool2d;
+  maxPool2dBackward: typeof maxPool2dBackward;
+  avgPool2d: typeof avgPool2d;
+  avgPool2dBackward: typeof avgPool2dBackward;
+  batchNorm: typeof batchNorm;
+  batchNormBackward: typeof batchNormBackward;
   threads: number;
   relaxedSimd: boolean;
 }
@@ -119,6 +130,7 @@ function setUp(threads: number, wantRelaxed: boolean): WasmInfo {
   setFlagsFromString('--experimental-wasm-relaxed-simd');
   const dir = new URL('../../../kernels/', import.meta.url);
   const adamBytes = readKernel(dir, 'adam.wasm'), eltBytes = readKernel(dir, 'elementwise.wasm'), passBytes = readKernel(dir, 'passes.wasm');
+  const windowBytes = readKernel(dir, 'window.wasm');
   let bytes = readKernel(dir, 'sgemm.wasm');
   let relaxedSimd = false;
   if (wantRelaxed) {
@@ -144,6 +156,7 @@ function setUp(threads: number, wantRelaxed: boolean): WasmInfo {
   const eltModule = new WA.Module(eltBytes);
   const elementwise = new WA.Instance(eltModule, { env: { memory } }).exports as unknown as ElementwiseKernels;
   const passes = new WA.Instance(new WA.Module(passBytes), { env: { memory } }).exports as unknown as PassKernels;
+  const window = new WA.Instance(new WA.Module(windowBytes), { env: { memory } }).exports as unknown as WindowKernelExports;
   const ctrlBuf = new SharedArrayBuffer(CTRL_BYTES);
   const ctrl = new Int32Array(ctrlBuf, 0, CTRL_INTS);
 
@@ -167,11 +180,11 @@ function setUp(threads: number, wantRelaxed: boolean): WasmInfo {
   const s: WasmState = {
     sgemm, memory, arena: new Arena(memory, arenaStart), ctrl, ctrlF64: ctrlFloats(ctrlBuf),
     workers, ready, threads, relaxedSimd, tileM: g('TILE_M'), tileN: g('TILE_N'), packABytes, packBBytes, perThread,
-    adam: adamKernel, elementwise, passes,
+    adam: adamKernel, elementwise, passes, window,
   };
   installWasm(s);
   return {
     matmul, adam, geluForward, geluBackward, crossEntropyRows, scaledSoftmax, binary, reduce, sumSquares, copyStrided, layerNorm, layerNormBackward,
-    allocFloats, threads, relaxedSimd,
+    allocFloats, im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, batchNorm, batchNormBackward, threads, relaxedSimd,
   };
 }

@@ -8,6 +8,7 @@ import { GradpathError } from '../../util/errors.js';
 import type { WasmMemory } from './wasm-api.js';
 import type { Arena } from './arena.js';
 import type { PassKernels } from './passes.js';
+import type { WindowKernelExports } from './window.js';
 import { ERROR, GEN, J_KIND, NEXT, PENDING, READY, START_FAILED, waitChange, type AdamKernel, type ElementwiseKernels, type Sgemm } from './shared.js';
 
 export interface WasmState {
@@ -36,6 +37,8 @@ export interface WasmState {
   elementwise: ElementwiseKernels;
   /** Broadcast arithmetic, sums, strided copies and layer norm (kernels/passes.ts): main thread only. */
   passes: PassKernels;
+  /** im2col, col2im, pooling and batch norm (kernels/window.ts): main thread only. */
+  window: WindowKernelExports;
 }
 
 /** The first page is left to the module itself (it has no data, but be safe); packing buffers follow. */
