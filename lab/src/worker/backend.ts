@@ -11,6 +11,7 @@ import sgemmRelaxedUrl from '../../../dist/kernels/sgemm-relaxed.wasm?url';
 import adamUrl from '../../../dist/kernels/adam.wasm?url';
 import eltUrl from '../../../dist/kernels/elementwise.wasm?url';
 import passesUrl from '../../../dist/kernels/passes.wasm?url';
+import windowUrl from '../../../dist/kernels/window.wasm?url';
 import KernelWorker from './kernel-worker.ts?worker';
 import { referenceBackend } from '../../../src/backends/reference/index.js';
 import { setBackend } from '../../../src/engine/device.js';
@@ -18,6 +19,7 @@ import { installWasm, BASE, align, type WasmState } from '../../../src/backends/
 import { Arena, MAX_PAGES } from '../../../src/backends/wasm/arena.js';
 import { CTRL_BYTES, CTRL_INTS, GEN, MAX_THREADS, ctrlFloats, type AdamKernel, type ElementwiseKernels, type Sgemm } from '../../../src/backends/wasm/shared.js';
 import type { PassKernels } from '../../../src/backends/wasm/passes.js';
+import { avgPool2d, avgPool2dBackward, batchNorm, batchNormBackward, col2im, im2col, maxPool2d, maxPool2dBackward, type WindowKernelExports } from '../../../src/backends/wasm/window.js';
 import { matmul } from '../../../src/backends/wasm/matmul.js';
 import { adam } from '../../../src/backends/wasm/adam.js';
 import { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from '../../../src/backends/wasm/elementwise.js';
@@ -54,9 +56,9 @@ async function start(wanted: number): Promise<BackendInfo> {
       throw new Error('this browser gives no shared WebAssembly memory here');
     }
     const threads = isolated ? Math.max(1, Math.min(wanted || Math.min(navigator.hardwareConcurrency || 1, 8), MAX_THREADS)) : 1;
-    const [plain, relaxed, adamModule, eltModule, passModule] = await Promise.all(
-      [sgemmUrl, sgemmRelaxedUrl, adamUrl, eltUrl, passesUrl].map((u) => compile(u).catch(() => null)));
-    if (!plain || !adamModule || !eltModule || !passModule) throw new Error('the kernels could not be loaded');
+    const [plain, relaxed, adamModule, eltModule, passModule, windowModule] = await Promise.all(
+      [sgemmUrl, sgemmRelaxedUrl, adamUrl, eltUrl, passesUrl, windowUrl].map((u) => compile(u).catch(() => null)));
+    if (!plain || !adamModule || !eltModule || !passModule || !windowModule) throw new Error('the kernels could not be loaded');
     const module = relaxed ?? plain;
     const probe = new WebAssembly.Instance(module, { env: { memory } }).exports;
     const g = (name: string) => (probe[name] as WebAssembly.Global).value as number;
@@ -89,11 +91,13 @@ async function start(wanted: number): Promise<BackendInfo> {
       adam: instance(adamModule).adam as unknown as AdamKernel,
       elementwise: instance(eltModule) as unknown as ElementwiseKernels,
       passes: instance(passModule) as unknown as PassKernels,
+      window: instance(windowModule) as unknown as WindowKernelExports,
     };
     installWasm(s);
     setBackend({
       ...referenceBackend, name: 'wasm', matmul, adam, geluForward, geluBackward, crossEntropyRows, scaledSoftmax,
       binary, reduce, sumSquares, copyStrided, layerNorm, layerNormBackward, allocFloats: (n: number) => s.arena.floats(n),
+      im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, batchNorm, batchNormBackward,
     });
     const why = isolated ? '' : ' (the page is not cross-origin isolated, so no helper threads)';
     return { name: 'wasm', threads, isolated, description: `wasm SIMD${relaxed ? ' (relaxed)' : ''}, ${threads} thread${threads > 1 ? 's' : ''}${why}` };
