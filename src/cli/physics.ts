@@ -1,3 +1,4 @@
+import { backendName } from '../engine/device.js';
 import { join } from 'node:path';
 import { defineCommand } from './args.js';
 import { commonFlags } from './flags.js';
@@ -108,7 +109,7 @@ Examples:
         ...(r.lora && { lora_qa_train_acc: r.lora.qaTrain, lora_qa_test_acc: r.lora.qaTest }),
         q_probe: meanProbe(r.probes.q[bestLayer(r.probes.q)]), p_probe: meanProbe(r.probes.p[bestLayer(r.probes.p)]), seconds: Number(r.seconds.toFixed(1)),
       });
-      console.log(JSON.stringify(o.compare ? { people: config.people, model: config.model, runs: done.map(brief) } : { people: config.people, model: config.model, ...brief(done[0] ?? results[0]) }));
+      console.log(JSON.stringify({ ...(o.compare ? { people: config.people, model: config.model, runs: done.map(brief) } : { people: config.people, model: config.model, ...brief(done[0] ?? results[0]) }), backend: backendName() }));
     }
     return results.some((r) => r.interrupted) ? 130 : 0;
   },

@@ -1,3 +1,4 @@
+import { backendName } from '../../engine/device.js';
 import { join } from 'node:path';
 import { defineCommand } from '../args.js';
 import { commonFlags } from '../flags.js';
@@ -71,7 +72,7 @@ Examples:
       const data = await loadFashionMnist({ dir: o.input, log: say });
       if (config.valSize >= data.train.count) throw new GradpathError(`--val-size ${config.valSize} leaves no training images (the set has ${data.train.count})`);
       say(`vision: ${name} on Fashion-MNIST from ${data.dir} (${data.train.count - config.valSize} train, ${config.valSize} val, ${data.test.count} test images), ${config.steps} steps of ${config.batchSize} -> ${run.dir}`);
-      const r = await trainVision(data, config, { run, resume: o.resume, force: o.force, log: say, progress: { label: `vision ${name}`, quiet: o.json } });
+      const r = await trainVision(data, config, { run, resume: o.resume, force: o.force, log: say, progress: { label: `vision ${name} (${backendName()})`, quiet: o.json } });
       const testLine = Number.isNaN(r.testAcc) ? 'test not measured (interrupted)' : `test accuracy ${(100 * r.testAcc).toFixed(2)}% (loss ${r.testLoss.toFixed(4)})`;
       say(`${testLine}; ${r.steps} steps in ${formatDuration(r.seconds)} (CPU ${formatDuration(r.cpuSeconds)} this session), ${r.model.numParameters()} parameters`);
       if (!r.interrupted) {
@@ -79,7 +80,7 @@ Examples:
         say(`pictures: ${pics.map((p) => join(out, p)).join(', ')}`);
       }
       if (o.json) {
-        console.log(JSON.stringify({ model: name, steps: r.steps, test_acc: r.testAcc, test_loss: r.testLoss, best_val_acc: r.best, seconds: Number(r.seconds.toFixed(1)), cpu_seconds: Number(r.cpuSeconds.toFixed(1)), parameters: r.model.numParameters(), run_dir: run.dir }));
+        console.log(JSON.stringify({ model: name, steps: r.steps, test_acc: r.testAcc, test_loss: r.testLoss, best_val_acc: r.best, seconds: Number(r.seconds.toFixed(1)), cpu_seconds: Number(r.cpuSeconds.toFixed(1)), parameters: r.model.numParameters(), run_dir: run.dir, backend: backendName() }));
       }
       return r.interrupted ? 130 : 0;
     });
