@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { referenceBackend as ref } from '../../../src/backends/reference/index.js';
 import * as gpuKernels from '../../../src/backends/webgpu/kernels/index.js';
 import { GpuArrays, assertClose, gpuOrReason, limitedContext, randArray, rng } from './gpu-harness.js';
+import { unary } from '../../../src/backends/webgpu/elementwise/unary.js';
 
 const gpu = await gpuOrReason();
 const skip = typeof gpu === 'string' ? gpu : false;
@@ -176,6 +177,12 @@ test('row and element kernels split work over a 2-D grid when a dimension is lim
   const G = A.output(n), T = A.output(n);
   k.geluForward(small, A.upload(gx), G, T);
   assertClose(await A.read(G), gelu, 2e-6, 1e-5, 'gelu on a limited grid');
+  // the elementwise kernels share that grid (elementwise/grid.ts): unary over the same 2 x 2 grid
+  const E = A.output(n);
+  unary(small, 'exp', A.upload(gx), E);
+  const ex = new Float32Array(n);
+  ref.unary('exp', gx, ex);
+  assertClose(await A.read(E), ex, 2e-6, 1e-5, 'exp on a limited grid');
 
   // layer norm backward over 8 rows with dweight: the column pass on a limited grid
   const w = randArray(cols, r), gr = randArray(rows * cols, r);

@@ -1,20 +1,16 @@
 import type { KernelContext } from '../kernel-context.js';
+import { elementGrid, GRID_GROUP, GRID_PARAMS, WG } from '../kernels/grid.js';
 
-/** Invocations per workgroup of the elementwise kernels. */
-export const WG = 256;
+export { WG };
 
-/**
- * Workgroups covering n invocations of WG each: one row of up to the device's per-dimension limit,
- * then more rows (large tensors exceed 65535 x 256).
- */
+/** Workgroups covering n invocations, WG per workgroup, within the per-dimension limit (kernels/grid.ts). */
 export function grid(ctx: KernelContext, n: number): [number, number] {
-  const groups = Math.ceil(n / WG);
-  const max = ctx.limits.maxComputeWorkgroupsPerDimension;
-  return groups <= max ? [groups, 1] : [max, Math.ceil(groups / max)];
+  return elementGrid(n, WG, ctx.limits);
 }
 
-/** WGSL: the entry point's signature and `i`, the invocation's linear index (see grid). */
+/** WGSL: the entry point's signature and `i`, the invocation's linear index on a grid(). */
 export const MAIN = /* wgsl */ `
 @compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wg.y * nwg.x + wg.x) * ${WG}u + lid;`;
+fn main(${GRID_PARAMS}) {
+  ${GRID_GROUP}
+  let i = group * ${WG}u + lid;`;
