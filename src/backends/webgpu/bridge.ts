@@ -11,6 +11,9 @@ import { GradpathError } from '../../util/errors.js';
 import type { GpuArray, KernelContext, KernelLimits, Word } from './kernel-context.js';
 import { CTRL, STATE_DONE, STATE_FAILED, STATE_WAITING, type Command, type Hello } from './protocol.js';
 
+/** How long close() waits for the device thread at the process's exit. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
 /** Commands per posted batch: large enough that a training step is a few posts, small enough that the device starts early. */
 const BATCH_COMMANDS = 2048;
 /** Uploaded bytes that also end a batch (the copies wait in the message until the device thread runs it). */
@@ -38,6 +41,8 @@ export class DeviceBridge implements KernelContext {
   private olderScratch: number[] = [];
   private readonly ctrl: Int32Array;
   private data: Uint8Array;
+  /** Set by close(): nothing more goes to the device thread. */
+  private closed = false;
 
   constructor(private readonly post: (batch: Command[]) => void, ctrlBuf: SharedArrayBuffer, dataBuf: SharedArrayBuffer, hello: Extract<Hello, { ok: true }>) {
     this.ctrl = new Int32Array(ctrlBuf);
@@ -86,6 +91,7 @@ export class DeviceBridge implements KernelContext {
    * primitive (at BATCH_COMMANDS), between the scratch it made and the dispatches that use it.
    */
   flush(): void {
+    if (this.closed) return void (this.batch = []);
     for (const id of this.olderScratch) this.batch.push({ op: 'free', id });
     this.olderScratch = this.scratchIds;
     this.scratchIds = [];
@@ -111,6 +117,20 @@ export class DeviceBridge implements KernelContext {
     this.batch.push({ op: 'read', id, byteOffset, bytes, data: grown });
     this.await();
     new Uint8Array(into.buffer, into.byteOffset, bytes).set(this.data.subarray(0, bytes));
+  }
+
+  /**
+   * At the process's exit: lets the device thread finish what was posted, destroy the device and
+   * go idle, so that Node's termination of it never interrupts a Dawn call. Records nothing after.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.batch.push({ op: 'close' });
+    Atomics.store(this.ctrl, CTRL.STATE, STATE_WAITING);
+    this.post(this.batch);
+    this.batch = [];
+    Atomics.wait(this.ctrl, CTRL.STATE, STATE_WAITING, CLOSE_TIMEOUT_MS); // exiting anyway if it does not answer
   }
 
   /** Waits until the device has run everything recorded; throws the first error it raised. */

@@ -67,6 +67,17 @@ export async function serveDevice(onBatch: (handler: (batch: Command[]) => void)
         answer(failure === null);
         return;
       }
+      case 'close':
+        // Node terminates this thread when the engine's process exits: it must then be idle, not
+        // inside a Dawn call (an exception thrown into a terminating thread aborts the process)
+        closed = true;
+        try {
+          exec.destroy();
+        } catch {
+          // the process is exiting either way
+        }
+        answer(true);
+        return;
       case 'fence':
         if (failure === null) {
           try {
@@ -82,12 +93,14 @@ export async function serveDevice(onBatch: (handler: (batch: Command[]) => void)
 
   const queue: Command[][] = [];
   let running = false;
+  let closed = false;
   const drain = async (): Promise<void> => {
     if (running) return;
     running = true;
-    while (queue.length > 0) {
+    while (queue.length > 0 && !closed) {
       const batch = queue.shift()!;
       for (const c of batch) {
+        if (closed) break;
         try {
           await run(c);
         } catch (e) {
@@ -95,6 +108,7 @@ export async function serveDevice(onBatch: (handler: (batch: Command[]) => void)
         }
       }
       // one submission per batch the engine posted (a few per training step)
+      if (closed) break;
       try {
         exec.flush();
       } catch (e) {

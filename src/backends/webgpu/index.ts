@@ -47,5 +47,6 @@ function start(): WebGpuBackend | GradpathError {
     return new GradpathError(`webgpu: ${hello.reason}`);
   }
   const bridge = new DeviceBridge((batch) => worker.postMessage(batch), ctrl, data, hello);
+  process.once('exit', () => bridge.close()); // the device thread idle before Node terminates it
   return webgpuBackend(bridge);
 }

@@ -16,7 +16,9 @@ export type Command =
   /** Bytes [byteOffset, byteOffset + bytes) of buffer `id` into the reply's data (its SharedArrayBuffer given here when it grew). */
   | { op: 'read'; id: number; byteOffset: number; bytes: number; data?: SharedArrayBuffer }
   /** Waits until the GPU has done everything before it and answers with any error it raised. */
-  | { op: 'fence' };
+  | { op: 'fence' }
+  /** The engine's process is exiting: the device thread runs what came before, destroys the device, answers and runs nothing more. */
+  | { op: 'close' };
 
 /** What the device thread answers once, when it has a device (or knows there is none). */
 export type Hello =
