@@ -140,6 +140,19 @@ export class ShardSet {
     return f ? readShardMeta(join(this.runDir, f.file)).rng : undefined;
   }
 
+  /**
+   * The state of the generator named `name` (ShardedState.generators) as the first rank that saved
+   * one recorded it; undefined when none did (a single-file checkpoint, or a layout without it).
+   */
+  namedRng(name: string): number[] | undefined {
+    if (this.single) return undefined;
+    for (const f of this.index.files) {
+      const state = readShardMeta(join(this.runDir, f.file)).rngs?.[name];
+      if (state) return state;
+    }
+    return undefined;
+  }
+
   private fileData(file: string): Float32Array[] {
     let data = this.files.get(file);
     if (!data) {

@@ -41,6 +41,13 @@ export interface ShardedState {
    * single-process latest.safetensors, number them by).
    */
   optimizerNames(): { buffers: string[]; params: string[] };
+  /**
+   * Random generators of this rank besides the training loop's, by a name that says whose they
+   * are (a pipeline stage's dropout masks: every rank of that stage, in any replica or tp rank,
+   * holds the same stream). Saved in the rank's shard file; on loading, each takes the state the
+   * first saved rank holding that name recorded, or stays as built when none did.
+   */
+  generators?(): Record<string, Generator>;
 }
 
 /** The names of the optimizer's parameters, in its groups' order (what `exp_avg.<i>` numbers). */
@@ -71,13 +78,14 @@ export function replicaState(model: Module, optimizer: Optimizer | undefined, wr
  *
  * A pipeline stage also gives `copies`: local tensors that are copies of a tensor another rank
  * saves (the last stage's head tied to the first stage's wte: 'lm_head.weight' -> 'wte.weight'),
- * never written, loaded (with their moments) from the global name; and `paramOrder`: the global
- * parameter names in a single process's optimizer order, when this rank's optimizer holds only some.
+ * never written, loaded (with their moments) from the global name; `paramOrder`: the global
+ * parameter names in a single process's optimizer order, when this rank's optimizer holds only some;
+ * and `generators`: its dropout mask generators (ShardedState.generators).
  */
 export function localState(
   model: Module,
   optimizer: Optimizer | undefined,
-  o: { place?: (p: Tensor) => Omit<ShardSpec, 'name'> | undefined; writes: (cut: boolean) => boolean; copies?: Record<string, string>; paramOrder?: string[] },
+  o: { place?: (p: Tensor) => Omit<ShardSpec, 'name'> | undefined; writes: (cut: boolean) => boolean; copies?: Record<string, string>; paramOrder?: string[]; generators?: () => Record<string, Generator> },
 ): ShardedState {
   const paramNames = () => (optimizer ? optimizerParamNames(model, optimizer) : []);
   const globalName = (local: string) => o.copies?.[local] ?? local;
@@ -132,6 +140,7 @@ export function localState(
     },
     optimizerStep: () => optimizer?.stepCount ?? 0,
     optimizerNames,
+    generators: o.generators,
   };
 }
 
@@ -204,7 +213,8 @@ export class ShardedCheckpoint {
     const folder = join(this.dir, stepFolder(info.step));
     mkdirSync(folder, { recursive: true });
     const pieces = this.state.pieces();
-    writeShardFile(join(folder, shardFileName(this.rank, this.size)), { rank: this.rank, world: this.size, step: info.step, rng: info.generator?.getState(), pieces: pieces.map((p) => p.spec) }, pieces.map((p) => p.data));
+    const rngs = Object.fromEntries(Object.entries(this.state.generators?.() ?? {}).map(([name, g]) => [name, g.getState()]));
+    writeShardFile(join(folder, shardFileName(this.rank, this.size)), { rank: this.rank, world: this.size, step: info.step, rng: info.generator?.getState(), rngs, pieces: pieces.map((p) => p.spec) }, pieces.map((p) => p.data));
     await this.world?.barrier();
     if (this.rank === 0) {
       writeShardIndex(this.dir, { layout: this.layout, kind: info.kind, config: info.config, extra: info.extra, optimizerStep: this.state.optimizerStep(), optimizer: this.state.optimizerNames() }, info.step, this.size);
@@ -214,7 +224,8 @@ export class ShardedCheckpoint {
 
   /**
    * Loads the run directory's last complete checkpoint into this rank's state, whatever layout
-   * saved it; the generator gets this rank's saved state (rank 0's when the old job had fewer ranks).
+   * saved it; the generator gets this rank's saved state (rank 0's when the old job had fewer ranks),
+   * the state's named generators theirs (ShardedState.generators).
    */
   load(expect: { kind: string; generator?: Generator }): { step: number; index: ShardIndex; extra: Record<string, unknown>; config: Record<string, unknown>; from: string } {
     const newest = newestCheckpoint(this.dir);
@@ -225,6 +236,10 @@ export class ShardedCheckpoint {
     this.state.load((spec) => (set.has(spec.name) ? set.read(spec) : null), { optimizerStep: index.optimizerStep ?? 0, optimizerBuffers: index.optimizer?.buffers ?? [] });
     const rng = set.rng(this.rank < index.world ? this.rank : 0);
     if (expect.generator && rng) expect.generator.setState(rng);
+    for (const [name, g] of Object.entries(this.state.generators?.() ?? {})) {
+      const saved = set.namedRng(name);
+      if (saved) g.setState(saved);
+    }
     const from = newest === 'sharded' ? `the sharded checkpoint in ${this.dir} (saved by ${index.world} rank${index.world > 1 ? 's' : ''})` : join(this.dir, LATEST);
     return { step: index.step, index, extra: index.extra ?? {}, config: index.config ?? {}, from };
   }

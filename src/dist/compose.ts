@@ -54,8 +54,8 @@ export interface ParallelLoopOptions {
  * dp group), `tp` tensor parallel's options (tensorParallelRun, built with the grid: its sharded
  * state is the whole layout's), `pipe` the pipeline's loop hooks (its batches already cut to this
  * replica's rows), `pipeRun` a pipeline stage's checkpoints and timeline (pipeline-checkpoint.ts,
- * built with the grid: dp rank 0's replica writes). `dpRun` makes data parallel's own checkpoints
- * and timeline, used when nothing else brings them. tp x pp keeps no sharded checkpoint yet.
+ * built with the grid: dp rank 0's replica writes; with tp, each stage's pieces cut as tp cuts them).
+ * `dpRun` makes data parallel's own checkpoints and timeline, used when nothing else brings them.
  */
 export function composeParallel(p: { dp?: DataParallel | null; tp?: ParallelLoopOptions; pipe?: ParallelLoopOptions; pipeRun?: DistributedRunHooks; dpRun?: () => DistributedRunHooks }): ParallelLoopOptions {
   const dpOptions = p.dp?.loopOptions();
@@ -76,12 +76,12 @@ export function composeParallel(p: { dp?: DataParallel | null; tp?: ParallelLoop
   // single-file checkpoints need the whole model on rank 0: a stage or a tp rank holds part of it
   if (p.pipe || parts.some((x) => x.checkpoints === false)) out.checkpoints = false;
   // checkpoints and timeline, one set for the layout: tensor parallel's covers dp x tp, the
-  // pipeline stages' cover pp and dp x pp, data parallel's the rest; tp x pp has none yet
-  const run = p.pipe ? (p.tp ? undefined : p.pipeRun) : p.tp ? undefined : p.dp ? p.dpRun?.() : undefined;
+  // pipeline stages' (cut by tp where it is) pp, dp x pp, tp x pp and dp x pp x tp, data parallel's the rest
+  const run = p.pipe ? p.pipeRun : p.tp ? undefined : p.dp ? p.dpRun?.() : undefined;
   if (run) {
     out.timeline = run.timeline;
     out.sharded = run.sharded;
   }
-  if (p.pipe && p.tp) delete out.sharded;
+  if (p.pipe && !run) delete out.sharded; // tensor parallel's alone would miss the stage's tied copy
   return out;
 }

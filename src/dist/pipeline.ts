@@ -61,8 +61,10 @@ export class Pipeline {
   readonly link: PipelineLink;
   private readonly actions: PipeAction[];
   private model: PipelineModel | null = null;
-  /** The stage's tp group when its model is tensor-parallel too (tp x pp). */
-  private tensorParallel: TensorParallel | null = null;
+  /** The stage's tp group when its model is tensor-parallel too (tp x pp); set by attach. */
+  tensorParallel: TensorParallel | null = null;
+  /** This stage's dropout mask stream (see attach), null without dropout: a checkpoint saves it. */
+  masks: Generator | null = null;
   private hidden = 0;
   /** This stage's copy of the tied embedding/head weight, when the first and last stage differ. */
   private tiedCopy: { name: string; tensor: Tensor } | null = null;
@@ -118,7 +120,7 @@ export class Pipeline {
     this.hidden = opts.hidden;
     const masks = new Generator((opts.seed ?? 0) * 1009 + 7919 * (this.stage + 1));
     for (const layer of modulesOf(model)) {
-      if (layer instanceof Dropout && layer.p > 0) (layer as { generator: Generator }).generator = masks;
+      if (layer instanceof Dropout && layer.p > 0) (layer as { generator: Generator }).generator = this.masks = masks;
     }
     if (opts.tied && this.stages > 1 && (this.first || this.last)) {
       const name = this.first ? 'wte.weight' : 'lm_head.weight';

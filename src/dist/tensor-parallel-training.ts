@@ -132,7 +132,17 @@ export function tensorParallelHooks(tp: TensorParallel, model: Module): { afterB
  * replicaWrites false: another data-parallel replica (dp rank 0's) writes the same pieces.
  */
 export function tensorParallelState(model: Module, optimizer: Optimizer, tp: TensorParallel, replicaWrites = true): ShardedState {
-  return localState(model, optimizer, { place: shardPlace, writes: (cut) => replicaWrites && (cut || tp.rank === 0) });
+  return localState(model, optimizer, tensorParallelPlacement(tp, replicaWrites));
+}
+
+/**
+ * Which piece of its global tensor each local parameter is, and whether this rank writes it: its
+ * slices always, the whole tensors (equal on every tp rank) on tp rank 0 only; nothing when
+ * another replica writes (replicaWrites false). What localState needs, here and for a
+ * tensor-parallel pipeline stage (pipeline-checkpoint.ts).
+ */
+export function tensorParallelPlacement(tp: TensorParallel, replicaWrites = true): { place: typeof shardPlace; writes: (cut: boolean) => boolean } {
+  return { place: shardPlace, writes: (cut) => replicaWrites && (cut || tp.rank === 0) };
 }
 
 /**

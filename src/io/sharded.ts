@@ -41,6 +41,8 @@ export interface ShardFileMeta<P extends StoredPiece = StoredPiece> {
   step: number;
   /** This rank's random generator, for an exact resume in the same layout. */
   rng?: number[];
+  /** Other generators of this rank by name (a pipeline stage's dropout masks), for the same. */
+  rngs?: Record<string, number[]>;
   pieces: P[];
 }
 

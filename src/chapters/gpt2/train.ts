@@ -119,7 +119,6 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   // a fresh one is checked against memory before its tensors are allocated
   if (!o.initFrom && !resuming) checkMemory(o.model, B, T);
   const pp = o.pipeline && o.pipeline.pp > 1 ? o.pipeline : null;
-  if (pp && o.tp && o.resume) throw new GradpathError('gpt2 train: --resume with --tp and --pp together: such a run writes no checkpoint yet; start without --resume');
   const loaded = !resuming && o.initFrom ? loadGPT2(o.initFrom) : null;
   // a resumed run's own configuration (it may have come from --init-from weights); weights are loaded by the loop
   const saved = resuming ? ((newest === 'sharded' ? readShardIndex(run.dir) : JSON.parse(safetensorsMetadata(ckptPath).gradpath ?? '{}')) as { config?: { model?: GPT2Config } }).config?.model ?? o.model : null;
@@ -163,8 +162,8 @@ export async function trainGPT2(o: TrainOptions, hooks: TrainHooks = {}): Promis
   const valLosses: [number, number][] = [];
   const samplesAtEnd = o.samplesAtEnd ?? 1;
   const sampleLog: string[] = []; // samples.txt holds every sample of the run
-  // a pipeline stage's sharded checkpoints (dp rank 0's replica writes); tp x pp keeps none yet
-  const pipeRun = par && !tp ? await pipelineRun(par.pipe, model, opt, run.dir, 'GPT-2', o.grid) : undefined;
+  // a pipeline stage's sharded checkpoints (dp rank 0's replica writes; with tp, its pieces as cut)
+  const pipeRun = par ? await pipelineRun(par.pipe, model, opt, run.dir, 'GPT-2', o.grid) : undefined;
   const r = await trainLoop({
     model, optimizer: opt, generator: gen, maxSteps: o.maxSteps, accumSteps: accum, pool: true, gradClip: o.gradClip,
     schedule: cosineWithWarmup({ maxLr: o.lr, minLr: o.minLr ?? o.lr * 0.1, warmupSteps: o.warmupSteps, decaySteps: o.maxSteps }),

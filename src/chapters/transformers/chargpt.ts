@@ -69,7 +69,6 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
   if (o.resume && !newest) throw new GradpathError(`--resume: no checkpoint at ${run.path('latest.safetensors')} or ${run.path('latest.index.json')}`);
   checkRunDir(run, o); // a finished run is not replaced by accident
   // --tp: this rank's group; --pp: this rank trains one pipeline stage; only rank 0 logs and writes the run directory (others get no run, no log)
-  if ((o.tp ?? 1) > 1 && o.pp > 1 && o.resume) throw new GradpathError('--resume with --tp and --pp together: such a run writes no checkpoint yet; start without --resume');
   // the process grid of --dp x --pp x --tp, made once; each mode takes its group of it (dist/parallel-context.ts)
   const grid = await runGrid({ dp: o.parallel?.dp, tp: o.tp, pp: o.pp }, log);
   const tp = await tensorParallelFromFlags(o, log, grid);
@@ -107,7 +106,7 @@ export async function runChargpt(o: ChargptFlags): Promise<number> {
     // with data parallel too, each replica's pipeline takes its rows of the global batch
     pipeline: par ? {
       hooks: par.pipe.loopHooks(() => batchRows(data.batch('train', B, T, gen), grid?.coords.dp ?? 0, grid?.shape.dp ?? 1)), writer: par.worldRank === 0,
-      checkpoints: tp ? undefined : (optimizer, dir) => pipelineRun(par.pipe, model, optimizer, dir, KIND, grid),
+      checkpoints: (optimizer, dir) => pipelineRun(par.pipe, model, optimizer, dir, KIND, grid),
     } : undefined,
   });
   if (par) say(par.pipe.summary());

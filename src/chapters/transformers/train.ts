@@ -55,7 +55,7 @@ export interface TrainJob {
    * Pipeline parallel (src/dist/pipeline.ts): its loop hooks replace trainLoss's step (their
    * batches cut to this replica's rows with data parallel too); only the writer (rank 0) shows
    * progress and writes the run directory; `checkpoints` gives the stage's sharded checkpoints for
-   * this optimizer and run directory (dist/pipeline-checkpoint.ts pipelineRun; none with tp x pp).
+   * this optimizer and run directory (dist/pipeline-checkpoint.ts pipelineRun).
    */
   pipeline?: { hooks: Pick<LoopOptions, 'forwardBackward' | 'afterBackward' | 'gradNorm' | 'stepMetrics'>; writer: boolean; checkpoints?: (optimizer: AdamW, dir: string) => Promise<DistributedRunHooks> };
   /** Start over in a run directory that holds a run (else refused). */
