@@ -30,7 +30,8 @@ test('chargpt --dp 2 --zero 2: 4 steps, then --resume on 2 ranks and on 1 proces
     const f = flags(textFile(dir));
     gradpath([...f, '--max-steps', '8', '-o', join(dir, 'one')]);
     const want = modelOf(join(dir, 'one', 'latest.safetensors')), wantLoss = losses(join(dir, 'one'));
-    await launch(2, [...f, '--max-steps', '4', '-o', join(dir, 'z'), '--dp', '2', '--zero', '2']);
+    const start = await launch(2, [...f, '--max-steps', '4', '-o', join(dir, 'z'), '--dp', '2', '--zero', '2']);
+    assert.match(start, /process grid dp 2 x pp 1 x tp 1 .*\n.*dp groups: \[0 1\]/); // data parallel alone prints its grid too
     const index = readShardIndex(join(dir, 'z'));
     assert.deepEqual([index.step, index.world, index.layout.dp, index.layout.zero], [4, 2, 2, 2]);
     cpSync(join(dir, 'z'), join(dir, 'z1'), { recursive: true });
@@ -117,7 +118,7 @@ test('gpt2 train --dp 2 --zero 2: 4 steps, then --resume on 2 ranks ends where o
     const g = tinyGpt2Run(dir);
     gradpath([...g, '--max-steps', '4', '-o', join(dir, 'one')]);
     gradpath([...g, '--max-steps', '8', '-o', join(dir, 'one'), '--resume']);
-    await launch(2, [...g, '--max-steps', '4', '-o', join(dir, 'z'), '--dp', '2', '--zero', '2']);
+    assert.match(await launch(2, [...g, '--max-steps', '4', '-o', join(dir, 'z'), '--dp', '2', '--zero', '2']), /process grid dp 2 x pp 1 x tp 1/);
     const out = await launch(2, [...g, '--max-steps', '8', '-o', join(dir, 'z'), '--dp', '2', '--zero', '2', '--resume']);
     assert.match(out, /resuming from the sharded checkpoint .* \(saved by 2 ranks\) at step 4/);
     gradpath(['dist', 'merge', join(dir, 'z'), '--out', join(dir, 'z-merged.safetensors')]);
