@@ -92,3 +92,7 @@ export async function fitsPhone(page: Page): Promise<number> {
   await page.waitForTimeout(100);
   return (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
 }
+
+/** Chromium's WebGPU on SwiftShader's Vulkan, whatever GPU the machine has: the adapter the Node tests get. */
+export const WEBGPU_CHROMIUM_ARGS = ['--no-sandbox', '--disable-dev-shm-usage', '--enable-unsafe-webgpu', '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--disable-vulkan-surface'];
