@@ -44,12 +44,12 @@ export interface Lab {
   close(): Promise<void>;
 }
 
-export async function startLab(runRoots: string[] = [], isolate = true): Promise<Lab> {
+export async function startLab(runRoots: string[] = [], isolate = true, chromiumArgs = ['--no-sandbox', '--disable-dev-shm-usage']): Promise<Lab> {
   ensureLabBuilt();
   mkdirSync(SHOTS, { recursive: true });
   const { chromium } = await import('playwright-core');
   const server = await startLabServer({ port: 0, runRoots, isolate });
-  const browser = await chromium.launch({ executablePath: chromiumPath()!, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  const browser = await chromium.launch({ executablePath: chromiumPath()!, args: chromiumArgs });
   return { server, browser, close: async () => (await browser.close(), await server.close()) };
 }
 

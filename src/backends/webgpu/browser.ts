@@ -12,12 +12,12 @@ import type { Command } from './protocol.js';
 
 export type { WebGpuBackend } from './backend.js';
 
-/** The little of a browser's Worker this file uses (src/ compiles without the DOM library). */
+/** The little of a browser's Worker this file uses (src/ compiles without the DOM library; methods, so a DOM Worker fits). */
 export interface DeviceWorker {
   postMessage(message: unknown): void;
   terminate(): void;
-  onmessage: ((e: { data: unknown }) => void) | null;
-  onerror: ((e: { message?: string; preventDefault?(): void }) => void) | null;
+  addEventListener(type: 'message', listener: (e: { data: unknown }) => void): void;
+  addEventListener(type: 'error', listener: (e: { message?: string; preventDefault(): void }) => void): void;
 }
 
 /** What browser-device.ts receives first: the blocks it answers through. */
@@ -58,27 +58,31 @@ export async function startWebGpuInBrowser(makeWorker: () => DeviceWorker, timeo
   if (problem) throw new GradpathError(problem);
   const { ctrl, data } = sharedBlocks();
   const worker = makeWorker();
+  let starting = true; // errors after the start are the browser's to report
   try {
     await new Promise<void>((ready, fail) => {
       const timer = setTimeout(() => fail(new GradpathError(`webgpu: the device worker did not start within ${timeoutMs / 1000} s`)), timeoutMs);
-      worker.onmessage = (e) => {
+      worker.addEventListener('message', (e) => {
+        if (!starting) return;
         clearTimeout(timer);
         const failed = (e.data as { failed?: string }).failed;
         if (failed === undefined) ready();
         else fail(new GradpathError(`webgpu: the device worker failed: ${failed}`));
-      };
-      worker.onerror = (e) => {
+      });
+      worker.addEventListener('error', (e) => {
+        if (!starting) return;
         clearTimeout(timer);
-        e.preventDefault?.();
+        e.preventDefault();
         fail(new GradpathError(`webgpu: the device worker failed to start: ${e.message ?? 'no reason given'}`));
-      };
+      });
       worker.postMessage({ ctrl, data } satisfies DeviceStart);
     });
   } catch (e) {
     worker.terminate();
     throw e;
+  } finally {
+    starting = false;
   }
-  worker.onmessage = null;
   const hello = awaitHello(ctrl, data, 0); // written before the worker said so
   if (!hello.ok) {
     worker.terminate();

@@ -1,0 +1,57 @@
+/**
+ * The lab's engine choice in a browser with WebGPU (headless Chromium on SwiftShader): the training
+ * pages offer webgpu (marked as a software adapter), a short run on it trains in the page's training
+ * worker on the webgpu backend (its device in a nested worker), and its first loss equals the
+ * wasm backend's on the same settings. Skips, saying why, without Chromium or a WebGPU adapter.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { browserSkip, data, openPage, startLab, trainToEnd, waitFor, WEBGPU_CHROMIUM_ARGS, type Lab } from './browser.js';
+
+let skip: string | false = (await browserSkip()) ?? false;
+let lab: Lab;
+
+before(async () => {
+  if (skip) return;
+  lab = await startLab([], true, WEBGPU_CHROMIUM_ARGS);
+  const { page } = await openPage(lab, '');
+  const adapter = await page.evaluate(`navigator.gpu ? navigator.gpu.requestAdapter().then((a) => (a ? '' : 'no WebGPU adapter in Chromium')) : 'no navigator.gpu in Chromium'`) as string;
+  await page.close();
+  if (adapter) skip = adapter;
+});
+
+after(async () => {
+  if (lab) await lab.close();
+});
+
+/** Trains on `backend` (the page's engine choice) and reports the run and the engine line. */
+async function trainOn(path: string, backend: 'wasm' | 'webgpu'): Promise<{ first: number; last: number; state: string; engine: Record<string, string>; engineText: string; errors: string[] }> {
+  const { page, errors } = await openPage(lab, path);
+  await waitFor(page, `!document.querySelector('#status')?.closest('section')?.querySelector('select[name=backend] option[value=webgpu]')?.disabled`);
+  assert.match(await page.$eval('#status', (s) => s.closest('section')!.querySelector('select[name=backend] option[value=webgpu]')!.textContent!), /software adapter/);
+  await page.locator('#status').locator('xpath=..').locator('select[name=backend]').selectOption(backend);
+  const run = await trainToEnd(page, 240_000);
+  const engine = await data(page, '#backend');
+  const engineText = (await page.textContent('#backend')) ?? '';
+  await page.close();
+  return { ...run, engine, engineText, errors };
+}
+
+const checks: [string, string][] = [
+  ['transformers', 'transformers.html?nLayer=1&nHead=2&nEmbd=16&blockSize=8&batch=4&steps=3&evalEvery=100&lr=0.01&text=' + encodeURIComponent('First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n'.repeat(30))],
+  ['makemore', 'makemore.html?type=mlp&steps=3&batch=8&evalEvery=100&lr=0.01'],
+];
+
+for (const [name, path] of checks) {
+  test(`${name}: trains on webgpu in the training worker, with wasm's first loss`, { skip: skip || false, timeout: 600_000 }, async (t) => {
+    if (skip) return void t.skip(skip);
+    const gpu = await trainOn(path, 'webgpu');
+    assert.equal(gpu.state.split(':')[0], 'done', gpu.state);
+    assert.equal(gpu.engine.backend, 'webgpu', gpu.engineText);
+    assert.match(gpu.engineText, /WebGPU on .*swiftshader/i);
+    const cpu = await trainOn(path, 'wasm');
+    assert.equal(cpu.engine.backend, 'wasm', cpu.engineText);
+    assert.ok(Number.isFinite(gpu.first) && Math.abs(gpu.first - cpu.first) < 1e-4, `first loss ${gpu.first} on webgpu, ${cpu.first} on wasm`);
+    assert.deepEqual([...gpu.errors, ...cpu.errors], []);
+  });
+}
