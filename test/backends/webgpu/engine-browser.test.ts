@@ -4,7 +4,8 @@
  * nested worker (src/backends/webgpu/browser.ts); a tiny GPT trains 3 AdamW steps with clipping
  * and must equal the reference backend's losses and parameters (tiny-gpt-check.ts, the check
  * engine.test.ts runs in Node). The worker is bundled with the lab's Vite settings (its node:
- * stubs) and served cross-origin isolated. Skips with the reason without Chromium or an adapter.
+ * stubs) and served cross-origin isolated; served without isolation, it must refuse in one line.
+ * Skips with the reason without Chromium or an adapter.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { browserSkip, chromiumPath, ROOT, WEBGPU_CHROMIUM_ARGS } from '../../lab/browser.js';
 import { startLabServer } from '../../../src/cli/lab.js';
+import type { Browser } from 'playwright-core';
 import type { EngineBrowserResult } from './engine-browser-worker.js';
 
 const OUT = join(ROOT, 'dist', 'test-output', 'engine-browser');
@@ -35,6 +37,21 @@ async function bundle(): Promise<void> {
   writeFileSync(join(OUT, 'index.html'), '<!doctype html><title>the engine on webgpu in a worker</title>');
 }
 
+/** Runs the bundled worker in a page of `server` and returns what it posts. */
+async function runWorker(browser: Browser, url: string): Promise<EngineBrowserResult> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(url);
+    return (await page.evaluate(`new Promise((done) => {
+      const w = new Worker('./engine-check.js', { type: 'module' });
+      w.onmessage = (e) => done(e.data);
+      w.onerror = (e) => done({ failed: 'the worker failed: ' + e.message });
+    })`)) as EngineBrowserResult;
+  } finally {
+    await page.close();
+  }
+}
+
 test('a tiny GPT trains on webgpu in a browser worker with the reference backend\'s losses and parameters', { skip, timeout: 300_000 }, async (t) => {
   const t0 = performance.now();
   await bundle();
@@ -43,16 +60,7 @@ test('a tiny GPT trains on webgpu in a browser worker with the reference backend
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: chromiumPath()!, args: WEBGPU_CHROMIUM_ARGS });
   try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
-    assert.equal(await page.evaluate('globalThis.crossOriginIsolated'), true, 'the page is cross-origin isolated');
-    const result = (await page.evaluate(`new Promise((done) => {
-      const w = new Worker('./engine-check.js', { type: 'module' });
-      w.onmessage = (e) => done(e.data);
-      w.onerror = (e) => done({ failed: 'the worker failed: ' + e.message });
-    })`)) as EngineBrowserResult;
+    const result = await runWorker(browser, server.url);
     if ('unavailable' in result) {
       // only a missing adapter or WebGPU skips; any other start-up failure is ours
       assert.match(result.unavailable, /no WebGPU adapter|navigator\.gpu is missing/, result.unavailable);
@@ -63,7 +71,15 @@ test('a tiny GPT trains on webgpu in a browser worker with the reference backend
     assert.ok(!('failed' in result), 'failed' in result ? result.failed : '');
     console.log(`webgpu in a browser worker on ${result.device}: bundle ${((bundled - t0) / 1000).toFixed(1)} s, 3 webgpu steps ${(result.webgpuMs / 1000).toFixed(1)} s (pipelines compiled on first use), losses ${result.losses.map((l) => l.toFixed(5)).join(', ')}`);
     assert.deepEqual(result.differences, []);
-    assert.deepEqual(errors, []);
+    // a host without the isolation headers: one line that says what is missing and how to serve it
+    const plain = await startLabServer({ port: 0, labDir: OUT, isolate: false });
+    try {
+      const refused = await runWorker(browser, plain.url);
+      assert.ok('unavailable' in refused, JSON.stringify(refused));
+      assert.match(refused.unavailable, /^webgpu: the page is not cross-origin isolated.*Cross-Origin-Embedder-Policy: require-corp/);
+    } finally {
+      await plain.close();
+    }
   } finally {
     await browser.close();
     await server.close();
