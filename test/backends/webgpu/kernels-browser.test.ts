@@ -11,11 +11,15 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { browserSkip, chromiumPath, WEBGPU_CHROMIUM_ARGS } from '../../lab/browser.js';
+import { browserSkip, chromiumPath } from '../../lab/browser.js';
 
 const DIST = fileURLToPath(new URL('../../../', import.meta.url)); // dist/ (this file is dist/test/backends/webgpu/)
 const skip = (await browserSkip()) ?? false;
 if (skip) console.log(`# webgpu browser test skipped: ${skip}`);
+
+// WebGPU on SwiftShader's Vulkan, whatever GPU the machine has: the same adapter as the Node tests
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-dev-shm-usage', '--enable-unsafe-webgpu', '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--disable-vulkan-surface'];
 
 test('every kernel matches the reference in Chromium', { skip, timeout: 180_000 }, async (t) => {
   const server = createServer(async (req, res) => {
@@ -30,7 +34,7 @@ test('every kernel matches the reference in Chromium', { skip, timeout: 180_000 
   }).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: chromiumPath()!, args: WEBGPU_CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: chromiumPath()!, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);

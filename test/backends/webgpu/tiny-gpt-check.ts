@@ -7,6 +7,7 @@
  */
 import { Tensor, Generator } from '../../../src/engine/index.js';
 import type { Backend } from '../../../src/backends/backend.js';
+import type { WebGpuBackend } from '../../../src/backends/webgpu/backend.js';
 import { withBackend } from '../../../src/engine/device.js';
 import { GPT } from '../../../src/models/gpt.js';
 import { AdamW, clipGradNorm } from '../../../src/optim/index.js';
@@ -15,18 +16,22 @@ import { BufferPool } from '../../../src/engine/pool.js';
 export interface TinyGptRun {
   losses: number[];
   params: Float32Array[];
+  /** On webgpu, what each step read back from the device (the bridge's counters); empty elsewhere. */
+  reads: { count: number; bytes: number }[];
 }
 
-/** Losses of `steps` AdamW steps (with clipping, in a buffer pool) and the final parameters. */
-export function trainTinyGpt(backend: Backend, steps: number): TinyGptRun {
+/** Losses of `steps` AdamW steps (with clipping, in a buffer pool), the final parameters and each step's read-backs. */
+export function trainTinyGpt(backend: Backend, steps: number, dropout = 0): TinyGptRun {
+  const counters = (backend as Partial<WebGpuBackend>).bridge?.counters;
   return withBackend(backend, () => {
-    const model = new GPT({ vocabSize: 11, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 16 }, new Generator(3));
+    const model = new GPT({ vocabSize: 11, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 16, dropout }, new Generator(3));
     const opt = new AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0.1 });
     const pool = new BufferPool();
-    const losses: number[] = [];
+    const losses: number[] = [], reads: TinyGptRun['reads'] = [];
     for (let s = 0; s < steps; s++) {
       const idx = new Tensor(Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 11), [2, 6]); // one batch: the loss must fall
       const targets = new Tensor(Int32Array.from({ length: 12 }, (_, i) => (i * 5) % 11), [2, 6]);
+      const before = counters && { ...counters };
       pool.run(() => {
         const { loss } = model.forward(idx, targets);
         opt.zeroGrad();
@@ -36,8 +41,9 @@ export function trainTinyGpt(backend: Backend, steps: number): TinyGptRun {
         losses.push(loss!.item());
       });
       pool.reset();
+      if (counters && before) reads.push({ count: counters.reads - before.reads, bytes: counters.readBytes - before.readBytes });
     }
-    return { losses, params: model.parameters().map((p) => p.floatValues().slice()) };
+    return { losses, params: model.parameters().map((p) => p.floatValues().slice()), reads };
   });
 }
 
