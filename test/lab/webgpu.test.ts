@@ -58,3 +58,24 @@ for (const [name, path] of checks) {
     assert.deepEqual([...gpu.errors, ...cpu.errors], []);
   });
 }
+
+test('the engine choice follows the browser: without an adapter, webgpu is offered disabled and says why', { skip: (await browserSkip()) ?? false, timeout: 120_000 }, async (t) => {
+  const plain = await startLab(); // Chromium's default flags: WebGPU without SwiftShader, which on a machine without a GPU gives no adapter
+  try {
+    const { page, errors } = await openPage(plain, 'makemore.html?backend=webgpu');
+    const hasGpu = await page.evaluate(`'gpu' in navigator`);
+    if (!hasGpu) {
+      assert.equal(await page.$$eval('select[name=backend]', (s) => s.length), 0, 'no choice without navigator.gpu');
+      return;
+    }
+    const adapter = await page.evaluate(`navigator.gpu.requestAdapter().then((a) => a !== null)`);
+    if (adapter) return void t.skip('this Chromium gives an adapter without SwiftShader flags');
+    await waitFor(page, `/no adapter/.test(document.querySelector('select[name=backend] option[value=webgpu]').textContent)`);
+    assert.equal(await page.$eval('select[name=backend] option[value=webgpu]', (o) => (o as unknown as { disabled: boolean }).disabled), true);
+    assert.equal(await page.$eval('select[name=backend]', (s) => (s as unknown as { value: string }).value), 'wasm', 'a link asking for webgpu falls back to the default here');
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await plain.close();
+  }
+});
