@@ -36,7 +36,7 @@ interface BrowserGlobals {
 }
 
 /** Why the engine cannot use WebGPU in this scope, or null when it may try. */
-export function browserWebGpuProblem(): string | null {
+function browserWebGpuProblem(): string | null {
   const g = globalThis as BrowserGlobals;
   if (g.document !== undefined) return 'webgpu: the engine must run in a Web Worker (a page\'s main thread may not wait for the GPU with Atomics.wait)';
   if (!g.navigator?.gpu) return 'webgpu: this browser has no WebGPU (navigator.gpu is missing); use a browser with WebGPU, or the wasm backend';
