@@ -44,12 +44,12 @@ export interface Lab {
   close(): Promise<void>;
 }
 
-export async function startLab(runRoots: string[] = [], isolate = true): Promise<Lab> {
+export async function startLab(runRoots: string[] = [], isolate = true, chromiumArgs = ['--no-sandbox', '--disable-dev-shm-usage']): Promise<Lab> {
   ensureLabBuilt();
   mkdirSync(SHOTS, { recursive: true });
   const { chromium } = await import('playwright-core');
   const server = await startLabServer({ port: 0, runRoots, isolate });
-  const browser = await chromium.launch({ executablePath: chromiumPath()!, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  const browser = await chromium.launch({ executablePath: chromiumPath()!, args: chromiumArgs });
   return { server, browser, close: async () => (await browser.close(), await server.close()) };
 }
 
@@ -92,3 +92,7 @@ export async function fitsPhone(page: Page): Promise<number> {
   await page.waitForTimeout(100);
   return (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
 }
+
+/** Chromium's WebGPU on SwiftShader's Vulkan, whatever GPU the machine has: the adapter the Node tests get. */
+export const WEBGPU_CHROMIUM_ARGS = ['--no-sandbox', '--disable-dev-shm-usage', '--enable-unsafe-webgpu', '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--disable-vulkan-surface'];

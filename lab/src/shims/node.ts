@@ -15,14 +15,14 @@ export const mkdirSync = unavailable('fs.mkdirSync'), renameSync = unavailable('
 export const openSync = unavailable('fs.openSync'), fsyncSync = unavailable('fs.fsyncSync'), closeSync = unavailable('fs.closeSync');
 export const rmSync = unavailable('fs.rmSync'), readSync = unavailable('fs.readSync'), readdirSync = unavailable('fs.readdirSync');
 export const appendFileSync = unavailable('fs.appendFileSync'), fstatSync = unavailable('fs.fstatSync'), writeFileSync = unavailable('fs.writeFileSync');
-export const accessSync = unavailable('fs.accessSync'), rmdirSync = unavailable('fs.rmdirSync');
+export const accessSync = unavailable('fs.accessSync'), rmdirSync = unavailable('fs.rmdirSync'), mkdtempSync = unavailable('fs.mkdtempSync');
 export const constants = {};
 // node:path
 export const join = unavailable('path.join'), resolve = unavailable('path.resolve'), dirname = unavailable('path.dirname');
 export const relative = unavailable('path.relative'), isAbsolute = unavailable('path.isAbsolute'), basename = unavailable('path.basename');
 // node:os
 export const availableParallelism = () => navigator.hardwareConcurrency || 1;
-export const homedir = unavailable('os.homedir'), totalmem = unavailable('os.totalmem'), cpus = unavailable('os.cpus'), loadavg = unavailable('os.loadavg');
+export const homedir = unavailable('os.homedir'), tmpdir = unavailable('os.tmpdir'), totalmem = unavailable('os.totalmem'), cpus = unavailable('os.cpus'), loadavg = unavailable('os.loadavg');
 // node:v8, node:vm: the CLI raises V8 flags and forces collections; a browser decides both itself
 export const setFlagsFromString = () => {};
 export const runInNewContext = unavailable('vm.runInNewContext');

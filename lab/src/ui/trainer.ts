@@ -1,5 +1,6 @@
 import TrainWorker from '../worker/train-worker.ts?worker';
 import type { FromWorker, JobName, Settings, StepRecord, ToWorker } from '../worker/protocol.js';
+import type { BackendChoice } from '../worker/backend.js';
 import { h, typing } from './dom.js';
 
 export interface Field {
@@ -32,6 +33,37 @@ export interface TrainerOptions {
 
 type State = 'idle' | 'starting' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
 
+/** The jobs that train on the tensor engine, so may run on either of its browser backends (micrograd and NEAT need none). */
+const ENGINE_JOBS: ReadonlySet<JobName> = new Set(['makemore', 'grokking', 'transformers', 'speed']);
+
+/**
+ * The engine choice of an engine job: wasm (the default) or webgpu, offered where this browser has
+ * navigator.gpu and gives an adapter; kept in the URL as `backend`, so a link repeats it. Null
+ * where there is nothing to choose. The option says whether the adapter is a software one (slow).
+ */
+function backendChoice(job: JobName): { select: HTMLSelectElement; note: HTMLElement } | null {
+  if (!ENGINE_JOBS.has(job) || !('gpu' in navigator)) return null;
+  const asked = new URLSearchParams(location.search).get('backend');
+  const webgpu = h('option', { value: 'webgpu', text: 'webgpu (looking for an adapter)', disabled: true });
+  const select = h('select', { name: 'backend' }, h('option', { value: 'wasm', text: 'wasm (CPU)' }), webgpu);
+  const note = h('p', { class: 'note', 'data-role': 'backend-note', hidden: true });
+  const explain = () => (note.hidden = select.value !== 'webgpu');
+  select.addEventListener('change', explain);
+  void navigator.gpu.requestAdapter().catch(() => null).then((adapter) => {
+    if (!adapter) return void (webgpu.textContent = 'webgpu (this browser gives no adapter)');
+    if (globalThis.crossOriginIsolated !== true) return void (webgpu.textContent = 'webgpu (needs a cross-origin isolated page)');
+    const software = adapter.info.isFallbackAdapter === true || /swiftshader/i.test(`${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.description}`);
+    webgpu.textContent = software ? 'webgpu (software adapter: slow)' : 'webgpu (GPU)';
+    webgpu.disabled = false;
+    note.textContent = software
+      ? 'This browser\'s WebGPU adapter is a software one (SwiftShader, on machines without a usable GPU): correct, but much slower than wasm, and the first steps wait while the kernels compile.'
+      : 'webgpu runs the engine on this browser\'s GPU; the first steps wait while the kernels compile.';
+    if (asked === 'webgpu') select.value = 'webgpu';
+    explain();
+  });
+  return { select, note };
+}
+
 /** The note every page shows about threads: whether this page is cross-origin isolated. */
 export function isolationNote(): HTMLElement {
   return globalThis.crossOriginIsolated
@@ -56,6 +88,7 @@ export class Trainer {
   private readonly progress: HTMLProgressElement;
   private readonly status: HTMLElement;
   private readonly backend: HTMLElement;
+  private readonly backendSelect: HTMLSelectElement | null;
   private firstLoss: number | null = null;
   private asks = new Map<number, (a: unknown) => void>();
   private nextAsk = 1;
@@ -77,7 +110,10 @@ export class Trainer {
     this.progress = h('progress', { max: 1, value: 0 });
     this.status = h('div', { class: 'status', id: o.id ?? 'status', 'data-state': 'idle', 'aria-live': 'polite' }, o.keys === false ? 'Ready.' : 'Ready: space starts, pauses and resumes; Escape stops.');
     this.backend = h('div', { class: 'backend', id: 'backend' });
-    this.el = h('section', { class: 'panel trainer' }, h('div', { class: 'controls' }, ...fields, this.startButton, this.pauseButton, this.stopButton), this.progress, this.status, this.backend);
+    const choice = backendChoice(o.job);
+    this.backendSelect = choice?.select ?? null;
+    this.el = h('section', { class: 'panel trainer' }, h('div', { class: 'controls' }, ...fields, ...(choice ? [h('label', {}, 'engine', choice.select)] : []), this.startButton, this.pauseButton, this.stopButton),
+      ...(choice ? [choice.note] : []), this.progress, this.status, this.backend);
     if (o.keys !== false) addEventListener('keydown', (e) => {
       if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === ' ' || e.key === 'k') {
@@ -115,6 +151,8 @@ export class Trainer {
     if (problem) return this.show('error', problem);
     const params = new URLSearchParams(location.search); // merged: a page's other panels keep theirs
     for (const [k, v] of Object.entries(settings)) params.set(k, String(v));
+    const backend = (this.backendSelect?.value ?? 'wasm') as BackendChoice;
+    if (this.backendSelect) params.set('backend', backend);
     history.replaceState(null, '', `?${params}`);
     this.worker?.terminate();
     this.worker = new TrainWorker();
@@ -123,7 +161,7 @@ export class Trainer {
     this.firstLoss = null;
     this.progress.value = 0;
     this.o.onStart?.(settings);
-    this.send({ type: 'start', job: this.o.job, settings, text: this.o.text?.() });
+    this.send({ type: 'start', job: this.o.job, settings, text: this.o.text?.(), backend });
     this.show('starting', 'Starting the engine...');
   }
 

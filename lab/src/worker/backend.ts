@@ -13,6 +13,8 @@ import eltUrl from '../../../dist/kernels/elementwise.wasm?url';
 import passesUrl from '../../../dist/kernels/passes.wasm?url';
 import windowUrl from '../../../dist/kernels/window.wasm?url';
 import KernelWorker from './kernel-worker.ts?worker';
+import DeviceWorker from '../../../src/backends/webgpu/browser-device.ts?worker';
+import { startWebGpuInBrowser } from '../../../src/backends/webgpu/browser.js';
 import { referenceBackend } from '../../../src/backends/reference/index.js';
 import { setBackend } from '../../../src/engine/device.js';
 import { installWasm, BASE, align, type WasmState } from '../../../src/backends/wasm/state.js';
@@ -26,18 +28,32 @@ import { crossEntropyRows, geluBackward, geluForward, scaledSoftmax } from '../.
 import { binary, copyStrided, layerNorm, layerNormBackward, reduce, sumSquares } from '../../../src/backends/wasm/passes.js';
 
 export interface BackendInfo {
-  /** What the page shows: 'wasm SIMD, 4 threads', 'wasm SIMD, 1 thread (not cross-origin isolated)', ... */
+  /** What the page shows: 'wasm SIMD, 4 threads', 'wasm SIMD, 1 thread (not cross-origin isolated)', 'WebGPU on ...' */
   description: string;
-  name: 'wasm' | 'reference';
+  name: 'wasm' | 'reference' | 'webgpu';
   threads: number;
   isolated: boolean;
 }
 
+/** What a page may ask for: wasm (the default) or webgpu (offered where the browser has navigator.gpu). */
+export type BackendChoice = 'wasm' | 'webgpu';
+
 let started: Promise<BackendInfo> | null = null;
 
-/** Starts the backend once per worker; `threads` 0 means one per core (at most 8: each is a whole core). */
-export function startBackend(threads = 0): Promise<BackendInfo> {
-  return (started ??= start(threads));
+/**
+ * Starts the backend once per worker; `threads` 0 means one per core (at most 8: each is a whole
+ * core). webgpu that cannot start (no WebGPU, no adapter, no cross-origin isolation) rejects with
+ * one line saying why: the learner chose it, so it is not swapped for wasm behind their back.
+ */
+export function startBackend(threads = 0, choice: BackendChoice = 'wasm'): Promise<BackendInfo> {
+  return (started ??= choice === 'webgpu' ? startGpu() : start(threads));
+}
+
+/** The engine's webgpu backend, its device in a nested worker (src/backends/webgpu/browser.ts). */
+async function startGpu(): Promise<BackendInfo> {
+  const gpu = await startWebGpuInBrowser(() => new DeviceWorker());
+  setBackend(gpu);
+  return { name: 'webgpu', threads: 1, isolated: true, description: `WebGPU on ${gpu.bridge.description}` };
 }
 
 async function compile(url: string): Promise<WebAssembly.Module> {

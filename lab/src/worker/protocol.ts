@@ -1,5 +1,5 @@
 /** The messages between a page and its training worker (train-worker.ts). */
-import type { BackendInfo } from './backend.js';
+import type { BackendChoice, BackendInfo } from './backend.js';
 
 export type JobName = 'micrograd' | 'makemore' | 'grokking' | 'transformers' | 'speed' | 'neat-task';
 export type Settings = Record<string, string | number>;
@@ -7,7 +7,7 @@ export type Settings = Record<string, string | number>;
 export type StepRecord = { step: number } & Record<string, number>;
 
 export type ToWorker =
-  | { type: 'start'; job: JobName; settings: Settings; text?: string }
+  | { type: 'start'; job: JobName; settings: Settings; text?: string; backend?: BackendChoice }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }

@@ -5,6 +5,7 @@
  */
 import '../shims/process.js';
 import { startBackend } from './backend.js';
+import type { BackendChoice } from './backend.js';
 import type { FromWorker, Job, JobName, Settings, StepRecord, ToWorker } from './protocol.js';
 
 const SLICE_MS = 50;
@@ -24,7 +25,7 @@ let wake: (() => void) | null = null;
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   const m = e.data;
-  if (m.type === 'start') void run(m.job, m.settings, m.text, Number(m.settings.threads ?? 0)).catch((err: Error) => post({ type: 'error', message: err.message }));
+  if (m.type === 'start') void run(m.job, m.settings, m.text, Number(m.settings.threads ?? 0), m.backend).catch((err: Error) => post({ type: 'error', message: err.message }));
   else if (m.type === 'pause') paused = true;
   else if (m.type === 'resume') (paused = false, wake?.());
   else if (m.type === 'stop') (stopped = true, wake?.());
@@ -39,8 +40,8 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
 
 const nextTask = () => new Promise<void>((ok) => setTimeout(ok, 0));
 
-async function run(name: JobName, settings: Settings, text?: string, threads?: number): Promise<void> {
-  post({ type: 'backend', info: await startBackend(threads ?? 0) });
+async function run(name: JobName, settings: Settings, text?: string, threads?: number, backend?: BackendChoice): Promise<void> {
+  post({ type: 'backend', info: await startBackend(threads ?? 0, backend) });
   job = await (await jobs[name]()).createJob(settings, text);
   post({ type: 'state', state: 'running' });
   const started = performance.now();

@@ -33,18 +33,10 @@ function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-/**
- * Dawn in Node finds Vulkan drivers through the loader; where none is configured and Chromium's
- * SwiftShader ICD exists, point the loader at it. Must run before the first `create`.
- */
-async function useSwiftShaderIfUnset(): Promise<void> {
-  if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return;
-  const { existsSync } = await import('node:fs');
-  if (existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-}
-
 async function nodeGpu(): Promise<GPU | string> {
-  await useSwiftShaderIfUnset();
+  // the Vulkan driver and runtime directory Dawn needs (a variable specifier, as below: Node-only code)
+  const envModule = './dawn-env.js';
+  ((await import(envModule)) as typeof import('./dawn-env.js')).prepareDawnEnvironment();
   let mod: { create(options: string[]): GPU };
   try {
     // a variable specifier keeps bundlers (the lab's vite build) from following it into a native addon

@@ -1,12 +1,12 @@
 /**
  * The WebGPU backend in Node: the device lives in a worker thread (worker.ts, which loads the
  * optional `webgpu` package, Dawn), this thread talks to it through the bridge. Started on first
- * use, once per process; where there is no adapter, a GradpathError saying why.
+ * use, once per process; where there is no adapter, a GradpathError saying why. In a browser,
+ * browser.ts starts the same bridge and device side in Web Workers.
  */
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { GradpathError } from '../../util/errors.js';
-import { SWIFTSHADER_ICD } from './adapter.js';
+import { prepareDawnEnvironment } from './dawn-env.js';
 import { DeviceBridge, awaitHello, sharedBlocks } from './bridge.js';
 import { webgpuBackend, type WebGpuBackend } from './backend.js';
 
@@ -36,9 +36,7 @@ export function webGpuAvailable(): { ok: true } | { ok: false; reason: string } 
 
 function start(): WebGpuBackend | GradpathError {
   const { ctrl, data } = sharedBlocks();
-  // Chromium's software Vulkan driver where nothing else is configured (as adapter.ts does); set
-  // here, since a worker's process.env is a copy that the Vulkan loader would not see
-  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  prepareDawnEnvironment(); // here: a worker's process.env is a copy that Vulkan's loader and drivers would not see
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { ctrl, data }, execArgv: [] });
   worker.unref();
   const hello = awaitHello(ctrl, data, START_TIMEOUT_MS);
