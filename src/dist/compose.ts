@@ -4,15 +4,24 @@
  * its own group of the process grid (parallel-context.ts) and adds its hooks; this file says how
  * the hooks of several meet.
  *
- * - dp x tp: each dp replica is a tensor-parallel model over its tp group; after backward the tp
- *   hooks run (sequence parallel's replicated gradients summed over tp), and DDP averages every
- *   local (already TP-sharded) gradient over the dp group, bucket by bucket during backward. The
- *   grad norm is tensor parallel's (the gradients are equal across replicas once averaged); the
- *   loss is averaged over dp (every tp rank of a replica holds the same loss).
- * - dp x pp: each dp replica is a pipeline over its pp group, fed its B/dp rows; the stage's
- *   gradients are averaged over the dp group once the schedule's last backward is done (a stage
- *   runs backward once per micro-batch, so buckets cannot go early); the tied embedding's sum
- *   between the first and last stage stays in the pp group. Grad norm: the pipeline's.
+ * - dp x tp: each dp replica is a tensor-parallel model over its tp group; DDP averages every
+ *   local (already TP-sharded) gradient over the dp group, bucket by bucket during backward, then
+ *   the tp hooks run (sequence parallel's replicated gradients summed over tp). The grad norm is
+ *   tensor parallel's (the gradients are equal across replicas once averaged); the loss is
+ *   averaged over dp (every tp rank of a replica holds the same loss).
+ * - dp x pp: each dp replica is a pipeline over its pp group, fed its B/dp rows. A stage runs
+ *   backward once per micro-batch of its schedule: the earlier ones only accumulate, and the
+ *   buckets go during the last one as its gradients become final (DataParallel.wrapPipeline).
+ *   Then the tied embedding's sum between the first and last stage (in the pp group) works on the
+ *   dp-averaged gradients (both sums are linear, so their order does not matter). Grad norm: the
+ *   pipeline's.
+ * - ZeRO-1/2 over the dp group of either (Megatron's "distributed optimizer"): the local
+ *   parameters of a tp rank or a stage are the set ZeRO shards over its dp group. The grad norm is
+ *   tp's or the pipeline's rule over ZeRO's pieces: each group's squares summed over dp
+ *   (grad-squares.ts), cut ones then over tp, stages over pp, copies counted once. The tied copy
+ *   has a bucket of its own on both end stages, so its pieces are laid out alike and are summed
+ *   between them. Sharded checkpoints hold ZeRO's flat pieces of TP slices and stage parameters
+ *   (ZeroOptimizer.pieces with PieceNaming): they load in any layout.
  *
  * - tp x pp (and dp x pp x tp): each pipeline stage is a tensor-parallel model over its tp group;
  *   activations between stages are whole on every tp rank (after a row-parallel layer's all-reduce),
@@ -21,16 +30,23 @@
  *   norm is the pipeline's, which takes each stage's over its tp group (Pipeline.attach's
  *   tensorParallel), then sums over the stages.
  *
- * A ZeRO optimizer's sharded norm beside tp's or pp's, and sequence parallel with a pipeline (its
- * activations between blocks are a slice of the sequence), are refused from the flags before any
- * rank starts (cli/parallel-flags.ts checkParallelModes).
+ * Refused: ZeRO-3 beside tp or pp (its per-layer gathers are not wired into tensor-parallel
+ * layers or pipeline stages), ZeRO with sequence parallel (the replicated parameters' gradients
+ * are summed over tp after backward, but ZeRO has already reduce-scattered them into pieces laid
+ * out differently on each tp rank), and sequence parallel with a pipeline (its activations
+ * between blocks are a slice of the sequence): from the flags before any rank starts
+ * (cli/parallel-flags.ts checkParallelModes), and here.
  */
 import type { Tensor } from '../engine/tensor.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { GradpathError } from '../util/errors.js';
 import type { DataParallel } from './ddp.js';
 import type { DistributedRunHooks } from './run-hooks.js';
-import type { ShardedCheckpoint } from './checkpoint.js';
+import { ShardedCheckpoint } from './checkpoint.js';
+import type { GradSquares } from './grad-squares.js';
+import { gridCoords } from './grid.js';
+import type { PipelineLoopHooks } from './pipeline.js';
+import { shardPlace } from './tensor-parallel-layers.js';
 import type { StepSummary, StepTimeline } from './timeline.js';
 
 type MicroStep = { step: number; micro: number; accumSteps: number };
@@ -49,39 +65,81 @@ export interface ParallelLoopOptions {
   timeline?: { recorder: StepTimeline; finish?: (last: StepSummary) => void | Promise<void> };
 }
 
+/** Tensor parallel's options (tensorParallelHooks / tensorParallelRun): the norm of gradients held elsewhere, and whether sequence parallel is on. */
+export type TensorParallelLoopOptions = ParallelLoopOptions & { gradNormOf?: (params: Tensor[], squares: GradSquares) => number; sequenceParallel?: boolean };
+
+/** A pipeline stage's options (Pipeline.loopHooks; what its PipelineLoopHooks add is optional here, so a chapter may type them as loop options). */
+export type PipelineLoopOptions = Omit<ParallelLoopOptions, 'forwardBackward' | 'afterBackward'> & {
+  forwardBackward?: (at: MicroStep, beforeLastBackward?: () => void) => number | Promise<number>;
+  afterBackward?: (at: MicroStep, gradOf?: (t: Tensor) => Float32Array) => void | Promise<void>;
+} & Partial<Pick<PipelineLoopHooks, 'gradNormOf' | 'tied' | 'copies'>>;
+
 /**
  * One set of loop options from the modes of a run: `dp` the data-parallel wrapper (over the grid's
  * dp group), `tp` tensor parallel's options (tensorParallelRun, built with the grid: its sharded
- * state is the whole layout's), `pipe` the pipeline's loop hooks (its batches already cut to this
- * replica's rows), `pipeRun` a pipeline stage's checkpoints and timeline (pipeline-checkpoint.ts,
- * built with the grid: dp rank 0's replica writes). `dpRun` makes data parallel's own checkpoints
- * and timeline, used when nothing else brings them. tp x pp keeps no sharded checkpoint yet.
+ * state is the whole layout's), `pipe` the pipeline's loop hooks (Pipeline.loopHooks, its batches
+ * already cut to this replica's rows), `pipeRun` a pipeline stage's checkpoints and timeline
+ * (pipeline-checkpoint.ts, built with the grid: dp rank 0's replica writes). `dpRun` makes data
+ * parallel's own checkpoints and timeline, used when nothing else brings them. With ZeRO beside
+ * tp or pp, the checkpoints that tp or the stages bring are re-made of ZeRO's pieces (same
+ * directory, ranks and layout). tp x pp keeps no sharded checkpoint yet.
  */
-export function composeParallel(p: { dp?: DataParallel | null; tp?: ParallelLoopOptions; pipe?: ParallelLoopOptions; pipeRun?: DistributedRunHooks; dpRun?: () => DistributedRunHooks }): ParallelLoopOptions {
-  const dpOptions = p.dp?.loopOptions();
-  if (dpOptions?.gradNorm && (p.tp || p.pipe)) throw new GradpathError('ZeRO with tensor or pipeline parallelism is not supported: use --zero 0');
-  const parts = [p.pipe, p.tp, dpOptions].filter((x): x is ParallelLoopOptions => Boolean(x));
-  const hooks = parts.map((x) => x.afterBackward).filter((f): f is NonNullable<typeof f> => Boolean(f));
-  const out: ParallelLoopOptions = { ...dpOptions, ...p.tp, ...p.pipe };
-  if (hooks.length > 1) {
+export function composeParallel(p: { dp?: DataParallel | null; tp?: TensorParallelLoopOptions; pipe?: PipelineLoopOptions; pipeRun?: DistributedRunHooks; dpRun?: () => DistributedRunHooks }): ParallelLoopOptions {
+  const { dp, tp, pipe } = p;
+  const dpOptions = dp?.loopOptions();
+  const zero = dp?.zero ?? 0;
+  const split = tp ?? pipe; // the mode whose norm rule is the run's: the pipeline's (which takes tp's per stage), else tp's
+  if (zero > 0 && split) {
+    if (zero === 3) throw new GradpathError('ZeRO-3 with tensor or pipeline parallelism is not supported: its per-layer gathers are not wired into tensor-parallel layers or pipeline stages; use --zero 1 or 2');
+    if (tp?.sequenceParallel) throw new GradpathError('ZeRO with sequence parallelism is not supported: the replicated parameters are summed over tp after ZeRO has reduce-scattered them; drop --sequence-parallel or --zero');
+    if (!(pipe ?? tp)!.gradNormOf || (pipe && pipe.tied === undefined)) throw new Error('composeParallel: ZeRO beside tp or pp needs the hooks of tensorParallelHooks / Pipeline.loopHooks');
+  }
+  const parts = [pipe, tp, dpOptions].filter((x): x is ParallelLoopOptions => Boolean(x));
+  const out: ParallelLoopOptions = { ...dpOptions, ...tp, ...pipe };
+  delete (out as TensorParallelLoopOptions).gradNormOf;
+  delete (out as TensorParallelLoopOptions).sequenceParallel;
+  for (const k of ['tied', 'copies'] as const) delete (out as Partial<PipelineLoopHooks>)[k];
+  // after backward: gradients reduced over dp first, then the pipeline's tied sum (on what dp
+  // reduced: .grad, or ZeRO's piece) and sequence parallel's sum over tp
+  const hooks = [dpOptions?.afterBackward, pipe?.afterBackward && ((at: MicroStep) => pipe.afterBackward!(at, dp ? (t) => dp.reducedGrad(t) : undefined)), tp?.afterBackward].filter((f): f is NonNullable<typeof f> => Boolean(f));
+  if (hooks.length) {
     out.afterBackward = async (at) => {
       for (const h of hooks) await h(at);
     };
   }
-  if (p.pipe?.forwardBackward && p.dp) out.forwardBackward = p.dp.wrapLoss(p.pipe.forwardBackward, false);
+  if (pipe?.forwardBackward && dp) out.forwardBackward = dp.wrapPipeline(pipe.forwardBackward);
   if (dpOptions) {
     out.optimizer = dpOptions.optimizer;
     out.reduceLoss = dpOptions.reduceLoss;
   }
+  if (zero > 0 && split) {
+    const rule = (pipe ?? tp)!.gradNormOf!;
+    out.gradNorm = (params) => rule(params, dp!.gradSquares);
+    out.scaleGrads = dpOptions!.scaleGrads;
+  }
   // single-file checkpoints need the whole model on rank 0: a stage or a tp rank holds part of it
-  if (p.pipe || parts.some((x) => x.checkpoints === false)) out.checkpoints = false;
+  if (pipe || parts.some((x) => x.checkpoints === false)) out.checkpoints = false;
   // checkpoints and timeline, one set for the layout: tensor parallel's covers dp x tp, the
   // pipeline stages' cover pp and dp x pp, data parallel's the rest; tp x pp has none yet
-  const run = p.pipe ? (p.tp ? undefined : p.pipeRun) : p.tp ? undefined : p.dp ? p.dpRun?.() : undefined;
+  const run = pipe ? (tp ? undefined : p.pipeRun) : tp ? undefined : dp ? p.dpRun?.() : undefined;
   if (run) {
     out.timeline = run.timeline;
     out.sharded = run.sharded;
   }
-  if (p.pipe && p.tp) delete out.sharded;
+  if (pipe && tp) delete out.sharded;
+  if (zero > 0 && split && out.sharded) out.sharded = zeroCheckpoint(dp!, out.sharded, pipe?.copies ?? {});
   return out;
+}
+
+/**
+ * The sharded checkpoint of ZeRO over the dp group of a tp rank or pipeline stage, in the place
+ * of the one tp or the stages bring (`base`: its directory, ranks and layout, and the global
+ * parameter order): every dp rank writes its pieces; of a tensor tp does not cut, only tp rank 0's
+ * dp group (the other tp ranks hold the same); of the tied copy, none (the first stage's wte).
+ */
+function zeroCheckpoint(dp: DataParallel, base: ShardedCheckpoint, copies: Record<string, string>): ShardedCheckpoint {
+  const { dp: d, pp, tp } = base.layout;
+  const wholeWriter = gridCoords(base.rank, { dp: d ?? 1, pp: pp ?? 1, tp: tp ?? 1 }).tp === 0;
+  const state = dp.shardedState({ place: shardPlace, copies, writes: (cut) => cut || wholeWriter, writesBuffers: wholeWriter, paramOrder: base.state.optimizerNames().params });
+  return new ShardedCheckpoint(base.dir, state, base.world, { ...base.layout, zero: dp.zero });
 }

@@ -48,9 +48,13 @@ export function checkBucketMb(mb: number): number {
 
 /**
  * Buckets of at most `capBytes` (a parameter larger than that gets a bucket of its own), filled
- * in reverse parameter order.
+ * in reverse parameter order. Each of `alone` gets a bucket of its own (after the others): a
+ * pipeline's tied embedding, whose reduced gradient is then summed with the other end's, piece
+ * by piece (its pieces are laid out alike on both stages).
  */
-export function bucketsBySize(named: [string, Tensor][], capBytes: number, ranks: number): FlatBucket[] {
+export function bucketsBySize(named: [string, Tensor][], capBytes: number, ranks: number, alone: ReadonlySet<Tensor> = new Set()): FlatBucket[] {
+  const own = named.filter(([, p]) => alone.has(p));
+  named = named.filter(([, p]) => !alone.has(p));
   const groups: [string, Tensor][][] = [];
   let current: [string, Tensor][] = [];
   let bytes = 0;
@@ -65,6 +69,7 @@ export function bucketsBySize(named: [string, Tensor][], capBytes: number, ranks
     bytes += b;
   }
   if (current.length) groups.push(current);
+  for (const p of own) groups.push([p]);
   return groups.map((g, i) => makeBucket(g, i, ranks));
 }
 

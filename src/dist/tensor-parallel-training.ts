@@ -25,6 +25,7 @@ import { initProcessGroup, inMpiJob } from './process-group.js';
 import { describeGrid, processGrid, type ProcessGrid } from './grid.js';
 import { describeLayout } from './parallel-context.js';
 import { stepTimeline } from './timeline.js';
+import { localGradSquares, type GradSquares } from './grad-squares.js';
 
 /** The ShardSpecs of a tensor-parallel model's parameters and, with `moments`, of Adam's state. */
 export function tensorParallelShardSpecs(model: Module, opts: { moments?: boolean } = {}): ShardSpec[] {
@@ -102,27 +103,28 @@ export async function reduceSequenceParallelGrads(params: Tensor[], tp: TensorPa
   }
 }
 
-/** The global L2 norm of the gradients of a tensor-parallel model (what a single process would measure). */
-export function tensorParallelGradNorm(params: Tensor[], tp: TensorParallel): number {
-  let cut = 0, whole = 0;
-  for (const p of params) {
-    if (!p.grad) continue;
-    const g = p.grad.floatValues();
-    let s = 0;
-    for (let i = 0; i < g.length; i++) s += g[i] * g[i];
-    if (shardPlace(p)) cut += s;
-    else whole += s;
-  }
+/**
+ * The global L2 norm of the gradients of a tensor-parallel model (what a single process would
+ * measure): the cut parameters' squares summed over the group, the whole ones counted once.
+ * `squares`: where the gradients are (grad-squares.ts; ZeRO: pieces over the dp group).
+ */
+export function tensorParallelGradNorm(params: Tensor[], tp: TensorParallel, squares: GradSquares = localGradSquares): number {
+  const [cut, whole] = squares([params.filter((p) => shardPlace(p)), replicated(params)]);
   const sum = Float32Array.of(cut);
   tp.allReduce(sum, 'tp all-reduce (grad norm)');
   return Math.sqrt(sum[0] + whole);
 }
 
-/** The training loop's hooks for a tensor-parallel model (train/options.ts: afterBackward, gradNorm). */
-export function tensorParallelHooks(tp: TensorParallel, model: Module): { afterBackward: () => Promise<void>; gradNorm: (params: Tensor[]) => number } {
+/**
+ * The training loop's hooks for a tensor-parallel model (train/options.ts: afterBackward,
+ * gradNorm; gradNormOf: the norm of gradients that live elsewhere, for dist/compose.ts).
+ */
+export function tensorParallelHooks(tp: TensorParallel, model: Module): { afterBackward: () => Promise<void>; gradNorm: (params: Tensor[]) => number; gradNormOf: (params: Tensor[], squares: GradSquares) => number; sequenceParallel: boolean } {
   return {
+    sequenceParallel: tp.sequenceParallel,
     afterBackward: () => reduceSequenceParallelGrads(model.parameters(), tp),
     gradNorm: (params) => tensorParallelGradNorm(params, tp),
+    gradNormOf: (params, squares) => tensorParallelGradNorm(params, tp, squares),
   };
 }
 
