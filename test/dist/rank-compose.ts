@@ -13,7 +13,9 @@
  *   are each tensor-parallel;
  * - `dp-pp-tp` (8 ranks, by hand: too many for the tests on 2 cores): all three;
  * - `<layout>-zero1`, `<layout>-zero2` (zero-compose.test.ts): the same with ZeRO-1 or 2 over the
- *   dp group, the gradient buckets made small (4 KB) so that several go during backward.
+ *   dp group, the gradient buckets made small (4 KB) so that several go during backward;
+ * - `dp-tp-sp`: dp 2 x tp 2 with sequence parallelism (zero-compose.test.ts: the replicated
+ *   parameters' sum over tp must come after DDP's average, which writes .grad).
  *
  * AdamW with weight decay and clipping by the global norm (some steps clip). Every step's loss
  * (rank 0's reported loss is the global batch's) and, after the last step, every parameter this
@@ -72,14 +74,15 @@ const SHAPES: Record<string, GridShape> = { 'dp-tp': { dp: 2, pp: 1, tp: 2 }, 'd
 async function composed(mode: string): Promise<{ params: Map<string, Float32Array>; losses: number[]; norms: number[]; label: string }> {
   const { world } = initProcessGroup();
   const zero = Number(/-zero(\d)$/.exec(mode)?.[1] ?? 0);
-  const shape = SHAPES[mode.replace(/-zero\d$/, '')];
+  const sp = mode.endsWith('-sp');
+  const shape = SHAPES[mode.replace(/-zero\d$|-sp$/, '')];
   if (!shape) throw new Error(`unknown layout ${mode}; one of ${Object.keys(SHAPES).join(' ')}`);
   const grid = await processGrid(world, shape);
   const data = new Generator(99);
   const norms: number[] = [];
   // every rank draws the global batch, as the reference does, and keeps its replica's rows
   const rows = () => batchRows(batch(data), grid.coords.dp, grid.shape.dp);
-  const tp = shape.tp > 1 ? new TensorParallel(grid.tp) : null;
+  const tp = shape.tp > 1 ? new TensorParallel(grid.tp, sp) : null;
   const pipe = shape.pp > 1 ? await Pipeline.create(grid.pp, CONFIG.nLayer, '1f1b', 2) : null;
   const model = new GPT(CONFIG, new Generator(SEED), { parallel: tp, layers: pipe?.layers });
   pipe?.attach(model, { hidden: CONFIG.nEmbd, tied: true, tensorParallel: tp });
