@@ -12,6 +12,10 @@
  *   gradients in .grad (4Ψ), stage 2 drops each as soon as its bucket has copied it (4Ψ/N remain);
  * - stage 3: each rank keeps only its pieces of the parameters (zero3.ts gathers a layer before
  *   use); nothing is gathered after the step.
+ *
+ * Beside tensor or pipeline parallelism (stages 1 and 2; compose.ts) the model is a tp rank's
+ * slices or a stage's blocks and the ranks are its dp group: gradSquares gives the grad norm's
+ * sums by group for their rules, and PieceNaming names the pieces as parts of the global tensors.
  */
 import type { Tensor } from '../engine/tensor.js';
 import { getBackend } from '../engine/device.js';
