@@ -88,7 +88,7 @@ export function composeParallel(p: { dp?: DataParallel | null; tp?: TensorParall
   const { dp, tp, pipe } = p;
   const dpOptions = dp?.loopOptions();
   const zero = dp?.zero ?? 0;
-  const split = tp ?? pipe; // the mode whose norm rule is the run's: the pipeline's (which takes tp's per stage), else tp's
+  const split = Boolean(tp || pipe); // the model is a tp rank's slices or a stage's blocks
   if (zero > 0 && split) {
     if (zero === 3) throw new GradpathError('ZeRO-3 with tensor or pipeline parallelism is not supported: its per-layer gathers are not wired into tensor-parallel layers or pipeline stages; use --zero 1 or 2');
     if (tp?.sequenceParallel) throw new GradpathError('ZeRO with sequence parallelism is not supported: the replicated parameters are summed over tp after ZeRO has reduce-scattered them; drop --sequence-parallel or --zero');
@@ -113,7 +113,7 @@ export function composeParallel(p: { dp?: DataParallel | null; tp?: TensorParall
     out.reduceLoss = dpOptions.reduceLoss;
   }
   if (zero > 0 && split) {
-    const rule = (pipe ?? tp)!.gradNormOf!;
+    const rule = (pipe ?? tp)!.gradNormOf!; // the pipeline's takes tp's per stage
     out.gradNorm = (params) => rule(params, dp!.gradSquares);
     out.scaleGrads = dpOptions!.scaleGrads;
   }
@@ -121,12 +121,12 @@ export function composeParallel(p: { dp?: DataParallel | null; tp?: TensorParall
   if (pipe || parts.some((x) => x.checkpoints === false)) out.checkpoints = false;
   // checkpoints and timeline, one set for the layout: tensor parallel's covers dp x tp, the
   // pipeline stages' cover pp and dp x pp, data parallel's the rest; tp x pp has none yet
-  const run = pipe ? (tp ? undefined : p.pipeRun) : tp ? undefined : dp ? p.dpRun?.() : undefined;
+  const run = p.pipe ? (p.tp ? undefined : p.pipeRun) : p.tp ? undefined : p.dp ? p.dpRun?.() : undefined;
   if (run) {
     out.timeline = run.timeline;
     out.sharded = run.sharded;
   }
-  if (pipe && tp) delete out.sharded;
+  if (p.pipe && p.tp) delete out.sharded;
   if (zero > 0 && split && out.sharded) out.sharded = zeroCheckpoint(dp!, out.sharded, pipe?.copies ?? {});
   return out;
 }

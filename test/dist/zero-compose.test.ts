@@ -23,7 +23,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mpiSkip, runLaunch, script } from './mpi.js';
-import { LOSS_TOL, PARAM_TOL, flags, gradpath, launch, losses, maxLossDiff, maxParamDiff, modelOf, textFile } from './resume-helpers.js';
+import { LOSS_TOL, PARAM_TOL, flags, gradpath, launch, losses, maxLossDiff, maxParamDiff, modelOf, straightRuns, textFile } from './resume-helpers.js';
 import { readShardIndex, type ShardIndex } from '../../src/io/sharded.js';
 import { cutPiece, placePiece } from '../../src/dist/checkpoint-pieces.js';
 import { commPerStep, layoutsThatFit, memoryPerRank, type Layout, type Workload } from '../../src/dist/plan.js';
@@ -84,11 +84,8 @@ test('sharded checkpoints of ZeRO beside tp and pp: dp2 x tp2 and dp2 x pp2 --ze
   const dir = mkdtempSync(join(tmpdir(), 'gp-zero-compose-'));
   try {
     const f = flags(textFile(dir));
-    const at = ['val@4', 'val@8', 'batch@8'];
-    gradpath([...f, '--max-steps', '4', '-o', join(dir, 'four')]);
-    gradpath([...f, '--max-steps', '8', '-o', join(dir, 'one')]);
-    const want = modelOf(join(dir, 'one', 'latest.safetensors')), wantLoss = losses(join(dir, 'one'));
-    const results: string[] = [];
+    const { want, wantLoss } = straightRuns(dir, f);
+    const at = ['val@4', 'val@8', 'batch@8'], results: string[] = [];
     const check = (label: string, model: string, run: string) => {
       const d = maxParamDiff(modelOf(model), want), l = maxLossDiff(losses(run), wantLoss, at);
       results.push(`${label} ${d.toExponential(2)} / ${l.toExponential(2)}`);
