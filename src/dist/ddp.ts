@@ -187,7 +187,10 @@ export class DataParallel {
     return this.wrapLoss((at: A) => {
       const sync = this.grads.sync;
       this.grads.sync = false;
-      return forwardBackward(at, () => (this.grads.sync = sync));
+      return forwardBackward(at, () => {
+        this.grads.noteHeldGrads(); // the earlier micro-batches' full gradients: ZeRO-2 holds them too, here
+        this.grads.sync = sync;
+      });
     });
   }
 

@@ -206,7 +206,8 @@ export class GradBuckets {
     this.states[i] = { copied: new Set(), flat: null, done: null };
   }
 
-  private noteHeldGrads(): void {
+  /** Records the bytes of full gradients held now (for the step's peak: a pipeline stage's before its last backward). */
+  noteHeldGrads(): void {
     let held = 0;
     for (const p of this.owner.keys()) held += p.grad ? p.grad.data.byteLength : 0;
     this.peakHeldGradBytes = Math.max(this.peakHeldGradBytes, held);
