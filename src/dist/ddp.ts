@@ -118,6 +118,8 @@ export class DataParallel {
   private readonly allocatedBucketFloats: number[] = [];
   /** Bytes this rank sent for gradients and parameters in the last training step (evaluations after it excluded). */
   private sentLastStep = 0;
+  /** Whether this replica's model is a pipeline stage (wrapPipeline): ZeRO-2's formula then counts full gradients. */
+  private pipelined = false;
   /** Per step, the seconds this rank waited for its gradient buckets after backward: the communication that did not hide behind it. */
   readonly exposedGradSeconds: number[] = [];
 
@@ -184,6 +186,7 @@ export class DataParallel {
    * until the schedule's last backward, whose hooks send them as they become final.
    */
   wrapPipeline<A extends { micro: number; accumSteps: number }, R>(forwardBackward: (at: A, beforeLastBackward: () => void) => R): (at: A) => R {
+    this.pipelined = true;
     return this.wrapLoss((at: A) => {
       const sync = this.grads.sync;
       this.grads.sync = false;
@@ -298,7 +301,7 @@ export class DataParallel {
     }
     const allocated = this.allocatedBucketFloats;
     return {
-      zero: this.zero, ranks: this.size, accum: this.s.accumSteps ?? 1, psi, formula: playbookMemory(psi, this.size, this.zero), measured,
+      zero: this.zero, ranks: this.size, accum: this.s.accumSteps ?? 1, psi, formula: playbookMemory(psi, this.size, this.zero, this.pipelined), measured, pipelined: this.pipelined,
       commBytesPerStep: { measured: this.sentLastStep, formula: playbookCommBytes(psi, this.size, this.zero, this.s.accumSteps ?? 1) },
       bucketBytesAllocated: { afterFirstStep: (allocated[0] ?? 0) * 4, afterLastStep: (allocated[allocated.length - 1] ?? 0) * 4 },
       exposedGradSeconds: mean(this.exposedGradSeconds.length > 1 ? this.exposedGradSeconds.slice(1) : this.exposedGradSeconds),
