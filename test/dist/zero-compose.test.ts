@@ -67,6 +67,10 @@ test('plan: ZeRO beside tp shards the tp slice over dp; beside pp ZeRO-2 keeps f
   const fits = layoutsThatFit(m, { ...work, accum: 1 }, 8, 1e12);
   assert.ok(fits.some((p) => p.layout.zero === 3) && fits.some((p) => p.layout.zero === 2 && p.layout.tp > 1));
   assert.ok(!fits.some((p) => p.layout.zero === 3 && (p.layout.tp > 1 || p.layout.pp > 1)), 'ZeRO-3 beside tp or pp listed');
+  // the command plans ZeRO-3 beside tp by the formulas, saying gradpath does not run it
+  const plan = (...a: string[]) => gradpath(['plan', '--model', 'gpt2', '--gpus', '4', '--dp', '2', ...a]);
+  assert.match(plan('--tp', '2', '--zero', '3'), /\(the formulas only: gradpath trains ZeRO-3 over dp alone; with --tp or --pp it runs --zero 1 or 2\)/);
+  assert.doesNotMatch(plan('--pp', '2', '--zero', '2'), /formulas only/);
 });
 
 test('dp 2 x tp 2 and dp 2 x pp 2 with ZeRO-1 and ZeRO-2 (and dp 2 x tp 2 with sequence parallel) on 4 ranks reproduce one process: 12 steps of losses, grad norms (clipped) and the final parameters', { skip, timeout: 180_000 }, async () => {
