@@ -20,7 +20,7 @@
  *   tp's or the pipeline's rule over ZeRO's pieces: each group's squares summed over dp
  *   (grad-squares.ts), cut ones then over tp, stages over pp, copies counted once. The tied copy
  *   has a bucket of its own on both end stages, so its pieces are laid out alike and are summed
- *   between them. Sharded checkpoints hold ZeRO's flat pieces of TP slices and stage parameters
+ *   between them; so do tp's whole parameters under sequence parallel, summed over tp. Sharded checkpoints hold ZeRO's flat pieces of TP slices and stage parameters
  *   (ZeroOptimizer.pieces with PieceNaming): they load in any layout.
  *
  * - tp x pp (and dp x pp x tp): each pipeline stage is a tensor-parallel model over its tp group;
@@ -31,10 +31,8 @@
  *   tensorParallel), then sums over the stages.
  *
  * Refused: ZeRO-3 beside tp or pp (its per-layer gathers are not wired into tensor-parallel
- * layers or pipeline stages), ZeRO with sequence parallel (the replicated parameters' gradients
- * are summed over tp after backward, but ZeRO has already reduce-scattered them into pieces laid
- * out differently on each tp rank), and sequence parallel with a pipeline (its activations
- * between blocks are a slice of the sequence): from the flags before any rank starts
+ * layers or pipeline stages) and sequence parallel with a pipeline (its activations between
+ * blocks are a slice of the sequence): from the flags before any rank starts
  * (cli/parallel-flags.ts checkParallelModes), and here.
  */
 import type { Tensor } from '../engine/tensor.js';
@@ -65,8 +63,12 @@ export interface ParallelLoopOptions {
   timeline?: { recorder: StepTimeline; finish?: (last: StepSummary) => void | Promise<void> };
 }
 
-/** Tensor parallel's options (tensorParallelHooks / tensorParallelRun): the norm of gradients held elsewhere, and whether sequence parallel is on. */
-export type TensorParallelLoopOptions = ParallelLoopOptions & { gradNormOf?: (params: Tensor[], squares: GradSquares) => number; sequenceParallel?: boolean };
+/** Tensor parallel's options (tensorParallelHooks / tensorParallelRun), with what ZeRO beside it needs: the norm of gradients held elsewhere, and the SP sum of them. */
+export type TensorParallelLoopOptions = Omit<ParallelLoopOptions, 'afterBackward'> & {
+  /** Sequence parallel's sum over tp, of the whole parameters' gradients where `reduced` says they are (default .grad). */
+  afterBackward?: (at: MicroStep, reduced?: (params: Tensor[]) => Float32Array[]) => void | Promise<void>;
+  gradNormOf?: (params: Tensor[], squares: GradSquares) => number;
+};
 
 /** A pipeline stage's options (Pipeline.loopHooks; what its PipelineLoopHooks add is optional here, so a chapter may type them as loop options). */
 export type PipelineLoopOptions = Omit<ParallelLoopOptions, 'forwardBackward' | 'afterBackward'> & {
@@ -91,17 +93,20 @@ export function composeParallel(p: { dp?: DataParallel | null; tp?: TensorParall
   const split = Boolean(tp || pipe); // the model is a tp rank's slices or a stage's blocks
   if (zero > 0 && split) {
     if (zero === 3) throw new GradpathError('ZeRO-3 with tensor or pipeline parallelism is not supported: its per-layer gathers are not wired into tensor-parallel layers or pipeline stages; use --zero 1 or 2');
-    if (tp?.sequenceParallel) throw new GradpathError('ZeRO with sequence parallelism is not supported: the replicated parameters are summed over tp after ZeRO has reduce-scattered them; drop --sequence-parallel or --zero');
     if (!(pipe ?? tp)!.gradNormOf || (pipe && pipe.tied === undefined)) throw new Error('composeParallel: ZeRO beside tp or pp needs the hooks of tensorParallelHooks / Pipeline.loopHooks');
   }
   const parts = [pipe, tp, dpOptions].filter((x): x is ParallelLoopOptions => Boolean(x));
   const out: ParallelLoopOptions = { ...dpOptions, ...tp, ...pipe };
   delete (out as TensorParallelLoopOptions).gradNormOf;
-  delete (out as TensorParallelLoopOptions).sequenceParallel;
   for (const k of ['tied', 'copies'] as const) delete (out as Partial<PipelineLoopHooks>)[k];
   // after backward: gradients reduced over dp first, then the pipeline's tied sum (on what dp
   // reduced: .grad, or ZeRO's piece) and sequence parallel's sum over tp
-  const hooks = [dpOptions?.afterBackward, pipe?.afterBackward && ((at: MicroStep) => pipe.afterBackward!(at, dp ? (t) => dp.reducedGrad(t) : undefined)), tp?.afterBackward].filter((f): f is NonNullable<typeof f> => Boolean(f));
+  const reduced = dp ? (params: Tensor[]) => dp.reducedGrads(params) : undefined;
+  const hooks = [
+    dpOptions?.afterBackward,
+    pipe?.afterBackward && ((at: MicroStep) => pipe.afterBackward!(at, reduced && ((t) => reduced([t])[0]))),
+    tp?.afterBackward && ((at: MicroStep) => tp.afterBackward!(at, reduced)),
+  ].filter((f): f is NonNullable<typeof f> => Boolean(f));
   if (hooks.length) {
     out.afterBackward = async (at) => {
       for (const h of hooks) await h(at);

@@ -32,6 +32,7 @@ import { stepTimeline } from './timeline.js';
 import { checkZeroStage, ReplicatedParams, ZeroOptimizer, type PieceNaming, type ZeroStage } from './zero.js';
 import { localGradSquares, type GradSquares } from './grad-squares.js';
 import { pipelineTiedCopy } from './pipeline.js';
+import { shardPlace } from './tensor-parallel-layers.js';
 import { playbookCommBytes, playbookMemory, type DataParallelReport } from './zero-memory.js';
 import { zero3Units, Zero3Params } from './zero3.js';
 
@@ -106,6 +107,16 @@ export async function dataParallel(s: DataParallelSetup, f: DataParallelFlags): 
   return dp;
 }
 
+/**
+ * Under sequence parallelism, tensor parallel's whole parameters (LayerNorms, wpe, row-parallel
+ * biases), whose gradients are summed over tp after backward; a model split for tensor
+ * parallelism names its group in `parallel` (models/gpt.ts).
+ */
+function sequenceParallelWhole(model: Module): Set<Tensor> {
+  const tp = (model as { parallel?: { sequenceParallel?: boolean } | null }).parallel;
+  return new Set(tp?.sequenceParallel ? model.parameters().filter((p) => !shardPlace(p)) : []);
+}
+
 export class DataParallel {
   readonly rank: number;
   readonly size: number;
@@ -144,9 +155,11 @@ export class DataParallel {
       this.grads = new GradBuckets(this.comm, this.buckets, 'reduce-scatter', true);
       this.zeroOpt = new ZeroOptimizer(optimizer, this.comm, 3, this.buckets, this.grads, () => new Zero3Params(gatherComm ?? this.comm, this.buckets, model, layers));
     } else {
-      // a pipeline stage's tied embedding copy in a bucket of its own: ZeRO's piece of it is then summed with the other end's
+      // gradients summed over another group after the dp reduction, in buckets apart (ZeRO sums their pieces, laid
+      // out alike there): a pipeline stage's tied embedding copy (with the other end's), tp's whole parameters under SP
       const tied = pipelineTiedCopy(model);
-      this.buckets = bucketsBySize(named, this.bucketMb * 2 ** 20, this.size, new Set(tied ? [tied] : []));
+      const apart = [new Set(tied ? [tied] : []), sequenceParallelWhole(model)].filter((x) => x.size > 0);
+      this.buckets = bucketsBySize(named, this.bucketMb * 2 ** 20, this.size, apart);
       this.grads = new GradBuckets(this.comm, this.buckets, this.zero === 0 ? 'all-reduce' : 'reduce-scatter', this.zero === 2);
       if (this.zero > 0) this.zeroOpt = new ZeroOptimizer(optimizer, this.comm, this.zero as 1 | 2, this.buckets, this.grads, () => new ReplicatedParams(this.comm, this.buckets));
     }
@@ -203,11 +216,17 @@ export class DataParallel {
     return z ? (groups) => z.gradSquares(groups) : localGradSquares;
   }
 
-  /** Where a parameter's mean gradient is after the step's backward: its .grad (DDP), or this rank's piece of it (ZeRO; the parameter must have a bucket of its own). */
-  reducedGrad(p: Tensor): Float32Array {
-    if (this.zeroOpt) return this.zeroOpt.ownBucketPiece(p);
-    if (!p.grad) throw new Error('data parallel: a parameter has no gradient after backward');
-    return p.grad.data as Float32Array;
+  /**
+   * Where these parameters' mean gradients are after the step's backward, to be summed over another
+   * group: their .grad (DDP), or this rank's pieces of the buckets that hold them and nothing else
+   * (ZeRO: bucketsBySize's `apart`).
+   */
+  reducedGrads(params: Tensor[]): Float32Array[] {
+    if (this.zeroOpt) return this.zeroOpt.piecesOf(params);
+    return params.map((p) => {
+      if (!p.grad) throw new Error('data parallel: a parameter has no gradient after backward');
+      return p.grad.data as Float32Array;
+    });
   }
 
   loopOptions(): DataParallelLoopOptions {

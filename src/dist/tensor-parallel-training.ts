@@ -83,10 +83,30 @@ function replicated(params: Tensor[]): Tensor[] {
   return params.filter((p) => !shardPlace(p));
 }
 
-/** Under SP: sums the replicated parameters' gradients over the group (each saw its own positions). */
-export async function reduceSequenceParallelGrads(params: Tensor[], tp: TensorParallel): Promise<void> {
+/**
+ * Under SP: sums the replicated parameters' gradients over the group (each saw its own positions).
+ * reduced: where their gradients are when not in .grad (ZeRO over dp: its pieces of the buckets
+ * that hold them, laid out alike on every tp rank), summed in place.
+ */
+export async function reduceSequenceParallelGrads(params: Tensor[], tp: TensorParallel, reduced?: (params: Tensor[]) => Float32Array[]): Promise<void> {
   if (!tp.sequenceParallel || tp.size === 1 || !tp.comm) return;
   const whole = replicated(params);
+  if (reduced) {
+    const parts = reduced(whole);
+    const buf = new Float32Array(parts.reduce((n, x) => n + x.length, 0));
+    let at = 0;
+    for (const x of parts) {
+      buf.set(x, at);
+      at += x.length;
+    }
+    await stepTimeline().wait('comm', 'sp all-reduce (replicated grads)', tp.comm.allReduce(buf));
+    at = 0;
+    for (const x of parts) {
+      x.set(buf.subarray(at, at + x.length));
+      at += x.length;
+    }
+    return;
+  }
   const n = whole.reduce((a, p) => a + p.numel(), 0);
   const buf = new Float32Array(n);
   let at = 0;
@@ -119,10 +139,9 @@ export function tensorParallelGradNorm(params: Tensor[], tp: TensorParallel, squ
  * The training loop's hooks for a tensor-parallel model (train/options.ts: afterBackward,
  * gradNorm; gradNormOf: the norm of gradients that live elsewhere, for dist/compose.ts).
  */
-export function tensorParallelHooks(tp: TensorParallel, model: Module): { afterBackward: () => Promise<void>; gradNorm: (params: Tensor[]) => number; gradNormOf: (params: Tensor[], squares: GradSquares) => number; sequenceParallel: boolean } {
+export function tensorParallelHooks(tp: TensorParallel, model: Module): { afterBackward: (at?: unknown, reduced?: (params: Tensor[]) => Float32Array[]) => Promise<void>; gradNorm: (params: Tensor[]) => number; gradNormOf: (params: Tensor[], squares: GradSquares) => number } {
   return {
-    sequenceParallel: tp.sequenceParallel,
-    afterBackward: () => reduceSequenceParallelGrads(model.parameters(), tp),
+    afterBackward: (_at, reduced) => reduceSequenceParallelGrads(model.parameters(), tp, reduced),
     gradNorm: (params) => tensorParallelGradNorm(params, tp),
     gradNormOf: (params, squares) => tensorParallelGradNorm(params, tp, squares),
   };

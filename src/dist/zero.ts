@@ -185,11 +185,12 @@ export class ZeroOptimizer extends Optimizer {
     return [...total];
   }
 
-  /** This rank's piece of the mean gradient of a parameter that has a bucket of its own (flat-buckets.ts `alone`). */
-  ownBucketPiece(param: Tensor): Float32Array {
-    const i = this.buckets.findIndex((b) => b.entries.length === 1 && b.entries[0].param === param);
-    if (i < 0) throw new Error('ZeRO: the parameter has no bucket of its own');
-    return this.grads.pieces[i];
+  /** This rank's pieces of the mean gradients of the buckets that hold these parameters and nothing else (flat-buckets.ts `apart`). */
+  piecesOf(params: Tensor[]): Float32Array[] {
+    const want = new Set(params);
+    const mine = this.buckets.filter((b) => b.entries.some((e) => want.has(e.param)));
+    if (mine.some((b) => !b.entries.every((e) => want.has(e.param))) || mine.reduce((n, b) => n + b.entries.length, 0) !== want.size) throw new Error('ZeRO: the parameters are not in buckets of their own');
+    return mine.map((b) => this.grads.pieces[b.index]);
   }
 
   /** Clipping: scales this rank's gradient pieces (the only gradients the update reads). */

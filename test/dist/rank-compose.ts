@@ -14,8 +14,9 @@
  * - `dp-pp-tp` (8 ranks, by hand: too many for the tests on 2 cores): all three;
  * - `<layout>-zero1`, `<layout>-zero2` (zero-compose.test.ts): the same with ZeRO-1 or 2 over the
  *   dp group, the gradient buckets made small (4 KB) so that several go during backward;
- * - `dp-tp-sp`: dp 2 x tp 2 with sequence parallelism (zero-compose.test.ts: the replicated
- *   parameters' sum over tp must come after DDP's average, which writes .grad).
+ * - `dp-tp-sp` (and `dp-tp-sp-zero1|2`): dp 2 x tp 2 with sequence parallelism
+ *   (zero-compose.test.ts: the replicated parameters' sum over tp must come after DDP's average,
+ *   which writes .grad; with ZeRO it sums their pieces).
  *
  * AdamW with weight decay and clipping by the global norm (some steps clip). Every step's loss
  * (rank 0's reported loss is the global batch's) and, after the last step, every parameter this
@@ -74,8 +75,8 @@ const SHAPES: Record<string, GridShape> = { 'dp-tp': { dp: 2, pp: 1, tp: 2 }, 'd
 async function composed(mode: string): Promise<{ params: Map<string, Float32Array>; losses: number[]; norms: number[]; label: string }> {
   const { world } = initProcessGroup();
   const zero = Number(/-zero(\d)$/.exec(mode)?.[1] ?? 0);
-  const sp = mode.endsWith('-sp');
-  const shape = SHAPES[mode.replace(/-zero\d$|-sp$/, '')];
+  const sp = /-sp\b/.test(mode);
+  const shape = SHAPES[mode.replace(/-sp\b|-zero\d$/g, '')];
   if (!shape) throw new Error(`unknown layout ${mode}; one of ${Object.keys(SHAPES).join(' ')}`);
   const grid = await processGrid(world, shape);
   const data = new Generator(99);

@@ -74,7 +74,7 @@ test('plan: ZeRO beside tp shards the tp slice over dp; beside pp ZeRO-2 keeps f
 });
 
 test('dp 2 x tp 2 and dp 2 x pp 2 with ZeRO-1 and ZeRO-2 (and dp 2 x tp 2 with sequence parallel) on 4 ranks reproduce one process: 12 steps of losses, grad norms (clipped) and the final parameters', { skip, timeout: 180_000 }, async () => {
-  const modes = ['dp-tp-zero1', 'dp-tp-zero2', 'dp-pp-zero1', 'dp-pp-zero2', 'dp-tp-sp'];
+  const modes = ['dp-tp-zero1', 'dp-tp-zero2', 'dp-pp-zero1', 'dp-pp-zero2', 'dp-tp-sp', 'dp-tp-sp-zero1', 'dp-tp-sp-zero2'];
   const r = await runLaunch(['-n', '4', '--', script('rank-compose.js'), ...modes], {}, 170);
   assert.equal(r.code, 0, `the job failed:\n${r.stdout}\n${r.stderr}`);
   for (const mode of modes) {
