@@ -7,8 +7,9 @@
  *   norm 1e-4 relative, every final parameter (TP slices re-assembled, the last stage's tied copy
  *   against wte) within 1e-4 absolute; measured: 1.2e-7, 7.7e-8 and 2.9e-6 at most. With dp x tp,
  *   `gradpath plan`'s bytes per rank match the rank's within 10%. In the same job dp 2 x tp 2 with
- *   sequence parallel (plain DDP): its sum of the replicated gradients over tp must come after
- *   DDP's average (which writes .grad); in the other order the losses were off by 2e-3 relative.
+ *   sequence parallel, plain DDP (its sum of the replicated gradients over tp must come after
+ *   DDP's average, which writes .grad; in the other order the losses were off by 2e-3 relative)
+ *   and ZeRO-1/2 (the sum over tp of ZeRO's pieces of those gradients).
  * - sharded checkpoints of these layouts (ZeRO's flat pieces of TP slices and of stage
  *   parameters): `chargpt --dp 2 --tp 2 --zero 1` and `--dp 2 --pp 2 --zero 1` stop after 4 steps,
  *   continue to 8 on one process (and the pp one as dp 2 x tp 2 --zero 2), and a one-process run
@@ -73,7 +74,7 @@ test('plan: ZeRO beside tp shards the tp slice over dp; beside pp ZeRO-2 keeps f
   assert.doesNotMatch(plan('--pp', '2', '--zero', '2'), /formulas only/);
 });
 
-test('dp 2 x tp 2 and dp 2 x pp 2 with ZeRO-1 and ZeRO-2 (and dp 2 x tp 2 with sequence parallel) on 4 ranks reproduce one process: 12 steps of losses, grad norms (clipped) and the final parameters', { skip, timeout: 180_000 }, async () => {
+test('dp 2 x tp 2 and dp 2 x pp 2 with ZeRO-1 and ZeRO-2, dp 2 x tp 2 with sequence parallel (DDP, ZeRO-1, ZeRO-2), on 4 ranks reproduce one process: 12 steps of losses, grad norms (clipped) and the final parameters', { skip, timeout: 180_000 }, async () => {
   const modes = ['dp-tp-zero1', 'dp-tp-zero2', 'dp-pp-zero1', 'dp-pp-zero2', 'dp-tp-sp', 'dp-tp-sp-zero1', 'dp-tp-sp-zero2'];
   const r = await runLaunch(['-n', '4', '--', script('rank-compose.js'), ...modes], {}, 170);
   assert.equal(r.code, 0, `the job failed:\n${r.stdout}\n${r.stderr}`);
