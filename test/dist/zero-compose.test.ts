@@ -14,7 +14,8 @@
  *   parameters): `chargpt --dp 2 --tp 2 --zero 1` and `--dp 2 --pp 2 --zero 1` stop after 4 steps,
  *   continue to 8 on one process (and the pp one as dp 2 x tp 2 --zero 2), and a one-process run
  *   continues as dp 2 x pp 2 --zero 2; each ends where one process training 8 steps ends
- *   (resume-helpers.ts's tolerances: parameters 5e-5, losses 1e-5 absolute; measured printed).
+ *   (resume-helpers.ts's tolerances: parameters 5e-5, losses 1e-5 absolute; measured printed), and
+ *   the best.safetensors the ZeRO runs gather at step 4 is one process's.
  * - without MPI: a piece that is a flat range of a slice cuts and places as the slice's elements
  *   in order; the plan's formulas for ZeRO beside tp and pp.
  */
@@ -108,6 +109,8 @@ test('sharded checkpoints of ZeRO beside tp and pp: dp2 x tp2 and dp2 x pp2 --ze
     const dt = readShardIndex(join(dir, 'dt')) as ShardIndex<ShardSpec>;
     assert.deepEqual([dt.step, dt.world, dt.layout.dp, dt.layout.tp, dt.layout.zero], [4, 4, 2, 2, 1]);
     assert.ok(dt.files.every((x) => x.pieces.some((p) => p.slice && p.flat)), 'a rank saved no flat piece of a slice');
+    const best = (run: string) => maxParamDiff(modelOf(join(dir, run, 'best.safetensors')), modelOf(join(dir, 'four', 'best.safetensors')));
+    assert.ok(best('dt') < PARAM_TOL, `best.safetensors gathered from the pieces differs by ${best('dt')}`);
     const out = gradpath([...f, '--max-steps', '8', '-o', join(dir, 'dt'), '--resume']);
     assert.match(out, /resuming from the sharded checkpoint .* \(saved by 4 ranks\) at step 4/);
     check('dp2 x tp2 ZeRO-1 -> 1 process', join(dir, 'dt', 'latest.safetensors'), join(dir, 'dt'));
@@ -118,6 +121,7 @@ test('sharded checkpoints of ZeRO beside tp and pp: dp2 x tp2 and dp2 x pp2 --ze
     assert.deepEqual([dp.layout.dp, dp.layout.pp, dp.layout.zero], [2, 2, 1]);
     assert.ok(!dp.files.some((x) => x.pieces.some((p) => p.name.endsWith('lm_head.weight'))), 'the tied head copy was saved');
     assert.ok(maxParamDiff(modelOf(merged('dp')), modelOf(join(dir, 'four', 'latest.safetensors'))) < PARAM_TOL, 'merged at step 4');
+    assert.ok(best('dp') < PARAM_TOL, `best.safetensors gathered from the stages' pieces differs by ${best('dp')}`);
     cpSync(join(dir, 'dp'), join(dir, 'dp-tp'), { recursive: true });
     gradpath([...f, '--max-steps', '8', '-o', join(dir, 'dp'), '--resume']);
     check('dp2 x pp2 ZeRO-1 -> 1 process', join(dir, 'dp', 'latest.safetensors'), join(dir, 'dp'));
