@@ -60,6 +60,7 @@ Examples:
     console.log(`${gpus} ranks; micro-batch ${work.microBatch} x seq ${work.seqLen} x accum ${work.accum}, global batch ${plan.globalBatch} sequences; ${work.dtype}`);
     console.log('');
     console.log(planTable([plan], true));
+    if (layout.zero === 3 && (layout.tp > 1 || layout.pp > 1)) console.log('(the formulas only: gradpath trains ZeRO-3 over dp alone; with --tp or --pp it runs --zero 1 or 2)');
     if (fits) {
       console.log('');
       if (fits.length === 0) console.log(`no layout of ${gpus} ranks fits in ${formatBytes(budget!)} per rank; add ranks, lower --micro-batch or --seq-len`);

@@ -20,20 +20,26 @@ const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 export function checkSpec(spec: ShardSpec): void {
   const bad = (why: string) => new GradpathError(`shard spec for '${spec.name}' [${spec.shape.join(', ')}]: ${why}`);
   if (!spec.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad('invalid shape');
-  if (spec.slice && spec.flat) throw bad('give slice or flat, not both');
   const { slice, flat } = spec;
   if (spec.view && numel(spec.view) !== numel(spec.shape)) throw bad(`view [${spec.view.join(', ')}] has another number of elements`);
   const sliced = spec.view ?? spec.shape;
   if (slice && !(slice.dim >= 0 && slice.dim < sliced.length && slice.start >= 0 && slice.length >= 0 && slice.start + slice.length <= sliced[slice.dim])) throw bad(`slice ${JSON.stringify(slice)} is outside the tensor`);
-  if (flat && !(flat.start >= 0 && flat.length >= 0 && flat.start + flat.length <= numel(spec.shape))) throw bad(`flat range ${JSON.stringify(flat)} is outside the tensor`);
+  if (flat && !(flat.start >= 0 && flat.length >= 0 && flat.start + flat.length <= shardNumel({ ...spec, flat: undefined }))) throw bad(`flat range ${JSON.stringify(flat)} is outside the ${slice ? 'slice' : 'tensor'}`);
 }
 
 /**
  * Visits the contiguous runs a piece covers in the flattened global tensor: fn(globalOffset,
  * pieceOffset, length). A slice along dim k (of the view, when the spec has one) is outer blocks
- * of `length * inner` elements.
+ * of `length * inner` elements; a flat range of a slice, the parts of those inside the range.
  */
 function runs(spec: ShardSpec, fn: (globalAt: number, pieceAt: number, length: number) => void): void {
+  if (spec.flat && spec.slice) {
+    const lo = spec.flat.start, hi = lo + spec.flat.length;
+    return runs({ ...spec, flat: undefined }, (g, p, n) => {
+      const from = Math.max(p, lo), to = Math.min(p + n, hi);
+      if (from < to) fn(g + from - p, from - lo, to - from);
+    });
+  }
   if (spec.flat) return fn(spec.flat.start, 0, spec.flat.length);
   if (!spec.slice) return fn(0, 0, numel(spec.shape));
   const { dim, start, length } = spec.slice;

@@ -29,7 +29,10 @@ import { batchRows, describeLayout } from './parallel-context.js';
 import type { GridShape } from './grid.js';
 import type { ShardSpec } from './shard-spec.js';
 import { stepTimeline } from './timeline.js';
-import { checkZeroStage, ReplicatedParams, ZeroOptimizer, type ZeroStage } from './zero.js';
+import { checkZeroStage, ReplicatedParams, ZeroOptimizer, type PieceNaming, type ZeroStage } from './zero.js';
+import { localGradSquares, type GradSquares } from './grad-squares.js';
+import { pipelineTiedCopy } from './pipeline.js';
+import { shardPlace } from './tensor-parallel-layers.js';
 import { playbookCommBytes, playbookMemory, type DataParallelReport } from './zero-memory.js';
 import { zero3Units, Zero3Params } from './zero3.js';
 
@@ -104,6 +107,16 @@ export async function dataParallel(s: DataParallelSetup, f: DataParallelFlags): 
   return dp;
 }
 
+/**
+ * Under sequence parallelism, tensor parallel's whole parameters (LayerNorms, wpe, row-parallel
+ * biases), whose gradients are summed over tp after backward; a model split for tensor
+ * parallelism names its group in `parallel` (models/gpt.ts).
+ */
+function sequenceParallelWhole(model: Module): Set<Tensor> {
+  const tp = (model as { parallel?: { sequenceParallel?: boolean } | null }).parallel;
+  return new Set(tp?.sequenceParallel ? model.parameters().filter((p) => !shardPlace(p)) : []);
+}
+
 export class DataParallel {
   readonly rank: number;
   readonly size: number;
@@ -116,6 +129,8 @@ export class DataParallel {
   private readonly allocatedBucketFloats: number[] = [];
   /** Bytes this rank sent for gradients and parameters in the last training step (evaluations after it excluded). */
   private sentLastStep = 0;
+  /** Whether this replica's model is a pipeline stage (wrapPipeline): ZeRO-2's formula then counts full gradients. */
+  private pipelined = false;
   /** Per step, the seconds this rank waited for its gradient buckets after backward: the communication that did not hide behind it. */
   readonly exposedGradSeconds: number[] = [];
 
@@ -140,7 +155,11 @@ export class DataParallel {
       this.grads = new GradBuckets(this.comm, this.buckets, 'reduce-scatter', true);
       this.zeroOpt = new ZeroOptimizer(optimizer, this.comm, 3, this.buckets, this.grads, () => new Zero3Params(gatherComm ?? this.comm, this.buckets, model, layers));
     } else {
-      this.buckets = bucketsBySize(named, this.bucketMb * 2 ** 20, this.size);
+      // gradients summed over another group after the dp reduction, in buckets apart (ZeRO sums their pieces, laid
+      // out alike there): a pipeline stage's tied embedding copy (with the other end's), tp's whole parameters under SP
+      const tied = pipelineTiedCopy(model);
+      const apart = [new Set(tied ? [tied] : []), sequenceParallelWhole(model)].filter((x) => x.size > 0);
+      this.buckets = bucketsBySize(named, this.bucketMb * 2 ** 20, this.size, apart);
       this.grads = new GradBuckets(this.comm, this.buckets, this.zero === 0 ? 'all-reduce' : 'reduce-scatter', this.zero === 2);
       if (this.zero > 0) this.zeroOpt = new ZeroOptimizer(optimizer, this.comm, this.zero as 1 | 2, this.buckets, this.grads, () => new ReplicatedParams(this.comm, this.buckets));
     }
@@ -162,21 +181,52 @@ export class DataParallel {
     return batchRows(batch, this.rank, this.size);
   }
 
-  /**
-   * The loop's loss function, told whether its backward is the step's last (only that one
-   * communicates). overlap false: no bucket goes during backward, all go after it (a pipeline
-   * stage runs backward once per micro-batch of its schedule).
-   */
-  wrapLoss<A extends { micro: number; accumSteps: number }, R>(loss: (at: A) => R, overlap = true): (at: A) => R {
+  /** The loop's loss function, told whether its backward is the step's last (only that one communicates). */
+  wrapLoss<A extends { micro: number; accumSteps: number }, R>(loss: (at: A) => R): (at: A) => R {
     return (at) => {
       if (at.micro === 0) {
         this.grads.resetCounters();
         if (this.zeroOpt?.params instanceof Zero3Params) this.zeroOpt.params.resetCounters();
       }
       this.grads.beginMicroStep(at.micro, at.accumSteps); // ZeRO-2/3: the last micro-step's gradients reduce-scattered and freed first
-      if (!overlap) this.grads.sync = false; // dp x pp: averaged after the pipeline's backward instead (afterBackward)
       return loss(at);
     };
+  }
+
+  /**
+   * A pipeline stage's forward-backward as the loop's (dp x pp): the stage runs backward once per
+   * micro-batch of its schedule, so the buckets stay quiet (gradients accumulate, as no_sync)
+   * until the schedule's last backward, whose hooks send them as they become final.
+   */
+  wrapPipeline<A extends { micro: number; accumSteps: number }, R>(forwardBackward: (at: A, beforeLastBackward: () => void) => R): (at: A) => R {
+    this.pipelined = true;
+    return this.wrapLoss((at: A) => {
+      const sync = this.grads.sync;
+      this.grads.sync = false;
+      return forwardBackward(at, () => {
+        this.grads.noteHeldGrads(); // the earlier micro-batches' full gradients: ZeRO-2 holds them too, here
+        this.grads.sync = sync;
+      });
+    });
+  }
+
+  /** Sums of squares of the mean gradients by group of parameters (grad-squares.ts), wherever this mode keeps them. */
+  get gradSquares(): GradSquares {
+    const z = this.zeroOpt;
+    return z ? (groups) => z.gradSquares(groups) : localGradSquares;
+  }
+
+  /**
+   * Where these parameters' mean gradients are after the step's backward, to be summed over another
+   * group: their .grad (DDP), or this rank's pieces of the buckets that hold them and nothing else
+   * (ZeRO: bucketsBySize's `apart`).
+   */
+  reducedGrads(params: Tensor[]): Float32Array[] {
+    if (this.zeroOpt) return this.zeroOpt.piecesOf(params);
+    return params.map((p) => {
+      if (!p.grad) throw new Error('data parallel: a parameter has no gradient after backward');
+      return p.grad.data as Float32Array;
+    });
   }
 
   loopOptions(): DataParallelLoopOptions {
@@ -206,21 +256,26 @@ export class DataParallel {
   /**
    * What this rank saves and loads of the run (sharded checkpoints): DDP's identical replicas are
    * written by rank 0 alone; with ZeRO every rank writes its flat pieces of the parameters and
-   * moments (ZeroOptimizer.pieces) and rank 0 the model's float buffers, if any.
+   * moments (ZeroOptimizer.pieces) and rank 0 the model's float buffers, if any. When the model
+   * is itself part of a bigger one (ZeRO over the dp group of a tensor-parallel rank or pipeline
+   * stage), `naming` says what its tensors are of the global model (PieceNaming), `paramOrder`
+   * the global parameter order (pipeline-checkpoint.ts), and `writesBuffers` whether this
+   * group's dp rank 0 saves the buffers.
    */
-  shardedState(): ShardedState {
+  shardedState(naming: PieceNaming & { paramOrder?: string[]; writesBuffers?: boolean } = {}): ShardedState {
     const { model, optimizer } = this.s;
     const z = this.zeroOpt;
     if (!z) return replicaState(model, optimizer, this.rank === 0);
     const buffers = model.namedBuffers().filter(([, b]) => b.data instanceof Float32Array);
+    const writesBuffers = this.rank === 0 && (naming.writesBuffers ?? true);
     return {
-      pieces: () => [...z.pieces(), ...(this.rank === 0 ? buffers.map(([name, b]) => ({ spec: { name, shape: [...b.shape] }, data: b.data as Float32Array })) : [])],
+      pieces: () => [...z.pieces(naming), ...(writesBuffers ? buffers.map(([name, b]) => ({ spec: { name, shape: [...b.shape] }, data: b.data as Float32Array })) : [])],
       load: (read, saved) => {
-        z.loadPieces(read, saved.optimizerStep);
+        z.loadPieces(read, saved.optimizerStep, naming);
         for (const [name, b] of buffers) (b.data as Float32Array).set(read({ name, shape: [...b.shape] }) ?? (b.data as Float32Array));
       },
       optimizerStep: () => z.stepCount,
-      optimizerNames: () => ({ buffers: z.momentNames, params: optimizerParamNames(model, optimizer) }),
+      optimizerNames: () => ({ buffers: z.momentNames, params: naming.paramOrder ?? optimizerParamNames(model, optimizer) }),
     };
   }
 
@@ -265,7 +320,7 @@ export class DataParallel {
     }
     const allocated = this.allocatedBucketFloats;
     return {
-      zero: this.zero, ranks: this.size, accum: this.s.accumSteps ?? 1, psi, formula: playbookMemory(psi, this.size, this.zero), measured,
+      zero: this.zero, ranks: this.size, accum: this.s.accumSteps ?? 1, psi, formula: playbookMemory(psi, this.size, this.zero, this.pipelined), measured, pipelined: this.pipelined,
       commBytesPerStep: { measured: this.sentLastStep, formula: playbookCommBytes(psi, this.size, this.zero, this.s.accumSteps ?? 1) },
       bucketBytesAllocated: { afterFirstStep: (allocated[0] ?? 0) * 4, afterLastStep: (allocated[allocated.length - 1] ?? 0) * 4 },
       exposedGradSeconds: mean(this.exposedGradSeconds.length > 1 ? this.exposedGradSeconds.slice(1) : this.exposedGradSeconds),

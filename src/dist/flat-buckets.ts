@@ -48,9 +48,19 @@ export function checkBucketMb(mb: number): number {
 
 /**
  * Buckets of at most `capBytes` (a parameter larger than that gets a bucket of its own), filled
- * in reverse parameter order.
+ * in reverse parameter order. Each set of `apart` gets buckets of its own (after the others), so
+ * that its reduced pieces can be summed with another rank's laid out alike: a pipeline's tied
+ * embedding copy (with the other end stage's), tensor parallel's whole parameters under sequence
+ * parallel (with the other tp ranks').
  */
-export function bucketsBySize(named: [string, Tensor][], capBytes: number, ranks: number): FlatBucket[] {
+export function bucketsBySize(named: [string, Tensor][], capBytes: number, ranks: number, apart: ReadonlySet<Tensor>[] = []): FlatBucket[] {
+  const rest = named.filter(([, p]) => !apart.some((s) => s.has(p)));
+  const groups = [rest, ...apart.map((s) => named.filter(([, p]) => s.has(p)))].flatMap((g) => bySize(g, capBytes));
+  return groups.map((g, i) => makeBucket(g, i, ranks));
+}
+
+/** Consecutive groups of at most `capBytes`, in reverse order. */
+function bySize(named: [string, Tensor][], capBytes: number): [string, Tensor][][] {
   const groups: [string, Tensor][][] = [];
   let current: [string, Tensor][] = [];
   let bytes = 0;
@@ -65,7 +75,7 @@ export function bucketsBySize(named: [string, Tensor][], capBytes: number, ranks
     bytes += b;
   }
   if (current.length) groups.push(current);
-  return groups.map((g, i) => makeBucket(g, i, ranks));
+  return groups;
 }
 
 /** One bucket holding these parameters, in this order. */

@@ -17,7 +17,11 @@
  * bucket copies it, as DeepSpeed does: the full gradients (4Ψ) never wait for the next micro-step,
  * only the pieces (4Ψ/N) do. The sum needs no second buffer: before the collective, this rank adds
  * N times its running piece into its own block of the bucket, so the mean over the ranks comes
- * out as the running piece plus this micro-step's mean.
+ * out as the running piece plus this micro-step's mean (for a bucket already sent this step).
+ *
+ * A pipeline stage runs backward once per micro-batch of its schedule: `sync` is then false until
+ * the schedule's last backward (ddp.ts wrapPipeline), so its earlier backwards only accumulate and
+ * the buckets go during the last one, as its parameters' gradients become final.
  *
  * The flat buffers of reduce-scattered buckets live only while in flight; they go back to a pool
  * and the next bucket of the same size reuses one, so after the first step nothing new is
@@ -41,8 +45,8 @@ interface BucketState {
 export class GradBuckets {
   /** false: this backward communicates nothing (DDP and ZeRO-1 before the step's last micro-batch; set by beginMicroStep). */
   sync = true;
-  /** This micro-step's reduce-scatter adds into the pieces (ZeRO-2/3 after the first micro-step). */
-  private accumulating = false;
+  /** Per bucket, whether it was sent already this step (ZeRO-2/3: its next reduce-scatter adds into the piece). */
+  private sentThisStep: boolean[];
   /** The most bytes of full gradients (.grad) held between micro-steps or at the step's end, this step. */
   peakHeldGradBytes = 0;
   /** Floats of flat bucket buffers allocated so far (they are pooled and reused). */
@@ -70,6 +74,7 @@ export class GradBuckets {
     this.persistent = collective === 'all-reduce' ? buckets.map((b) => new Float32Array(b.numel)) : null;
     this.pieces = collective === 'reduce-scatter' ? buckets.map((b) => new Float32Array(b.piece)) : [];
     this.states = buckets.map(() => ({ copied: new Set(), flat: null, done: null }));
+    this.sentThisStep = buckets.map(() => false);
     buckets.forEach((b, i) => {
       for (const e of b.entries) {
         if (this.owner.has(e.param)) throw new GradpathError(`GradBuckets: parameter ${e.name} is in two buckets`);
@@ -124,7 +129,7 @@ export class GradBuckets {
       s.done = this.comm.allReduce(flat, 'avg');
       this.sentFloats += (2 * (n - 1) * flat.length) / n;
     } else {
-      if (this.accumulating) {
+      if (this.sentThisStep[i]) {
         // (N acc + sum of the ranks' gradients) / N = acc + their mean, in this rank's block
         const own = flat.subarray(this.comm.rank * b.piece, (this.comm.rank + 1) * b.piece), acc = this.pieces[i];
         for (let k = 0; k < own.length; k++) own[k] += n * acc[k];
@@ -132,6 +137,7 @@ export class GradBuckets {
       s.done = this.comm.reduceScatter(flat, this.pieces[i], 'avg');
       this.sentFloats += ((n - 1) * flat.length) / n;
     }
+    this.sentThisStep[i] = true;
   }
 
   /**
@@ -162,8 +168,8 @@ export class GradBuckets {
       this.states.forEach((_, i) => this.settle(i));
     }
     if (micro > 0) this.noteHeldGrads();
+    else this.sentThisStep.fill(false);
     this.sync = this.freeGrads || micro === accumSteps - 1;
-    this.accumulating = this.freeGrads && micro > 0;
   }
 
   /** Starts a step's accounting (volume, peak buffer, held gradients). */
@@ -200,7 +206,8 @@ export class GradBuckets {
     this.states[i] = { copied: new Set(), flat: null, done: null };
   }
 
-  private noteHeldGrads(): void {
+  /** Records the bytes of full gradients held now (for the step's peak: a pipeline stage's before its last backward). */
+  noteHeldGrads(): void {
     let held = 0;
     for (const p of this.owner.keys()) held += p.grad ? p.grad.data.byteLength : 0;
     this.peakHeldGradBytes = Math.max(this.peakHeldGradBytes, held);

@@ -31,7 +31,12 @@ export interface StageRun {
   peakLive: number;
 }
 
-export function runStage(model: StageModel, link: PipelineLink, actions: PipeAction[], mb: MicroBatches, lossScale: number): StageRun {
+/**
+ * beforeLastBackward: called just before the schedule's last backward on this stage, the one that
+ * makes its parameters' gradients final (data parallel's buckets then go as they become ready).
+ */
+export function runStage(model: StageModel, link: PipelineLink, actions: PipeAction[], mb: MicroBatches, lossScale: number, beforeLastBackward?: () => void): StageRun {
+  const lastBackward = actions.map((a) => a.op).lastIndexOf('backward');
   const inputs = new Map<number, Tensor>(); // received inputs, leaves that collect their gradients
   const outputs = new Map<number, Tensor>(); // outputs (the scaled loss on the last stage): the live activations
   const outGrads = new Map<number, Tensor>();
@@ -43,7 +48,8 @@ export function runStage(model: StageModel, link: PipelineLink, actions: PipeAct
     m.delete(k);
     return v;
   };
-  for (const a of actions) {
+  for (const [k, a] of actions.entries()) {
+    if (k === lastBackward) beforeLastBackward?.();
     switch (a.op) {
       case 'recvForward':
         inputs.set(a.mb, link.recvForward(mb.hidden, `micro-batch ${a.mb}`));

@@ -20,7 +20,6 @@
 import type { Tensor } from '../engine/tensor.js';
 import { Dropout } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
-import { gradNorm } from '../optim/schedule.js';
 import { GradpathError } from '../util/errors.js';
 import { Generator } from '../util/random.js';
 import type { Communicator } from './communicator.js';
@@ -34,6 +33,7 @@ import type { ShardSpec } from './shard-spec.js';
 import { stepTimeline } from './timeline.js';
 import type { TensorParallel } from './tensor-parallel.js';
 import { tensorParallelGradNorm } from './tensor-parallel-training.js';
+import { localGradSquares, type GradSquares } from './grad-squares.js';
 
 export interface PipelineFlags {
   pp: number;
@@ -53,6 +53,23 @@ export function defaultMicroBatches(pp: number): number {
 }
 
 export type PipelineModel = StageModel & Module;
+
+/**
+ * A stage's training-loop hooks (Pipeline.loopHooks), with what data parallel over the stage
+ * needs (dist/compose.ts): forwardBackward calls beforeLastBackward before the schedule's last
+ * backward; afterBackward sums the tied weight's gradient where gradOf says it is; gradNormOf
+ * is the norm of gradients held elsewhere (ZeRO's pieces); tied is the stage's tied copy, and
+ * copies its name as a checkpoint knows it (Pipeline.tiedCopies).
+ */
+export interface PipelineLoopHooks {
+  forwardBackward: (at: { micro: number; accumSteps: number }, beforeLastBackward?: () => void) => Promise<number>;
+  afterBackward: (at: unknown, gradOf?: (t: Tensor) => Float32Array) => void;
+  gradNorm: (params: Tensor[]) => number;
+  gradNormOf: (params: Tensor[], squares: GradSquares) => number;
+  stepMetrics: () => Record<string, number>;
+  tied: Tensor | null;
+  copies: Record<string, string>;
+}
 
 export class Pipeline {
   readonly stage: number;
@@ -127,6 +144,7 @@ export class Pipeline {
       const tensor = model.namedParameters().find(([n]) => n === name)?.[1];
       if (!tensor) throw new Error(`pipeline: stage ${this.stage} has no ${name} to tie`);
       this.tiedCopy = { name, tensor };
+      tiedCopies.set(model, tensor);
     }
   }
 
@@ -135,7 +153,7 @@ export class Pipeline {
    * reads x, the last y). Returns the batch's mean loss, the same on every stage. at.accumSteps:
    * the loop's gradient accumulation (the loss is scaled by 1 / (m * accumSteps)).
    */
-  async forwardBackward(batch: { x: Tensor; y: Tensor }, at: { micro: number; accumSteps: number }): Promise<number> {
+  async forwardBackward(batch: { x: Tensor; y: Tensor }, at: { micro: number; accumSteps: number }, beforeLastBackward?: () => void): Promise<number> {
     const model = this.need();
     if (at.micro === 0) {
       stepTimeline().beginStep(); // until the training loop begins the steps itself
@@ -143,7 +161,7 @@ export class Pipeline {
     }
     const t0 = performance.now();
     const mb = this.split(batch);
-    const run = runStage(model, this.link, this.actions, mb, 1 / (this.microBatches * at.accumSteps));
+    const run = runStage(model, this.link, this.actions, mb, 1 / (this.microBatches * at.accumSteps), beforeLastBackward);
     this.peakLive = Math.max(this.peakLive, run.peakLive);
     // the last stage knows the loss; the wait for the slowest stage is the tail of the bubble
     const loss = new Float32Array([this.last ? run.lossSum / this.microBatches : 0]);
@@ -161,27 +179,37 @@ export class Pipeline {
     return loss[0];
   }
 
-  /** After backward: the tied weight's two gradients summed between the first and last stage. */
-  afterBackward(): void {
+  /**
+   * After backward: the tied weight's two gradients summed between the first and last stage.
+   * gradOf: where the weight's gradient is (default its .grad; ZeRO: this rank's piece of its
+   * reduced gradient, laid out alike on both stages).
+   */
+  afterBackward(gradOf: (t: Tensor) => Float32Array = (t) => t.grad?.data as Float32Array): void {
     if (!this.tiedCopy || !this.embeddingGroup) return;
-    const g = this.tiedCopy.tensor.grad;
+    const g = gradOf(this.tiedCopy.tensor);
     if (!g) throw new Error(`pipeline: ${this.tiedCopy.name} has no gradient after backward`);
     const group = this.embeddingGroup;
-    group.allReduce(g.data as Float32Array);
+    group.allReduce(g);
     stepTimeline().waitSync('comm', 'tied embedding gradient', () => group.waitAll());
   }
 
   /**
    * The global gradient norm: squares summed over the stages, the tied copy counted once (on the
-   * first stage); a tensor-parallel stage's own over its tp group first.
+   * first stage); a tensor-parallel stage's own over its tp group first. squares: where the
+   * gradients are (grad-squares.ts; ZeRO: pieces over the dp group).
    */
-  gradNorm(params: Tensor[]): number {
+  gradNorm(params: Tensor[], squares: GradSquares = localGradSquares): number {
     const own = this.tiedCopy && this.last ? params.filter((p) => p !== this.tiedCopy!.tensor) : params;
     const tp = this.tensorParallel;
-    const sq = new Float32Array([(tp ? tensorParallelGradNorm(own, tp) : gradNorm(own)) ** 2]);
+    const sq = new Float32Array([tp ? tensorParallelGradNorm(own, tp, squares) ** 2 : squares([own])[0]]);
     this.comm.allReduce(sq);
     stepTimeline().waitSync('comm', 'grad norm over stages', () => this.comm.waitAll());
     return Math.sqrt(sq[0]);
+  }
+
+  /** This stage's copy of the tied embedding/head weight, when the first and last stage differ (null elsewhere). */
+  get tiedParameter(): Tensor | null {
+    return this.tiedCopy?.tensor ?? null;
   }
 
   /** Mean loss of one batch, forward only through the stages (under noGrad); the same on every stage. */
@@ -220,12 +248,15 @@ export class Pipeline {
    * The loop's hooks for this stage: the step draws its batch with `batch` on every stage (so
    * every rank's random stream advances alike), then runs the schedule.
    */
-  loopHooks(batch: () => { x: Tensor; y: Tensor }) {
+  loopHooks(batch: () => { x: Tensor; y: Tensor }): PipelineLoopHooks {
     return {
-      forwardBackward: (at: { micro: number; accumSteps: number }) => this.forwardBackward(batch(), at),
-      afterBackward: () => this.afterBackward(),
-      gradNorm: (params: Tensor[]) => this.gradNorm(params),
+      forwardBackward: (at, beforeLastBackward) => this.forwardBackward(batch(), at, beforeLastBackward),
+      afterBackward: (_at, gradOf) => this.afterBackward(gradOf),
+      gradNorm: (params) => this.gradNorm(params),
+      gradNormOf: (params, squares) => this.gradNorm(params, squares),
       stepMetrics: () => this.stepMetrics(),
+      tied: this.tiedParameter,
+      copies: this.tiedCopies(),
     };
   }
 
@@ -261,6 +292,14 @@ export class Pipeline {
     if (!this.model) throw new Error('pipeline: attach the stage model first');
     return this.model;
   }
+}
+
+/** Each pipeline stage model's copy of the tied weight (set by Pipeline.attach): data parallel gives it a bucket of its own. */
+const tiedCopies = new WeakMap<Module, Tensor>();
+
+/** The tied embedding/head copy of a stage model attached to a pipeline whose first and last stage differ, or null. */
+export function pipelineTiedCopy(model: Module): Tensor | null {
+  return tiedCopies.get(model) ?? null;
 }
 
 function modulesOf(m: Module): Module[] {

@@ -8,7 +8,11 @@
  * - bf16 (mixed precision, the Playbook's count): parameters 2Ψ, gradients 2Ψ, optimizer 12Ψ
  *   (an fp32 master copy and the two moments);
  * - ZeRO over the dp ranks: stage 1 divides the optimizer by dp, stage 2 the gradients too,
- *   stage 3 the parameters too (fp32: 4Ψ+4Ψ+8Ψ/N, 4Ψ+12Ψ/N, 16Ψ/N).
+ *   stage 3 the parameters too (fp32: 4Ψ+4Ψ+8Ψ/N, 4Ψ+12Ψ/N, 16Ψ/N). Beside tp, Ψ is the rank's
+ *   slice, which its dp group shards; beside pp, the stage's. ZeRO-2 with pp keeps the full
+ *   gradients (4Ψ) as ZeRO-1 does: a stage's gradients add up over the micro-batches of its
+ *   schedule and are reduce-scattered after the last (gradpath, like Megatron; DeepSpeed refuses
+ *   ZeRO-2 with pipelines for this reason).
  */
 import { GradpathError } from '../util/errors.js';
 import { rankParams, stageLayers, type PlanModel } from './plan-model.js';
@@ -106,6 +110,11 @@ export function activationBytes(m: PlanModel, w: Workload, l: Layout): number {
   return bytes;
 }
 
+/** Whether the gradients are sharded between micro-batches: ZeRO-2 and 3, except ZeRO-2 beside pp (see the header). */
+function zeroShardsGrads(l: Layout): boolean {
+  return l.zero === 3 || (l.zero === 2 && l.pp === 1);
+}
+
 /** Memory of the fullest rank (every stage is checked; the first holds the embeddings). */
 export function memoryPerRank(m: PlanModel, w: Workload, l: Layout): MemoryPlan {
   let params = 0;
@@ -113,7 +122,7 @@ export function memoryPerRank(m: PlanModel, w: Workload, l: Layout): MemoryPlan 
   const [pb, gb, ob] = stateBytes(w.dtype);
   const n = l.dp;
   const paramBytes = (pb * params) / (l.zero >= 3 ? n : 1);
-  const gradBytes = (gb * params) / (l.zero >= 2 ? n : 1);
+  const gradBytes = (gb * params) / (zeroShardsGrads(l) ? n : 1);
   const optimizerBytes = (ob * params) / (l.zero >= 1 ? n : 1);
   const activation = activationBytes(m, w, l);
   return {
@@ -133,7 +142,7 @@ export function memoryPerRank(m: PlanModel, w: Workload, l: Layout): MemoryPlan 
  * - dp, ZeRO 0: one all-reduce of the gradients per step (accumulation communicates only on the
  *   last micro-batch). ZeRO-1: reduce-scatter of the gradients, all-gather of the updated
  *   parameters (the same volume). ZeRO-2: a reduce-scatter per micro-batch (gradients are kept
- *   sharded), one all-gather. ZeRO-3: parameters all-gathered in forward and again in backward of
+ *   sharded; beside pp one per step, as ZeRO-1), one all-gather. ZeRO-3: parameters all-gathered in forward and again in backward of
  *   every micro-batch, gradients reduce-scattered: (3 per micro-batch) x (n-1)/n.
  * - tp: per block and micro-batch, two all-reduces of the (b, s, h) activations in forward and two
  *   in backward (with SP: all-gathers and reduce-scatters of the same total volume).
@@ -148,9 +157,9 @@ export function commPerStep(m: PlanModel, w: Workload, l: Layout): CommPlan {
   const d = l.dp, ring = (d - 1) / d;
   const dpBytes =
     d === 1 ? 0
-    : l.zero === 0 || l.zero === 1 ? 2 * ring * grads
-    : l.zero === 2 ? (w.accum + 1) * ring * grads
-    : 3 * w.accum * ring * grads;
+    : l.zero === 3 ? 3 * w.accum * ring * grads
+    : zeroShardsGrads(l) ? (w.accum + 1) * ring * grads
+    : 2 * ring * grads;
   const act = w.microBatch * w.seqLen * m.nEmbd * value;
   const tpBytes = l.tp === 1 ? 0 : 4 * stageLayers(m.nLayer, l.pp, 0) * w.accum * 2 * ((l.tp - 1) / l.tp) * act;
   const ppBytes = l.pp === 1 ? 0 : 2 * w.accum * act;
@@ -189,7 +198,8 @@ export function layoutsThatFit(m: PlanModel, w: Workload, gpus: number, memoryBy
     for (let pp = 1; pp <= gpus / tp; pp++) {
       if ((gpus / tp) % pp || pp > m.nLayer) continue;
       const dp = gpus / tp / pp;
-      for (const zero of dp > 1 ? ([0, 1, 2, 3] as const) : ([0] as const)) {
+      // what gradpath runs: ZeRO-3 over dp alone (cli/parallel-flags.ts)
+      for (const zero of dp === 1 ? ([0] as const) : tp === 1 && pp === 1 ? ([0, 1, 2, 3] as const) : ([0, 1, 2] as const)) {
         for (const recompute of RECOMPUTE_ORDER) {
           const plan = planLayout(m, w, { dp, tp, pp, zero, recompute, sp: sp && tp > 1 });
           if (plan.memory.totalBytes <= memoryBytes) fits.push(plan);

@@ -9,7 +9,10 @@
  *   column-parallel weights split dim 0 of (out, in), row-parallel dim 1, vocab-parallel
  *   embeddings dim 0);
  * - `flat`: the elements [start, start + length) of the tensor flattened in row-major order
- *   (ZeRO's shards of one flat buffer; a shard may cover only part of a tensor).
+ *   (ZeRO's shards of one flat buffer; a shard may cover only part of a tensor);
+ * - `slice` and `flat`: the elements [start, start + length) of the slice, flattened in the
+ *   piece's row-major order (ZeRO over the dp group of a tensor-parallel rank: its shard of a
+ *   local, already cut, parameter).
  *
  * A checkpoint saved in one layout loads in another by assembling each global tensor from the
  * pieces the index lists and cutting out what the new layout's specs ask for.

@@ -25,6 +25,7 @@ import { initProcessGroup, inMpiJob } from './process-group.js';
 import { describeGrid, processGrid, type ProcessGrid } from './grid.js';
 import { describeLayout } from './parallel-context.js';
 import { stepTimeline } from './timeline.js';
+import { localGradSquares, type GradSquares } from './grad-squares.js';
 
 /** The ShardSpecs of a tensor-parallel model's parameters and, with `moments`, of Adam's state. */
 export function tensorParallelShardSpecs(model: Module, opts: { moments?: boolean } = {}): ShardSpec[] {
@@ -82,10 +83,30 @@ function replicated(params: Tensor[]): Tensor[] {
   return params.filter((p) => !shardPlace(p));
 }
 
-/** Under SP: sums the replicated parameters' gradients over the group (each saw its own positions). */
-export async function reduceSequenceParallelGrads(params: Tensor[], tp: TensorParallel): Promise<void> {
+/**
+ * Under SP: sums the replicated parameters' gradients over the group (each saw its own positions).
+ * reduced: where their gradients are when not in .grad (ZeRO over dp: its pieces of the buckets
+ * that hold them, laid out alike on every tp rank), summed in place.
+ */
+export async function reduceSequenceParallelGrads(params: Tensor[], tp: TensorParallel, reduced?: (params: Tensor[]) => Float32Array[]): Promise<void> {
   if (!tp.sequenceParallel || tp.size === 1 || !tp.comm) return;
   const whole = replicated(params);
+  if (reduced) {
+    const parts = reduced(whole);
+    const buf = new Float32Array(parts.reduce((n, x) => n + x.length, 0));
+    let at = 0;
+    for (const x of parts) {
+      buf.set(x, at);
+      at += x.length;
+    }
+    await stepTimeline().wait('comm', 'sp all-reduce (replicated grads)', tp.comm.allReduce(buf));
+    at = 0;
+    for (const x of parts) {
+      x.set(buf.subarray(at, at + x.length));
+      at += x.length;
+    }
+    return;
+  }
   const n = whole.reduce((a, p) => a + p.numel(), 0);
   const buf = new Float32Array(n);
   let at = 0;
@@ -102,27 +123,27 @@ export async function reduceSequenceParallelGrads(params: Tensor[], tp: TensorPa
   }
 }
 
-/** The global L2 norm of the gradients of a tensor-parallel model (what a single process would measure). */
-export function tensorParallelGradNorm(params: Tensor[], tp: TensorParallel): number {
-  let cut = 0, whole = 0;
-  for (const p of params) {
-    if (!p.grad) continue;
-    const g = p.grad.floatValues();
-    let s = 0;
-    for (let i = 0; i < g.length; i++) s += g[i] * g[i];
-    if (shardPlace(p)) cut += s;
-    else whole += s;
-  }
+/**
+ * The global L2 norm of the gradients of a tensor-parallel model (what a single process would
+ * measure): the cut parameters' squares summed over the group, the whole ones counted once.
+ * `squares`: where the gradients are (grad-squares.ts; ZeRO: pieces over the dp group).
+ */
+export function tensorParallelGradNorm(params: Tensor[], tp: TensorParallel, squares: GradSquares = localGradSquares): number {
+  const [cut, whole] = squares([params.filter((p) => shardPlace(p)), replicated(params)]);
   const sum = Float32Array.of(cut);
   tp.allReduce(sum, 'tp all-reduce (grad norm)');
   return Math.sqrt(sum[0] + whole);
 }
 
-/** The training loop's hooks for a tensor-parallel model (train/options.ts: afterBackward, gradNorm). */
-export function tensorParallelHooks(tp: TensorParallel, model: Module): { afterBackward: () => Promise<void>; gradNorm: (params: Tensor[]) => number } {
+/**
+ * The training loop's hooks for a tensor-parallel model (train/options.ts: afterBackward,
+ * gradNorm; gradNormOf: the norm of gradients that live elsewhere, for dist/compose.ts).
+ */
+export function tensorParallelHooks(tp: TensorParallel, model: Module): { afterBackward: (at?: unknown, reduced?: (params: Tensor[]) => Float32Array[]) => Promise<void>; gradNorm: (params: Tensor[]) => number; gradNormOf: (params: Tensor[], squares: GradSquares) => number } {
   return {
-    afterBackward: () => reduceSequenceParallelGrads(model.parameters(), tp),
+    afterBackward: (_at, reduced) => reduceSequenceParallelGrads(model.parameters(), tp, reduced),
     gradNorm: (params) => tensorParallelGradNorm(params, tp),
+    gradNormOf: (params, squares) => tensorParallelGradNorm(params, tp, squares),
   };
 }
 

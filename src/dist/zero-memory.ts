@@ -49,12 +49,15 @@ export interface DataParallelReport {
   commBytesPerStep: { measured: number; formula: number };
   /** Mean seconds per step this rank waited for gradient buckets after backward (the part not overlapped), the first step excluded when there are more. */
   exposedGradSeconds: number;
+  /** A pipeline stage's (dp x pp): its gradients add up over the schedule's micro-batches, so ZeRO-2 holds them whole (4Ψ) until the last backward. */
+  pipelined?: boolean;
 }
 
-export function playbookMemory(psi: number, ranks: number, zero: ZeroStage): MemoryBytes {
+/** The formulas' bytes per rank; `pipelined`: a pipeline stage's, whose ZeRO-2 holds full gradients during the schedule. */
+export function playbookMemory(psi: number, ranks: number, zero: ZeroStage, pipelined = false): MemoryBytes {
   const n = ranks;
   const params = zero === 3 ? (4 * psi) / n : 4 * psi;
-  const grads = zero >= 2 ? (4 * psi) / n : 4 * psi;
+  const grads = zero === 3 || (zero === 2 && !pipelined) ? (4 * psi) / n : 4 * psi;
   const optimizer = zero >= 1 ? (8 * psi) / n : 8 * psi;
   return { params, grads, optimizer, total: params + grads + optimizer };
 }
@@ -75,7 +78,7 @@ const mb = (b: number) => (b / 2 ** 20).toFixed(2);
 /** The report as a table: measured beside the formulas, MiB per rank. */
 export function describeReport(r: DataParallelReport): string {
   const name = r.zero === 0 ? 'DDP' : `ZeRO-${r.zero}`;
-  const formulas = { params: r.zero === 3 ? '4Ψ/N' : '4Ψ', grads: r.zero >= 2 ? '4Ψ/N' : '4Ψ', optimizer: r.zero >= 1 ? '8Ψ/N' : '8Ψ' };
+  const formulas = { params: r.zero === 3 ? '4Ψ/N' : '4Ψ', grads: r.zero === 3 || (r.zero === 2 && !r.pipelined) ? '4Ψ/N' : '4Ψ', optimizer: r.zero >= 1 ? '8Ψ/N' : '8Ψ' };
   const rows = (['params', 'grads', 'optimizer'] as const).map((k) => [k, formulas[k], mb(r.formula[k]), mb(r.measured[k])]);
   rows.push(['total', '', mb(r.formula.total), mb(r.measured.total)]);
   rows.push(['buffers', '(not in the formulas)', '', mb(r.measured.buffers)]);

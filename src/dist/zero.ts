@@ -12,6 +12,10 @@
  *   gradients in .grad (4Ψ), stage 2 drops each as soon as its bucket has copied it (4Ψ/N remain);
  * - stage 3: each rank keeps only its pieces of the parameters (zero3.ts gathers a layer before
  *   use); nothing is gathered after the step.
+ *
+ * Beside tensor or pipeline parallelism (stages 1 and 2; compose.ts) the model is a tp rank's
+ * slices or a stage's blocks and the ranks are its dp group: gradSquares gives the grad norm's
+ * sums by group for their rules, and PieceNaming names the pieces as parts of the global tensors.
  */
 import type { Tensor } from '../engine/tensor.js';
 import { getBackend } from '../engine/device.js';
@@ -20,7 +24,7 @@ import type { StateDict } from '../io/checkpoint.js';
 import { Optimizer } from '../optim/optimizer.js';
 import { GradpathError } from '../util/errors.js';
 import type { Communicator } from './communicator.js';
-import { pieceSegments, pieceShardSpecs, type FlatBucket, type PieceSegment } from './flat-buckets.js';
+import { pieceSegments, pieceShardSpecs, type FlatBucket, type FlatEntry, type PieceSegment } from './flat-buckets.js';
 import type { GradBuckets } from './grad-buckets.js';
 import type { ShardSpec } from './shard-spec.js';
 import type { ShardPiece } from './checkpoint-pieces.js';
@@ -29,6 +33,25 @@ import { stepTimeline } from './timeline.js';
 export type ZeroStage = 0 | 1 | 2 | 3;
 
 type ElementwiseRule = (param: Float32Array, grad: Float32Array, state: Record<string, Float32Array>, lr: number, weightDecay: number) => void;
+
+/**
+ * How a rank's pieces are named in a sharded checkpoint when the model it shards is itself part
+ * of a bigger one: `place(p)`, the global tensor a local parameter is a slice of (tensor parallel;
+ * undefined: whole); `copies`, local names that are another rank's tensor under another name (a
+ * last stage's tied head: 'lm_head.weight' -> 'wte.weight'; never saved, loaded from that name);
+ * `writes(cut)`, whether this rank saves its pieces of a cut or a whole tensor (a whole one is
+ * saved by tp rank 0's dp group only).
+ */
+export interface PieceNaming {
+  place?: (p: Tensor) => Omit<ShardSpec, 'name'> | undefined;
+  copies?: Record<string, string>;
+  writes?: (cut: boolean) => boolean;
+}
+
+/** The global tensor (or tensor-parallel slice of it) a bucket entry is, under its global name. */
+function wholeSpec(e: FlatEntry, naming: PieceNaming): ShardSpec {
+  return { name: naming.copies?.[e.name] ?? e.name, ...(naming.place?.(e.param) ?? { shape: [...e.param.shape] }) };
+}
 
 export function checkZeroStage(z: number): ZeroStage {
   if (z !== 0 && z !== 1 && z !== 2 && z !== 3) throw new GradpathError(`--zero must be 0, 1, 2 or 3; got ${z}`);
@@ -136,13 +159,38 @@ export class ZeroOptimizer extends Optimizer {
 
   /** The global gradient norm: each rank's pieces' sum of squares, summed over the ranks. */
   gradNorm(): number {
+    return Math.sqrt(this.gradSquares([this.buckets.flatMap((b) => b.entries.map((e) => e.param))])[0]);
+  }
+
+  /**
+   * Per group of parameters, the sum of the squares of their mean gradients over the dp group:
+   * this rank's pieces' part of each, summed over the ranks in one all-reduce (grad-squares.ts:
+   * tensor or pipeline parallelism then combine the groups). A parameter in no group is left out.
+   */
+  gradSquares(groups: Tensor[][]): number[] {
     const backend = getBackend();
-    let sq = 0;
-    for (const piece of this.grads.pieces) sq += backend.sumSquares(piece);
-    const total = Float32Array.of(sq);
+    const groupOf = new Map<Tensor, number>();
+    groups.forEach((g, k) => g.forEach((p) => groupOf.set(p, k)));
+    const sums = new Array<number>(groups.length).fill(0);
+    this.buckets.forEach((b, i) => {
+      const lo = this.comm.rank * b.piece, piece = this.grads.pieces[i];
+      for (const { entry, from, to } of this.segments[i]) {
+        const k = groupOf.get(entry.param);
+        if (k !== undefined) sums[k] += backend.sumSquares(piece.subarray(from - lo, to - lo));
+      }
+    });
+    const total = Float32Array.from(sums);
     this.comm.allReduce(total, 'sum');
     stepTimeline().waitSync('comm', 'grad norm', () => this.comm.waitAll());
-    return Math.sqrt(total[0]);
+    return [...total];
+  }
+
+  /** This rank's pieces of the mean gradients of the buckets that hold these parameters and nothing else (flat-buckets.ts `apart`). */
+  piecesOf(params: Tensor[]): Float32Array[] {
+    const want = new Set(params);
+    const mine = this.buckets.filter((b) => b.entries.some((e) => want.has(e.param)));
+    if (mine.some((b) => !b.entries.every((e) => want.has(e.param))) || mine.reduce((n, b) => n + b.entries.length, 0) !== want.size) throw new Error('ZeRO: the parameters are not in buckets of their own');
+    return mine.map((b) => this.grads.pieces[b.index]);
   }
 
   /** Clipping: scales this rank's gradient pieces (the only gradients the update reads). */
@@ -168,11 +216,15 @@ export class ZeroOptimizer extends Optimizer {
   /**
    * This rank's pieces of the parameters and of the moments, as flat ranges of the global tensors
    * (live views, for sharded checkpoints). Stages 1 and 2 hold every parameter whole but save
-   * only their piece: the ranks' pieces together are each tensor once.
+   * only their piece: the ranks' pieces together are each tensor once. With tensor parallel too
+   * (`naming.place`), a local parameter is a slice of its global tensor and a piece is a flat
+   * range of that slice; `naming.writes` leaves out what another tp rank saves, `copies` what
+   * another stage saves (PieceNaming).
    */
-  pieces(): ShardPiece[] {
+  pieces(naming: PieceNaming = {}): ShardPiece[] {
     const out: ShardPiece[] = [];
-    this.eachSegment((spec, i, cut) => {
+    this.eachSegment(naming, (spec, i, cut, entry) => {
+      if (naming.copies?.[entry.name] !== undefined || !(naming.writes?.(Boolean(spec.slice)) ?? true)) return;
       out.push({ spec, data: cut(this.params.piece(i)) });
       for (const [m, buf] of Object.entries(this.moments[i])) out.push({ spec: { ...spec, name: `${m}.${spec.name}` }, data: cut(buf) });
     });
@@ -182,16 +234,16 @@ export class ZeroOptimizer extends Optimizer {
   /**
    * Fills this rank's state from a sharded checkpoint (`read` as ShardedState.load's): its pieces
    * of the moments (zero when the checkpoint has none: saved before the first step) and of the
-   * parameters; stages 1 and 2 read every parameter whole, so no gather is needed.
+   * parameters; stages 1 and 2 read every (local) parameter whole, so no gather is needed.
    */
-  loadPieces(read: (spec: ShardSpec) => Float32Array | null, optimizerStep: number): void {
+  loadPieces(read: (spec: ShardSpec) => Float32Array | null, optimizerStep: number, naming: PieceNaming = {}): void {
     const need = (spec: ShardSpec) => {
       const data = read(spec);
       if (!data) throw new GradpathError(`sharded checkpoint has no tensor '${spec.name}'; it holds another model`);
       return data;
     };
     this.stepCount = optimizerStep;
-    this.eachSegment((spec, i, cut) => {
+    this.eachSegment(naming, (spec, i, cut) => {
       if (this.stage === 3) cut(this.params.piece(i)).set(need(spec));
       for (const [m, buf] of Object.entries(this.moments[i])) {
         const data = read({ ...spec, name: `${m}.${spec.name}` });
@@ -199,15 +251,15 @@ export class ZeroOptimizer extends Optimizer {
         else cut(buf).fill(0);
       }
     });
-    if (this.stage !== 3) for (const b of this.buckets) for (const e of b.entries) (e.param.data as Float32Array).set(need({ name: e.name, shape: [...e.param.shape] }));
+    if (this.stage !== 3) for (const b of this.buckets) for (const e of b.entries) (e.param.data as Float32Array).set(need(wholeSpec(e, naming)));
   }
 
   /** Each parameter segment of this rank's pieces: its ShardSpec, bucket, and how to cut it out of a piece-sized array. */
-  private eachSegment(fn: (spec: ShardSpec, bucket: number, cut: (a: Float32Array) => Float32Array) => void): void {
+  private eachSegment(naming: PieceNaming, fn: (spec: ShardSpec, bucket: number, cut: (a: Float32Array) => Float32Array, entry: FlatEntry) => void): void {
     this.buckets.forEach((b, i) => {
       const lo = this.comm.rank * b.piece;
       for (const { entry, from, to } of this.segments[i]) {
-        fn({ name: entry.name, shape: [...entry.param.shape], flat: { start: from - entry.start, length: to - from } }, i, (a) => a.subarray(from - lo, to - lo));
+        fn({ ...wholeSpec(entry, naming), flat: { start: from - entry.start, length: to - from } }, i, (a) => a.subarray(from - lo, to - lo), entry);
       }
     });
   }

@@ -11,7 +11,12 @@
  *   averaged over dp;
  * - `tp-pp`: tp 2 x pp 2 (tp groups [0 1] [2 3], pp groups [0 2] [1 3]): a pipeline whose stages
  *   are each tensor-parallel;
- * - `dp-pp-tp` (8 ranks, by hand: too many for the tests on 2 cores): all three.
+ * - `dp-pp-tp` (8 ranks, by hand: too many for the tests on 2 cores): all three;
+ * - `<layout>-zero1`, `<layout>-zero2` (zero-compose.test.ts): the same with ZeRO-1 or 2 over the
+ *   dp group, the gradient buckets made small (4 KB) so that several go during backward;
+ * - `dp-tp-sp` (and `dp-tp-sp-zero1|2`): dp 2 x tp 2 with sequence parallelism
+ *   (zero-compose.test.ts: the replicated parameters' sum over tp must come after DDP's average,
+ *   which writes .grad; with ZeRO it sums their pieces).
  *
  * AdamW with weight decay and clipping by the global norm (some steps clip). Every step's loss
  * (rank 0's reported loss is the global batch's) and, after the last step, every parameter this
@@ -30,7 +35,7 @@ import { processGrid, type GridShape } from '../../src/dist/grid.js';
 import { TensorParallel } from '../../src/dist/tensor-parallel.js';
 import { assembleTensorParallel, tensorParallelHooks } from '../../src/dist/tensor-parallel-training.js';
 import { Pipeline } from '../../src/dist/pipeline.js';
-import { dataParallel } from '../../src/dist/ddp.js';
+import { dataParallel, type DataParallel } from '../../src/dist/ddp.js';
 import { composeParallel } from '../../src/dist/compose.js';
 import { batchRows } from '../../src/dist/parallel-context.js';
 import { memoryPerRank } from '../../src/dist/plan.js';
@@ -69,19 +74,21 @@ const SHAPES: Record<string, GridShape> = { 'dp-tp': { dp: 2, pp: 1, tp: 2 }, 'd
 
 async function composed(mode: string): Promise<{ params: Map<string, Float32Array>; losses: number[]; norms: number[]; label: string }> {
   const { world } = initProcessGroup();
-  const shape = SHAPES[mode];
+  const zero = Number(/-zero(\d)$/.exec(mode)?.[1] ?? 0);
+  const sp = /-sp\b/.test(mode);
+  const shape = SHAPES[mode.replace(/-sp\b|-zero\d$/g, '')];
   if (!shape) throw new Error(`unknown layout ${mode}; one of ${Object.keys(SHAPES).join(' ')}`);
   const grid = await processGrid(world, shape);
   const data = new Generator(99);
   const norms: number[] = [];
   // every rank draws the global batch, as the reference does, and keeps its replica's rows
   const rows = () => batchRows(batch(data), grid.coords.dp, grid.shape.dp);
-  const tp = shape.tp > 1 ? new TensorParallel(grid.tp) : null;
+  const tp = shape.tp > 1 ? new TensorParallel(grid.tp, sp) : null;
   const pipe = shape.pp > 1 ? await Pipeline.create(grid.pp, CONFIG.nLayer, '1f1b', 2) : null;
   const model = new GPT(CONFIG, new Generator(SEED), { parallel: tp, layers: pipe?.layers });
   pipe?.attach(model, { hidden: CONFIG.nEmbd, tied: true, tensorParallel: tp });
   const opt = optimizer(model);
-  const dp = shape.dp > 1 ? await dataParallel({ model, optimizer: opt, batchSize: B, comm: grid.dp }, { dp: shape.dp }) : null;
+  const dp = shape.dp > 1 ? await dataParallel({ model, optimizer: opt, batchSize: B, comm: grid.dp }, { dp: shape.dp, zero, bucketMb: zero ? 4 / 1024 : undefined }) : null;
   const loss = () => {
     const { x, y } = rows();
     return model.forward(x, y).loss!;
@@ -91,7 +98,7 @@ async function composed(mode: string): Promise<{ params: Map<string, Float32Arra
     ...(pipe ? {} : { loss: dp ? dp.wrapLoss(loss) : loss }),
     ...composeParallel({ dp, tp: tp ? tensorParallelHooks(tp, model) : undefined, pipe: pipe?.loopHooks(rows) }),
   });
-  const planned = mode === 'dp-tp' ? `; ${checkPlan(model, opt)}` : '';
+  const planned = mode.startsWith('dp-tp') ? `; ${checkPlan(model, opt, dp!)}` : '';
   const held = tp ? Object.entries(assembleTensorParallel(model, tp)).map(([k, v]) => [k, v.data] as const) : model.namedParameters().map(([k, p]) => [k, p.floatValues()] as const);
   // a last stage's copy of the tied weight is wte's
   const params = new Map(held.map(([k, v]) => [k === 'lm_head.weight' ? 'wte.weight' : k, v]));
@@ -102,19 +109,22 @@ async function composed(mode: string): Promise<{ params: Map<string, Float32Arra
 /**
  * `gradpath plan`'s parameter, gradient and Adam bytes per rank for dp 2 x tp 2 against what this
  * rank holds after training: within 10% (the vocabulary of 65 rows splits 32 / 33 over tp 2,
- * which the plan counts as 32.5).
+ * which the plan counts as 32.5). With ZeRO the Adam moments are the rank's pieces (and, with
+ * ZeRO-2, the gradients: the formula's 4Ψ/N; ZeRO-1 keeps the full gradients in .grad, as the
+ * formula counts them, beside its pieces, which it does not).
  */
-function checkPlan(model: GPT, opt: AdamW): string {
+function checkPlan(model: GPT, opt: AdamW, dp: DataParallel): string {
   const params = model.parameters();
+  const zero = dp.zero, held = dp.report().measured; // ZeRO-2: no .grad left, only the pieces
   const measured = {
     params: params.reduce((n, p) => n + p.data.byteLength, 0),
-    grads: params.reduce((n, p) => n + (p.grad ? p.grad.data.byteLength : 0), 0),
-    optimizer: Object.entries(opt.stateDict()).filter(([k]) => k !== 'step').reduce((n, [, t]) => n + t.data.byteLength, 0),
+    grads: zero === 2 ? held.grads : params.reduce((n, p) => n + (p.grad ? p.grad.data.byteLength : 0), 0),
+    optimizer: zero ? held.optimizer : Object.entries(opt.stateDict()).filter(([k]) => k !== 'step').reduce((n, [, t]) => n + t.data.byteLength, 0),
   };
-  const plan = memoryPerRank(parsePlanModel(`${CONFIG.nLayer},${CONFIG.nHead},${CONFIG.nEmbd}`, T, CONFIG.vocabSize), { microBatch: B / 2, seqLen: T, accum: 1, dtype: 'fp32', ppSchedule: '1f1b' }, { dp: 2, tp: 2, pp: 1, zero: 0, recompute: 'none', sp: false });
+  const plan = memoryPerRank(parsePlanModel(`${CONFIG.nLayer},${CONFIG.nHead},${CONFIG.nEmbd}`, T, CONFIG.vocabSize), { microBatch: B / 2, seqLen: T, accum: 1, dtype: 'fp32', ppSchedule: '1f1b' }, { dp: 2, tp: 2, pp: 1, zero: zero as 0 | 1 | 2, recompute: 'none', sp: false });
   const predicted = { params: plan.paramBytes, grads: plan.gradBytes, optimizer: plan.optimizerBytes };
   const worst = Math.max(...(['params', 'grads', 'optimizer'] as const).map((k) => Math.abs(measured[k] - predicted[k]) / predicted[k]));
-  if (!(worst <= 0.1)) throw new Error(`plan predicts ${JSON.stringify(predicted)} bytes per rank for dp 2 x tp 2; the rank holds ${JSON.stringify(measured)}`);
+  if (!(worst <= 0.1)) throw new Error(`plan predicts ${JSON.stringify(predicted)} bytes per rank for dp 2 x tp 2${zero ? ` ZeRO-${zero}` : ''}; the rank holds ${JSON.stringify(measured)}`);
   return `plan vs measured bytes (params+grads+Adam) ${predicted.params + predicted.grads + predicted.optimizer} vs ${measured.params + measured.grads + measured.optimizer}, worst ${(worst * 100).toFixed(2)}%`;
 }
 

@@ -84,3 +84,10 @@ export function tinyGpt2Run(dir: string): string[] {
   return ['gpt2', 'train', '--data', data, '--n-layer', '2', '--n-head', '2', '--n-embd', '32', '--block-size', '16', '--vocab-size', '32', '--batch-size', '4', '--seq-len', '16',
     '--lr', '3e-3', '--warmup-steps', '2', '--eval-every', '4', '--eval-steps', '2', '--max-new-tokens', '4', '--peak-gflops', '1', '--seed', '7'];
 }
+
+/** One process training `f` 4 steps (into dir/four, to resume from) and 8 steps straight (dir/one): its final model and losses, what a resumed run must end at. */
+export function straightRuns(dir: string, f: string[]): { want: Map<string, Float32Array>; wantLoss: Map<string, number> } {
+  gradpath([...f, '--max-steps', '4', '-o', join(dir, 'four')]);
+  gradpath([...f, '--max-steps', '8', '-o', join(dir, 'one')]);
+  return { want: modelOf(join(dir, 'one', 'latest.safetensors')), wantLoss: losses(join(dir, 'one')) };
+}
