@@ -33,3 +33,20 @@ export function unary(ctx: KernelContext, op: UnaryOp, x: GpuArray, out: GpuArra
   if (!wgsl) sources.set(op, (wgsl = source(op)));
   ctx.dispatch(wgsl, [x, out], [{ u32: out.length }, { u32: x.offset }, { u32: out.offset }], grid(ctx, out.length));
 }
+
+/** clamp with its bounds as uniforms (an infinite bound never wins a comparison); NaN stays NaN, as in the reference. */
+const CLAMP = /* wgsl */ `
+struct U { n: u32, xo: u32, oo: u32, lo: f32, hi: f32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> u: U;
+${MAIN}
+  if (i >= u.n) { return; }
+  let v = x[u.xo + i];
+  out[u.oo + i] = select(select(v, u.hi, v > u.hi), u.lo, v < u.lo);
+}`;
+
+/** out[i] = x[i] clamped to [min, max] over out.length elements. */
+export function clamp(ctx: KernelContext, x: GpuArray, min: number, max: number, out: GpuArray): void {
+  ctx.dispatch(CLAMP, [x, out], [{ u32: out.length }, { u32: x.offset }, { u32: out.offset }, { f32: min }, { f32: max }], grid(ctx, out.length));
+}
