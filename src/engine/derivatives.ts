@@ -1,6 +1,7 @@
 import { getBackend } from './device.js';
 import { Tensor } from './tensor.js';
-import { addInto, unbroadcast, padNarrow, reshape } from './ops/view.js';
+import { unbroadcast, reshape } from './ops/view.js';
+import { numel } from './shape.js';
 import { binaryRaw, scalar, whereRaw } from './ops/elementwise.js';
 import { softmaxBackward } from './ops/nn.js';
 import { floats, floatsUninit } from './pool.js';
@@ -166,7 +167,11 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
     return [g.permute(inverse)];
   },
   expand: (g, _inputs, _out, shape) => [unbroadcast(g, shape)],
-  narrow: (g, [x], _out, { dim, start }) => [padNarrow(g, x.shape, dim, start)],
+  narrow: (g, [x], _out, { dim, start }) => {
+    const dx = floats(x.numel());
+    addNarrowed(g, x.shape, dim, start, dx);
+    return [new Tensor(dx, [...x.shape])];
+  },
   cat: (g, _inputs, _out, { dim, sizes }) => g.split(sizes, dim),
 
   // dA = g B^T, dB = A^T g (batch broadcasting undone by summing)
@@ -251,10 +256,18 @@ export const intoRules: { [K in OpName]?: IntoRule<K> } = {
     getBackend().scatterAdd(g.kernelFloats(), outer, n, inner, idx, acc.storage as Float32Array);
   },
   // attention's q, k and v are narrowed from one tensor: the second and third add into the first's padded gradient
-  narrow: (g, _inputs, _out, { dim, start }, _i, acc) => {
-    addInto(new Tensor(acc.storage, g.shape, acc.strides, start * acc.strides[dim]), g);
-  },
+  narrow: (g, _inputs, _out, { dim, start }, _i, acc) => addNarrowed(g, acc.shape, dim, start, acc.storage as Float32Array),
 };
+
+/**
+ * Adds g, the gradient of a narrow(dim, start, m) of a tensor of `shape`, into acc (that shape,
+ * contiguous): a scatter-add of g's m slices along dim, a backend pass, so a device backend keeps
+ * it on the device (a strided copy on the host would read g back).
+ */
+function addNarrowed(g: Tensor, shape: number[], dim: number, start: number, acc: Float32Array): void {
+  const idx = Int32Array.from({ length: g.shape[dim] }, (_, j) => start + j);
+  getBackend().scatterAdd(g.kernelFloats(), numel(shape.slice(0, dim)), shape[dim], numel(shape.slice(dim + 1)), idx, acc);
+}
 
 /** dB for A (..., m, k) @ B (k, n): fold all batch rows of A into one matmul. */
 function matmulGradB(g: Tensor, a: Tensor, b: Tensor): Tensor {
