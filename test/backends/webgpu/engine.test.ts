@@ -2,7 +2,8 @@
  * The engine on the webgpu backend: gradient checks (every op's backward against finite
  * differences, with tensors living on the device between ops), and training steps of a tiny GPT
  * whose losses and final parameters equal the reference backend's within float32 tolerance. The
- * latter fails if any host access to storage misses the sync (a stale read changes the numbers).
+ * latter fails if any host access to storage misses the sync (a stale read changes the numbers),
+ * or if a step reads back more than the loss and the clipping norm.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ import { batchNormChannels } from '../../../src/engine/ops/batchnorm.js';
 import { AdamW, clipGradNorm } from '../../../src/optim/index.js';
 import { BufferPool } from '../../../src/engine/pool.js';
 import { gpuBackendOrSkip } from './backend-harness.js';
+import type { WebGpuBackend } from '../../../src/backends/webgpu/index.js';
 
 const gen = new Generator(7);
 const param = (shape: number[], scale = 1) => randn(shape, { generator: gen }).mul(scale).detach().setRequiresGrad();
@@ -55,16 +57,21 @@ test('gradient checks on the webgpu backend', (t) => {
   });
 });
 
-/** Losses of `steps` AdamW steps (with clipping, in a buffer pool, as the training loop runs them) and the final parameters. */
-function train(backend: Backend, steps: number): { losses: number[]; params: Float32Array[] } {
+/**
+ * Losses of `steps` AdamW steps (with clipping, in a buffer pool, as the training loop runs them),
+ * the final parameters, and on webgpu the read-backs of each step (the bridge's counters).
+ */
+function train(backend: Backend, steps: number, dropout = 0): { losses: number[]; params: Float32Array[]; reads: { count: number; bytes: number }[] } {
+  const counters = (backend as Partial<WebGpuBackend>).bridge?.counters;
   return withBackend(backend, () => {
-    const model = new GPT({ vocabSize: 11, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 16 }, new Generator(3));
+    const model = new GPT({ vocabSize: 11, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 16, dropout }, new Generator(3));
     const opt = new AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0.1 });
     const pool = new BufferPool();
-    const losses: number[] = [];
+    const losses: number[] = [], reads: { count: number; bytes: number }[] = [];
     for (let s = 0; s < steps; s++) {
       const idx = new Tensor(Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 11), [2, 6]); // one batch: the loss must fall
       const targets = new Tensor(Int32Array.from({ length: 12 }, (_, i) => (i * 5) % 11), [2, 6]);
+      const before = counters && { ...counters };
       pool.run(() => {
         const { loss } = model.forward(idx, targets);
         opt.zeroGrad();
@@ -74,22 +81,38 @@ function train(backend: Backend, steps: number): { losses: number[]; params: Flo
         losses.push(loss!.item());
       });
       pool.reset();
+      if (counters && before) reads.push({ count: counters.reads - before.reads, bytes: counters.readBytes - before.readBytes });
     }
-    return { losses, params: model.parameters().map((p) => p.floatValues().slice()) };
+    return { losses, params: model.parameters().map((p) => p.floatValues().slice()), reads };
   });
 }
 
-test('a tiny GPT trains on webgpu with the reference backend\'s losses and parameters', (t) => {
+/**
+ * What a step may read back: the clipping norm and the loss, one float each. A host loop or a
+ * float64 interface that crept back into the step (cross-entropy, clipping, a backward rule)
+ * would read more and fail this.
+ */
+function assertTwoReadsPerStep(reads: { count: number; bytes: number }[], what: string): void {
+  reads.forEach(({ count, bytes }, s) => {
+    assert.ok(count <= 2 && bytes <= 8, `${what}, step ${s}: ${count} read-backs of ${bytes} bytes (at most the loss and the gradient norm expected)`);
+  });
+}
+
+test('a tiny GPT trains on webgpu with the reference backend\'s losses and parameters, reading back only the loss and the norm', (t) => {
   const gpu = gpuBackendOrSkip(t);
   if (!gpu) return;
-  const want = train(referenceBackend, 3), got = train(gpu, 3);
-  for (let s = 0; s < want.losses.length; s++) {
-    assert.ok(Math.abs(got.losses[s] - want.losses[s]) < 1e-4, `step ${s}: loss ${got.losses[s]} vs reference ${want.losses[s]}`);
+  // with dropout the attention is composed (matmuls, the scaled softmax and its backward, the mask's multiply)
+  for (const [steps, dropout] of [[3, 0], [2, 0.1]]) {
+    const want = train(referenceBackend, steps, dropout), got = train(gpu, steps, dropout);
+    for (let s = 0; s < want.losses.length; s++) {
+      assert.ok(Math.abs(got.losses[s] - want.losses[s]) < 1e-4, `dropout ${dropout}, step ${s}: loss ${got.losses[s]} vs reference ${want.losses[s]}`);
+    }
+    assert.ok(want.losses[steps - 1] < want.losses[0], 'the reference run learns (a meaningful comparison)');
+    want.params.forEach((w, i) => {
+      let worst = 0;
+      for (let j = 0; j < w.length; j++) worst = Math.max(worst, Math.abs(w[j] - got.params[i][j]));
+      assert.ok(worst < 1e-4, `dropout ${dropout}, parameter ${i}: largest difference ${worst}`);
+    });
+    assertTwoReadsPerStep(got.reads, `dropout ${dropout}`);
   }
-  assert.ok(want.losses[2] < want.losses[0], 'the reference run learns (a meaningful comparison)');
-  want.params.forEach((w, i) => {
-    let worst = 0;
-    for (let j = 0; j < w.length; j++) worst = Math.max(worst, Math.abs(w[j] - got.params[i][j]));
-    assert.ok(worst < 1e-4, `parameter ${i}: largest difference ${worst}`);
-  });
 });
