@@ -1,12 +1,11 @@
 /**
  * The elementwise kernels (elementwise/: unary, clamp, binary, where, reduce, argmax, sumSquares,
- * gather, scatterAdd, copyStrided) checked inside a browser page (elementwise-browser.test.ts loads this
- * module there) on the page's WebGPU device (navigator.gpu) against the reference backend,
- * returning the largest error per check; browser-checks.ts does the same for kernels/. Imports
+ * gather, scatterAdd, copyStrided) checked inside a browser page (kernels-browser.test.ts loads this
+ * module there, after browser-checks.ts's kernels/ on the same device) on the page's WebGPU
+ * device (navigator.gpu) against the reference backend, returning the largest error per check. Imports
  * nothing of Node.
  */
-import { requestGpuDevice } from '../../../src/backends/webgpu/adapter.js';
-import { GpuExecutor } from '../../../src/backends/webgpu/executor.js';
+import type { GpuExecutor } from '../../../src/backends/webgpu/executor.js';
 import type { GpuArray } from '../../../src/backends/webgpu/kernel-context.js';
 import { referenceBackend as ref } from '../../../src/backends/reference/index.js';
 import { clamp, unary } from '../../../src/backends/webgpu/elementwise/unary.js';
@@ -17,11 +16,9 @@ import { copyStrided, gather, groupRows, scatterAdd } from '../../../src/backend
 
 export interface Check { name: string; error: number; tolerance: number }
 
-export async function runKernelChecks(): Promise<{ adapter: string; checks: Check[] } | { skip: string }> {
-  const got = await requestGpuDevice();
-  if (!got.device) return { skip: got.reason };
-  const ex = new GpuExecutor(got.device);
-  let nextId = 1;
+/** Runs the checks on `ex` (its buffers numbered from 1,000,000 on, apart from GpuArrays'): the largest error of each. */
+export async function runElementwiseChecks(ex: GpuExecutor): Promise<Check[]> {
+  let nextId = 1_000_000;
   let seed = 12345;
   const rand = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => {
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -37,7 +34,10 @@ export async function runKernelChecks(): Promise<{ adapter: string; checks: Chec
   const out = (n: number): GpuArray => up(new Float32Array(n).fill(NaN));
   const maxErr = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
     let e = 0;
-    for (let i = 0; i < b.length; i++) e = Math.max(e, Number.isNaN(a[i]) !== Number.isNaN(b[i]) ? Infinity : Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+    for (let i = 0; i < b.length; i++) {
+      if (Number.isNaN(a[i]) || Number.isNaN(b[i])) e = Number.isNaN(a[i]) && Number.isNaN(b[i]) ? e : Infinity; // NaN where the reference has NaN
+      else e = Math.max(e, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+    }
     return e;
   };
   // every kernel is recorded first and all outputs are read back together at the end (one wait, not one per check)
@@ -99,7 +99,5 @@ export async function runKernelChecks(): Promise<{ adapter: string; checks: Chec
     const o = out(15); where(ex, up(c), [0, 1], up(a), [5, 1], up(b), [0, 0], o, [3, 5]);
     check('where (5) ? (3, 5) : scalar', o, w, 0);
   }
-  const checks = await Promise.all(pending);
-  ex.destroy();
-  return { adapter: got.description, checks };
+  return Promise.all(pending);
 }
