@@ -2,8 +2,9 @@
  * The primitive kernels a backend provides. Most are general (elementwise with broadcasting,
  * reductions along one axis, batched matmul, gather/scatter-add, strided copy); the rest are
  * fused kernels for what a training step spends its time in: softmax and log_softmax, attention's
- * scaled causal softmax, layer norm and its backward, GELU and its backward, cross-entropy rows,
- * the Adam(W) step and the sum of squares for gradient clipping. Everything else in the engine
+ * scaled causal softmax and the softmax backward, layer norm and its backward, GELU and its
+ * backward, cross-entropy with its gradient, the Adam(W) step and the sum of squares for gradient
+ * clipping, and clamp and where (so no elementwise op needs a host loop). Everything else in the engine
  * (variance, batch norm, the other backward rules) is composed from these in TypeScript.
  *
  * Conventions: data is float32 in row-major typed arrays; a kernel reads its inputs and writes
@@ -173,12 +174,29 @@ export interface Backend extends Partial<WindowKernels> {
 
   /**
    * Cross-entropy of the rows of x (rows, cols) against targets t, skipping rows whose target is
-   * `ignore`: writes lse[i] (log-sum-exp of row i) and, when probs is given, the row's softmax
-   * into probs and p_target - 1 into pm1[i] (computed from the other classes' sum, so it stays
-   * exact where p rounds to 1). Rows that are ignored are left as they are.
+   * `ignore`: loss[0] = the mean over the other rows of logsumexp(x_i) - x_i[t_i] (NaN when every
+   * row is ignored). When grad is given, it gets every element of softmax(x_i) - onehot(t_i) (the
+   * gradient of the summed loss; p_target - 1 is computed from the other classes' sum, so it stays
+   * exact where p rounds to 1), and zero rows for ignored targets. The per-row results stay inside
+   * the backend (a device backend keeps them on the device: nothing is read back).
    */
-  crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
-    lse: Float64Array, probs: Float32Array | null, pm1: Float64Array | null): void;
+  crossEntropy(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number, loss: Float32Array, grad: Float32Array | null): void;
+
+  /**
+   * The backward of a row softmax (and of attention's scaled one) over (rows, cols), from its
+   * output y and the output's gradient g: out = scale * y * (g - sum_j g_j y_j), row by row.
+   */
+  softmaxBackward(g: Float32Array, y: Float32Array, rows: number, cols: number, scale: number, out: Float32Array): void;
+
+  /** out[i] = x[i] clamped to [min, max] (either may be infinite); NaN stays NaN. */
+  clamp(x: Float32Array, min: number, max: number, out: Float32Array): void;
+
+  /**
+   * out = cond != 0 ? a : b, broadcast like binary: each operand read through its strides for
+   * each output dim (0 where broadcast). NaN in cond counts as true (nonzero).
+   */
+  where(cond: Float32Array, condStrides: number[], a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[],
+    out: Float32Array, outShape: number[]): void;
 
   /**
    * Optional: n zero floats in the memory the backend's kernels work on (the wasm backend's
@@ -244,4 +262,11 @@ export interface Backend extends Partial<WindowKernels> {
    * tensor i with steps[i]): one call per optimizer step instead of one per tensor.
    */
   adamMany?(p: Float32Array[], g: Float32Array[], m: Float32Array[], v: Float32Array[], steps: AdamStep[]): void;
+
+  /**
+   * Optional, the sum of squares over many arrays (a global gradient norm): one number for all of
+   * them, so a device backend reads back one float instead of one per array. Backends without it
+   * add sumSquares of each (backends/reference/fused.ts).
+   */
+  sumSquaresMany?(xs: Float32Array[]): number;
 }

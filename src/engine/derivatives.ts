@@ -1,7 +1,8 @@
-import { getBackend, syncHost } from './device.js';
+import { getBackend } from './device.js';
 import { Tensor } from './tensor.js';
-import { addInto, unbroadcast, padNarrow, reshape } from './ops/view.js';
-import { binaryRaw } from './ops/elementwise.js';
+import { unbroadcast, reshape } from './ops/view.js';
+import { numel } from './shape.js';
+import { binaryRaw, scalar, whereRaw } from './ops/elementwise.js';
 import { softmaxBackward } from './ops/nn.js';
 import { floats, floatsUninit } from './pool.js';
 import type { Window2d } from '../backends/backend.js';
@@ -21,10 +22,10 @@ export interface Saved {
   powScalar: number;
   clamp: { min: number; max: number };
   add: null; sub: null; mul: null; div: null; pow: null; max: null; min: null;
-  /** the condition as 0/1 floats, broadcast to the output's shape */
-  where: Float32Array;
-  /** the mask, repeating over the input's leading dims */
-  maskedFill: Float32Array;
+  /** the condition (float32, nonzero is true), broadcasting into the output's shape */
+  where: Tensor;
+  /** the mask (float32, nonzero is filled), broadcasting into the input's shape */
+  maskedFill: Tensor;
   /** the input's shape with the reduced dims set to 1 */
   sum: { kept: number[] };
   /** which extreme (for printing only), and the kept shape as for sum */
@@ -52,8 +53,8 @@ export interface Saved {
   indexSelect: { dim: number; idx: Int32Array; outer: number; n: number; inner: number };
   /** for each output element, the flat position in x it was read from */
   gather: Int32Array;
-  /** the softmax of each row and p - 1 for its target (both null when no gradient was wanted) */
-  crossEntropy: { probs: Float32Array | null; pm1: Float64Array | null; t: Int32Array; N: number; C: number; ignore: number; count: number };
+  /** softmax - onehot per row, zero rows where ignored (null when no gradient was wanted), and how many rows count */
+  crossEntropy: { grad: Float32Array | null; N: number; C: number; count: number };
   /** the input and each row's mean and reciprocal standard deviation */
   layerNorm: { xv: Float32Array; mean: Float32Array; rstd: Float32Array; rows: number; C: number; hasWeight: boolean; hasBias: boolean };
   /** a custom op (engine/function.ts): its name and its own backward closure */
@@ -111,21 +112,18 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
   // elementwise binary, with broadcasting undone by summing
   add: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)],
   sub: (g, [a, b]) => [unbroadcast(g, a.shape), unbroadcast(g.neg(), b.shape)],
-  mul: (g, [a, b]) => [unbroadcast(g.mul(b), a.shape), unbroadcast(g.mul(a), b.shape)],
-  div: (g, [a, b]) => [unbroadcast(g.div(b), a.shape), unbroadcast(g.mul(a).div(b.mul(b)).neg(), b.shape)],
+  // (a constant factor, such as dropout's mask, gets no gradient computed)
+  mul: (g, [a, b]) => [a.requiresGrad ? unbroadcast(g.mul(b), a.shape) : null, b.requiresGrad ? unbroadcast(g.mul(a), b.shape) : null],
+  div: (g, [a, b]) => [a.requiresGrad ? unbroadcast(g.div(b), a.shape) : null, b.requiresGrad ? unbroadcast(g.mul(a).div(b.mul(b)).neg(), b.shape) : null],
   pow: (g, [a, b], y) => [unbroadcast(g.mul(b).mul(a.pow(b.sub(1))), a.shape), unbroadcast(g.mul(y).mul(a.log()), b.shape)],
   max: (g, [a, b]) => [unbroadcast(g.mul(binaryRaw('ge', a, b)), a.shape), unbroadcast(g.mul(binaryRaw('lt', a, b)), b.shape)],
   min: (g, [a, b]) => [unbroadcast(g.mul(binaryRaw('ge', b, a)), a.shape), unbroadcast(g.mul(binaryRaw('lt', b, a)), b.shape)],
-  where: (g, [a, b], _out, cond) => {
-    const c = new Tensor(cond, [...g.shape]);
-    return [unbroadcast(g.mul(c), a.shape), unbroadcast(g.mul(c.neg().add(1)), b.shape)];
-  },
-
-  maskedFill: (g, [x], _out, mask) => {
-    const gv = g.floatValues(), d = floatsUninit(gv.length), period = mask.length;
-    for (let i = 0, j = 0; i < d.length; i++, j = j + 1 === period ? 0 : j + 1) d[i] = mask[j] !== 0 ? 0 : gv[i];
-    return [new Tensor(d, [...x.shape])];
-  },
+  // the gradient goes where the condition chose (where itself routes it, so a NaN elsewhere stays out)
+  where: (g, [a, b], _out, cond) => [
+    a.requiresGrad ? unbroadcast(whereRaw(cond, g, scalar(0), g.shape), a.shape) : null,
+    b.requiresGrad ? unbroadcast(whereRaw(cond, scalar(0), g, g.shape), b.shape) : null,
+  ],
+  maskedFill: (g, _inputs, _out, mask) => [whereRaw(mask, scalar(0), g, g.shape)],
 
   // reductions: the gradient spreads back over the reduced dims
   sum: (g, [x], _out, { kept }) => [reshape(g, kept).expand(x.shape)],
@@ -169,7 +167,11 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
     return [g.permute(inverse)];
   },
   expand: (g, _inputs, _out, shape) => [unbroadcast(g, shape)],
-  narrow: (g, [x], _out, { dim, start }) => [padNarrow(g, x.shape, dim, start)],
+  narrow: (g, [x], _out, { dim, start }) => {
+    const dx = floats(x.numel());
+    addNarrowed(g, x.shape, dim, start, dx);
+    return [new Tensor(dx, [...x.shape])];
+  },
   cat: (g, _inputs, _out, { dim, sizes }) => g.split(sizes, dim),
 
   // dA = g B^T, dB = A^T g (batch broadcasting undone by summing)
@@ -190,19 +192,14 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
     return [new Tensor(dx, [...x.shape])];
   },
 
-  // fused: d loss / d logits = (softmax - onehot) / count, zero for ignored targets; the
-  // forward kept the softmax and, per row, p - 1 for the target
-  crossEntropy: (g, [logits], _out, { probs, pm1, t, N, C, ignore, count }) => {
-    // probs and pm1 are kept whenever a gradient is wanted, which is when this rule runs
-    const scale = g.item() / Math.max(count, 1);
+  // fused: d loss / d logits = g / count * (softmax - onehot), zero rows for ignored targets: the
+  // forward kept softmax - onehot (grad, whenever a gradient is wanted, which is when this rule
+  // runs), so the backward is one scaling pass (GPT-2's logits are 12.9M floats) by a scale that
+  // stays on the backend (g / count, a one-element op: nothing read back)
+  crossEntropy: (g, [logits], _out, { grad, N, C, count }) => {
+    const scale = g.div(Math.max(count, 1));
     const d = floatsUninit(N * C);
-    // the scaling is one backend pass (GPT-2's logits are 12.9M floats); then targets and ignored rows
-    getBackend().binary('mul', probs!, [1], Float32Array.of(scale), [0], d, [N * C]);
-    syncHost(d);
-    for (let i = 0; i < N; i++) {
-      if (t[i] === ignore) d.fill(0, i * C, (i + 1) * C);
-      else d[i * C + t[i]] = pm1![i] * scale;
-    }
+    getBackend().binary('mul', grad!, [1], scale.kernelFloats(), [0], d, [N * C]);
     return [new Tensor(d, [...logits.shape])];
   },
   // fused: see backends/reference/layernorm.ts
@@ -259,10 +256,18 @@ export const intoRules: { [K in OpName]?: IntoRule<K> } = {
     getBackend().scatterAdd(g.kernelFloats(), outer, n, inner, idx, acc.storage as Float32Array);
   },
   // attention's q, k and v are narrowed from one tensor: the second and third add into the first's padded gradient
-  narrow: (g, _inputs, _out, { dim, start }, _i, acc) => {
-    addInto(new Tensor(acc.storage, g.shape, acc.strides, start * acc.strides[dim]), g);
-  },
+  narrow: (g, _inputs, _out, { dim, start }, _i, acc) => addNarrowed(g, acc.shape, dim, start, acc.storage as Float32Array),
 };
+
+/**
+ * Adds g, the gradient of a narrow(dim, start, m) of a tensor of `shape`, into acc (that shape,
+ * contiguous): a scatter-add of g's m slices along dim, a backend pass, so a device backend keeps
+ * it on the device (a strided copy on the host would read g back).
+ */
+function addNarrowed(g: Tensor, shape: number[], dim: number, start: number, acc: Float32Array): void {
+  const idx = Int32Array.from({ length: g.shape[dim] }, (_, j) => start + j);
+  getBackend().scatterAdd(g.kernelFloats(), numel(shape.slice(0, dim)), shape[dim], numel(shape.slice(dim + 1)), idx, acc);
+}
 
 /** dB for A (..., m, k) @ B (k, n): fold all batch rows of A into one matmul. */
 function matmulGradB(g: Tensor, a: Tensor, b: Tensor): Tensor {

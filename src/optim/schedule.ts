@@ -1,6 +1,7 @@
 import { GradpathError } from '../util/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import { getBackend } from '../engine/device.js';
+import * as composed from '../backends/reference/fused.js';
 
 /** Learning-rate schedules: pure functions from step to learning rate. */
 export type Schedule = (step: number) => number;
@@ -30,12 +31,15 @@ export function linearLR(from: number, to: number, steps: number): Schedule {
   return (step) => from + (to - from) * Math.min(1, step / Math.max(1, steps));
 }
 
-/** The global L2 norm of the parameters' gradients: one backend pass each (in place when they lie in wasm memory). */
+/**
+ * The global L2 norm of the parameters' gradients: one backend pass each (in place when they lie
+ * in wasm memory), summed on the backend where it can (a device backend then reads back one
+ * float per call, not one per parameter).
+ */
 export function gradNorm(params: Tensor[]): number {
   const backend = getBackend();
-  let sq = 0;
-  for (const p of params) if (p.grad) sq += backend.sumSquares(p.grad.storage as Float32Array);
-  return Math.sqrt(sq);
+  const grads = params.flatMap((p) => (p.grad ? [p.grad.storage as Float32Array] : []));
+  return Math.sqrt(backend.sumSquaresMany ? backend.sumSquaresMany(grads) : composed.sumSquaresMany(backend, grads));
 }
 
 /** Scales all gradients so their global L2 norm is at most maxNorm; returns the norm before clipping. */

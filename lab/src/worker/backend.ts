@@ -16,6 +16,7 @@ import KernelWorker from './kernel-worker.ts?worker';
 import DeviceWorker from '../../../src/backends/webgpu/browser-device.ts?worker';
 import { startWebGpuInBrowser } from '../../../src/backends/webgpu/browser.js';
 import { referenceBackend } from '../../../src/backends/reference/index.js';
+import { crossEntropyFromRows } from '../../../src/backends/reference/cross-entropy.js';
 import { setBackend } from '../../../src/engine/device.js';
 import { installWasm, BASE, align, type WasmState } from '../../../src/backends/wasm/state.js';
 import { Arena, MAX_PAGES } from '../../../src/backends/wasm/arena.js';
@@ -111,7 +112,7 @@ async function start(wanted: number): Promise<BackendInfo> {
     };
     installWasm(s);
     setBackend({
-      ...referenceBackend, name: 'wasm', matmul, adam, geluForward, geluBackward, crossEntropyRows, scaledSoftmax,
+      ...referenceBackend, name: 'wasm', matmul, adam, geluForward, geluBackward, crossEntropy: crossEntropyFromRows(crossEntropyRows), scaledSoftmax,
       binary, reduce, sumSquares, copyStrided, layerNorm, layerNormBackward, allocFloats: (n: number) => s.arena.floats(n),
       im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, batchNorm, batchNormBackward,
     });

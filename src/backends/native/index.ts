@@ -16,6 +16,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AdamStep, Backend, BinaryOp, ReduceOp, UnaryOp, Window2d, WindowKernels } from '../backend.js';
 import { GradpathError } from '../../util/errors.js';
+import { crossEntropyFromRows } from '../reference/cross-entropy.js';
+import { referenceBackend as ref } from '../reference/index.js';
 import { defaultThreads } from '../wasm/index.js';
 import { betterCoretype, cpuFlags } from './coretype.js';
 
@@ -200,7 +202,11 @@ export function loadNative(): Backend & { info(): NativeInfo; setThreads(n: numb
     adam: (p, g, m, v, s: AdamStep) => a.adam(p, g, m, v, s.beta1, s.beta2, s.eps, s.stepSize, s.invSqrtC2, s.decay, s.l2),
     geluForward: (x, out, th) => a.geluForward(x, out, th),
     geluBackward: (g, x, th, dx) => a.geluBackward(g, x, th, dx),
-    crossEntropyRows: (x, rows, cols, t, ignore, lse, probs, pm1) => a.crossEntropyRows(x, rows, cols, t, ignore, lse, probs, pm1),
+    crossEntropy: crossEntropyFromRows((x, rows, cols, t, ignore, lse, probs, pm1) => a.crossEntropyRows(x, rows, cols, t, ignore, lse, probs, pm1)),
+    // no native kernels of their own: the reference's loops (memory-bound, rare in a step)
+    softmaxBackward: ref.softmaxBackward,
+    clamp: ref.clamp,
+    where: ref.where,
     linear: (x, w, bias, out, rows, k, n) => a.linear(x, w, bias, out, rows, k, n),
     selfAttention: (qkv, B, T, nh, hs, scale, causal, y, att) => a.selfAttention(qkv, B, T, nh, hs, scale, causal, y, att),
     selfAttentionBackward: (dy, qkv, att, B, T, nh, hs, scale, dqkv) => a.selfAttentionBackward(dy, qkv, att, B, T, nh, hs, scale, dqkv),

@@ -178,3 +178,34 @@ export function binary(op: BinaryOp, a: Float32Array, aStrides: number[], b: Flo
     }
   }
 }
+
+/** out[i] = x[i] clamped to [min, max]; NaN stays NaN (neither comparison holds). */
+export function clamp(x: Float32Array, min: number, max: number, out: Float32Array): void {
+  for (let i = 0; i < out.length; i++) {
+    const v = x[i];
+    out[i] = v < min ? min : v > max ? max : v;
+  }
+}
+
+/** out = cond != 0 ? a : b over outShape, each operand read through its strides (0 where broadcast). */
+export function where(cond: Float32Array, condStrides: number[], a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[],
+  out: Float32Array, outShape: number[]): void {
+  const nd = outShape.length, total = out.length;
+  const idx = new Array<number>(nd).fill(0);
+  let ic = 0, ia = 0, ib = 0;
+  for (let io = 0; io < total; io++) {
+    out[io] = cond[ic] !== 0 ? a[ia] : b[ib];
+    // odometer over every dim, the last fastest
+    for (let d = nd - 1; d >= 0; d--) {
+      idx[d]++;
+      ic += condStrides[d];
+      ia += aStrides[d];
+      ib += bStrides[d];
+      if (idx[d] < outShape[d]) break;
+      ic -= condStrides[d] * outShape[d];
+      ia -= aStrides[d] * outShape[d];
+      ib -= bStrides[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+}

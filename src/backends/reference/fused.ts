@@ -1,6 +1,6 @@
 /**
  * The compositions the optional fused primitives of backend.ts stand for (linearGelu,
- * biasGeluBackward, addLayerNorm, adamMany), written with any backend's general primitives. They
+ * biasGeluBackward, addLayerNorm, adamMany, sumSquaresMany), written with any backend's general primitives. They
  * are the oracle a fused kernel is checked against (run on the reference backend), and the
  * engine's fallback where a backend lacks the fused one.
  */
@@ -36,4 +36,11 @@ export function addLayerNorm(be: Backend, x: Float32Array, y: Float32Array, weig
 /** One adam call per tensor. */
 export function adamMany(be: Backend, p: Float32Array[], g: Float32Array[], m: Float32Array[], v: Float32Array[], steps: AdamStep[]): void {
   p.forEach((pi, i) => be.adam(pi, g[i], m[i], v[i], steps[i]));
+}
+
+/** One sumSquares call per array, added in float64. */
+export function sumSquaresMany(be: Backend, xs: Float32Array[]): number {
+  let sq = 0;
+  for (const x of xs) sq += be.sumSquares(x);
+  return sq;
 }

@@ -1,6 +1,6 @@
 import type { Backend, ReduceOp, WindowKernels } from '../backend.js';
-import { binary, geluBackward, geluForward, unary } from './elementwise.js';
-import { crossEntropyRows } from './cross-entropy.js';
+import { binary, clamp, geluBackward, geluForward, unary, where } from './elementwise.js';
+import { crossEntropy } from './cross-entropy.js';
 import { matmul } from './matmul.js';
 import { layerNorm, layerNormBackward } from './layernorm.js';
 import { adam } from './adam.js';
@@ -127,6 +127,15 @@ function softmax(x: Float32Array, rows: number, cols: number, out: Float32Array,
   }
 }
 
+/** out = scale * y * (g - sum(g y)) per row: the backward of softmax (scale 1) and of scaledSoftmax. */
+function softmaxBackward(g: Float32Array, y: Float32Array, rows: number, cols: number, scale: number, out: Float32Array): void {
+  for (let o = 0; o < rows * cols; o += cols) {
+    let dot = 0;
+    for (let j = 0; j < cols; j++) dot += g[o + j] * y[o + j];
+    for (let j = 0; j < cols; j++) out[o + j] = scale * y[o + j] * (g[o + j] - dot);
+  }
+}
+
 function scaledSoftmax(x: Float32Array, rows: number, cols: number, scale: number, queries: number, out: Float32Array): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
@@ -163,11 +172,14 @@ export const referenceBackend: Backend & WindowKernels = {
   copyStrided,
   softmax,
   scaledSoftmax,
+  softmaxBackward,
   layerNorm,
   layerNormBackward,
   adam,
   geluForward,
   geluBackward,
-  crossEntropyRows,
+  crossEntropy,
+  clamp,
+  where,
   ...referenceWindowKernels,
 };

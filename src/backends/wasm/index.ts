@@ -12,6 +12,8 @@ import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { GradpathError } from '../../util/errors.js';
+import type { Backend } from '../backend.js';
+import { crossEntropyFromRows } from '../reference/cross-entropy.js';
 import { CTRL_BYTES, CTRL_INTS, GEN, MAX_THREADS, ctrlFloats, type AdamKernel, type ElementwiseKernels, type Sgemm } from './shared.js';
 import { matmul } from './matmul.js';
 import { BASE, align, installWasm, wasmState, type WasmState } from './state.js';
@@ -46,7 +48,7 @@ export interface WasmInfo {
   adam: typeof adam;
   geluForward: typeof geluForward;
   geluBackward: typeof geluBackward;
-  crossEntropyRows: typeof crossEntropyRows;
+  crossEntropy: Backend['crossEntropy'];
   scaledSoftmax: typeof scaledSoftmax;
   binary: typeof binary;
   reduce: typeof reduce;
@@ -184,7 +186,7 @@ function setUp(threads: number, wantRelaxed: boolean): WasmInfo {
   };
   installWasm(s);
   return {
-    matmul, adam, geluForward, geluBackward, crossEntropyRows, scaledSoftmax, binary, reduce, sumSquares, copyStrided, layerNorm, layerNormBackward,
+    matmul, adam, geluForward, geluBackward, crossEntropy: crossEntropyFromRows(crossEntropyRows), scaledSoftmax, binary, reduce, sumSquares, copyStrided, layerNorm, layerNormBackward,
     allocFloats, im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, batchNorm, batchNormBackward, threads, relaxedSimd,
   };
 }

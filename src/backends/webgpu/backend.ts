@@ -9,9 +9,10 @@ import * as K from './kernels/index.js';
 import type { DeviceBridge } from './bridge.js';
 import type { GpuArray } from './kernel-context.js';
 import { Residency } from './storage.js';
-import { unary } from './elementwise/unary.js';
+import { clamp, unary } from './elementwise/unary.js';
 import { binary } from './elementwise/binary.js';
-import { argmax, reduce, sumSquares } from './elementwise/reduce.js';
+import { argmax, reduce, sum, sumSquares } from './elementwise/reduce.js';
+import { where } from './elementwise/where.js';
 import { copyStrided, gather, groupRows, scatterAdd } from './elementwise/indexing.js';
 
 type HostArray = Float32Array | Int32Array | Float64Array;
@@ -41,6 +42,17 @@ export function webgpuBackend(bridge: DeviceBridge): WebGpuBackend {
     kernel(bridge, inputs([x], [o])[0], w, o);
   };
 
+  /** One read-back of one float for all the arrays (the clipping norm of a whole model). */
+  const sumSquaresMany = (xs: Float32Array[]): number => {
+    const some = xs.filter((x) => x.length > 0);
+    if (some.length === 0) return 0;
+    const result = new Float32Array(1);
+    const o = res.output(result);
+    sumSquares(bridge, inputs(some, [o]), o);
+    res.sync(result);
+    return result[0];
+  };
+
   return {
     name: 'webgpu',
     bridge,
@@ -67,13 +79,19 @@ export function webgpuBackend(bridge: DeviceBridge): WebGpuBackend {
       reduce(bridge, op, xi, outer, dim, inner, o);
     },
 
-    sumSquares(x: Float32Array): number {
-      if (x.length === 0) return 0;
-      const result = new Float32Array(1);
-      const o = res.output(result);
-      sumSquares(bridge, inputs([x], [o])[0], o);
-      res.sync(result);
-      return result[0];
+    sumSquares: (x: Float32Array): number => sumSquaresMany([x]),
+    sumSquaresMany,
+
+    clamp(x: Float32Array, min: number, max: number, out: Float32Array): void {
+      const o = res.output(out);
+      clamp(bridge, inputs([x], [o])[0], min, max, o);
+    },
+
+    where(cond: Float32Array, condStrides: number[], a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[],
+      out: Float32Array, outShape: number[]): void {
+      const o = res.output(out);
+      const [ci, ai, bi] = inputs([cond, a, b], [o]);
+      where(bridge, ci, condStrides, ai, aStrides, bi, bStrides, o, outShape);
     },
 
     argmax(x: Float32Array, outer: number, dim: number, inner: number, out: Int32Array): void {
@@ -159,21 +177,28 @@ export function webgpuBackend(bridge: DeviceBridge): WebGpuBackend {
       K.geluBackward(bridge, gi, xi, ti, o);
     },
 
-    crossEntropyRows(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number,
-      lse: Float64Array, probs: Float32Array | null, pm1: Float64Array | null): void {
-      // the kernel writes f32; the float64 results the interface promises are read back here (N values each)
-      const lse32 = new Float32Array(rows), pm132 = pm1 ? new Float32Array(rows) : null;
-      const outs = [res.output(lse32), ...(probs ? [res.output(probs, true)] : []), ...(pm132 ? [res.output(pm132)] : [])];
-      const [xi, ti] = inputs([x, t], outs);
-      K.crossEntropyRows(bridge, xi, rows, cols, ti, ignore, outs[0], probs ? outs[1] : null, pm132 ? outs[2] : null);
-      res.sync(lse32);
-      if (pm132) res.sync(pm132);
-      res.sync(t);
-      for (let i = 0; i < rows; i++) {
-        if (t[i] === ignore) continue; // left as they were, as the interface says
-        lse[i] = lse32[i];
-        if (pm1) pm1[i] = pm132![i];
+    crossEntropy(x: Float32Array, rows: number, cols: number, t: Int32Array, ignore: number, loss: Float32Array, grad: Float32Array | null): void {
+      res.sync(t); // the targets are counted on the host, where they almost always are
+      let count = 0;
+      for (let i = 0; i < rows; i++) if (t[i] !== ignore) count++;
+      const g = grad ? res.output(grad) : null;
+      const rowLoss = bridge.scratch(rows);
+      const [xi, ti] = inputs([x, t], g ? [g] : []);
+      K.crossEntropyRows(bridge, xi, rows, cols, ti, ignore, rowLoss, g);
+      if (count === 0) {
+        res.sync(loss, true);
+        loss[0] = NaN;
+        return;
       }
+      // the mean stays on the device: loss.item() is its one read
+      const o = res.output(loss);
+      sum(bridge, rowLoss, o, 1 / count);
+    },
+
+    softmaxBackward(g: Float32Array, y: Float32Array, rows: number, cols: number, scale: number, out: Float32Array): void {
+      const o = res.output(out);
+      const [gi, yi] = inputs([g, y], [o]);
+      K.softmaxBackward(bridge, gi, yi, rows, cols, scale, o);
     },
 
     selfAttention(qkv: Float32Array, B: number, T: number, nh: number, hs: number, scale: number, causal: boolean, y: Float32Array, att: Float32Array): void {

@@ -42,13 +42,14 @@ export function gelu(x: Tensor): Tensor {
   return record(out, 'gelu', [x], { xv, th });
 }
 
+/** A float tensor's storage from its first element, for a kernel that reads it through strides. */
+const fromOffset = (t: Tensor): Float32Array => (t.offset ? t.storage.subarray(t.offset) : t.storage) as Float32Array;
+
 /** Runs a broadcasting binary kernel; inputs may be any strided views (no copies). */
 export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor, name: string = op): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
   const out = emptyUninit(shape);
-  const aData = a.offset ? a.storage.subarray(a.offset) : a.storage;
-  const bData = b.offset ? b.storage.subarray(b.offset) : b.storage;
-  getBackend().binary(op, aData as Float32Array, broadcastStrides(a.shape, a.strides, shape), bData as Float32Array, broadcastStrides(b.shape, b.strides, shape), out.storage as Float32Array, shape);
+  getBackend().binary(op, fromOffset(a), broadcastStrides(a.shape, a.strides, shape), fromOffset(b), broadcastStrides(b.shape, b.strides, shape), out.storage as Float32Array, shape);
   return out;
 }
 
@@ -75,23 +76,25 @@ export function pow(x: Tensor, exponent: TensorLike): Tensor {
 
 export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
   if (min > max) throw new GradpathError(`clamp: min ${min} is greater than max ${max}`);
-  const v = x.floatValues();
-  const out = empty([...x.shape]);
-  const o = out.data;
-  for (let i = 0; i < v.length; i++) o[i] = v[i] < min ? min : v[i] > max ? max : v[i];
+  const out = emptyUninit([...x.shape]);
+  getBackend().clamp(x.kernelFloats(), min, max, out.storage as Float32Array);
   return record(out, 'clamp', [x], { min, max });
+}
+
+/** The where kernel over `shape`, cond (float32, nonzero is true), a and b broadcast into it; records nothing. */
+export function whereRaw(cond: Tensor, a: Tensor, b: Tensor, shape: number[]): Tensor {
+  const out = emptyUninit(shape);
+  const strides = (t: Tensor) => broadcastStrides(t.shape, t.strides, shape);
+  getBackend().where(fromOffset(cond), strides(cond), fromOffset(a), strides(a), fromOffset(b), strides(b), out.storage as Float32Array, shape);
+  return out;
 }
 
 /** out = cond ? a : b, broadcasting all three. cond is any tensor; nonzero means true. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const ta = asTensor(a), tb = asTensor(b);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
-  const c = cond.float().expand(shape).floatValues();
-  const av = ta.expand(shape).floatValues(), bv = tb.expand(shape).floatValues();
-  const out = empty(shape);
-  const o = out.data;
-  for (let i = 0; i < o.length; i++) o[i] = c[i] !== 0 ? av[i] : bv[i];
-  return record(out, 'where', [ta, tb], c);
+  const c = asTensor(cond);
+  return record(whereRaw(c, ta, tb, shape), 'where', [ta, tb], c);
 }
 
 /** Fills positions where mask is nonzero with value (e.g. -Infinity above the causal diagonal). */
@@ -100,15 +103,6 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   if (shape.length !== x.ndim || shape.some((d, i) => d !== x.shape[i])) {
     throw new GradpathError(`masked_fill: mask ${shapeStr(mask.shape)} does not broadcast to ${shapeStr(x.shape)}`);
   }
-  // The mask repeats over x's leading dims (a (T, T) causal mask under (B, nh, T, T) scores):
-  // read it with a modulo instead of materialising the broadcast.
-  const trailing = mask.shape.slice(mask.shape.findIndex((d) => d !== 1));
-  const repeats = mask.numel() === 0 || trailing.every((d, i) => d === x.shape[x.ndim - trailing.length + i]);
-  const m = repeats ? mask.floatValues() : mask.float().expand(x.shape).floatValues();
-  const xv = x.floatValues();
-  const out = empty([...x.shape]);
-  const o = out.data;
-  const period = m.length;
-  for (let i = 0, j = 0; i < o.length; i++, j = j + 1 === period ? 0 : j + 1) o[i] = m[j] !== 0 ? value : xv[i];
-  return record(out, 'maskedFill', [x], m);
+  const m = asTensor(mask);
+  return record(whereRaw(m, scalar(value), asTensor(x), shape), 'maskedFill', [x], m);
 }

@@ -1,6 +1,6 @@
 import { GradpathError } from '../../util/errors.js';
 import { isGradEnabled, record } from '../autograd.js';
-import { getBackend, syncHost } from '../device.js';
+import { getBackend } from '../device.js';
 import { defaultGenerator, type Generator } from '../../util/random.js';
 import { normDim, numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -11,10 +11,11 @@ import { floatsUninit } from '../pool.js';
 
 /**
  * Cross entropy of logits (N, C) (or (..., C)) against integer targets (N) (or (...)), mean over
- * targets that are not ignoreIndex. Fused: one pass of exp per row gives the loss and, when a
- * gradient will be needed, the softmax the backward scales (softmax - onehot): one exp per
- * logit in all (GPT-2 has 50257 per token). For the target the backward needs p - 1, kept per
- * row as -(sum of the other exps) / sum, which stays exact where p rounds to 1.
+ * targets that are not ignoreIndex. Fused: the backend's one pass of exp per row gives the loss
+ * and, when a gradient will be needed, softmax - onehot, which the backward only scales: one exp
+ * per logit in all (GPT-2 has 50257 per token). For the target the backend forms p - 1 from the
+ * other classes' sum, which stays exact where p rounds to 1. The loss stays where the backend
+ * computed it (on a device: nothing is read back until .item()).
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreIndex?: number } = {}): Tensor {
   const ignore = opts.ignoreIndex ?? -1;
@@ -24,29 +25,16 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreInde
     throw new GradpathError(`cross_entropy: logits ${shapeStr(logits.shape)} need targets of shape ${shapeStr(logits.shape.slice(0, -1))}; got ${shapeStr(targets.shape)}`);
   }
   const t = targets.intValues();
-  const keep = logits.requiresGrad && isGradEnabled();
-  const probs = keep ? floatsUninit(N * C) : null;
-  const pm1 = keep ? new Float64Array(N) : null;
-  const lse = new Float64Array(N);
-  for (let i = 0; i < N; i++) {
-    if (t[i] !== ignore && (t[i] < 0 || t[i] >= C)) throw new GradpathError(`cross_entropy: target ${t[i]} is out of range for ${C} classes`);
-  }
-  const backend = getBackend();
-  const x = logits.kernelFloats();
-  backend.crossEntropyRows(x, N, C, t, ignore, lse, probs, pm1);
-  // each row's target logit by one gather (x viewed as (1, N*C, 1)), so a device backend reads back N values, not the logits
-  const at = Int32Array.from(t, (ti, i) => i * C + (ti === ignore ? 0 : ti));
-  const picked = new Float32Array(N);
-  backend.gather(x, 1, N * C, 1, at, picked);
-  syncHost(picked);
-  let loss = 0, count = 0;
+  let count = 0;
   for (let i = 0; i < N; i++) {
     if (t[i] === ignore) continue;
-    loss += lse[i] - picked[i];
+    if (t[i] < 0 || t[i] >= C) throw new GradpathError(`cross_entropy: target ${t[i]} is out of range for ${C} classes`);
     count++;
   }
-  const out = new Tensor(Float32Array.of(count ? loss / count : NaN), []);
-  return record(out, 'crossEntropy', [logits], { probs, pm1, t, N, C, ignore, count });
+  const grad = logits.requiresGrad && isGradEnabled() ? floatsUninit(N * C) : null;
+  const out = new Tensor(new Float32Array(1), []);
+  getBackend().crossEntropy(logits.kernelFloats(), N, C, t, ignore, out.storage as Float32Array, grad);
+  return record(out, 'crossEntropy', [logits], { grad, N, C, count });
 }
 
 /**
@@ -65,18 +53,14 @@ export function attentionSoftmax(scores: Tensor, scale: number, causal: boolean)
 
 /**
  * The backward of softmax over the last dim (and of attentionSoftmax, with its scale): from the
- * output y and its gradient g, scale * y * (g - sum(g y)) row by row, in one pass per row
+ * output y and its gradient g, scale * y * (g - sum(g y)) row by row, in one backend pass
  * instead of five tensor ops. Masked entries have y = 0 and get no gradient.
  */
 export function softmaxBackward(g: Tensor, y: Tensor, scale: number): Tensor {
   const S = y.shape[y.ndim - 1];
-  const gv = g.floatValues(), yv = y.floatValues();
+  const yv = y.kernelFloats();
   const d = floatsUninit(yv.length);
-  for (let o = 0; o < yv.length; o += S) {
-    let dot = 0;
-    for (let j = 0; j < S; j++) dot += gv[o + j] * yv[o + j];
-    for (let j = 0; j < S; j++) d[o + j] = scale * yv[o + j] * (gv[o + j] - dot);
-  }
+  getBackend().softmaxBackward(g.kernelFloats(), yv, S ? yv.length / S : 0, S, scale, d);
   return new Tensor(d, [...y.shape]);
 }
 

@@ -194,11 +194,3 @@ export function unbroadcast(g: Tensor, shape: number[]): Tensor {
   const summed = dims.length ? g.sum(dims, true) : g;
   return reshape(summed, shape);
 }
-
-/** Zeros of `shape` with g written into the narrowed region: the backward of narrow. */
-export function padNarrow(g: Tensor, shape: number[], dim: number, start: number): Tensor {
-  const out = new Tensor(floats(numel(shape)), [...shape]);
-  const region = new Tensor(out.storage, g.shape, out.strides, start * out.strides[dim]);
-  copyInto(region, g);
-  return out;
-}

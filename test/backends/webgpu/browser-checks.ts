@@ -8,6 +8,7 @@ import { selfAttention as refAttention, selfAttentionBackward as refAttentionBac
 import type { Window2d } from '../../../src/backends/backend.js';
 import type { GpuExecutor } from '../../../src/backends/webgpu/executor.js';
 import * as k from '../../../src/backends/webgpu/kernels/index.js';
+import { sum } from '../../../src/backends/webgpu/elementwise/reduce.js';
 import { GpuArrays, assertClose, randArray, rng } from './gpu-arrays.js';
 
 /** Runs the checks on `ex`; resolves with their names, or rejects with the first mismatch. */
@@ -75,14 +76,24 @@ export async function runChecks(ex: GpuExecutor): Promise<string[]> {
     {
       const rows = 5, cols = 65;
       const x = randArray(rows * cols, r, 5), t = new Int32Array([3, 64, -100, 0, 17]);
-      const lse = new Float64Array(rows).fill(NaN), probs = new Float32Array(rows * cols).fill(NaN), pm1 = new Float64Array(rows).fill(NaN);
-      ref.crossEntropyRows(x, rows, cols, t, -100, lse, probs, pm1);
-      const L = A.output(rows), P = A.output(rows * cols), Q = A.output(rows);
-      k.crossEntropyRows(ex, A.upload(x), rows, cols, A.upload(t), -100, L, P, Q);
-      assertClose(await A.read(L), lse, 1e-5 * Math.sqrt(cols), 1e-6, 'crossEntropyRows lse');
-      assertClose(await A.read(P), probs, 2e-6, 1e-5, 'crossEntropyRows probs');
-      assertClose(await A.read(Q), pm1, 1e-7, 1e-4, 'crossEntropyRows pm1');
-      done.push('crossEntropyRows');
+      const loss = new Float32Array(1), grad = new Float32Array(rows * cols);
+      ref.crossEntropy(x, rows, cols, t, -100, loss, grad);
+      const L = A.output(rows), G = A.output(rows * cols), S = A.output(1);
+      k.crossEntropyRows(ex, A.upload(x), rows, cols, A.upload(t), -100, L, G);
+      sum(ex, L, S, 1 / 4);
+      assertClose(await A.read(S), loss, 1e-5 * Math.sqrt(cols), 1e-6, 'crossEntropy loss');
+      assertClose(await A.read(G), grad, 2e-6, 1e-5, 'crossEntropy softmax - onehot');
+      done.push('crossEntropy');
+    }
+    {
+      const rows = 3, cols = 65;
+      const x = randArray(rows * cols, r, 3), g = randArray(rows * cols, r), y = new Float32Array(rows * cols), want = new Float32Array(rows * cols);
+      ref.softmax(x, rows, cols, y, false);
+      ref.softmaxBackward(g, y, rows, cols, 0.5, want);
+      const out = A.output(rows * cols);
+      k.softmaxBackward(ex, A.upload(g), A.upload(y), rows, cols, 0.5, out);
+      assertClose(await A.read(out), want, 2e-6 * Math.sqrt(cols), 1e-5, 'softmaxBackward');
+      done.push('softmaxBackward');
     }
     // elementwise
     {

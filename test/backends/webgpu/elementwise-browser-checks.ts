@@ -1,26 +1,24 @@
 /**
- * The elementwise kernels (elementwise/: unary, binary, reduce, argmax, sumSquares, gather,
- * scatterAdd, copyStrided) checked inside a browser page (elementwise-browser.test.ts loads this
- * module there) on the page's WebGPU device (navigator.gpu) against the reference backend,
- * returning the largest error per check; browser-checks.ts does the same for kernels/. Imports
+ * The elementwise kernels (elementwise/: unary, clamp, binary, where, reduce, argmax, sumSquares,
+ * gather, scatterAdd, copyStrided) checked inside a browser page (kernels-browser.test.ts loads this
+ * module there, after browser-checks.ts's kernels/ on the same device) on the page's WebGPU
+ * device (navigator.gpu) against the reference backend, returning the largest error per check. Imports
  * nothing of Node.
  */
-import { requestGpuDevice } from '../../../src/backends/webgpu/adapter.js';
-import { GpuExecutor } from '../../../src/backends/webgpu/executor.js';
+import type { GpuExecutor } from '../../../src/backends/webgpu/executor.js';
 import type { GpuArray } from '../../../src/backends/webgpu/kernel-context.js';
 import { referenceBackend as ref } from '../../../src/backends/reference/index.js';
-import { unary } from '../../../src/backends/webgpu/elementwise/unary.js';
+import { clamp, unary } from '../../../src/backends/webgpu/elementwise/unary.js';
+import { where } from '../../../src/backends/webgpu/elementwise/where.js';
 import { binary } from '../../../src/backends/webgpu/elementwise/binary.js';
 import { argmax, reduce, sumSquares } from '../../../src/backends/webgpu/elementwise/reduce.js';
 import { copyStrided, gather, groupRows, scatterAdd } from '../../../src/backends/webgpu/elementwise/indexing.js';
 
 export interface Check { name: string; error: number; tolerance: number }
 
-export async function runKernelChecks(): Promise<{ adapter: string; checks: Check[] } | { skip: string }> {
-  const got = await requestGpuDevice();
-  if (!got.device) return { skip: got.reason };
-  const ex = new GpuExecutor(got.device);
-  let nextId = 1;
+/** Runs the checks on `ex` (its buffers numbered from 1,000,000 on, apart from GpuArrays'): the largest error of each. */
+export async function runElementwiseChecks(ex: GpuExecutor): Promise<Check[]> {
+  let nextId = 1_000_000;
   let seed = 12345;
   const rand = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => {
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -36,7 +34,10 @@ export async function runKernelChecks(): Promise<{ adapter: string; checks: Chec
   const out = (n: number): GpuArray => up(new Float32Array(n).fill(NaN));
   const maxErr = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
     let e = 0;
-    for (let i = 0; i < b.length; i++) e = Math.max(e, Number.isNaN(a[i]) !== Number.isNaN(b[i]) ? Infinity : Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+    for (let i = 0; i < b.length; i++) {
+      if (Number.isNaN(a[i]) || Number.isNaN(b[i])) e = Number.isNaN(a[i]) && Number.isNaN(b[i]) ? e : Infinity; // NaN where the reference has NaN
+      else e = Math.max(e, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+    }
     return e;
   };
   // every kernel is recorded first and all outputs are read back together at the end (one wait, not one per check)
@@ -65,8 +66,8 @@ export async function runKernelChecks(): Promise<{ adapter: string; checks: Chec
     check('reduce sum (5, 17, 3)', o, w);
     const oi = up(new Int32Array(15).fill(-1)); argmax(ex, up(x), 5, 17, 3, oi);
     check('argmax (5, 17, 3)', oi, wi, 0, true);
-    const s = out(1); sumSquares(ex, up(x), s);
-    check('sumSquares n=255', s, [ref.sumSquares(x)]);
+    const x2 = rand(1500), s = out(1); sumSquares(ex, [up(x), up(x2)], s);
+    check('sumSquares of two arrays, n=255 and 1500', s, [ref.sumSquares(x) + ref.sumSquares(x2)]);
   }
   {
     const x = rand(2 * 5 * 3), idx = Int32Array.from([4, 0, 4, 2, 1, 4, 3]);
@@ -85,7 +86,18 @@ export async function runKernelChecks(): Promise<{ adapter: string; checks: Chec
     const o = out(15); copyStrided(ex, up(x), [3, 5], [1, 3], 2, o);
     check('copyStrided transpose at offset 2', o, w, 0);
   }
-  const checks = await Promise.all(pending);
-  ex.destroy();
-  return { adapter: got.description, checks };
+  {
+    const x = rand(17, 3), w = new Float32Array(17);
+    x[3] = NaN;
+    ref.clamp(x, -1, Infinity, w);
+    const o = out(17); clamp(ex, up(x), -1, Infinity, o);
+    check('clamp n=17 to [-1, inf), a NaN', o, w, 0);
+  }
+  {
+    const c = Float32Array.from(rand(5), (v) => (v > 0 ? 1 : 0)), a = rand(3 * 5), b = rand(1), w = new Float32Array(15);
+    ref.where(c, [0, 1], a, [5, 1], b, [0, 0], w, [3, 5]);
+    const o = out(15); where(ex, up(c), [0, 1], up(a), [5, 1], up(b), [0, 0], o, [3, 5]);
+    check('where (5) ? (3, 5) : scalar', o, w, 0);
+  }
+  return Promise.all(pending);
 }

@@ -1,6 +1,6 @@
 /**
- * The webgpu backend's own kernels (unary, binary with broadcasting and in place, reduce, argmax,
- * sumSquares, gather, scatterAdd, copyStrided) against the reference backend, through the bridge
+ * The webgpu backend's own kernels (unary, clamp, binary with broadcasting and in place, where,
+ * reduce, argmax, sumSquares and sumSquaresMany, gather, scatterAdd, copyStrided) against the reference backend, through the bridge
  * (so residency is exercised too: inputs uploaded, outputs read back by sync), on awkward shapes
  * and views at offsets. Skips with the reason where no WebGPU adapter can be had.
  */
@@ -107,6 +107,63 @@ test('reduce, argmax and sumSquares match the reference', (t) => {
     const want = ref.sumSquares(x), got = gpu.sumSquares(x);
     assert.ok(Math.abs(got - want) <= 1e-5 * want + 1e-6, `sumSquares n=${n}: ${got} vs ${want}`);
   }
+  // many arrays (some on the device, one at an offset, one empty) into one float: one read-back
+  const xs = [...SIZES, 5000, 0].map((n) => randArray(n, r, 2));
+  const onDevice = new Float32Array(300);
+  gpu.unary('neg', randArray(300, r), onDevice);
+  xs.push(onDevice.subarray(7, 290));
+  gpu.sync(onDevice);
+  gpu.unary('neg', onDevice.slice(), onDevice); // twice negated: on the device again, the same values
+  const want = xs.reduce((acc, x) => acc + ref.sumSquares(x), 0);
+  const reads = gpu.bridge.counters.reads;
+  const got = gpu.sumSquaresMany!(xs);
+  assert.equal(gpu.bridge.counters.reads - reads, 1, 'sumSquaresMany reads back one float');
+  assert.ok(Math.abs(got - want) <= 1e-5 * want, `sumSquaresMany of ${xs.length} arrays: ${got} vs ${want}`);
+  assert.equal(gpu.sumSquaresMany!([new Float32Array(0)]), 0);
+});
+
+test('clamp and where match the reference, where broadcast', (t) => {
+  const gpu = gpuBackendOrSkip(t);
+  if (!gpu) return;
+  const r = rng(5);
+  for (const n of SIZES) {
+    const x = randArray(n, r, 3);
+    x[n - 1] = NaN; // stays NaN
+    for (const [lo, hi] of [[-1, 1], [-Infinity, 0.5], [0, Infinity], [0.25, 0.25]]) {
+      const want = new Float32Array(n), got = new Float32Array(n).fill(7);
+      ref.clamp(x, lo, hi, want);
+      gpu.clamp(x, lo, hi, got);
+      gpu.sync(got);
+      assertClose(got, want, 0, 0, `clamp n=${n} to [${lo}, ${hi}]`);
+    }
+  }
+  // (cond, a, b, out) shapes; cond has zeros, ones, other nonzeros and a NaN (true)
+  const cases: number[][][] = [
+    [[17], [17], [17], [17]],
+    [[3, 65], [65], [1], [3, 65]],
+    [[1, 7, 1], [3, 1, 5], [3, 7, 5], [3, 7, 5]],
+    [[127], [1], [127], [127]],
+    [[5, 1], [2, 3, 4, 5, 3], [3], [2, 3, 4, 5, 3]],
+  ];
+  const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+  for (const [cs, as, bs, os] of cases) {
+    const c = Float32Array.from({ length: size(cs) }, (_, i) => [0, 1, 0, -2, NaN, 0.5][i % 6]);
+    const a = randArray(size(as), r), b = randArray(size(bs), r);
+    const want = new Float32Array(size(os)), got = new Float32Array(size(os)).fill(7);
+    ref.where(c, bstrides(cs, os), a, bstrides(as, os), b, bstrides(bs, os), want, os);
+    gpu.where(c, bstrides(cs, os), a, bstrides(as, os), b, bstrides(bs, os), got, os);
+    gpu.sync(got);
+    assertClose(got, want, 0, 0, `where ${cs} ${as} ${bs}`);
+  }
+  // operands at offsets, one of them on the device (written by a kernel)
+  const base = randArray(50, r), dev = new Float32Array(50);
+  gpu.unary('neg', base, dev);
+  const c = Float32Array.from({ length: 30 }, (_, i) => i % 3), want = new Float32Array(17), got = new Float32Array(17);
+  const negBase = base.map((v) => -v);
+  ref.where(c.subarray(4), [1], negBase.subarray(9), [2], base.subarray(1), [1], want, [17]);
+  gpu.where(c.subarray(4), [1], dev.subarray(9), [2], base.subarray(1), [1], got, [17]);
+  gpu.sync(got);
+  assertClose(got, want, 0, 0, 'where at offsets, a strided');
 });
 
 test('gather and scatterAdd match the reference (repeated indices)', (t) => {

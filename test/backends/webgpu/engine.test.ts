@@ -2,7 +2,8 @@
  * The engine on the webgpu backend: gradient checks (every op's backward against finite
  * differences, with tensors living on the device between ops), and training steps of a tiny GPT
  * whose losses and final parameters equal the reference backend's within float32 tolerance. The
- * latter fails if any host access to storage misses the sync (a stale read changes the numbers).
+ * latter fails if any host access to storage misses the sync (a stale read changes the numbers),
+ * or if a step reads back more than the loss and the clipping norm.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,9 +53,24 @@ test('gradient checks on the webgpu backend', (t) => {
   });
 });
 
-test('a tiny GPT trains on webgpu with the reference backend\'s losses and parameters', (t) => {
+/**
+ * What a step may read back: the clipping norm and the loss, one float each. A host loop or a
+ * float64 interface that crept back into the step (cross-entropy, clipping, a backward rule)
+ * would read more and fail this.
+ */
+function assertTwoReadsPerStep(reads: { count: number; bytes: number }[], what: string): void {
+  reads.forEach(({ count, bytes }, s) => {
+    assert.ok(count <= 2 && bytes <= 8, `${what}, step ${s}: ${count} read-backs of ${bytes} bytes (at most the loss and the gradient norm expected)`);
+  });
+}
+
+test('a tiny GPT trains on webgpu with the reference backend\'s losses and parameters, reading back only the loss and the norm', (t) => {
   const gpu = gpuBackendOrSkip(t);
   if (!gpu) return;
-  const want = trainTinyGpt(referenceBackend, 3), got = trainTinyGpt(gpu, 3);
-  assert.deepEqual(tinyGptDifferences(want, got), []);
+  // with dropout the attention is composed (matmuls, the scaled softmax and its backward, the mask's multiply)
+  for (const [steps, dropout] of [[3, 0], [2, 0.1]]) {
+    const want = trainTinyGpt(referenceBackend, steps, dropout), got = trainTinyGpt(gpu, steps, dropout);
+    assert.deepEqual(tinyGptDifferences(want, got), [], `dropout ${dropout}`);
+    assertTwoReadsPerStep(got.reads, `dropout ${dropout}`);
+  }
 });

@@ -1,8 +1,9 @@
 /**
  * The WGSL kernels in a browser: headless Chromium with WebGPU on its SwiftShader adapter loads
  * the compiled modules (adapter through navigator.gpu, executor, kernels, the reference backend)
- * from a static server over dist/ and runs browser-checks.ts, every kernel against the reference
- * in the page. Skipped with the reason where Chromium, playwright-core or a WebGPU adapter is missing.
+ * from a static server over dist/ and runs browser-checks.ts (kernels/) and
+ * elementwise-browser-checks.ts (elementwise/) on one device, every kernel against the reference
+ * in the page: one browser start for both. Skipped with the reason where Chromium, playwright-core or a WebGPU adapter is missing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ if (skip) console.log(`# webgpu browser test skipped: ${skip}`);
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-dev-shm-usage', '--enable-unsafe-webgpu', '--enable-features=Vulkan',
   '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--disable-vulkan-surface'];
 
-test('every kernel matches the reference in Chromium', { skip, timeout: 180_000 }, async (t) => {
+test('every kernel, elementwise ones too, matches the reference in Chromium', { skip, timeout: 180_000 }, async (t) => {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]));
     if (path === '/') { res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>webgpu kernels</title>'); return; }
@@ -46,18 +47,23 @@ test('every kernel matches the reference in Chromium', { skip, timeout: 180_000 
       if (!got.device) return { skip: got.reason as string };
       const { GpuExecutor } = await load('/src/backends/webgpu/executor.js');
       const { runChecks } = await load('/test/backends/webgpu/browser-checks.js');
+      const { runElementwiseChecks } = await load('/test/backends/webgpu/elementwise-browser-checks.js');
       const ex = new GpuExecutor(got.device);
       try {
-        return { device: got.description as string, passed: (await runChecks(ex)) as string[] };
+        const passed = (await runChecks(ex)) as string[];
+        const elementwise = (await runElementwiseChecks(ex)) as { name: string; error: number; tolerance: number }[];
+        return { device: got.description as string, passed, elementwise };
       } catch (e) {
         return { error: String((e as Error).message) };
       } finally {
         ex.destroy();
       }
-    })) as { skip?: string; device?: string; passed?: string[]; error?: string };
+    })) as { skip?: string; device?: string; passed?: string[]; elementwise?: { name: string; error: number; tolerance: number }[]; error?: string };
     if (result.skip) { t.skip(`no WebGPU adapter in Chromium: ${result.skip}`); return; }
     assert.equal(result.error, undefined, result.error);
     assert.ok(result.passed && result.passed.length >= 20, `checks run: ${result.passed?.join(', ')}`);
+    assert.ok(result.elementwise && result.elementwise.length >= 11, `${result.elementwise?.length} elementwise checks ran`);
+    for (const c of result.elementwise) assert.ok(c.error <= c.tolerance, `${c.name} on ${result.device}: error ${c.error} (tolerance ${c.tolerance})`);
   } finally {
     await browser.close();
     server.close();

@@ -1,7 +1,8 @@
 /**
  * The fused WGSL kernels against the reference backend: softmax / log-softmax, scaled causal
- * softmax, layer norm and its backward (dweight / dbias accumulate), GELU and its backward,
- * cross-entropy rows (ignored rows untouched), Adam(W). Shapes are awkward (1, 3, 17, 65, 127
+ * softmax and the softmax backward (also in place), layer norm and its backward (dweight / dbias
+ * accumulate), GELU and its backward, cross-entropy (row losses, their mean, softmax - onehot with
+ * zero rows where ignored), Adam(W). Shapes are awkward (1, 3, 17, 65, 127
  * rows and columns, rows of one element), every array sits at an offset in a larger buffer, and
  * outputs start as NaN.
  *
@@ -16,6 +17,8 @@ import { referenceBackend as ref } from '../../../src/backends/reference/index.j
 import * as gpuKernels from '../../../src/backends/webgpu/kernels/index.js';
 import { GpuArrays, assertClose, gpuOrReason, limitedContext, randArray, rng } from './gpu-harness.js';
 import { unary } from '../../../src/backends/webgpu/elementwise/unary.js';
+import { sum } from '../../../src/backends/webgpu/elementwise/reduce.js';
+import { crossEntropyRows as refCrossEntropyRows } from '../../../src/backends/reference/cross-entropy.js';
 
 const gpu = await gpuOrReason();
 const skip = typeof gpu === 'string' ? gpu : false;
@@ -109,30 +112,55 @@ test('GELU forward and backward', { skip }, async () => {
   }
 });
 
-test('cross-entropy rows: lse, probs, p_target - 1; ignored rows untouched', { skip }, async () => {
+test('cross-entropy: each row\'s loss, softmax - onehot (zero rows where ignored), the mean by the sum kernel', { skip }, async () => {
   if (typeof gpu === 'string') return;
   let seed = 200;
   for (const [rows, cols] of [[1, 1], [3, 17], [17, 3], [5, 65], [2, 1000]] as [number, number][]) {
-    for (const withProbs of [true, false]) {
+    for (const withGrad of [true, false]) {
       const r = rng(seed++);
       const x = randArray(rows * cols, r, 5);
       const t = Int32Array.from({ length: rows }, (_, i) => (i % 3 === 2 ? -100 : Math.floor(((r() + 1) / 2) * cols)));
       if (rows > 1) x[t[0]] = 40; // a row whose target's p rounds to 1 in float32
-      const lse = new Float64Array(rows).fill(NaN), probs = new Float32Array(rows * cols).fill(NaN), pm1 = new Float64Array(rows).fill(NaN);
-      ref.crossEntropyRows(x, rows, cols, t, -100, lse, withProbs ? probs : null, withProbs ? pm1 : null);
+      const loss = new Float32Array(1), grad = new Float32Array(rows * cols).fill(NaN), lse = new Float64Array(rows);
+      ref.crossEntropy(x, rows, cols, t, -100, loss, withGrad ? grad : null);
+      refCrossEntropyRows(x, rows, cols, t, -100, lse, null, null);
+      const rowLoss = Array.from(t, (ti, i) => (ti === -100 ? 0 : lse[i] - x[i * cols + ti]));
+      const count = t.filter((ti) => ti !== -100).length;
       const A = new GpuArrays(gpu);
-      const L = A.output(rows), P = A.output(rows * cols), Q = A.output(rows);
-      k.crossEntropyRows(gpu, A.upload(x), rows, cols, A.upload(t), -100, L, withProbs ? P : null, withProbs ? Q : null);
-      const what = `crossEntropyRows ${rows}x${cols} probs=${withProbs}`;
-      assertClose(await A.read(L), lse, 1e-5 * Math.sqrt(cols), 1e-6, `${what} lse`);
-      if (withProbs) {
-        assertClose(await A.read(P), probs, 2e-6, 1e-5, `${what} probs`);
-        const q = await A.read(Q);
-        assertClose(q, pm1, 1e-7, 1e-4, `${what} pm1`);
-        if (rows > 1) assert.ok(q[0] < 0, `${what}: p_target - 1 is exact (nonzero) where p rounds to 1: ${q[0]}`);
+      const L = A.output(rows), G = A.output(rows * cols), S = A.output(1);
+      k.crossEntropyRows(gpu, A.upload(x), rows, cols, A.upload(t), -100, L, withGrad ? G : null);
+      sum(gpu, L, S, 1 / count);
+      const what = `crossEntropy ${rows}x${cols} grad=${withGrad}`;
+      assertClose(await A.read(L), rowLoss, 1e-5 * Math.sqrt(cols), 1e-6, `${what} row losses`);
+      assertClose(await A.read(S), loss, 1e-5 * Math.sqrt(cols), 1e-6, `${what} mean`);
+      if (withGrad) {
+        const g = await A.read(G);
+        assertClose(g, grad, 2e-6, 1e-5, `${what} softmax - onehot`);
+        if (rows > 1) assert.ok(g[t[0]] < 0, `${what}: p_target - 1 is exact (nonzero) where p rounds to 1: ${g[t[0]]}`);
       }
+      await A.assertUntouchedAround(G);
       A.release();
     }
+  }
+});
+
+test('softmax backward, scaled, and in place over its gradient (attention\'s)', { skip }, async () => {
+  if (typeof gpu === 'string') return;
+  let seed = 300;
+  for (const [rows, cols] of shapes) {
+    const r = rng(seed++);
+    const x = randArray(rows * cols, r, 3), g = randArray(rows * cols, r);
+    const y = new Float32Array(rows * cols), want = new Float32Array(rows * cols);
+    ref.softmax(x, rows, cols, y, false);
+    ref.softmaxBackward(g, y, rows, cols, 0.37, want);
+    const A = new GpuArrays(gpu);
+    const Y = A.upload(y), out = A.output(rows * cols), G = A.upload(g);
+    k.softmaxBackward(gpu, G, Y, rows, cols, 0.37, out);
+    k.softmaxBackward(gpu, G, Y, rows, cols, 0.37, G); // in place: G becomes the result
+    assertClose(await A.read(out), want, 2e-6 * Math.sqrt(cols), 1e-5, `softmaxBackward ${rows}x${cols}`);
+    assertClose(await A.read(G), want, 2e-6 * Math.sqrt(cols), 1e-5, `softmaxBackward in place ${rows}x${cols}`);
+    await A.assertUntouchedAround(out);
+    A.release();
   }
 });
 

@@ -33,36 +33,44 @@ fn powf(a: f32, b: f32) -> f32 {
   return select(m, -m, abs(b % 2.0) == 1.0);
 }`;
 
-/** `inPlace`: out is a (a += b), bound once as read_write. */
-const source = (op: BinaryOp, inPlace: boolean): string => /* wgsl */ `
+const OPS = Object.keys(EXPR) as BinaryOp[];
+
+/**
+ * Every op in one kernel, picked by a uniform (the branch is uniform across the dispatch, free on a
+ * GPU): two pipelines in all instead of two per op, each of which a software adapter compiles
+ * in a tenth of a second or more. `inPlace`: out is a (a += b), bound once as read_write.
+ */
+const source = (inPlace: boolean): string => /* wgsl */ `
 struct U {
   n: u32, ao: u32, bo: u32, oo: u32,
+  op: u32, q0: u32, q1: u32, q2: u32,
   ${stridedFields(['sa', 'sb'])}
 }
 ${inPlace ? '' : '@group(0) @binding(0) var<storage, read> x: array<f32>;'}
 @group(0) @binding(${inPlace ? 0 : 1}) var<storage, read> y: array<f32>;
 @group(0) @binding(${inPlace ? 1 : 2}) var<storage, read_write> out: array<f32>;
 @group(0) @binding(${inPlace ? 2 : 3}) var<uniform> u: U;
-${op === 'pow' ? POW : ''}
+${POW}
+fn apply(a: f32, b: f32) -> f32 {
+  switch u.op {
+${OPS.map((op, i) => `    case ${i}u: { return ${EXPR[op]}; }`).join('\n')}
+    default: { return a; }
+  }
+}
 ${MAIN}
   if (i >= u.n) { return; }
   ${stridedIndex(['sa', 'sb'])}
-  let a = ${inPlace ? 'out' : 'x'}[u.ao + sai];
-  let b = y[u.bo + sbi];
-  out[u.oo + i] = ${EXPR[op]};
+  out[u.oo + i] = apply(${inPlace ? 'out' : 'x'}[u.ao + sai], y[u.bo + sbi]);
 }`;
 
-const sources = new Map<string, string>();
+const SOURCES = { false: source(false), true: source(true) };
 
 /**
  * out = op(a, b) broadcast over outShape, a and b read through their strides (0 where broadcast).
  * With `inPlace`, a is out itself (dense, a.offset = out.offset).
  */
 export function binary(ctx: KernelContext, op: BinaryOp, a: GpuArray, aStrides: number[], b: GpuArray, bStrides: number[], out: GpuArray, outShape: number[], inPlace: boolean): void {
-  const key = `${op}:${inPlace}`;
-  let wgsl = sources.get(key);
-  if (!wgsl) sources.set(key, (wgsl = source(op, inPlace)));
   const { shape, strides } = coalesce(outShape, [aStrides, bStrides]);
-  const words = [{ u32: out.length }, { u32: a.offset }, { u32: b.offset }, { u32: out.offset }, ...stridedWords(shape, strides)];
-  ctx.dispatch(wgsl, inPlace ? [b, out] : [a, b, out], words, grid(ctx, out.length));
+  const words = [out.length, a.offset, b.offset, out.offset, OPS.indexOf(op), 0, 0, 0].map((u32) => ({ u32 }));
+  ctx.dispatch(SOURCES[`${inPlace}`], inPlace ? [b, out] : [a, b, out], [...words, ...stridedWords(shape, strides)], grid(ctx, out.length));
 }

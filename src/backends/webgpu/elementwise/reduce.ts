@@ -73,9 +73,13 @@ export function argmax(ctx: KernelContext, x: GpuArray, outer: number, dim: numb
 
 const PARTIALS = 256;
 
-/** Stage one: each of up to PARTIALS workgroups sums the squares of its stride of x (compensated), then a tree in workgroup memory. */
-const SUM_SQUARES = /* wgsl */ `
-struct U { n: u32, xo: u32, oo: u32, square: u32 }
+/**
+ * Sums of many values in two stages: each of up to PARTIALS workgroups per array sums its stride
+ * of the array (squared with `square`; compensated), then a tree in workgroup memory writes one
+ * partial; then one workgroup sums the partials (`scale` times the total).
+ */
+const SUM = /* wgsl */ `
+struct U { n: u32, xo: u32, oo: u32, square: u32, scale: f32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> u: U;
@@ -96,13 +100,27 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     if (lid < s) { part[lid] += part[lid + s]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { out[u.oo + wg.x] = part[0]; }
+  if (lid == 0u) { out[u.oo + wg.x] = part[0] * u.scale; }
 }`;
 
-/** out[0] = the sum of x[i]^2: partial sums per workgroup, then one workgroup sums those. */
-export function sumSquares(ctx: KernelContext, x: GpuArray, out: GpuArray): void {
-  const groups = Math.max(1, Math.min(PARTIALS, Math.ceil(x.length / 1024)));
-  const partials = ctx.scratch(groups);
-  ctx.dispatch(SUM_SQUARES, [x, partials], [{ u32: x.length }, { u32: x.offset }, { u32: 0 }, { u32: 1 }], [groups]);
-  ctx.dispatch(SUM_SQUARES, [partials, out], [{ u32: groups }, { u32: 0 }, { u32: out.offset }, { u32: 0 }], [1]);
+/** Stage one over each array into consecutive partials, stage two into out[0] (times scale): one result for all arrays. */
+function sumAll(ctx: KernelContext, xs: GpuArray[], square: boolean, out: GpuArray, scale: number): void {
+  const groups = xs.map((x) => Math.max(1, Math.min(PARTIALS, Math.ceil(x.length / 1024))));
+  const partials = ctx.scratch(groups.reduce((a, b) => a + b, 0));
+  let at = 0;
+  xs.forEach((x, i) => {
+    ctx.dispatch(SUM, [x, partials], [{ u32: x.length }, { u32: x.offset }, { u32: at }, { u32: square ? 1 : 0 }, { f32: 1 }], [groups[i]]);
+    at += groups[i];
+  });
+  ctx.dispatch(SUM, [partials, out], [{ u32: at }, { u32: 0 }, { u32: out.offset }, { u32: 0 }, { f32: scale }], [1]);
+}
+
+/** out[0] = the sum of x[i]^2 over every array of xs (a global gradient norm's square). */
+export function sumSquares(ctx: KernelContext, xs: GpuArray[], out: GpuArray): void {
+  sumAll(ctx, xs, true, out, 1);
+}
+
+/** out[0] = scale * the sum of x's elements (a mean, with scale 1/n). */
+export function sum(ctx: KernelContext, x: GpuArray, out: GpuArray, scale = 1): void {
+  sumAll(ctx, [x], false, out, scale);
 }

@@ -1,7 +1,6 @@
 import type { GpuArray, KernelContext } from '../kernel-context.js';
 import { gemm, type Operand } from './matmul.js';
-import { scaledSoftmax } from './softmax.js';
-import { WG, grid, kernel, u32s } from './grid.js';
+import { scaledSoftmax, softmaxBackward } from './softmax.js';
 
 /**
  * Multi-head self-attention over qkv (B, T, 3C) as tiled matmuls that read each head in place
@@ -11,22 +10,6 @@ import { WG, grid, kernel, u32s } from './grid.js';
  *   forward:  S = q k^T, att = softmax(scale S) (causal), y = att v
  *   backward: dP = dy v^T, dS = scale att (dP - rowsum(dP att)), dq = dS k, dk = dS^T q, dv = att^T dy
  */
-
-// dS = scale * att * (dP - rowsum(dP * att)), in place over dP, one workgroup per row
-const SOFTMAX_BACKWARD = kernel({
-  uniforms: 'rows: u32, cols: u32, attOff: u32, dOff: u32, scale: f32',
-  arrays: ['att', 'd rw'],
-  reduce: true,
-  body: /* wgsl */ `
-  let row = group;
-  if (row >= u.rows) { return; }
-  let ab = u.attOff + row * u.cols;
-  let db = u.dOff + row * u.cols;
-  var s = 0.0;
-  for (var j = lid; j < u.cols; j += ${WG}u) { s += d[db + j] * att[ab + j]; }
-  let dot = reduceSum(s, lid);
-  for (var j = lid; j < u.cols; j += ${WG}u) { d[db + j] = u.scale * att[ab + j] * (d[db + j] - dot); }`,
-});
 
 /** The operands of one attention problem: batch z = b * nh + h. */
 function layout(B: number, T: number, nh: number, hs: number) {
@@ -56,7 +39,7 @@ export function selfAttentionBackward(ctx: KernelContext, dy: GpuArray, qkv: Gpu
   const { C, head, square, batch } = layout(B, T, nh, hs);
   const ds = ctx.scratch(batch * T * T);
   gemm(ctx, batch, nh, T, hs, T, head(dy, 0, C), false, head(qkv, 2 * C, 3 * C), true, square(ds)); // dP = dy v^T
-  ctx.dispatch(SOFTMAX_BACKWARD, [att, ds], [...u32s(batch * T, T, att.offset, ds.offset), { f32: scale }], grid(batch * T, ctx.limits));
+  softmaxBackward(ctx, ds, att, batch * T, T, scale, ds); // dS = scale att (dP - rowsum(dP att)), in place
   gemm(ctx, batch, nh, T, T, hs, square(ds), false, head(qkv, C, 3 * C), false, head(dqkv, 0, 3 * C)); // dq = dS k
   gemm(ctx, batch, nh, T, T, hs, square(ds), true, head(qkv, 0, 3 * C), false, head(dqkv, C, 3 * C)); // dk = dS^T q
   gemm(ctx, batch, nh, T, T, hs, square(att), true, head(dy, 0, C), false, head(dqkv, 2 * C, 3 * C)); // dv = att^T dy

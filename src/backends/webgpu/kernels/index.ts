@@ -1,10 +1,10 @@
 /**
  * The WebGPU backend's compute kernels. Each has its Backend method's signature with a leading
- * KernelContext and GpuArrays for typed arrays (f32 arrays where the Backend writes float64 or
- * returns a number). They only record work; see kernel-context.ts.
+ * KernelContext and GpuArrays for typed arrays (f32 arrays where the Backend returns a number;
+ * cross-entropy's rows, whose loss the backend sums). They only record work; see kernel-context.ts.
  */
 export { matmul, linear, setLargeTilesFrom } from './matmul.js';
-export { softmax, scaledSoftmax } from './softmax.js';
+export { softmax, scaledSoftmax, softmaxBackward } from './softmax.js';
 export { layerNorm, layerNormBackward } from './layernorm.js';
 export { geluForward, geluBackward } from './gelu.js';
 export { crossEntropyRows } from './cross-entropy.js';

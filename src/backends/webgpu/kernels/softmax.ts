@@ -49,3 +49,37 @@ export function softmax(ctx: KernelContext, x: GpuArray, rows: number, cols: num
 export function scaledSoftmax(ctx: KernelContext, x: GpuArray, rows: number, cols: number, scale: number, queries: number, out: GpuArray): void {
   rowSoftmax(ctx, x, rows, cols, scale, queries, false, out);
 }
+
+/**
+ * out = scale * y * (g - sum(g y)) per row, one workgroup per row. With gInOut the gradient is
+ * read from out itself (attention's backward works in place over its scratch; a writable binding
+ * may not alias another, so a one-element scratch stands in for g).
+ */
+const BACKWARD = kernel({
+  uniforms: 'rows: u32, cols: u32, yOff: u32, gOff: u32, outOff: u32, gInOut: u32, scale: f32',
+  arrays: ['y', 'g', 'out rw'],
+  reduce: true,
+  prelude: /* wgsl */ `
+fn gradAt(gi: u32, oi: u32) -> f32 {
+  if (u.gInOut == 1u) { return out[oi]; }
+  return g[gi];
+}`,
+  body: /* wgsl */ `
+  let row = group;
+  if (row >= u.rows) { return; }
+  let yb = u.yOff + row * u.cols;
+  let gb = u.gOff + row * u.cols;
+  let ob = u.outOff + row * u.cols;
+  var s = 0.0;
+  for (var j = lid; j < u.cols; j += ${WG}u) { s += gradAt(gb + j, ob + j) * y[yb + j]; }
+  let dot = reduceSum(s, lid);
+  for (var j = lid; j < u.cols; j += ${WG}u) { out[ob + j] = u.scale * y[yb + j] * (gradAt(gb + j, ob + j) - dot); }`,
+});
+
+/** Backend.softmaxBackward over (rows, cols); g may be out itself (same buffer and offset): in place. */
+export function softmaxBackward(ctx: KernelContext, g: GpuArray, y: GpuArray, rows: number, cols: number, scale: number, out: GpuArray): void {
+  if (rows === 0 || cols === 0) return;
+  const inPlace = g.buffer === out.buffer && g.offset === out.offset;
+  const gb = inPlace ? ctx.scratch(1) : g;
+  ctx.dispatch(BACKWARD, [y, gb, out], [...u32s(rows, cols, y.offset, gb.offset, out.offset, inPlace ? 1 : 0), { f32: scale }], grid(rows, ctx.limits));
+}
