@@ -18,8 +18,8 @@ export const PRESET_CONFIGS: Record<Preset, KnowledgeConfig> = {
   },
   default: {
     people: 400, values: 10, augment: 'single', mixed: false, model: 'small', seed: 1, qaFraction: 0.5,
-    pretrain: { ...stage(800, 64, 3e-3, 200), warmupSteps: 100 }, finetune: stage(300, 64, 1e-3, 200), mixedQaShare: 0.3, probeSteps: 300,
-    loraRank: 4, loraFinetune: { ...stage(300, 64, 3e-3, 200), weightDecay: 0 },
+    pretrain: { ...stage(1600, 32, 3e-3, 400), warmupSteps: 100 }, finetune: stage(300, 64, 1e-3, 100), mixedQaShare: 0.3, probeSteps: 300,
+    loraRank: 4, loraFinetune: { ...stage(300, 64, 3e-3, 100), weightDecay: 0 },
   },
 };
 
