@@ -4,9 +4,8 @@
 // alone) as probing.ts measures it. PROBE_OPTS='{"steps":1000,"lr":0.03,"weightDecay":0}' changes the probe.
 //   node experiments/physics-probes/probe-positions.mjs RUNDIR mixed|pretrain
 const dist = new URL('../../dist/src/', import.meta.url);
-const { buildWorld, buildModel, hiddenStates, linearProbe, probeTask, majorityBaseline, answerField, ATTRIBUTES, fullName, makeQA } = await import(new URL('chapters/physics/index.js', dist));
+const { buildWorld, buildModel, featuresAt, linearProbe, probeTask, majorityBaseline, answerField, ATTRIBUTES, fullName, makeQA } = await import(new URL('chapters/physics/index.js', dist));
 const { loadTrainingState } = await import(new URL('train/state.js', dist));
-const { tensor } = await import(new URL('engine/ops/create.js', dist));
 const { readFileSync } = await import('node:fs');
 
 const [dir, stage] = process.argv.slice(2);
@@ -20,23 +19,10 @@ const w = buildWorld({ ...c, values });
 const blockSize = Math.max(...w.bios.map((b) => b.words.length + 1), ...w.qaTrain.map((q) => q.prompt.length + q.answer.length + 1));
 const model = buildModel(c.model, w.vocab.size, blockSize, c.seed + 3);
 loadTrainingState(`${dir}/${stage}/latest.safetensors`, { model, kind: `physics-knowledge-${stage}` });
-const C = model.config.nEmbd, L = model.config.nLayer, bos = w.vocab.id('<bos>');
+const C = model.config.nEmbd, bos = w.vocab.id('<bos>');
 const opts = JSON.parse(process.env.PROBE_OPTS ?? '{}');
 
-/** Hidden states (n, C) per layer at position pos[i] of row i. */
-function features(rows, pos) {
-  const out = Array.from({ length: L + 1 }, () => new Float32Array(rows.length * C));
-  for (let s = 0; s < rows.length; s += 64) {
-    const chunk = rows.slice(s, s + 64), T = Math.max(...chunk.map((r) => r.length));
-    const ids = new Int32Array(chunk.length * T);
-    chunk.forEach((r, b) => ids.set(r, b * T));
-    hiddenStates(model, tensor(ids, [chunk.length, T])).forEach((h, l) => {
-      const v = h.floatValues(); // (B, T, C)
-      chunk.forEach((_, b) => out[l].set(v.subarray((b * T + pos[s + b]) * C, (b * T + pos[s + b] + 1) * C), (s + b) * C));
-    });
-  }
-  return out;
-}
+const features = (rows, pos) => featuresAt(model, rows, pos); // (n, C) per layer, at position pos[i] of row i
 const pct = (x) => `${(100 * x).toFixed(0)}%`;
 const task = probeTask(w.people, values);
 console.log('chance (commonest class):', Object.entries(majorityBaseline(task, w.split.train, w.split.test)).map(([f, v]) => `${f} ${pct(v)}`).join(', '));
@@ -46,7 +32,7 @@ for (const a of ATTRIBUTES) {
   const rows = makeQA(w.people, everyone).filter((q) => q.attribute === a).map((q) => [bos, ...w.vocab.encode(q.prompt)]);
   const nameEnd = rows.map((r, i) => r.lastIndexOf(w.vocab.id(fullName(w.people[i])[2])));
   const read = (pos) => features(rows, pos).map((x) => pct(linearProbe(x, C, sub, w.split.train, w.split.test, opts)[f])).join(' ');
-  console.log(`${a} (${f}), layers 0..${L}: question's last token ${read(rows.map((r) => r.length - 1))} | name's last token in the question ${read(nameEnd)}`);
+  console.log(`${a} (${f}), layers 0..${model.config.nLayer}: question's last token ${read(rows.map((r) => r.length - 1))} | name's last token in the question ${read(nameEnd)}`);
 }
 const qRows = w.people.map((p) => [bos, ...w.vocab.encode(fullName(p))]);
 features(qRows, qRows.map((r) => r.length - 1)).forEach((x, l) => {

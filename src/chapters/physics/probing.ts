@@ -42,7 +42,7 @@ function gather(states: ReturnType<typeof hiddenStates>, positions: readonly num
 }
 
 /** Hidden states (n, C) per layer at one position of each row; rows of equal length within a batch. */
-function featuresAt(model: GPT, rows: number[][], positions: number[], batchSize = 64): Float32Array[] {
+export function featuresAt(model: GPT, rows: number[][], positions: number[], batchSize = 64): Float32Array[] {
   const C = model.config.nEmbd, L = model.config.nLayer;
   const out = Array.from({ length: L + 1 }, () => new Float32Array(rows.length * C));
   for (let s = 0; s < rows.length; s += batchSize) {
