@@ -11,7 +11,7 @@ import { runKnowledge, runLabel, type KnowledgeConfig, type KnowledgeResult } fr
 import { MODEL_NAMES, type ModelSize } from '../chapters/physics/model.js';
 import { makePeople } from '../chapters/physics/people.js';
 import { COMPARE_VARIANTS, PRESET_CONFIGS, PRESETS, type Preset } from '../chapters/physics/presets.js';
-import { attributeTable, bestLayer, comparisonSvg, meanProbe, probeTable, resultsTable } from '../chapters/physics/report.js';
+import { attributeTable, bestLayer, comparisonSvg, meanProbe, probeTables, resultsTable } from '../chapters/physics/report.js';
 
 const knowledge = defineCommand({
   name: 'knowledge',
@@ -33,6 +33,7 @@ Examples:
   options: {
     preset: { type: 'choice', choices: PRESETS, default: 'default', help: 'starting configuration (quick: a minute; default: the documented scale)' },
     people: { type: 'int', min: 2, placeholder: 'N', help: 'individuals in the world' },
+    values: { type: 'int', min: 2, placeholder: 'K', help: 'answer values per attribute (the first K of each list, at most 30): fewer values, more people per value' },
     augment: { type: 'string', placeholder: 'SPEC', help: "biography augmentation: single, multiK, permute, fullname or a '+' combination" },
     mixed: { type: 'boolean', help: 'mixed training: biographies and the trained people\'s questions together, no finetune' },
     model: { type: 'choice', choices: MODEL_NAMES, help: 'GPT size (tiny 2x32, small 4x64, medium 4x128, base 6x192: layers x width)' },
@@ -57,6 +58,7 @@ Examples:
     const config: KnowledgeConfig = {
       ...base,
       people: o.people ?? base.people,
+      values: o.values ?? base.values,
       augment: augmentName(parseAugment(o.augment ?? base.augment)),
       mixed: o.mixed || base.mixed,
       model: (o.model ?? base.model) as ModelSize,
@@ -71,14 +73,14 @@ Examples:
     if (!(config.qaFraction > 0 && config.qaFraction < 1)) throw new GradpathError(`gradpath physics knowledge: --qa-fraction must be in (0, 1); got ${config.qaFraction}`);
     if (!(config.mixedQaShare > 0 && config.mixedQaShare < 1)) throw new GradpathError(`gradpath physics knowledge: --qa-share must be in (0, 1); got ${config.mixedQaShare}`);
     if (o.compare && (o.augment !== undefined || o.mixed)) throw new GradpathError('gradpath physics knowledge: --compare runs its own set of variants; leave out --augment and --mixed');
-    makePeople(config.people, config.seed); // refuses an impossible world before anything is written
+    makePeople(config.people, config.seed, config.values); // refuses an impossible world before anything is written
     const slug = (c: Pick<KnowledgeConfig, 'augment' | 'mixed'>) => `${c.augment.replace(/\+/g, '-')}${c.mixed ? '-mixed' : ''}`;
     const out = o.out ?? join('runs', 'physics', `${o.preset}-${o.compare ? 'compare' : slug(config)}`);
     watchInterrupt();
     const say = (l: string) => (o.json ? process.stderr.write(l + '\n') : console.log(l));
     if (o.variants !== undefined && !o.compare) throw new GradpathError('gradpath physics knowledge: --variants chooses what --compare runs; add --compare');
     const variants = o.compare ? (o.variants === undefined ? COMPARE_VARIANTS : parseVariants(o.variants)).map((v) => ({ ...config, ...v })) : [config];
-    say(`physics knowledge: ${config.people} people, model ${config.model}, ${config.pretrain.steps} pretraining + ${config.finetune.steps} finetune steps, QA on ${Math.round(config.qaFraction * 100)}% -> ${out}`);
+    say(`physics knowledge: ${config.people} people, ${config.values} values per attribute, model ${config.model}, ${config.pretrain.steps} pretraining + ${config.finetune.steps} finetune steps, QA on ${Math.round(config.qaFraction * 100)}% -> ${out}`);
     const results: KnowledgeResult[] = [];
     await leaveNoTrace(out, async () => {
       for (const [i, v] of variants.entries()) {
@@ -95,19 +97,18 @@ Examples:
     const table = resultsTable(done);
     say(table);
     say(`QA on unseen people, per attribute:\n${attributeTable(done)}`);
-    say(`Q-probe per field (last name token, best layer; chance ~${(100 * meanProbe(done[0]?.probes.majority)).toFixed(0)}%):\n${probeTable(done, 'q')}`);
-    say(`P-probe per field (before the first value of a biography, best layer):\n${probeTable(done, 'p')}`);
+    say(probeTables(done));
     if (o.compare && done.length) {
       const dir = new RunDir(out);
-      dir.writeText('table.txt', `${table}\n\nQA on unseen people, per attribute:\n${attributeTable(done)}\n\nQ-probe per field:\n${probeTable(done, 'q')}\n\nP-probe per field:\n${probeTable(done, 'p')}\n`);
-      dir.writeText('compare.svg', comparisonSvg(done, `Knowledge extraction: ${config.people} people, GPT ${config.model}, QA finetune on ${Math.round(config.qaFraction * 100)}%`));
+      dir.writeText('table.txt', `${table}\n\nQA on unseen people, per attribute:\n${attributeTable(done)}\n\n${probeTables(done)}\n`);
+      dir.writeText('compare.svg', comparisonSvg(done, `Knowledge extraction: ${config.people} people, ${config.values} values per attribute, GPT ${config.model}, QA finetune on ${Math.round(config.qaFraction * 100)}%`));
       say(`table: ${dir.path('table.txt')}, picture: ${dir.path('compare.svg')}`);
     }
     if (o.json) {
       const brief = (r: KnowledgeResult) => ({
         variant: r.label, bio_acc: r.bioAcc, qa_train_acc: r.qaTrain, qa_test_acc: r.qaTest,
         ...(r.lora && { lora_qa_train_acc: r.lora.qaTrain, lora_qa_test_acc: r.lora.qaTest }),
-        q_probe: meanProbe(r.probes.q[bestLayer(r.probes.q)]), p_probe: meanProbe(r.probes.p[bestLayer(r.probes.p)]), seconds: Number(r.seconds.toFixed(1)),
+        q_probe: meanProbe(r.probes.q[bestLayer(r.probes.q)]), p_probe: meanProbe(r.probes.p[bestLayer(r.probes.p)]), a_probe: meanProbe(r.probes.a?.[bestLayer(r.probes.a)]), seconds: Number(r.seconds.toFixed(1)),
       });
       console.log(JSON.stringify({ ...(o.compare ? { people: config.people, model: config.model, runs: done.map(brief) } : { people: config.people, model: config.model, ...brief(done[0] ?? results[0]) }), backend: backendName() }));
     }

@@ -29,6 +29,7 @@ test('physics knowledge: bad input is one line and exit 2, nothing written', asy
     [['physics', 'knowledge', '--compare', '--augment', 'multi5', '-o', 'bad4'], /--compare runs its own set/],
     [['physics', 'knowledge', '--variants', 'single', '-o', 'bad5'], /add --compare/],
     [['physics', 'knowledge', '--compare', '--variants', 'single,single', '-o', 'bad6'], /'single' twice/],
+    [['physics', 'knowledge', '--values', '31', '-o', 'bad7'], /--values must be a whole number from 2 to 30/],
   ] as const) {
     const r = await gradpath([...argv]);
     assert.equal(r.code, 2, r.stderr);
@@ -46,7 +47,8 @@ test('physics knowledge --compare --json: every variant, a table, a picture, one
   const s = JSON.parse(lines[0]) as { runs: { variant: string; qa_test_acc: number; lora_qa_test_acc?: number }[] };
   assert.deepEqual(s.runs.map((x) => x.variant), ['single', 'permute', 'fullname', 'multi5', 'multi5+permute+fullname', 'single mixed', 'multi5+permute+fullname mixed']);
   assert.deepEqual(s.runs.map((x) => typeof x.lora_qa_test_acc), [...Array(5).fill('number'), 'undefined', 'undefined'], 'a LoRA finetune beside every full one; none after mixed training');
-  assert.match(readFileSync(join(dir, 'cmp', 'table.txt'), 'utf8'), /QA unseen people.*LoRA: unseen/);
+  assert.match(readFileSync(join(dir, 'cmp', 'table.txt'), 'utf8'), /QA unseen people.*LoRA: unseen.*A-probe control/);
+  assert.match(readFileSync(join(dir, 'cmp', 'table.txt'), 'utf8'), /A-probe per field, the control[^]*chance \(commonest class\)/);
   assert.match(readFileSync(join(dir, 'cmp', 'compare.svg'), 'utf8'), /^<svg/);
   const again = await gradpath(['physics', 'knowledge', ...tiny, '--compare', '-o', 'cmp', '--json', '--resume']);
   assert.equal(again.code, 0, again.stderr);

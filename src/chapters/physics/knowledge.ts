@@ -19,6 +19,8 @@ import { bioVocab } from './vocab.js';
 /** Everything that defines one knowledge run (config.json; the training keys are checked on --resume). */
 export interface KnowledgeConfig {
   people: number;
+  /** Answer values per attribute: each attribute drawn from the first `values` of its list. */
+  values: number;
   augment: string;
   /** Mixed training: biographies and the finetune people's questions together from the start, no finetune. */
   mixed: boolean;
@@ -37,7 +39,7 @@ export interface KnowledgeConfig {
 
 export const KIND = 'physics-knowledge';
 /** What each stage depends on (checked on --resume): a finished pretraining serves any finetune settings. */
-const FIRST_KEYS = ['people', 'augment', 'mixed', 'model', 'seed', 'qaFraction', 'pretrain', 'mixedQaShare'] as const;
+const FIRST_KEYS = ['people', 'values', 'augment', 'mixed', 'model', 'seed', 'qaFraction', 'pretrain', 'mixedQaShare'] as const;
 const FINETUNE_KEYS = [...FIRST_KEYS, 'finetune'] as const;
 const LORA_KEYS = [...FIRST_KEYS, 'loraRank', 'loraFinetune'] as const;
 const ALL_KEYS = [...FINETUNE_KEYS, 'loraRank', 'loraFinetune'] as const;
@@ -85,7 +87,7 @@ export interface RunHooks {
 /** The world of a run: people, biographies, questions and the split, all from the seed. */
 export function buildWorld(c: KnowledgeConfig) {
   const vocab = bioVocab();
-  const people = makePeople(c.people, c.seed);
+  const people = makePeople(c.people, c.seed, c.values);
   const bios = makeBiographies(people, parseAugment(c.augment), c.seed + 1);
   const split = splitPeople(people.length, c.qaFraction, c.seed + 2);
   const firstBio: Biography[] = [];
@@ -151,7 +153,7 @@ export async function runKnowledge(c: KnowledgeConfig, dirPath: string, hooks: R
   // the probes read the pretrained model (for mixed: the model after mixed training)
   const probes = readOrMake<ProbeTable>(root, 'probes.json', hooks.resume, () => {
     log(`${label}: probing ${model.config.nLayer + 1} layers (Q: last name token alone; P: before the first value of a biography)`);
-    return probeKnowledge(model, w.vocab, w.people, w.firstBio, w.split, { steps: c.probeSteps, seed: c.seed + 5 });
+    return probeKnowledge(model, w.vocab, w.people, c.values, w.firstBio, w.split, { steps: c.probeSteps, seed: c.seed + 5 });
   });
   const bioAcc = biographyAccuracy(model, w.vocab, evalBios);
 

@@ -56,7 +56,13 @@ export const EMPLOYERS = [
   'Sylvant', 'Teraloom', 'Umbrix', 'Vantora', 'Wyvern', 'Xylent',
 ] as const;
 
-/** The headquarters of EMPLOYERS[i]: a fixed spread over CITIES (7 and 30 share no factor: all distinct). */
-export function headquarters(employer: number): number {
-  return (employer * 7 + 3) % CITIES.length;
+/**
+ * The headquarters of EMPLOYERS[i] in a world of `values` cities (the first ones of CITIES): a fixed
+ * spread (7 and the number of cities share no factor, as for 30 or 10: every employer its own city).
+ */
+export function headquarters(employer: number, values: number = CITIES.length): number {
+  return (employer * 7 + 3) % Math.min(values, CITIES.length);
 }
+
+/** The most answer values an attribute can have (the shortest list: 30 cities, universities, ...; days stop at 28). */
+export const MAX_VALUES = CITIES.length;

@@ -12,14 +12,14 @@ const stage = (steps: number, batchSize: number, lr: number, evalEvery: number) 
 
 export const PRESET_CONFIGS: Record<Preset, KnowledgeConfig> = {
   quick: {
-    people: 40, augment: 'single', mixed: false, model: 'tiny', seed: 1, qaFraction: 0.5,
+    people: 40, values: 30, augment: 'single', mixed: false, model: 'tiny', seed: 1, qaFraction: 0.5,
     pretrain: stage(60, 16, 3e-3, 30), finetune: stage(30, 16, 1e-3, 15), mixedQaShare: 0.3, probeSteps: 100,
     loraRank: 2, loraFinetune: { ...stage(30, 16, 3e-3, 15), weightDecay: 0 },
   },
   default: {
-    people: 200, augment: 'single', mixed: false, model: 'small', seed: 1, qaFraction: 0.5,
-    pretrain: { ...stage(800, 32, 3e-3, 200), warmupSteps: 100 }, finetune: stage(300, 32, 1e-3, 200), mixedQaShare: 0.3, probeSteps: 300,
-    loraRank: 4, loraFinetune: { ...stage(300, 32, 3e-3, 200), weightDecay: 0 },
+    people: 400, values: 10, augment: 'single', mixed: false, model: 'small', seed: 1, qaFraction: 0.5,
+    pretrain: { ...stage(1600, 32, 3e-3, 400), warmupSteps: 100 }, finetune: stage(300, 64, 1e-3, 100), mixedQaShare: 0.3, probeSteps: 300,
+    loraRank: 4, loraFinetune: { ...stage(300, 64, 3e-3, 100), weightDecay: 0 },
   },
 };
 

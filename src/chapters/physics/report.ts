@@ -14,7 +14,8 @@ export function meanProbe(layer: Record<string, number> | undefined): number {
 }
 
 /** The layer whose probe reads best (mean over fields): where the knowledge is most linearly present. */
-export function bestLayer(layers: ProbeTable['q']): number {
+export function bestLayer(layers: ProbeTable['q'] | undefined): number {
+  if (!layers) return 0;
   let best = 0;
   layers.forEach((l, i) => {
     if (meanProbe(l) > meanProbe(layers[best])) best = i;
@@ -25,22 +26,35 @@ export function bestLayer(layers: ProbeTable['q']): number {
 /** One row per run: memorisation, QA on trained and unseen people, and the probes' mean accuracy. */
 export function resultsTable(results: readonly KnowledgeResult[]): string {
   return formatTable(
-    ['variant', 'bio memorised', 'QA trained people', 'QA unseen people (OOD)', 'LoRA: trained', 'LoRA: unseen (OOD)', 'Q-probe (best layer)', 'P-probe (best layer)', 'probe chance', 'steps', 'time'],
+    ['variant', 'bio memorised', 'QA trained people', 'QA unseen people (OOD)', 'LoRA: trained', 'LoRA: unseen (OOD)', 'Q-probe (best layer)', 'P-probe (best layer)', 'A-probe control (best layer)', 'probe chance', 'steps', 'time'],
     results.map((r) => {
-      const q = bestLayer(r.probes.q), p = bestLayer(r.probes.p);
+      const layer = (w: ProbeKind) => (r.probes[w] ? `${pct(meanProbe(r.probes[w]![bestLayer(r.probes[w])]))} (L${bestLayer(r.probes[w])})` : '-');
       return [r.label, pct(r.bioAcc), pct(r.qaTrain), pct(r.qaTest), pct(r.lora?.qaTrain ?? NaN), pct(r.lora?.qaTest ?? NaN),
-        `${pct(meanProbe(r.probes.q[q]))} (L${q})`, `${pct(meanProbe(r.probes.p[p]))} (L${p})`,
+        layer('q'), layer('p'), layer('a'),
         pct(meanProbe(r.probes.majority)), `${r.pretrainSteps}+${r.finetuneSteps}${r.lora ? `/${r.lora.steps}` : ''}`, `${Math.round(r.seconds)} s`];
     }),
   );
 }
 
-/** Per field: the Q-probe's accuracy at its best layer, one row per run. */
-export function probeTable(results: readonly KnowledgeResult[], which: 'q' | 'p'): string {
-  return formatTable(['variant', 'layer', ...PROBE_FIELDS], results.map((r) => {
+type ProbeKind = 'q' | 'p' | 'a';
+
+/** Per field: one probe's accuracy at its best layer, one row per run, and the commonest class's share (chance). */
+export function probeTable(results: readonly KnowledgeResult[], which: ProbeKind): string {
+  const rows = results.map((r) => {
     const l = bestLayer(r.probes[which]);
-    return [r.label, `L${l}`, ...PROBE_FIELDS.map((f) => pct(r.probes[which][l]?.[f] ?? NaN))];
-  }));
+    return [r.label, `L${l}`, ...PROBE_FIELDS.map((f) => pct(r.probes[which]?.[l]?.[f] ?? NaN))];
+  });
+  const chance = results[0]?.probes.majority ?? {};
+  return formatTable(['variant', 'layer', ...PROBE_FIELDS], [...rows, ['chance (commonest class)', '', ...PROBE_FIELDS.map((f) => pct(chance[f] ?? NaN))]]);
+}
+
+/** The three probe tables, titled (the command's output and table.txt). */
+export function probeTables(results: readonly KnowledgeResult[]): string {
+  return [
+    `Q-probe per field (the name alone, last name token; best layer):\n${probeTable(results, 'q')}`,
+    `P-probe per field (before the first value of a biography; best layer):\n${probeTable(results, 'p')}`,
+    `A-probe per field, the control (the question's last token, where the model reads its answer; the answer's first word; best layer):\n${probeTable(results, 'a')}`,
+  ].join('\n\n');
 }
 
 /** Out-of-distribution exact match per attribute, one row per run (and one per LoRA finetune). */
@@ -67,5 +81,6 @@ export function comparisonSvg(results: readonly KnowledgeResult[], title: string
     panel('QA exact match on unseen people, LoRA finetune of the pretrained model', results.map((r) => r.lora?.qaTest ?? NaN)),
     panel('Q-probe at the last name token (mean over 8 fields, best layer)', results.map((r) => meanProbe(r.probes.q[bestLayer(r.probes.q)]))),
     panel('P-probe before the first value of a biography (mean, best layer)', results.map((r) => meanProbe(r.probes.p[bestLayer(r.probes.p)]))),
+    panel('A-probe, the control: the question\'s last token, where the model reads its answer (mean over 6 answers, best layer)', results.map((r) => meanProbe(r.probes.a?.[bestLayer(r.probes.a)]))),
   ], { title, panelWidth: 760, panelHeight: 200, caption: `m5 = multi5, perm = permute, full = fullname; probe chance ${pct(meanProbe(results[0]?.probes.majority))}; in fixed order the P-probe reads the next token (birth month)` });
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ATTRIBUTES, attributeValue, augmentName, bioVocab, biographyRow, fullName, makeBiographies, makePeople, makeQA, parseAugment, qaRow, splitPeople,
-  TEMPLATES, writeBiography, type Attribute,
+  TEMPLATES, writeBiography, type Attribute, MAX_VALUES, PROBE_FIELDS, fieldClasses, fieldLabel, headquarters,
 } from '../../../src/chapters/physics/index.js';
 import { GradpathError } from '../../../src/util/errors.js';
 
@@ -19,6 +19,22 @@ test('people: deterministic per seed, unique full names, employer city follows t
   }
   assert.throws(() => makePeople(1, 1), GradpathError);
   assert.throws(() => makePeople(1e6, 1), /too many/);
+});
+
+test('people with fewer values per attribute: every field drawn from the first K of its list, the full lists unchanged at 30', () => {
+  assert.deepEqual(makePeople(50, 7, MAX_VALUES), makePeople(50, 7), 'the full world is the default');
+  const few = makePeople(300, 7, 10);
+  for (const f of PROBE_FIELDS) {
+    assert.equal(fieldClasses(f, 10), 10);
+    const seen = new Set(few.map((p) => fieldLabel(p, f)));
+    assert.equal(seen.size, 10, `${f}: all ten values drawn, and no other`);
+    assert.ok(Math.max(...seen) < 10);
+  }
+  for (const p of few) assert.equal(p.employerCity, headquarters(p.employer, 10), 'the employer city follows the employer');
+  assert.equal(new Set(Array.from({ length: 10 }, (_, e) => headquarters(e, 10))).size, 10, 'ten employers, ten headquarters');
+  assert.equal(fieldClasses('birth_day'), 28);
+  assert.throws(() => makePeople(10, 1, 31), /--values must be a whole number from 2 to 30/);
+  assert.throws(() => makePeople(10, 1, 1), GradpathError);
 });
 
 test('augmentations: parsed, named canonically, refused with the list when unknown', () => {

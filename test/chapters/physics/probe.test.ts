@@ -4,7 +4,7 @@ import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Generator } from '../../../src/util/random.js';
-import { buildModel, hiddenStates, linearProbe, PRESET_CONFIGS, runKnowledge, majorityBaseline } from '../../../src/chapters/physics/index.js';
+import { bioVocab, buildModel, hiddenStates, LAST_NAMES, linearProbe, makeBiographies, makePeople, parseAugment, PRESET_CONFIGS, probeKnowledge, runKnowledge, majorityBaseline } from '../../../src/chapters/physics/index.js';
 import { tensor } from '../../../src/engine/ops/create.js';
 import { loadCheckpoint } from '../../../src/io/checkpoint.js';
 import { addLoRA } from '../../../src/chapters/physics/model.js';
@@ -34,6 +34,37 @@ test('linear probe: finds a planted linear signal, and not one that is absent', 
   assert.ok(maj.noise < 0.4 && maj.noise > 0);
 });
 
+test('linear probe at the preset\'s scale: 200 training people over 10 classes read a planted class signal that 100 over 30 cannot', () => {
+  // the control of docs/physics.md: class means of norm 4 in 64 dimensions of unit noise, which the
+  // nearest true mean classifies at over 90% in both settings; the probe must learn the means from its examples
+  const read = (n: number, K: number) => {
+    const gen = new Generator(5), d = 64;
+    const means = Array.from({ length: K }, () => Array.from({ length: d }, () => (4 * gen.normal()) / Math.sqrt(d)));
+    const labels = Int32Array.from({ length: 2 * n }, () => gen.randint(0, K));
+    const x = Float32Array.from({ length: 2 * n * d }, (_, k) => means[labels[Math.floor(k / d)]][k % d] + gen.normal());
+    const train = Array.from({ length: n }, (_, i) => i), test = Array.from({ length: n }, (_, i) => n + i);
+    return linearProbe(x, d, { fields: [{ name: 'f', classes: K, labels }] }, train, test).f;
+  };
+  const preset = read(200, 10), before = read(100, 30);
+  assert.ok(preset > 0.8, `200 people, 10 values: ${preset}`);
+  assert.ok(before < 0.6, `100 people, 30 values: ${before} (3 examples per class are too few)`);
+});
+
+test('probeKnowledge: the Q-probe reads a value planted at the last name token; the A-probe reads the question\'s last token, not the name', () => {
+  // blocks that add nothing (their output projections zeroed): every layer's state is the token's embedding plus its position
+  const model = buildModel('tiny', bioVocab().size, 64, 2);
+  for (const [name, p] of model.namedParameters()) if (/c_proj\.(weight|bias)$/.test(name)) p.data.fill(0);
+  const people = makePeople(400, 3, 4).map((p) => ({ ...p, employer: (LAST_NAMES as readonly string[]).indexOf(p.last) % 4 })); // the employer is planted in the last name
+  const bios = makeBiographies(people, parseAugment('single'), 4);
+  const split = { train: people.map((_, i) => i).filter((i) => i % 2 === 0), test: people.map((_, i) => i).filter((i) => i % 2 === 1) };
+  const t = probeKnowledge(model, bioVocab(), people, 4, bios, split, { steps: 200 });
+  assert.equal(t.q.length, 3);
+  for (const layer of t.q) assert.ok(layer.employer > 0.9, `Q-probe reads the planted employer: ${layer.employer}`);
+  assert.deepEqual(Object.keys(t.a![0]).sort(), ['birth_city', 'birth_month', 'employer', 'employer_city', 'major', 'university']);
+  // every question ends in the same words at the same position: without attention nothing tells the people apart there
+  for (const layer of t.a!) assert.ok(layer.employer <= Math.max(...Object.values(t.majority)) + 0.15, `A-probe without attention: ${layer.employer}`);
+});
+
 test('a tiny knowledge run end to end: stages, probes, summary; --resume finds it finished', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gp-physics-'));
   const q = PRESET_CONFIGS.quick;
@@ -46,6 +77,7 @@ test('a tiny knowledge run end to end: stages, probes, summary; --resume finds i
   assert.equal(r.lora?.steps, 3);
   for (const x of [r.bioAcc, r.qaTrain, r.qaTest, r.lora!.qaTrain, r.lora!.qaTest]) assert.ok(x >= 0 && x <= 1);
   assert.equal(r.probes.q.length, 3, 'embeddings and two blocks');
+  assert.equal(r.probes.a?.length, 3, 'the control at the question\'s last token, per layer');
   assert.ok(existsSync(join(dir, 'pretrain', 'latest.safetensors')) && existsSync(join(dir, 'finetune', 'best.safetensors')) && existsSync(join(dir, 'summary.json')));
   // the LoRA stage's checkpoint holds the adapters beside the frozen weights it started from
   const lora = loadCheckpoint(join(dir, 'finetune-lora', 'latest.safetensors'), { kind: 'physics-knowledge-finetune-lora' }).model;
