@@ -17,6 +17,7 @@ import { avgPool2d, maxPool2d } from '../../../src/engine/ops/pool.js';
 import { batchNormChannels } from '../../../src/engine/ops/batchnorm.js';
 import { gpuBackendOrSkip } from './backend-harness.js';
 import { tinyGptDifferences, trainTinyGpt } from './tiny-gpt-check.js';
+import { trainTinyCnn } from './tiny-cnn-check.js';
 
 const gen = new Generator(7);
 const param = (shape: number[], scale = 1) => randn(shape, { generator: gen }).mul(scale).detach().setRequiresGrad();
@@ -73,4 +74,12 @@ test('a tiny GPT trains on webgpu with the reference backend\'s losses and param
     assert.deepEqual(tinyGptDifferences(want, got), [], `dropout ${dropout}`);
     assertTwoReadsPerStep(got.reads, `dropout ${dropout}`);
   }
+});
+
+test('a tiny CNN (conv, batch norm, pooling, linear) trains on webgpu with the reference backend\'s losses, parameters, running statistics and eval logits, reading back only the loss and the norm', (t) => {
+  const gpu = gpuBackendOrSkip(t);
+  if (!gpu) return;
+  const want = trainTinyCnn(referenceBackend, 3), got = trainTinyCnn(gpu, 3);
+  assert.deepEqual(tinyGptDifferences(want, got), []);
+  assertTwoReadsPerStep(got.reads, 'tiny CNN');
 });
