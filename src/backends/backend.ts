@@ -269,4 +269,14 @@ export interface Backend extends Partial<WindowKernels> {
    * add sumSquares of each (backends/reference/fused.ts).
    */
   sumSquaresMany?(xs: Float32Array[]): number;
+
+  /**
+   * Optional, batch norm's running statistics updated in place from a training batch's mean and
+   * rstd (batchNorm's outputs), per channel c of C, as PyTorch (momentum, unbiased variance over
+   * `count` values): runningMean = (1 - momentum) * runningMean + momentum * mean,
+   * runningVar = (1 - momentum) * runningVar + momentum * (1 / rstd^2 - eps) * count / (count - 1).
+   * Backends without it use the reference's (backends/reference/batchnorm.ts).
+   */
+  batchNormRunningStats?(mean: Float32Array, rstd: Float32Array, C: number, count: number, eps: number, momentum: number,
+    runningMean: Float32Array, runningVar: Float32Array): void;
 }

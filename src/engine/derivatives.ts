@@ -221,21 +221,21 @@ export const derivatives: { [K in OpName]: Rule<K> } = {
   conv2d: (g, inputs, _out, { win, groups, cols }) => conv2dBackward(g, inputs, win, groups, cols),
   maxPool2d: (g, [x], _out, { win, idx }) => {
     const dx = floatsUninit(x.numel());
-    windowKernels().maxPool2dBackward(g.floatValues(), idx, win, dx);
+    windowKernels().maxPool2dBackward(g.kernelFloats(), idx, win, dx);
     return [new Tensor(dx, [...x.shape])];
   },
   avgPool2d: (g, [x], _out, win) => {
     const dx = floatsUninit(x.numel());
-    windowKernels().avgPool2dBackward(g.floatValues(), win, dx);
+    windowKernels().avgPool2dBackward(g.kernelFloats(), win, dx);
     return [new Tensor(dx, [...x.shape])];
   },
   // fused: see backends/reference/batchnorm.ts
   batchNormChannels: (g, inputs, _out, { xv, N, C, L, batchStats, mean, rstd, hasWeight, hasBias }) => {
     const weight = hasWeight ? inputs[1] : null;
     const dx = floatsUninit(xv.length);
-    const dw = hasWeight ? new Float32Array(C) : null;
-    const db = hasBias ? new Float32Array(C) : null;
-    windowKernels().batchNormBackward(g.floatValues(), xv, N, C, L, weight ? weight.floatValues() : null, batchStats, mean, rstd, dx, dw, db);
+    const dw = hasWeight ? floatsUninit(C) : null;
+    const db = hasBias ? floatsUninit(C) : null;
+    windowKernels().batchNormBackward(g.kernelFloats(), xv, N, C, L, weight ? weight.kernelFloats() : null, batchStats, mean, rstd, dx, dw, db);
     const grads: Tensor[] = [new Tensor(dx, [...inputs[0].shape])];
     if (dw) grads.push(new Tensor(dw, [C]));
     if (db) grads.push(new Tensor(db, [C]));

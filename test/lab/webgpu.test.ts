@@ -59,6 +59,19 @@ for (const [name, path] of checks) {
   });
 }
 
+test('a second run in the same page (the same training worker and device, its kernels compiled) gives the first run\'s losses', { skip: skip || false, timeout: 600_000 }, async (t) => {
+  if (skip) return void t.skip(skip);
+  const { page, errors } = await openPage(lab, checks[1][1]);
+  await waitFor(page, `!document.querySelector('#status')?.closest('section')?.querySelector('select[name=backend] option[value=webgpu]')?.disabled`);
+  await page.locator('#status').locator('xpath=..').locator('select[name=backend]').selectOption('webgpu');
+  const first = await trainToEnd(page, 240_000), second = await trainToEnd(page, 240_000);
+  assert.equal(second.state.split(':')[0], 'done', second.state);
+  assert.equal((await data(page, '#backend')).backend, 'webgpu');
+  assert.deepEqual([second.first, second.last], [first.first, first.last]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the engine choice follows the browser: without an adapter, webgpu is offered disabled and says why', { skip: (await browserSkip()) ?? false, timeout: 120_000 }, async (t) => {
   const plain = await startLab(); // Chromium's default flags: WebGPU without SwiftShader, which on a machine without a GPU gives no adapter
   try {

@@ -80,6 +80,8 @@ export function isolationNote(): HTMLElement {
 export class Trainer {
   readonly el: HTMLElement;
   private worker: Worker | null = null;
+  /** The backend and threads the worker started with. */
+  private workerKey = '';
   private state: State = 'idle';
   private readonly inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
   private readonly startButton: HTMLButtonElement;
@@ -154,10 +156,16 @@ export class Trainer {
     const backend = (this.backendSelect?.value ?? 'wasm') as BackendChoice;
     if (this.backendSelect) params.set('backend', backend);
     history.replaceState(null, '', `?${params}`);
-    this.worker?.terminate();
-    this.worker = new TrainWorker();
-    this.worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
-    this.worker.onerror = (e) => this.show('error', `the training worker failed: ${e.message}`);
+    // a finished run's worker serves the next one with the same engine: its backend started (on
+    // webgpu: its device and compiled kernels), so the new run compiles nothing
+    const key = `${backend}/${settings.threads ?? 0}`;
+    if (!(this.worker && this.workerKey === key && (this.state === 'done' || this.state === 'stopped'))) {
+      this.worker?.terminate();
+      this.worker = new TrainWorker();
+      this.worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
+      this.worker.onerror = (e) => this.show('error', `the training worker failed: ${e.message}`);
+      this.workerKey = key;
+    }
     this.firstLoss = null;
     this.progress.value = 0;
     this.o.onStart?.(settings);

@@ -1,5 +1,5 @@
 /**
- * The training worker: starts the engine's backend, builds the job a page asks for, and runs its
+ * The training worker: starts the engine's backend (once: later runs reuse it), builds the job a page asks for, and runs its
  * steps in slices of about 50 ms, posting progress after each slice and reading the page's
  * messages (pause, resume, stop, questions) between them, so the page never waits on training.
  */
@@ -41,6 +41,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
 const nextTask = () => new Promise<void>((ok) => setTimeout(ok, 0));
 
 async function run(name: JobName, settings: Settings, text?: string, threads?: number, backend?: BackendChoice): Promise<void> {
+  // a worker runs one job at a time, the next after the last is done or stopped (ui/trainer.ts), on the backend it started
+  job = null;
+  paused = false;
+  stopped = false;
   post({ type: 'backend', info: await startBackend(threads ?? 0, backend) });
   job = await (await jobs[name]()).createJob(settings, text);
   post({ type: 'state', state: 'running' });

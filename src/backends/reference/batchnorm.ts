@@ -64,3 +64,13 @@ export function batchNormBackward(g: Float32Array, x: Float32Array, N: number, C
     }
   }
 }
+
+/** Backend.batchNormRunningStats: the running statistics' update, in place. */
+export function batchNormRunningStats(mean: Float32Array, rstd: Float32Array, C: number, count: number, eps: number, momentum: number,
+  runningMean: Float32Array, runningVar: Float32Array): void {
+  for (let c = 0; c < C; c++) {
+    const biasedVar = 1 / (rstd[c] * rstd[c]) - eps;
+    runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean[c];
+    runningVar[c] = (1 - momentum) * runningVar[c] + momentum * biasedVar * (count / (count - 1));
+  }
+}

@@ -5,7 +5,7 @@ import { matmul } from './matmul.js';
 import { layerNorm, layerNormBackward } from './layernorm.js';
 import { adam } from './adam.js';
 import { avgPool2d, avgPool2dBackward, col2im, im2col, maxPool2d, maxPool2dBackward } from './window.js';
-import { batchNorm, batchNormBackward } from './batchnorm.js';
+import { batchNorm, batchNormBackward, batchNormRunningStats } from './batchnorm.js';
 
 /**
  * The reference backend: plain TypeScript loops, written to be read. It is the oracle that
@@ -181,5 +181,6 @@ export const referenceBackend: Backend & WindowKernels = {
   crossEntropy,
   clamp,
   where,
+  batchNormRunningStats,
   ...referenceWindowKernels,
 };

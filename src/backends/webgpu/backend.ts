@@ -249,6 +249,13 @@ export function webgpuBackend(bridge: DeviceBridge): WebGpuBackend {
       const wi = weight ? inputs([weight], outs)[0] : null;
       K.batchNormBackward(bridge, gi, xi, N, C, L, wi, batchStats, mi, ri, dxo, dwo, dbo);
     },
+
+    batchNormRunningStats(mean: Float32Array, rstd: Float32Array, C: number, count: number, eps: number, momentum: number,
+      runningMean: Float32Array, runningVar: Float32Array): void {
+      const outs = [res.output(runningMean, true), res.output(runningVar, true)]; // updated in place
+      const [mi, ri] = inputs([mean, rstd], outs);
+      K.batchNormRunningStats(bridge, mi, ri, C, count, eps, momentum, outs[0], outs[1]);
+    },
   };
 }
 

@@ -55,6 +55,7 @@ Examples:
     resume: commonFlags.resume,
     force: commonFlags.force,
     json: commonFlags.json,
+    backend: commonFlags.backend,
   },
   run: async (o) => {
     const name = o.model as ModelName;

@@ -1,6 +1,7 @@
 import { GradpathError } from '../../util/errors.js';
 import { record } from '../autograd.js';
-import { syncHost } from '../device.js';
+import { getBackend } from '../device.js';
+import { batchNormRunningStats } from '../../backends/reference/batchnorm.js';
 import { numel, shapeStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { floatsUninit } from '../pool.js';
@@ -19,31 +20,30 @@ export function batchNormChannels(x: Tensor, runningMean: Tensor | null, running
   for (const [name, p] of [['weight', weight], ['bias', bias], ['running_mean', runningMean], ['running_var', runningVar]] as const) {
     if (p && (p.ndim !== 1 || p.shape[0] !== C)) throw new GradpathError(`batch_norm: ${name} ${shapeStr(p.shape)} does not match the ${C} channels of ${shapeStr(x.shape)}`);
   }
-  const mean = new Float32Array(C), rstd = new Float32Array(C);
+  const be = getBackend();
+  // the statistics stay where the kernels put them (on a device backend, on the device)
+  let mean = floatsUninit(C), rstd = floatsUninit(C);
   if (!training) {
     if (!runningMean || !runningVar) throw new GradpathError('batch_norm: eval mode needs running statistics');
-    const rm = runningMean.floatValues(), rv = runningVar.floatValues();
-    for (let c = 0; c < C; c++) {
-      mean[c] = rm[c];
-      rstd[c] = 1 / Math.sqrt(rv[c] + eps);
-    }
+    be.copyStrided(runningMean.kernelFloats(), [C], [1], 0, mean); // a copy: the backward's constants
+    rstd = runningVar.add(eps).sqrt().pow(-1).kernelFloats();
   } else if (N * L <= 1) {
     throw new GradpathError(`batch_norm: needs more than one value per channel in training; got input ${shapeStr(x.shape)}`);
   }
-  const xv = x.floatValues();
+  const xv = x.kernelFloats();
   const out = floatsUninit(xv.length);
-  windowKernels().batchNorm(xv, N, C, L, weight?.floatValues() ?? null, bias?.floatValues() ?? null, eps, training, mean, rstd, out);
+  windowKernels().batchNorm(xv, N, C, L, weight?.kernelFloats() ?? null, bias?.kernelFloats() ?? null, eps, training, mean, rstd, out);
   if (training && runningMean && runningVar) {
-    syncHost(mean); // the kernel wrote them (on a device backend, on the device)
-    syncHost(rstd);
-    const n = N * L, rm = runningMean.data, rv = runningVar.data;
-    for (let c = 0; c < C; c++) {
-      const biasedVar = 1 / (rstd[c] * rstd[c]) - eps;
-      rm[c] = (1 - momentum) * rm[c] + momentum * mean[c];
-      rv[c] = (1 - momentum) * rv[c] + momentum * biasedVar * (n / (n - 1));
-    }
+    const update = be.batchNormRunningStats?.bind(be) ?? batchNormRunningStats;
+    update(mean, rstd, C, N * L, eps, momentum, bufferStorage(runningMean), bufferStorage(runningVar));
   }
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(new Tensor(out, [...x.shape]), 'batchNormChannels', inputs,
     { xv, N, C, L, batchStats: training, mean, rstd, hasWeight: !!weight, hasBias: !!bias });
+}
+
+/** A running statistic's storage, updated in place by the backend (a buffer is one contiguous array). */
+function bufferStorage(t: Tensor): Float32Array {
+  if (!t.isContiguous() || t.dtype !== 'float32') throw new GradpathError(`batch_norm: running statistics must be contiguous float32 tensors; got ${shapeStr(t.shape)} ${t.dtype}`);
+  return t.kernelFloats();
 }

@@ -32,7 +32,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const { N, OH, OW } = win;
   const L = OH * OW, K = Cg * kh * kw;
   const cols = floatsUninit(N * win.C * kh * kw * L);
-  windowKernels().im2col(x.floatValues(), win, cols);
+  windowKernels().im2col(x.kernelFloats(), win, cols);
   const out = new Tensor(floatsUninit(N * O * L), [N, O, OH, OW]);
   const od = out.storage as Float32Array;
   groupedMatmul(weight.kernelFloats(), cols, od, { N, groups, m: O / groups, k: K, n: L }, 'forward');
@@ -75,8 +75,8 @@ export function conv2dBackward(g: Tensor, inputs: Tensor[], win: Window2d, group
   const [O, Cg, kh, kw] = weight.shape;
   const { N, C, OH, OW } = win;
   const L = OH * OW, K = Cg * kh * kw, m = O / groups;
-  const gv = g.floatValues();
-  const wv = weight.floatValues();
+  const gv = g.kernelFloats(); // (N, O, L)
+  const wv = weight.kernelFloats();
   let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
   if (x.requiresGrad) {
     const dcols = floatsUninit(N * C * kh * kw * L);
@@ -97,13 +97,10 @@ export function conv2dBackward(g: Tensor, inputs: Tensor[], win: Window2d, group
     dw = new Tensor(d, [O, Cg, kh, kw]);
   }
   if (bias?.requiresGrad) {
-    const d = new Float32Array(O);
-    for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
-      const base = (n * O + o) * L;
-      let s = 0;
-      for (let l = 0; l < L; l++) s += gv[base + l];
-      d[o] += s;
-    }
+    // the sum of g over each image's positions (N, O), then over the images (O)
+    const bk = getBackend(), perImage = floatsUninit(N * O), d = floatsUninit(O);
+    bk.reduce('sum', gv, N * O, L, 1, perImage);
+    bk.reduce('sum', perImage, 1, N, O, d);
     db = new Tensor(d, [O]);
   }
   return bias ? [dx, dw, db] : [dx, dw];

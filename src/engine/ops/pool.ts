@@ -17,7 +17,7 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {})
   const win = window2d('max_pool2d', x, kernelSize, opts.stride ?? kernelSize, opts.padding ?? 0, opts.dilation ?? 1);
   const n = win.N * win.C * win.OH * win.OW;
   const out = floatsUninit(n), idx = new Int32Array(n);
-  windowKernels().maxPool2d(x.floatValues(), win, out, idx);
+  windowKernels().maxPool2d(x.kernelFloats(), win, out, idx);
   return record(new Tensor(out, [win.N, win.C, win.OH, win.OW]), 'maxPool2d', [x], { win, idx });
 }
 
@@ -25,6 +25,6 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, opts: Pool2dOptions = {})
 export function avgPool2d(x: Tensor, kernelSize: Pair, opts: Omit<Pool2dOptions, 'dilation'> = {}): Tensor {
   const win = window2d('avg_pool2d', x, kernelSize, opts.stride ?? kernelSize, opts.padding ?? 0, 1);
   const out = floatsUninit(win.N * win.C * win.OH * win.OW);
-  windowKernels().avgPool2d(x.floatValues(), win, out);
+  windowKernels().avgPool2d(x.kernelFloats(), win, out);
   return record(new Tensor(out, [win.N, win.C, win.OH, win.OW]), 'avgPool2d', [x], win);
 }

@@ -17,6 +17,7 @@ import { avgPool2d, maxPool2d } from '../../../src/engine/ops/pool.js';
 import { batchNormChannels } from '../../../src/engine/ops/batchnorm.js';
 import { gpuBackendOrSkip } from './backend-harness.js';
 import { tinyGptDifferences, trainTinyGpt } from './tiny-gpt-check.js';
+import { trainTinyCnn } from './tiny-cnn-check.js';
 
 const gen = new Generator(7);
 const param = (shape: number[], scale = 1) => randn(shape, { generator: gen }).mul(scale).detach().setRequiresGrad();
@@ -39,6 +40,7 @@ test('gradient checks on the webgpu backend', (t) => {
     ['gather', (a) => gather(a, 1, tensor([[0, 2], [1, 1]], { dtype: 'int32' })), () => [param([2, 3])]],
     ['cat, narrow, permute', (a, b) => cat([a, b], 1).narrow(1, 1, 3).permute(1, 0).contiguous(), () => [param([2, 2]), param([2, 3])]],
     ['conv2d (padding, stride), the window kernels', (x, w, b) => conv2d(x, w, b, { padding: 1, stride: 2 }), () => [param([1, 2, 5, 5]), param([3, 2, 3, 3]), param([3])]],
+    ['conv2d grouped (the weight and columns as subarrays)', (x, w, b) => conv2d(x, w, b, { padding: 1, groups: 2 }), () => [param([2, 4, 3, 3]), param([4, 2, 3, 3]), param([4])]],
     // distinct values 0.1 apart: no window's max is within the finite difference of a tie
     ['max and average pooling', (x) => maxPool2d(x, 2).add(avgPool2d(x, 2, { padding: 1 }).narrow(2, 0, 2).narrow(3, 0, 2)),
       () => [randperm(32, { generator: gen }).float().mul(0.1).reshape([1, 2, 4, 4]).detach().setRequiresGrad()]],
@@ -73,4 +75,12 @@ test('a tiny GPT trains on webgpu with the reference backend\'s losses and param
     assert.deepEqual(tinyGptDifferences(want, got), [], `dropout ${dropout}`);
     assertTwoReadsPerStep(got.reads, `dropout ${dropout}`);
   }
+});
+
+test('a tiny CNN (conv, batch norm, pooling, linear) trains on webgpu with the reference backend\'s losses, parameters, running statistics and eval logits, reading back only the loss and the norm', (t) => {
+  const gpu = gpuBackendOrSkip(t);
+  if (!gpu) return;
+  const want = trainTinyCnn(referenceBackend, 3), got = trainTinyCnn(gpu, 3);
+  assert.deepEqual(tinyGptDifferences(want, got), []);
+  assertTwoReadsPerStep(got.reads, 'tiny CNN');
 });

@@ -1,6 +1,6 @@
 /**
  * The WGSL window kernels against the reference backend: im2col / col2im, max and average
- * pooling and their backward passes, batch norm and its backward, over windows with stride,
+ * pooling and their backward passes, batch norm, its backward and its running statistics, over windows with stride,
  * padding and dilation (overlapping and not), odd sizes, k = 1, arrays at offsets.
  *
  * Tolerances: im2col, max pooling and its routing copy values (exact); the adjoints and average
@@ -115,5 +115,23 @@ test('batch norm forward and backward: batch statistics and running ones, with a
       }
       A.release();
     }
+  }
+});
+
+test('batch norm running statistics: updated in place as the reference does', { skip }, async () => {
+  if (typeof gpu === 'string') return;
+  let seed = 200;
+  for (const [C, count, momentum] of [[1, 2, 0.1], [3, 51, 0.1], [17, 4, 0.3], [65, 1000, 0.01], [300, 7, 1]]) {
+    const r = rng(seed++);
+    const mean = randArray(C, r), rstd = randArray(C, r).map((v) => 0.5 + Math.abs(v));
+    const rm = randArray(C, r), rv = randArray(C, r).map((v) => Math.abs(v));
+    const A = new GpuArrays(gpu);
+    const M = A.upload(mean), R = A.upload(rstd), RM = A.upload(rm), RV = A.upload(rv);
+    ref.batchNormRunningStats!(mean, rstd, C, count, 1e-5, momentum, rm, rv);
+    k.batchNormRunningStats(gpu, M, R, C, count, 1e-5, momentum, RM, RV);
+    const what = `batchNormRunningStats C${C} count ${count} momentum ${momentum}`;
+    assertClose(await A.read(RM), rm, 1e-6, 1e-5, `${what} running mean`);
+    assertClose(await A.read(RV), rv, 1e-6, 1e-5, `${what} running var`);
+    A.release();
   }
 });

@@ -20,30 +20,48 @@ export interface TinyGptRun {
   reads: { count: number; bytes: number }[];
 }
 
-/** Losses of `steps` AdamW steps (with clipping, in a buffer pool), the final parameters and each step's read-backs. */
-export function trainTinyGpt(backend: Backend, steps: number, dropout = 0): TinyGptRun {
+/** A model to train in trainTinyModel: its parameters, one step's loss, and what to compare after training (the parameters, buffers...). */
+export interface TinyModel {
+  parameters: Tensor[];
+  loss(): Tensor;
+  final(): Tensor[];
+}
+
+/**
+ * Losses of `steps` AdamW steps (with clipping, in a buffer pool, as the training loop runs them),
+ * the final tensors the model names and each step's read-backs (on webgpu).
+ */
+export function trainTinyModel(backend: Backend, steps: number, build: () => TinyModel): TinyGptRun {
   const counters = (backend as Partial<WebGpuBackend>).bridge?.counters;
   return withBackend(backend, () => {
-    const model = new GPT({ vocabSize: 11, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 16, dropout }, new Generator(3));
-    const opt = new AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0.1 });
+    const model = build();
+    const opt = new AdamW(model.parameters, { lr: 3e-3, weightDecay: 0.1 });
     const pool = new BufferPool();
     const losses: number[] = [], reads: TinyGptRun['reads'] = [];
     for (let s = 0; s < steps; s++) {
-      const idx = new Tensor(Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 11), [2, 6]); // one batch: the loss must fall
-      const targets = new Tensor(Int32Array.from({ length: 12 }, (_, i) => (i * 5) % 11), [2, 6]);
       const before = counters && { ...counters };
       pool.run(() => {
-        const { loss } = model.forward(idx, targets);
+        const loss = model.loss();
         opt.zeroGrad();
-        loss!.backward();
-        clipGradNorm(model.parameters(), 0.5);
+        loss.backward();
+        clipGradNorm(model.parameters, 0.5);
         opt.step();
-        losses.push(loss!.item());
+        losses.push(loss.item());
       });
       pool.reset();
       if (counters && before) reads.push({ count: counters.reads - before.reads, bytes: counters.readBytes - before.readBytes });
     }
-    return { losses, params: model.parameters().map((p) => p.floatValues().slice()), reads };
+    return { losses, params: model.final().map((p) => p.floatValues().slice()), reads };
+  });
+}
+
+/** trainTinyModel on a tiny GPT. */
+export function trainTinyGpt(backend: Backend, steps: number, dropout = 0): TinyGptRun {
+  return trainTinyModel(backend, steps, () => {
+    const model = new GPT({ vocabSize: 11, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 16, dropout }, new Generator(3));
+    const idx = new Tensor(Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 11), [2, 6]); // one batch: the loss must fall
+    const targets = new Tensor(Int32Array.from({ length: 12 }, (_, i) => (i * 5) % 11), [2, 6]);
+    return { parameters: model.parameters(), loss: () => model.forward(idx, targets).loss!, final: () => model.parameters() };
   });
 }
 

@@ -108,3 +108,25 @@ export function batchNormBackward(ctx: KernelContext, g: GpuArray, x: GpuArray, 
   if (dbias) sumChunks(ctx, sums, 1, C, dbias, false);
   if (dweight) sumChunks(ctx, { ...sums, offset: sums.offset + C }, 1, C, dweight, false);
 }
+
+// the running statistics, one invocation per channel, in place (the batch's mean and rstd as STATS wrote them)
+const RUNNING = kernel({
+  uniforms: 'C: u32, meanOff: u32, rstdOff: u32, rmOff: u32, rvOff: u32, eps: f32, momentum: f32, unbias: f32',
+  arrays: ['mean', 'rstd', 'rm rw', 'rv rw'],
+  body: /* wgsl */ `
+  let c = group * ${WG}u + lid;
+  if (c >= u.C) { return; }
+  let rs = rstd[u.rstdOff + c];
+  let biasedVar = 1.0 / (rs * rs) - u.eps;
+  rm[u.rmOff + c] = (1.0 - u.momentum) * rm[u.rmOff + c] + u.momentum * mean[u.meanOff + c];
+  rv[u.rvOff + c] = (1.0 - u.momentum) * rv[u.rvOff + c] + u.momentum * biasedVar * u.unbias;`,
+});
+
+/** Backend.batchNormRunningStats: runningMean and runningVar updated in place. */
+export function batchNormRunningStats(ctx: KernelContext, mean: GpuArray, rstd: GpuArray, C: number, count: number, eps: number, momentum: number,
+  runningMean: GpuArray, runningVar: GpuArray): void {
+  if (C === 0) return;
+  ctx.dispatch(RUNNING, [mean, rstd, runningMean, runningVar],
+    [...u32s(C, mean.offset, rstd.offset, runningMean.offset, runningVar.offset), { f32: eps }, { f32: momentum }, { f32: count / (count - 1) }],
+    elementGrid(C, WG, ctx.limits));
+}

@@ -10,6 +10,6 @@ export { geluForward, geluBackward } from './gelu.js';
 export { crossEntropyRows } from './cross-entropy.js';
 export { adam } from './adam.js';
 export { im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './window.js';
-export { batchNorm, batchNormBackward } from './batchnorm.js';
+export { batchNorm, batchNormBackward, batchNormRunningStats } from './batchnorm.js';
 export { selfAttention, selfAttentionBackward } from './attention.js';
 export { gemm, type Operand } from './matmul.js';
