@@ -17,7 +17,7 @@ export const PRESET_CONFIGS: Record<Preset, KnowledgeConfig> = {
     loraRank: 2, loraFinetune: { ...stage(30, 16, 3e-3, 15), weightDecay: 0 },
   },
   default: {
-    people: 400, values: 10, augment: 'single', mixed: false, model: 'small', seed: 1, qaFraction: 0.5,
+    people: 400, values: 10, augment: 'single', mixed: false, model: 'medium', seed: 1, qaFraction: 0.5,
     pretrain: { ...stage(1600, 32, 3e-3, 400), warmupSteps: 100 }, finetune: stage(300, 64, 1e-3, 100), mixedQaShare: 0.3, probeSteps: 300,
     loraRank: 4, loraFinetune: { ...stage(300, 64, 3e-3, 100), weightDecay: 0 },
   },

@@ -36,4 +36,5 @@ async function check(): Promise<EngineBrowserResult> {
     return { failed: (e as Error).stack ?? String(e) };
   }
 }
-post(await check());
+// `node --test dist/test/` loads every file under test/: only a browser's worker runs the check
+if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined') post(await check());
