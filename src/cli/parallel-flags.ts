@@ -33,11 +33,13 @@ export const tensorParallelFlags = {
 /**
  * Which parallel modes one run can combine on the process grid (src/dist/compose.ts): dp, tp and
  * pp in any mix, with plain DDP or ZeRO-1/2 over the dp group. What cannot is refused in one line
- * naming it, before MPI starts: sequence parallel with a pipeline, ZeRO-3 beside tp or pp.
+ * naming it, before MPI starts: sequence parallel with a pipeline, ZeRO-3 beside tp or pp, ZeRO
+ * without --dp.
  */
 export function checkParallelModes(o: { dp?: number; tp?: number; pp?: number; zero?: number; sequenceParallel?: boolean }): void {
   const tp = o.tp ?? 1, pp = o.pp ?? 1, zero = o.zero ?? 0;
   if (o.sequenceParallel && pp > 1) throw new GradpathError(`--sequence-parallel with --pp ${pp}: a pipeline sends whole sequences between stages, sequence parallel holds a slice of them; drop --sequence-parallel`);
+  if ([1, 2, 3].includes(zero) && (o.dp ?? 1) < 2) throw new GradpathError(`--zero ${zero} shards over the data-parallel ranks, and there is one: add --dp N with N >= 2 (gradpath launch -n N -- <command> --dp N --zero ${zero})`);
   const other = [tp > 1 ? `--tp ${tp}` : '', pp > 1 ? `--pp ${pp}` : ''].filter(Boolean).join(' ');
   if (zero === 3 && other) throw new GradpathError(`--zero 3 with ${other}: ZeRO-3's per-layer gathers are not wired into tensor-parallel layers or pipeline stages; use --zero 1 or 2 (the optimizer state, and the gradients, sharded over the dp group)`);
   const asked = (['dp', 'pp', 'tp'] as const).filter((a) => (o[a] ?? 1) > 1);

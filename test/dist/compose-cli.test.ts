@@ -92,11 +92,12 @@ test('gpt2 train --dp 2 --tp 2 (4 ranks) logs the losses one process logs, each 
   }
 });
 
-test('what does not compose is refused in one line before MPI starts (--sequence-parallel with --pp, --zero 3 with --tp or --pp), and a combination outside an MPI job names its ranks', () => {
+test('what does not compose is refused in one line before MPI starts (--sequence-parallel with --pp, --zero 3 with --tp or --pp, --zero without --dp), and a combination outside an MPI job names its ranks', () => {
   const refusals = [
     [['--tp', '2', '--pp', '2', '--sequence-parallel'], /--sequence-parallel with --pp 2: a pipeline sends whole sequences/],
     [['--dp', '2', '--tp', '2', '--zero', '3'], /^--zero 3 with --tp 2: ZeRO-3's per-layer gathers are not wired into tensor-parallel layers or pipeline stages; use --zero 1 or 2/],
     [['--dp', '2', '--pp', '2', '--zero', '3'], /^--zero 3 with --pp 2: /],
+    [['--zero', '1'], /^--zero 1 shards over the data-parallel ranks, and there is one: add --dp N with N >= 2/],
   ] as const;
   for (const [extra, what] of refusals) {
     const r = refused(['chargpt', '--max-steps', '1', ...extra]);
